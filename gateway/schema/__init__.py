@@ -1,0 +1,36 @@
+"""The GraphQL schema, one module per context, merged here."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+
+from gateway.schema.errors import is_expected
+from gateway.schema.identity import IdentityMutation, IdentityQuery
+from gateway.schema.needs import NeedsMutation
+from gateway.schema.notifications import NotificationsQuery, NotificationsSubscription
+
+Query = merge_types("Query", (IdentityQuery, NotificationsQuery))
+Mutation = merge_types("Mutation", (IdentityMutation, NeedsMutation))
+Subscription = merge_types("Subscription", (NotificationsSubscription,))
+
+LIMITS = {"max_depth": 10, "max_tokens": 2000, "max_aliases": 15}
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=LIMITS["max_depth"]),
+            lambda: MaxTokensLimiter(max_token_count=LIMITS["max_tokens"]),
+            lambda: MaxAliasesLimiter(max_alias_count=LIMITS["max_aliases"]),
+            lambda: MaskErrors(should_mask_error=lambda error: not is_expected(error)),
+        ],
+    )
+
+
+def sdl() -> str:
+    return build_schema().as_str() + "\n"

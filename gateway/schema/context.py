@@ -1,0 +1,57 @@
+"""The per-request GraphQL context: who is calling, in which language, through what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from strawberry.fastapi import BaseContext
+
+from gateway.accounts import Accounts, Session, same_token
+from gateway.bridge import EventBridge
+from gateway.clients import ServiceClient
+from gateway.i18n import translate
+from gateway.schema.errors import graphql_error
+from gateway.sessions import SESSION_COOKIE
+from gateway.settings import GatewaySettings
+
+CSRF_HEADER = "x-csrf-token"
+__all__ = ["CSRF_HEADER", "SESSION_COOKIE", "Context", "Gateway"]
+
+
+@dataclass
+class Gateway:
+    """Everything the gateway wired at start, shared by GraphQL and the PWA routes."""
+
+    settings: GatewaySettings
+    accounts: Accounts
+    services: dict[str, ServiceClient]
+    bridge: EventBridge
+
+
+class Context(BaseContext):
+    def __init__(
+        self, gateway: Gateway, session: Session | None, session_token: str | None, lang: str
+    ) -> None:
+        super().__init__()
+        self.gateway = gateway
+        self.session = session
+        self.session_token = session_token
+        self.lang = lang
+
+    def t(self, message: str, **params: Any) -> str:
+        return translate(self.lang, message, **params)
+
+    def require_session(self) -> Session:
+        if self.session is None:
+            raise graphql_error("auth.unauthenticated", self.t("Please sign in."))
+        return self.session
+
+    def require_csrf(self) -> Session:
+        """Cookie-authenticated mutations must echo the session's CSRF token in a header."""
+        session = self.require_session()
+        request = self.request
+        sent = request.headers.get(CSRF_HEADER) if request is not None else None
+        if not same_token(sent, session.csrf_token):
+            raise graphql_error("auth.csrf", self.t("Your page is out of date. Please reload it."))
+        return session

@@ -1,0 +1,63 @@
+"""Identity in GraphQL: sign in, and who am I."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.accounts import Account as AccountRecord
+from gateway.schema.context import Context
+from gateway.schema.errors import graphql_error
+from gateway.sessions import SESSION_COOKIE, set_session_cookie
+
+
+@strawberry.type(description="A person's account. Passwords and sessions are never exposed.")
+class Account:
+    id: strawberry.ID = strawberry.field(description="Stable account id.")
+    username: str = strawberry.field(description="Login name.")
+    display_name: str = strawberry.field(description="Name shown to others.")
+    role: str = strawberry.field(description="facilitator, council_member, clerk, ...")
+    communes: list[str] = strawberry.field(description="Commune codes (6 digits) this account serves.")
+
+    @classmethod
+    def of(cls, account: AccountRecord) -> Account:
+        return cls(
+            id=strawberry.ID(account.id),
+            username=account.username,
+            display_name=account.display_name,
+            role=account.role.value,
+            communes=list(account.communes),
+        )
+
+
+@strawberry.type(description="A successful sign-in.")
+class LoginResult:
+    account: Account = strawberry.field(description="Who signed in.")
+    csrf_token: str = strawberry.field(
+        description="Send as the X-CSRF-Token header with every mutation made with the session cookie."
+    )
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(description="The signed-in account, or null.")
+    def me(self, info: Info[Context, None]) -> Account | None:
+        session = info.context.session
+        return Account.of(session.account) if session else None
+
+
+@strawberry.type
+class IdentityMutation:
+    @strawberry.mutation(
+        description="Sign in with a phone number or username and a password. Sets the session cookie."
+    )
+    async def login(self, info: Info[Context, None], login: str, password: str) -> LoginResult:
+        ctx = info.context
+        account = await ctx.gateway.accounts.authenticate(login, password)
+        if account is None:
+            raise graphql_error("auth.login_failed", ctx.t("Wrong phone number, username or password."))
+        previous = ctx.request.cookies.get(SESSION_COOKIE) if ctx.request is not None else None
+        token, session = await ctx.gateway.accounts.open_session(account, previous)
+        assert ctx.response is not None and ctx.request is not None
+        set_session_cookie(ctx.response, ctx.request, token, ctx.gateway.settings)
+        return LoginResult(account=Account.of(account), csrf_token=session.csrf_token)

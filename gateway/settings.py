@@ -1,0 +1,33 @@
+"""Gateway settings (env prefix ``KHUM_GATEWAY_``)."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from services.runtime.settings import DEVELOPMENT_SECRET, ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="KHUM_GATEWAY_", extra="ignore")
+
+    port: int = 8000
+    store_url: str = "sqlite:///var/gateway.db"
+    session_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    intake_url: str = "http://127.0.0.1:8001"
+    meetings_url: str = "http://127.0.0.1:8002"
+    budget_url: str = "http://127.0.0.1:8003"
+    notify_url: str = "http://127.0.0.1:8004"
+    # Seeds the demo accounts (with their published passwords): never in production.
+    demo: bool = False
+    session_hours: int = 12
+    service_timeout_seconds: float = 10.0
+
+    @model_validator(mode="after")
+    def _no_demo_in_production(self) -> GatewaySettings:
+        if self.demo and self.environment == "production":
+            raise ValueError("demo accounts have public passwords: demo=true is refused in production")
+        return self
+
+    def _secrets(self) -> dict[str, str]:
+        return {**super()._secrets(), "session_secret": self.session_secret.get_secret_value()}

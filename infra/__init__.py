@@ -1,0 +1,1 @@
+"""Running Khum: the local process stack (``make run``), NATS configs, deployment notes."""

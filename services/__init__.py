@@ -1,0 +1,1 @@
+"""Khum's services: intake, meetings, budget and notify, on a shared runtime."""

@@ -1,0 +1,1 @@
+"""Budget: the commune's money, traceable from budget line to need."""

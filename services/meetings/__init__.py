@@ -1,0 +1,1 @@
+"""Meetings: CIP meetings people can attend, with agendas built from needs."""

@@ -1,0 +1,125 @@
+"""Builds a service's FastAPI app: store, bus, streams, outbox relay and consumers in one lifespan.
+
+Each service's ``app.py`` is its composition root and calls :func:`create_service_app`.
+Uvicorn turns SIGTERM into a lifespan shutdown, where consumers stop, the relay stops and the
+NATS connection drains before the store closes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+
+from services.runtime.bus import Bus
+from services.runtime.consumer import Consumer, ConsumerSpec
+from services.runtime.errors import install_error_handlers
+from services.runtime.health import router as health_router
+from services.runtime.outbox import OutboxRelay
+from services.runtime.settings import ServiceSettings
+from services.runtime.stores import Collection, Store, Transaction, open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """What a running service holds: handed to routes and consumers."""
+
+    name: str
+    settings: ServiceSettings
+    store: Store
+    bus: Bus
+    relay: OutboxRelay
+    consumers: list[Consumer] = field(default_factory=list)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[Transaction]:
+        """A store transaction; after it commits, the relay is woken to publish its events."""
+        async with self.store.transaction() as tx:
+            yield tx
+        self.relay.wake()
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+ConsumerFactory = Callable[[Runtime], Sequence[ConsumerSpec]]
+StartupHook = Callable[[Runtime], AbstractAsyncContextManager[None]]
+
+
+def create_service_app(
+    *,
+    name: str,
+    settings: ServiceSettings,
+    collections: tuple[Collection, ...],
+    routers: Sequence[APIRouter] = (),
+    consumers: ConsumerFactory | None = None,
+    on_start: Callable[[Runtime], Any] | None = None,
+    relay_enabled: bool = True,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(settings.store_url, collections)
+        await store.open()
+        bus = Bus(settings.nats_url, name=f"khum-{name}")
+        await bus.connect()
+        await bus.ensure_streams(replicas=settings.stream_replicas)
+        runtime = Runtime(name, settings, store, bus, OutboxRelay(store, bus))
+        app.state.runtime = runtime
+        app.state.store = store
+        app.state.bus = bus
+        if on_start is not None:
+            await on_start(runtime)
+        if relay_enabled:
+            runtime.relay.start()
+        for spec in consumers(runtime) if consumers else ():
+            consumer = Consumer(bus, spec)
+            await consumer.start()
+            runtime.consumers.append(consumer)
+        log.info("%s ready", name)
+        try:
+            yield
+        finally:
+            log.info("%s stopping: consumers, relay, NATS drain, store", name)
+            for consumer in runtime.consumers:
+                await consumer.stop()
+            await runtime.relay.stop()
+            await bus.close()
+            log.info("%s NATS connection drained", name)
+            await store.close()
+            log.info("%s stopped", name)
+
+    app = FastAPI(title=f"Khum {name}", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health_router)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run one service process (``python -m services.<name>``)."""
+    import uvicorn
+
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

@@ -1,0 +1,38 @@
+"""Settings shared by every service; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Public on purpose: only ever accepted in development, refused anywhere else.
+DEVELOPMENT_SECRET = "khum-development-secret-not-for-production-use"  # noqa: S105
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KHUM_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8001
+    nats_url: str = "nats://127.0.0.1:4222"
+    store_url: str = "sqlite:///var/service.db"
+    identity_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    stream_replicas: int = 1
+    log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> ServiceSettings:
+        if self.environment != "development":
+            for name, value in self._secrets().items():
+                if value == DEVELOPMENT_SECRET or len(value) < 32:
+                    raise ValueError(
+                        f"{name} must be set to a random secret of 32+ characters "
+                        f"outside development (environment={self.environment})"
+                    )
+        return self
+
+    def _secrets(self) -> dict[str, str]:
+        return {"identity_secret": self.identity_secret.get_secret_value()}

@@ -1,0 +1,35 @@
+"""Committed contract files must match the code: event JSON Schemas and the GraphQL SDL.
+Regenerate them with `make schemas` when a change is intended."""
+
+from __future__ import annotations
+
+from contracts.export import SCHEMA_DIR, rendered_schemas
+from gateway.export_schema import SDL_PATH
+from gateway.schema import sdl
+
+
+def test_committed_event_schemas_match_the_code() -> None:
+    wanted = rendered_schemas()
+    committed = {path.name: path.read_text(encoding="utf-8") for path in SCHEMA_DIR.glob("*.json")}
+    assert sorted(committed) == sorted(wanted), "run `make schemas`"
+    for name, text in wanted.items():
+        assert committed[name] == text, f"{name} drifted from the code: run `make schemas`"
+
+
+def test_every_event_has_a_committed_schema() -> None:
+    names = set(rendered_schemas())
+    assert {
+        "envelope.json",
+        "khum.needs.NeedSubmitted.v1.json",
+        "khum.notify.NotificationQueued.v1.json",
+    } <= names
+
+
+def test_committed_graphql_sdl_matches_the_schema() -> None:
+    assert SDL_PATH.read_text(encoding="utf-8") == sdl(), "run `make schemas`"
+
+
+def test_the_schema_has_the_operations_integrators_rely_on() -> None:
+    text = sdl()
+    for operation in ("submitNeed(", "login(", "notifications(", "notificationAdded:"):
+        assert operation in text

@@ -1,0 +1,138 @@
+"""Messages that can never succeed go to KHUM_DLQ with the reason; the consumer goes on.
+Transient failures are retried with backoff, a bounded number of times."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+
+import nats
+from nats.aio.client import Client
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from contracts.envelope import uuid7
+from contracts.needs import NEED_SUBMITTED
+from infra.stack import Stack
+from services.runtime.bus import Bus
+from services.runtime.consumer import Consumer, ConsumerSpec
+from tests.conftest import NOTIFICATIONS, SUBMIT_NEED, GraphQL, wait_for
+
+
+async def _dead_letters(nc: Client, subject: str) -> list[tuple[bytes, dict[str, str]]]:
+    js = nc.jetstream()
+    sub = await js.pull_subscribe(
+        subject, stream="KHUM_DLQ", config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+    )
+    try:
+        msgs = await sub.fetch(100, timeout=1)
+    except nats.errors.TimeoutError:
+        return []
+    finally:
+        await sub.unsubscribe()
+    return [(m.data, dict(m.headers or {})) for m in msgs]
+
+
+async def test_malformed_events_go_to_the_dead_letter_stream_and_good_ones_still_flow(
+    stack: Stack, facilitator: GraphQL, council: GraphQL
+) -> None:
+    nc = await nats.connect(stack.nats_url)
+    try:
+        js = nc.jetstream()
+        subject = f"{NEED_SUBMITTED}.160101"
+        garbage = b"{not json at all"
+        bad_payload = json.dumps(
+            {
+                "specversion": "1.0",
+                "id": uuid7(),
+                "source": "/somewhere",
+                "type": NEED_SUBMITTED,
+                "time": datetime.now(UTC).isoformat(),
+                "communecode": "160101",
+                "data": {"need_id": "n1", "tracking_code": "lowercase!"},
+            }
+        ).encode()
+        await js.publish(subject, garbage, headers={"Nats-Msg-Id": str(uuid.uuid4())})
+        await js.publish(subject, bad_payload, headers={"Nats-Msg-Id": str(uuid.uuid4())})
+
+        body = await facilitator.execute(
+            SUBMIT_NEED,
+            {
+                "i": {
+                    "villageCode": "16010101",
+                    "description": "មណ្ឌលសុខភាព",
+                    "idempotencyKey": uuid.uuid4().hex,
+                }
+            },
+        )
+        code = body["data"]["submitNeed"]["trackingCode"]
+
+        async def notified() -> bool:
+            result = await council.execute(NOTIFICATIONS, {"n": 100})
+            return any(e["node"]["ref"] == code for e in result["data"]["notifications"]["edges"])
+
+        await wait_for(notified)
+
+        async def both_dead_lettered() -> list[tuple[bytes, dict[str, str]]] | None:
+            letters = await _dead_letters(nc, "khum.dlq.notify-needs.>")
+            payloads = {data for data, _ in letters}
+            return letters if {garbage, bad_payload} <= payloads else None
+
+        letters = await wait_for(both_dead_lettered)
+        reasons = {data: headers["Khum-Dlq-Reason"] for data, headers in letters}
+        assert reasons[garbage].startswith("invalid envelope")
+        assert "tracking_code" in reasons[bad_payload]
+        for _, headers in letters:
+            assert headers["Khum-Dlq-Consumer"] == "notify-needs"
+            assert headers["Khum-Dlq-Subject"] == subject
+        # meetings consumes the same subject and dead-letters the same messages on its own.
+        meeting_letters = await wait_for(lambda: _dead_letters(nc, "khum.dlq.meetings-needs.>"))
+        assert {garbage, bad_payload} <= {data for data, _ in meeting_letters}
+    finally:
+        await nc.close()
+
+
+async def test_a_failing_handler_is_retried_with_backoff_then_dead_lettered(nats_url: str) -> None:
+    bus = Bus(nats_url, "test-retries")
+    await bus.connect()
+    await bus.ensure_streams()
+    attempts: dict[str, int] = {}
+
+    async def flaky(raw: bytes) -> None:
+        key = raw.decode()
+        attempts[key] = attempts.get(key, 0) + 1
+        if key == "recovers" and attempts[key] < 3:
+            raise ConnectionError("store briefly unavailable")
+        if key == "never":
+            raise ConnectionError("always down")
+
+    durable = f"retry-{uuid.uuid4().hex[:8]}"
+    subject = f"khum.budget.Probe.v1.{uuid.uuid4().int % 10**6:06d}"
+    spec = ConsumerSpec(durable, "KHUM_BUDGET", (subject,), flaky, max_deliver=3, backoff=(0.1, 0.2))
+    consumer = Consumer(bus, spec)
+    await consumer.start()
+    try:
+        await bus.js.publish(subject, b"recovers")
+        await bus.js.publish(subject, b"never")
+        await wait_for(lambda: asyncio.sleep(0, result=consumer.handled == 1 and consumer.dead_lettered == 1))
+        assert attempts == {"recovers": 3, "never": 3}
+        letters = await _dead_letters(bus.nc, f"khum.dlq.{durable}.>")
+        [(data, headers)] = letters
+        assert data == b"never"
+        assert headers["Khum-Dlq-Reason"].startswith("gave up after 3 attempts")
+    finally:
+        await consumer.stop()
+        await bus.close()
+
+
+async def test_stream_provisioning_is_idempotent(nats_url: str) -> None:
+    bus = Bus(nats_url, "test-provision")
+    await bus.connect()
+    try:
+        await bus.ensure_streams()
+        await bus.ensure_streams()
+        names = {info.config.name for info in await bus.js.streams_info()}
+        assert {"KHUM_NEEDS", "KHUM_MEETINGS", "KHUM_BUDGET", "KHUM_NOTIFY", "KHUM_DLQ"} <= names
+    finally:
+        await bus.close()

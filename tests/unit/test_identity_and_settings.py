@@ -1,0 +1,68 @@
+"""Identity tokens between gateway and services, and settings that refuse unsafe defaults."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from pydantic import ValidationError
+
+from gateway.settings import GatewaySettings
+from services.intake.app import IntakeSettings
+from services.runtime.identity import (
+    Identity,
+    InvalidIdentityError,
+    Role,
+    issue_token,
+    verify_token,
+)
+from services.runtime.settings import DEVELOPMENT_SECRET
+
+SECRET = "s" * 40
+
+
+def test_a_token_round_trips_the_callers_identity() -> None:
+    identity = Identity("u1", Role.COUNCIL_MEMBER, ("160101", "210103"))
+    assert verify_token(issue_token(identity, SECRET), SECRET) == identity
+
+
+def test_a_token_signed_with_another_secret_is_refused() -> None:
+    token = issue_token(Identity("u1", Role.FACILITATOR, ("160101",)), "x" * 40)
+    with pytest.raises(InvalidIdentityError):
+        verify_token(token, SECRET)
+
+
+def test_an_expired_token_is_refused() -> None:
+    token = issue_token(Identity("u1", Role.FACILITATOR, ("160101",)), SECRET, ttl=-1)
+    time.sleep(0.01)
+    with pytest.raises(InvalidIdentityError):
+        verify_token(token, SECRET)
+
+
+def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KHUM_INTAKE_ENVIRONMENT", "production")
+    with pytest.raises(ValidationError, match="identity_secret"):
+        IntakeSettings()
+    monkeypatch.setenv("KHUM_INTAKE_IDENTITY_SECRET", "short")
+    with pytest.raises(ValidationError, match="identity_secret"):
+        IntakeSettings()
+    monkeypatch.setenv("KHUM_INTAKE_IDENTITY_SECRET", "r" * 40)
+    assert IntakeSettings().environment == "production"
+
+
+def test_the_gateway_refuses_a_default_session_secret_and_demo_accounts_in_production(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KHUM_GATEWAY_ENVIRONMENT", "production")
+    monkeypatch.setenv("KHUM_GATEWAY_IDENTITY_SECRET", "r" * 40)
+    with pytest.raises(ValidationError, match="session_secret"):
+        GatewaySettings()
+    monkeypatch.setenv("KHUM_GATEWAY_SESSION_SECRET", "q" * 40)
+    assert GatewaySettings().demo is False
+    monkeypatch.setenv("KHUM_GATEWAY_DEMO", "true")
+    with pytest.raises(ValidationError, match="demo"):
+        GatewaySettings()
+
+
+def test_development_accepts_the_default_secret() -> None:
+    assert IntakeSettings().identity_secret.get_secret_value() == DEVELOPMENT_SECRET
