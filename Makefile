@@ -20,7 +20,7 @@ bootstrap: $(STAMP)
 run: bootstrap
 	$(PY) -m infra.run
 
-test: bootstrap
+test: bootstrap lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: bootstrap

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from gateway.schema.errors import is_expected
 from gateway.schema.identity import IdentityMutation, IdentityQuery
@@ -18,8 +20,18 @@ Subscription = merge_types("Subscription", (NotificationsSubscription,))
 LIMITS = {"max_depth": 10, "max_tokens": 2000, "max_aliases": 15}
 
 
+class KhumSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Refusals with a code are answers, not faults: log only the unexpected ones."""
+        unexpected = [error for error in errors if not is_expected(error)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return KhumSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
