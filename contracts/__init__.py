@@ -5,6 +5,7 @@ forbidden); consumers read tolerantly (extra fields ignored) through :func:`read
 """
 
 from contracts.envelope import Envelope, new_event, uuid7
-from contracts.registry import EVENTS, EventSpec, read_event
+from contracts.registry import EVENTS, read_event
+from contracts.spec import EventSpec
 
 __all__ = ["EVENTS", "Envelope", "EventSpec", "new_event", "read_event", "uuid7"]

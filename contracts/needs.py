@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.spec import EventSpec
 from contracts.subjects import event_type
 
 NEED_SUBMITTED = event_type("needs", "NeedSubmitted", 1)
@@ -24,6 +25,15 @@ class Sector(StrEnum):
     GENDER = "gender"
 
 
+class PlaceName(BaseModel):
+    """A gazetteer name in Khmer script and in Latin letters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    km: str
+    latin: str
+
+
 class NeedSubmittedV1(BaseModel):
     """A citizen's need was recorded. Carries no personal data: who raised it stays in intake."""
 
@@ -36,7 +46,11 @@ class NeedSubmittedV1(BaseModel):
     )
     commune_code: str = Field(pattern=r"^\d{6}$")
     village_code: str = Field(pattern=r"^\d{8}$")
+    village_name: PlaceName | None = Field(default=None, description="So consumers can say where")
     description: str = Field(min_length=1, max_length=DESCRIPTION_MAX)
     sector: Sector | None = None
     collected_by: str = Field(description="Account id of the facilitator who recorded it")
     submitted_at: datetime
+
+
+SPECS = (EventSpec(NEED_SUBMITTED, NeedSubmittedV1, "intake"),)

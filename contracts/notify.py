@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.spec import EventSpec
 from contracts.subjects import event_type
 
 NOTIFICATION_QUEUED = event_type("notify", "NotificationQueued", 1)
@@ -49,3 +50,6 @@ class NotificationQueuedV1(BaseModel):
     ref: str | None = Field(default=None, description="What it is about, e.g. a tracking code")
     commune_code: str = Field(pattern=r"^\d{6}$")
     queued_at: datetime
+
+
+SPECS = (EventSpec(NOTIFICATION_QUEUED, NotificationQueuedV1, "notify"),)

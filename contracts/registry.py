@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from contracts import budget, meetings, needs, notify
 from contracts.envelope import Envelope
-from contracts.needs import NEED_SUBMITTED, NeedSubmittedV1
-from contracts.notify import NOTIFICATION_QUEUED, NotificationQueuedV1
-
-
-@dataclass(frozen=True)
-class EventSpec:
-    event_type: str
-    model: type[BaseModel]
-    producer: str
-
+from contracts.spec import EventSpec
 
 EVENTS: dict[str, EventSpec] = {
-    spec.event_type: spec
-    for spec in (
-        EventSpec(NEED_SUBMITTED, NeedSubmittedV1, "intake"),
-        EventSpec(NOTIFICATION_QUEUED, NotificationQueuedV1, "notify"),
-    )
+    spec.event_type: spec for module in (needs, meetings, budget, notify) for spec in module.SPECS
 }
 
 

@@ -17,8 +17,8 @@ from gateway.accounts import COLLECTIONS, Accounts
 from gateway.bridge import EventBridge
 from gateway.clients import ServiceClient
 from gateway.i18n import language_of
-from gateway.pwa import STATIC
-from gateway.pwa import router as pwa_router
+from gateway.pages import ROUTERS as PAGE_ROUTERS
+from gateway.pages.render import STATIC
 from gateway.schema import build_schema
 from gateway.schema.context import Context, Gateway
 from gateway.sessions import session_of
@@ -120,6 +120,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     app.include_router(health_router)
     app.include_router(graphql, prefix="/graphql")
-    app.include_router(pwa_router)
+    for router in PAGE_ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -1,7 +1,8 @@
 """Khmer first, English second: gettext catalogs (Babel) for the PWA and the gateway's messages.
 
-The catalogs are ``pwa/translations/<lang>/LC_MESSAGES/messages.po`` with English msgids;
-they are compiled in memory at start, so no build step or binary file is needed.
+The catalogs are ``pwa/translations/<lang>/LC_MESSAGES/*.po`` (one file per context, all
+merged) with English msgids; they are compiled in memory at start, so no build step or
+binary file is needed.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from starlette.requests import HTTPConnection
@@ -22,13 +24,21 @@ DEFAULT_LANGUAGE = "km"
 LANG_COOKIE = "khum_lang"
 
 
+def catalog_files(lang: str) -> list[Path]:
+    return sorted((TRANSLATIONS / lang / "LC_MESSAGES").glob("*.po"))
+
+
 @cache
 def translations(lang: str) -> gettext.NullTranslations:
-    po_path = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
-    if lang == "en" or not po_path.exists():
+    files = catalog_files(lang)
+    if lang == "en" or not files:
         return gettext.NullTranslations()
-    with po_path.open("rb") as fh:
-        catalog = read_po(fh, locale=lang)
+    catalog = Catalog(locale=lang)
+    for path in files:
+        with path.open("rb") as fh:
+            for message in read_po(fh, locale=lang):
+                if message.id and message.string:
+                    catalog.add(message.id, message.string)
     buffer = BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
@@ -39,8 +49,18 @@ def gettext_for(lang: str) -> gettext.NullTranslations:
     return translations(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
 
 
+def page_language(conn: HTTPConnection) -> str:
+    """Pages are Khmer unless the person chose English with the switch (a cookie).
+
+    Browser language settings are not trusted for this: many phones in Cambodia are set to
+    English only because Khmer was missing from them, not because their owners read English.
+    """
+    chosen = conn.cookies.get(LANG_COOKIE)
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
 def language_of(conn: HTTPConnection) -> str:
-    """The cookie the km/en switch sets wins; then Accept-Language; then Khmer."""
+    """For the API: the km/en switch's cookie wins; then Accept-Language; then Khmer."""
     chosen = conn.cookies.get(LANG_COOKIE)
     if chosen in LANGUAGES:
         return chosen

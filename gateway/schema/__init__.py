@@ -8,14 +8,14 @@ from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimite
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from gateway.schema import budget, identity, meetings, needs, notifications
 from gateway.schema.errors import is_expected
-from gateway.schema.identity import IdentityMutation, IdentityQuery
-from gateway.schema.needs import NeedsMutation
-from gateway.schema.notifications import NotificationsQuery, NotificationsSubscription
 
-Query = merge_types("Query", (IdentityQuery, NotificationsQuery))
-Mutation = merge_types("Mutation", (IdentityMutation, NeedsMutation))
-Subscription = merge_types("Subscription", (NotificationsSubscription,))
+# Each context module lists its root types in QUERIES, MUTATIONS and SUBSCRIPTIONS.
+_MODULES = (identity, needs, meetings, budget, notifications)
+Query = merge_types("Query", tuple(t for m in _MODULES for t in m.QUERIES))
+Mutation = merge_types("Mutation", tuple(t for m in _MODULES for t in m.MUTATIONS))
+Subscription = merge_types("Subscription", tuple(t for m in _MODULES for t in m.SUBSCRIPTIONS))
 
 LIMITS = {"max_depth": 10, "max_tokens": 2000, "max_aliases": 15}
 

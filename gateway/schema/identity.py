@@ -61,3 +61,8 @@ class IdentityMutation:
         assert ctx.response is not None and ctx.request is not None
         set_session_cookie(ctx.response, ctx.request, token, ctx.gateway.settings)
         return LoginResult(account=Account.of(account), csrf_token=session.csrf_token)
+
+
+QUERIES: tuple[type, ...] = (IdentityQuery,)
+MUTATIONS: tuple[type, ...] = (IdentityMutation,)
+SUBSCRIPTIONS: tuple[type, ...] = ()

@@ -70,3 +70,8 @@ class NeedsMutation:
         except ServiceError as exc:
             raise from_service(exc) from None
         return Need.of(data)
+
+
+QUERIES: tuple[type, ...] = ()
+MUTATIONS: tuple[type, ...] = (NeedsMutation,)
+SUBSCRIPTIONS: tuple[type, ...] = ()

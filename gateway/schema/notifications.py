@@ -110,3 +110,8 @@ class NotificationsSubscription:
         async with info.context.gateway.bridge.listen(audiences) as queue:
             while True:
                 yield Notification.of_event(await queue.get())
+
+
+QUERIES: tuple[type, ...] = (NotificationsQuery,)
+MUTATIONS: tuple[type, ...] = ()
+SUBSCRIPTIONS: tuple[type, ...] = (NotificationsSubscription,)

@@ -1,8 +1,8 @@
 /* Khum service worker: app shell cache, network-first pages, cache-first static files.
-   Served by the gateway at /sw.js with scope "/". Bump VERSION when the shell changes. */
+   Served by the gateway at /sw.js with scope "/". The gateway stamps VERSION with a digest of the static files, so every change refreshes the cache. */
 "use strict";
 
-const VERSION = "khum-shell-v1";
+const VERSION = "khum-shell-__SHELL_DIGEST__";
 
 // Pages: they may need a session ("/" and "/needs/new" redirect to /login when signed
 // out), so each is fetched on its own and skipped if it is not a plain 200.

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import new_event, uuid7
-from contracts.needs import NEED_SUBMITTED, NeedSubmittedV1, Sector
+from contracts.needs import NEED_SUBMITTED, NeedSubmittedV1, PlaceName, Sector
 from services.intake.domain import (
     SubmitNeed,
     new_tracking_code,
@@ -117,6 +117,7 @@ async def submit_need(
                         tracking_code=doc["tracking_code"],
                         commune_code=village.commune_code,
                         village_code=village.code,
+                        village_name=PlaceName(km=village.name_km, latin=village.name_latin),
                         description=description,
                         sector=command.sector,
                         collected_by=caller.user_id,
@@ -174,6 +175,25 @@ async def get_need(need_id: str, caller: CallerDep, runtime: RuntimeDep) -> Need
     if doc is None or not caller.covers(doc["commune_code"]):
         raise NotFoundError()
     return _public(doc)
+
+
+class CommunePublic(BaseModel):
+    code: str
+    name_km: str
+    name_latin: str
+
+
+@router.get("/communes", response_model=list[CommunePublic])
+async def list_communes(caller: CallerDep, runtime: RuntimeDep) -> list[CommunePublic]:
+    """The caller's communes by name (6-digit scopes only)."""
+    result = []
+    for scope in caller.communes:
+        doc = await runtime.store.get("communes", scope) if len(scope) == 6 else None
+        if doc is not None:
+            result.append(
+                CommunePublic(code=scope, name_km=doc["name"]["km"], name_latin=doc["name"]["latin"])
+            )
+    return result
 
 
 @router.get("/villages", response_model=list[VillagePublic])

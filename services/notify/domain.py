@@ -30,13 +30,15 @@ def _excerpt(text: str) -> str:
 def need_submitted_messages(need: NeedSubmittedV1) -> list[Message]:
     """A recorded need goes to the council of its commune."""
     excerpt = _excerpt(need.description)
+    where_km = need.village_name.km if need.village_name else need.village_code
+    where_en = need.village_name.latin if need.village_name else need.village_code
     return [
         Message(
             audience=council_audience(need.commune_code),
             kind="need_submitted",
             text={
-                "en": f"New need {need.tracking_code} in village {need.village_code}: {excerpt}",
-                "km": f"តម្រូវការថ្មី {need.tracking_code} នៅភូមិ {need.village_code}៖ {excerpt}",
+                "en": f"New need {need.tracking_code} in {where_en} village: {excerpt}",
+                "km": f"តម្រូវការថ្មី {need.tracking_code} នៅភូមិ{where_km}៖ {excerpt}",
             },
             ref=need.tracking_code,
         )

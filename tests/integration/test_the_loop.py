@@ -47,6 +47,7 @@ async def test_a_submitted_need_reaches_the_council_inbox(facilitator: GraphQL, 
     assert node["communeCode"] == "160101"
     assert need["trackingCode"] in node["text"]
     assert "តម្រូវការថ្មី" in node["text"]  # Khmer by default
+    assert "ភូមិកាតែ" in node["text"]
 
 
 async def test_a_council_of_another_commune_does_not_see_the_need(stack: Stack, facilitator: GraphQL) -> None:
@@ -104,6 +105,7 @@ async def test_an_open_subscription_receives_the_notification(
                 break
         assert added["kind"] == "need_submitted"
         assert added["text"].startswith("New need")
+        assert "Ka Hal village" in added["text"]  # the village by name, not by code
         assert added["communeCode"] == "160101"
 
 

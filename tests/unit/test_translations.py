@@ -7,7 +7,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from gateway.i18n import TRANSLATIONS, translate
+from gateway.i18n import catalog_files, translate
 
 REPO = Path(__file__).resolve().parents[2]
 # _("...") and _('...') in templates; translate(lang, "...") in the gateway's Python code.
@@ -17,8 +17,14 @@ PYTHON_TABLE_VALUE = re.compile(r"""^\s+(?:Sector|Role)\.[A-Z_]+: "([A-Za-z][^"]
 
 
 def _catalog() -> dict[str, str]:
-    with (TRANSLATIONS / "km" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
-        return {str(m.id): str(m.string) for m in read_po(fh) if m.id}
+    merged: dict[str, str] = {}
+    for path in catalog_files("km"):
+        with path.open("rb") as fh:
+            for message in read_po(fh):
+                if message.id:
+                    assert str(message.id) not in merged, f"{message.id!r} is translated twice"
+                    merged[str(message.id)] = str(message.string)
+    return merged
 
 
 def _used_strings() -> set[str]:

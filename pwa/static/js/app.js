@@ -27,6 +27,8 @@
       headers: {
         "content-type": "application/json",
         "accept": "application/json",
+        // Answers (and errors) in the page's language, not the phone's setting.
+        "accept-language": document.documentElement.lang || "km",
         "x-csrf-token": meta ? meta.content : "",
       },
       body: JSON.stringify({ query, variables: variables || {} }),
