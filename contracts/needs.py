@@ -11,6 +11,7 @@ from contracts.spec import EventSpec
 from contracts.subjects import event_type
 
 NEED_SUBMITTED = event_type("needs", "NeedSubmitted", 1)
+NEED_STATUS_CHANGED = event_type("needs", "NeedStatusChanged", 1)
 
 DESCRIPTION_MAX = 2000
 
@@ -34,6 +35,39 @@ class PlaceName(BaseModel):
     latin: str
 
 
+class ContactChannel(StrEnum):
+    SMS = "sms"
+    TELEGRAM = "telegram"
+    EMAIL = "email"
+
+
+class ContactPoint(BaseModel):
+    """How to reach a person who raised a need and agreed to be told about it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: ContactChannel
+    address: str = Field(min_length=1, max_length=200, description="Phone number, Telegram chat id or e-mail")
+    language: str = Field(default="km", pattern=r"^(km|en)$")
+
+
+class NeedStatus(StrEnum):
+    """A need's lifecycle: every transition is recorded with who, when and why."""
+
+    SUBMITTED = "submitted"
+    VALIDATED = "validated"
+    PRIORITISED = "prioritised"
+    IN_CIP = "in_cip"
+    FUNDED = "funded"
+    PARTLY_FUNDED = "partly_funded"
+    DEFERRED = "deferred"
+    REJECTED = "rejected"
+    IN_IMPLEMENTATION = "in_implementation"
+    COMPLETED = "completed"
+    VERIFIED = "verified"
+    MERGED = "merged"
+
+
 class NeedSubmittedV1(BaseModel):
     """A citizen's need was recorded. Carries no personal data: who raised it stays in intake."""
 
@@ -51,6 +85,29 @@ class NeedSubmittedV1(BaseModel):
     sector: Sector | None = None
     collected_by: str = Field(description="Account id of the facilitator who recorded it")
     submitted_at: datetime
+    contacts: list[ContactPoint] = Field(
+        default_factory=list,
+        description="People who raised the need and consented to hear about it (receipts, outcomes)",
+    )
 
 
-SPECS = (EventSpec(NEED_SUBMITTED, NeedSubmittedV1, "intake"),)
+class NeedStatusChangedV1(BaseModel):
+    """A need moved in its lifecycle. ``reason`` is always present for deferred and rejected."""
+
+    model_config = ConfigDict(extra="forbid", title="NeedStatusChanged v1")
+
+    need_id: str
+    tracking_code: str
+    commune_code: str = Field(pattern=r"^\d{6}$")
+    village_code: str = Field(pattern=r"^\d{8}$")
+    previous: NeedStatus
+    status: NeedStatus
+    reason: str | None = Field(default=None, max_length=2000)
+    actor: str = Field(description="Account id, or the service that decided (e.g. budget)")
+    changed_at: datetime
+
+
+SPECS = (
+    EventSpec(NEED_SUBMITTED, NeedSubmittedV1, "intake"),
+    EventSpec(NEED_STATUS_CHANGED, NeedStatusChangedV1, "intake"),
+)
