@@ -12,6 +12,9 @@ from contracts.subjects import event_type
 
 NEED_SUBMITTED = event_type("needs", "NeedSubmitted", 1)
 NEED_STATUS_CHANGED = event_type("needs", "NeedStatusChanged", 1)
+NEED_VALIDATED = event_type("needs", "NeedValidated", 1)
+NEED_SUPPORTED = event_type("needs", "NeedSupported", 1)
+NEEDS_MERGED = event_type("needs", "NeedsMerged", 1)
 
 DESCRIPTION_MAX = 2000
 
@@ -107,7 +110,53 @@ class NeedStatusChangedV1(BaseModel):
     changed_at: datetime
 
 
+class NeedValidatedV1(BaseModel):
+    """The council (or village chief) confirmed a need is real and belongs to the commune."""
+
+    model_config = ConfigDict(extra="forbid", title="NeedValidated v1")
+
+    need_id: str
+    tracking_code: str
+    commune_code: str = Field(pattern=r"^\d{6}$")
+    village_code: str = Field(pattern=r"^\d{8}$")
+    validated_by: str
+    reason: str | None = None
+    validated_at: datetime
+
+
+class NeedSupportedV1(BaseModel):
+    """More people have this need too. Counts only; contacts of those who asked to be told."""
+
+    model_config = ConfigDict(extra="forbid", title="NeedSupported v1")
+
+    need_id: str
+    tracking_code: str
+    commune_code: str = Field(pattern=r"^\d{6}$")
+    people_added: int = Field(ge=1)
+    people_total: int = Field(ge=1, description="Everyone who raised or supports the need")
+    contacts: list[ContactPoint] = Field(default_factory=list)
+    supported_at: datetime
+
+
+class NeedsMergedV1(BaseModel):
+    """A duplicate was merged into a surviving need; both tracking codes keep working."""
+
+    model_config = ConfigDict(extra="forbid", title="NeedsMerged v1")
+
+    survivor_id: str
+    survivor_tracking_code: str
+    merged_id: str
+    merged_tracking_code: str
+    commune_code: str = Field(pattern=r"^\d{6}$")
+    reason: str
+    merged_by: str
+    merged_at: datetime
+
+
 SPECS = (
     EventSpec(NEED_SUBMITTED, NeedSubmittedV1, "intake"),
     EventSpec(NEED_STATUS_CHANGED, NeedStatusChangedV1, "intake"),
+    EventSpec(NEED_VALIDATED, NeedValidatedV1, "intake"),
+    EventSpec(NEED_SUPPORTED, NeedSupportedV1, "intake"),
+    EventSpec(NEEDS_MERGED, NeedsMergedV1, "intake"),
 )

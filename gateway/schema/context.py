@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from strawberry.fastapi import BaseContext
 
 from gateway.accounts import Accounts, Session, same_token
 from gateway.bridge import EventBridge
-from gateway.clients import ServiceClient
+from gateway.clients import ServiceClient, ServiceError
 from gateway.i18n import translate
-from gateway.schema.errors import graphql_error
+from gateway.schema.errors import from_service, graphql_error
 from gateway.sessions import SESSION_COOKIE
 from gateway.settings import GatewaySettings
+from services.runtime.identity import ALL_COMMUNES, PUBLIC_IDENTITY_ID, Identity, Role
 
 CSRF_HEADER = "x-csrf-token"
+PUBLIC_IDENTITY = Identity(PUBLIC_IDENTITY_ID, Role.PUBLIC, (ALL_COMMUNES,))
 __all__ = ["CSRF_HEADER", "SESSION_COOKIE", "Context", "Gateway"]
 
 
@@ -27,6 +30,11 @@ class Gateway:
     accounts: Accounts
     services: dict[str, ServiceClient]
     bridge: EventBridge
+
+
+def segment(value: str) -> str:
+    """A caller's value placed in a service URL path: encoded whole, so "../x" stays one segment."""
+    return quote(str(value), safe="")
 
 
 class Context(BaseContext):
@@ -41,6 +49,20 @@ class Context(BaseContext):
 
     def t(self, message: str, **params: Any) -> str:
         return translate(self.lang, message, **params)
+
+    def identity(self) -> Identity:
+        """The caller's identity for a service call: the account, or the public visitor."""
+        return self.session.account.identity() if self.session else PUBLIC_IDENTITY
+
+    async def call(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
+        """Call a service as this caller; its refusals become GraphQL errors with their code."""
+        try:
+            _, body = await self.gateway.services[service].request(
+                method, path, self.identity(), lang=self.lang, **kwargs
+            )
+        except ServiceError as exc:
+            raise from_service(exc) from None
+        return body
 
     def require_session(self) -> Session:
         if self.session is None:

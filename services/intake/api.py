@@ -1,32 +1,83 @@
-"""Intake's HTTP API, called only by the gateway with a signed identity token."""
+"""Intake's commands over HTTP, called only by the gateway with a signed identity token.
+
+Each command loads, calls the domain, and commits the state with its events in one
+transaction; optimistic concurrency (the document version) guards concurrent edits.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.envelope import new_event, uuid7
-from contracts.needs import NEED_SUBMITTED, NeedSubmittedV1, PlaceName, Sector
-from services.intake.domain import (
-    SubmitNeed,
-    new_tracking_code,
-    normalise_tracking_code,
-    validate_submission,
+from contracts.envelope import uuid7
+from contracts.needs import ContactPoint, NeedStatus, Sector
+from services.intake import domain, events
+from services.intake.domain import NeedError, SubmitNeed
+from services.intake.inclusion import (
+    AgeBand,
+    Attributes,
+    Consent,
+    ConsentMethod,
+    MigrantStatus,
+    Person,
+    Severity,
+    Sex,
+    make_person,
 )
-from services.intake.store import get_village
-from services.runtime.errors import DomainError
-from services.runtime.identity import CallerDep
+from services.intake.store import get_village, load_need, need_by_code
+from services.intake.tracking import new_tracking_code, normalise_tracking_code
+from services.intake.views import need_view, people_counts, public_view
+from services.runtime.identity import CallerDep, Identity
 from services.runtime.outbox import outbox_row
 from services.runtime.service import RuntimeDep
-from services.runtime.stores import DuplicateKeyError, In
+from services.runtime.stores import DuplicateKeyError, Transaction, VersionConflictError
 
 router = APIRouter(tags=["needs"])
 
-SOURCE = "/khum/intake"
 _TRACKING_CODE_ATTEMPTS = 8
+_CONFLICT_ATTEMPTS = 5
+
+CorrelationId = Annotated[str | None, Header(alias="x-correlation-id")]
+
+
+class AttributesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sex: Sex | None = None
+    age_band: AgeBand | None = None
+    disability: Severity | None = None
+    idpoor_level: int | None = None
+    indigenous_group: str | None = Field(default=None, max_length=100)
+    migrant_status: MigrantStatus | None = None
+
+
+class PersonIn(BaseModel):
+    """Who raised (or supports) a need. Details other than counts need ``consent``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["person", "group"] = "person"
+    name: str | None = Field(default=None, max_length=200)
+    attributes: AttributesIn | None = None
+    consent: ConsentMethod | None = None
+    contact: ContactPoint | None = None
+    people: int | None = None
+    groups: dict[str, int] | None = None
+
+    def to_domain(self, caller: Identity, now: datetime, prefix: str) -> Person:
+        return make_person(
+            kind=self.kind,
+            name=self.name.strip() if self.name and self.name.strip() else None,
+            attributes=Attributes(**self.attributes.model_dump()) if self.attributes else None,
+            consent=Consent(self.consent, caller.user_id, now) if self.consent else None,
+            contact=self.contact,
+            people=self.people,
+            group_counts=self.groups,
+            prefix=prefix,
+        )
 
 
 class NeedCreate(BaseModel):
@@ -36,102 +87,84 @@ class NeedCreate(BaseModel):
     # The domain gives the friendly error for over-long text; this bound only stops abuse.
     description: str = Field(max_length=20_000)
     sector: Sector | None = None
+    need_type: str | None = Field(default=None, max_length=40)
+    beneficiaries: int | None = None
+    channel: str = Field(default="village_meeting", max_length=40)
+    collected_at: datetime | None = None
+    raised_by: PersonIn | None = None
     idempotency_key: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_\-:.]+$")
 
 
-class NeedPublic(BaseModel):
-    id: str
-    tracking_code: str
-    commune_code: str
-    village_code: str
-    description: str
-    sector: Sector | None
-    status: str
-    collected_by: str
-    submitted_at: datetime
+class ValidateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=2000)
 
 
-class VillagePublic(BaseModel):
-    code: str
-    commune_code: str
-    name_km: str
-    name_latin: str
-    commune_name_km: str
-    commune_name_latin: str
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    survivor_id: str = Field(max_length=64)
+    merged_id: str = Field(max_length=64)
+    reason: str | None = Field(default=None, max_length=2000)
 
 
-class NeedPage(BaseModel):
-    items: list[NeedPublic]
-    next_after: str | None
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=40)
+    satisfied: bool
+    comment: str | None = Field(default=None, max_length=5000)
 
 
-class NotFoundError(DomainError):
-    def __init__(self) -> None:
-        super().__init__("need.not_found", "No such need.", "រកមិនឃើញតម្រូវការនេះទេ។", status=404)
-
-
-def _public(doc: dict[str, Any]) -> NeedPublic:
-    return NeedPublic.model_validate(doc)
-
-
-@router.post("/needs", status_code=201, response_model=NeedPublic)
+@router.post("/needs", status_code=201)
 async def submit_need(
     body: NeedCreate,
     caller: CallerDep,
     runtime: RuntimeDep,
     response: Response,
-    correlation_id: Annotated[str | None, Header(alias="x-correlation-id")] = None,
-) -> NeedPublic:
+    correlation_id: CorrelationId = None,
+) -> dict[str, Any]:
     """Record a need; the need and its NeedSubmitted event commit together.
 
     A repeat with the same idempotency key (per caller) returns the original need, 200.
     """
     key = f"{caller.user_id}:{body.idempotency_key}"
-    command = SubmitNeed(body.village_code, body.description, body.sector, body.idempotency_key)
+    now = datetime.now(UTC)
+    command = SubmitNeed(
+        village_code=body.village_code,
+        description=body.description,
+        sector=body.sector,
+        idempotency_key=body.idempotency_key,
+        need_type=body.need_type,
+        beneficiaries=body.beneficiaries,
+        channel=body.channel,
+        raised_by=body.raised_by.to_domain(caller, now, "raisedBy") if body.raised_by else None,
+        collected_at=body.collected_at,
+    )
     for _ in range(_TRACKING_CODE_ATTEMPTS):
         existing = await runtime.store.find_one("needs", {"idempotency_key": key})
         if existing:
             response.status_code = 200
-            return _public(existing)
+            return need_view(existing, caller)
         try:
             async with runtime.unit_of_work() as tx:
                 village = await get_village(tx, command.village_code)
-                description = validate_submission(command, village, caller)
+                description = domain.validate_submission(command, village, caller)
                 assert village is not None
-                now = datetime.now(UTC)
-                doc = {
-                    "id": uuid7(),
-                    "tracking_code": new_tracking_code(),
-                    "commune_code": village.commune_code,
-                    "village_code": village.code,
-                    "description": description,
-                    "sector": command.sector.value if command.sector else None,
-                    "status": "submitted",
-                    "collected_by": caller.user_id,
-                    "idempotency_key": key,
-                    "submitted_at": now.isoformat(),
-                }
-                event = new_event(
-                    NeedSubmittedV1(
-                        need_id=doc["id"],
-                        tracking_code=doc["tracking_code"],
-                        commune_code=village.commune_code,
-                        village_code=village.code,
-                        village_name=PlaceName(km=village.name_km, latin=village.name_latin),
-                        description=description,
-                        sector=command.sector,
-                        collected_by=caller.user_id,
-                        submitted_at=now,
-                    ),
-                    event_type=NEED_SUBMITTED,
-                    source=SOURCE,
-                    communecode=village.commune_code,
-                    subject=doc["id"],
-                    correlationid=correlation_id or doc["id"],
+                doc = domain.new_need(
+                    command,
+                    village,
+                    caller,
+                    need_id=uuid7(),
+                    tracking_code=new_tracking_code(),
+                    idempotency_key=key,
+                    description=description,
+                    now=now,
                 )
                 stored = await tx.insert("needs", doc)
-                await tx.add_outbox(outbox_row(event))
-            return _public(stored)
+                await tx.add_outbox(outbox_row(events.need_submitted(stored, village, correlation_id)))
+            return need_view(stored, caller)
         except DuplicateKeyError as exc:
             if exc.field not in ("tracking_code", "idempotency_key"):
                 raise
@@ -139,82 +172,117 @@ async def submit_need(
     raise RuntimeError("could not draw a free tracking code")
 
 
-@router.get("/needs", response_model=NeedPage)
-async def list_needs(
+async def _replace(tx: Transaction, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return await tx.replace("needs", after, expected_version=before["version"])
+
+
+@router.post("/needs/{need_id}/validate")
+async def validate_need(
+    need_id: str,
+    body: ValidateIn,
     caller: CallerDep,
     runtime: RuntimeDep,
-    commune: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-    after: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-) -> NeedPage:
-    """Needs in the caller's communes, newest first."""
-    if commune is not None:
-        if not caller.covers(commune):
-            raise DomainError("auth.forbidden", "Outside your communes.", "នៅក្រៅឃុំរបស់អ្នក។", status=403)
-        where: dict[str, Any] = {"commune_code": commune}
-    elif "*" in caller.communes:
-        where = {}
-    else:
-        where = {"commune_code": In(tuple(c for c in caller.communes if len(c) == 6))}
-    docs = await runtime.store.page("needs", where, after=after, limit=limit, newest_first=True)
-    items = [_public(d) for d in docs]
-    return NeedPage(items=items, next_after=items[-1].id if len(items) == limit else None)
-
-
-@router.get("/needs/by-code/{code}", response_model=NeedPublic)
-async def need_by_code(code: str, caller: CallerDep, runtime: RuntimeDep) -> NeedPublic:
-    doc = await runtime.store.find_one("needs", {"tracking_code": normalise_tracking_code(code)})
-    if doc is None or not caller.covers(doc["commune_code"]):
-        raise NotFoundError()
-    return _public(doc)
-
-
-@router.get("/needs/{need_id}", response_model=NeedPublic)
-async def get_need(need_id: str, caller: CallerDep, runtime: RuntimeDep) -> NeedPublic:
-    doc = await runtime.store.get("needs", need_id)
-    if doc is None or not caller.covers(doc["commune_code"]):
-        raise NotFoundError()
-    return _public(doc)
-
-
-class CommunePublic(BaseModel):
-    code: str
-    name_km: str
-    name_latin: str
-
-
-@router.get("/communes", response_model=list[CommunePublic])
-async def list_communes(caller: CallerDep, runtime: RuntimeDep) -> list[CommunePublic]:
-    """The caller's communes by name (6-digit scopes only)."""
-    result = []
-    for scope in caller.communes:
-        doc = await runtime.store.get("communes", scope) if len(scope) == 6 else None
-        if doc is not None:
-            result.append(
-                CommunePublic(code=scope, name_km=doc["name"]["km"], name_latin=doc["name"]["latin"])
-            )
-    return result
-
-
-@router.get("/villages", response_model=list[VillagePublic])
-async def list_villages(caller: CallerDep, runtime: RuntimeDep) -> list[VillagePublic]:
-    """The villages a caller may record needs in (their communes)."""
-    result: list[VillagePublic] = []
-    for scope in caller.communes:
-        if len(scope) != 6:
-            continue  # province and national scopes would list thousands; not for a form
-        commune = await runtime.store.get("communes", scope)
-        if commune is None:
-            continue
-        async for doc in runtime.store.iterate("villages", {"commune_code": scope}):
-            result.append(
-                VillagePublic(
-                    code=doc["id"],
-                    commune_code=scope,
-                    name_km=doc["name"]["km"],
-                    name_latin=doc["name"]["latin"],
-                    commune_name_km=commune["name"]["km"],
-                    commune_name_latin=commune["name"]["latin"],
+    correlation_id: CorrelationId = None,
+) -> dict[str, Any]:
+    for _ in range(_CONFLICT_ATTEMPTS):
+        try:
+            async with runtime.unit_of_work() as tx:
+                before = await load_need(tx, need_id, caller)
+                after = domain.validate(before, caller, body.reason, datetime.now(UTC))
+                stored = await _replace(tx, before, after)
+                await tx.add_outbox(outbox_row(events.need_validated(stored, correlation_id)))
+                await tx.add_outbox(
+                    outbox_row(
+                        events.status_changed(
+                            before, stored, correlation_id=correlation_id, causation_id=None
+                        )
+                    )
                 )
-            )
-    return result
+            return need_view(stored, caller)
+        except VersionConflictError:
+            continue
+    raise _busy()
+
+
+@router.post("/needs/{need_id}/supporters")
+async def support_need(
+    need_id: str, body: PersonIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationId = None
+) -> dict[str, Any]:
+    """Someone else has this need too: counted and disaggregated like the one who raised it."""
+    for _ in range(_CONFLICT_ATTEMPTS):
+        try:
+            now = datetime.now(UTC)
+            async with runtime.unit_of_work() as tx:
+                before = await load_need(tx, need_id, caller)
+                supporter = body.to_domain(caller, now, "supporter")
+                after = domain.support(before, supporter, caller, now)
+                stored = await _replace(tx, before, after)
+                total, _ = people_counts(stored)
+                event = events.need_supported(stored, stored["supporters"][-1], total, correlation_id)
+                await tx.add_outbox(outbox_row(event))
+            return need_view(stored, caller)
+        except VersionConflictError:
+            continue
+    raise _busy()
+
+
+@router.post("/needs/merge")
+async def merge_needs(
+    body: MergeIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationId = None
+) -> dict[str, Any]:
+    """Merge a duplicate into the surviving need; both tracking codes keep working."""
+    for _ in range(_CONFLICT_ATTEMPTS):
+        try:
+            async with runtime.unit_of_work() as tx:
+                survivor = await load_need(tx, body.survivor_id, caller)
+                merged = await load_need(tx, body.merged_id, caller, field="mergedId")
+                kept, closed = domain.merge(survivor, merged, caller, body.reason, datetime.now(UTC))
+                stored = await _replace(tx, survivor, kept)
+                closed_stored = await _replace(tx, merged, closed)
+                await tx.add_outbox(outbox_row(events.needs_merged(stored, closed_stored, correlation_id)))
+                await tx.add_outbox(
+                    outbox_row(
+                        events.status_changed(
+                            merged, closed_stored, correlation_id=correlation_id, causation_id=None
+                        )
+                    )
+                )
+            return need_view(stored, caller)
+        except VersionConflictError:
+            continue
+    raise _busy()
+
+
+@router.post("/public/need/feedback")
+async def record_feedback(
+    body: FeedbackIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationId = None
+) -> dict[str, Any]:
+    """A citizen (the tracking code is their key) verifies a completed need."""
+    for _ in range(_CONFLICT_ATTEMPTS):
+        try:
+            async with runtime.unit_of_work() as tx:
+                before = await need_by_code(tx, normalise_tracking_code(body.code))
+                if before["status"] == NeedStatus.MERGED.value and before.get("merged_into"):
+                    before = await load_need(tx, before["merged_into"], None)
+                after = domain.record_feedback(before, body.satisfied, body.comment, datetime.now(UTC))
+                stored = await _replace(tx, before, after)
+                await tx.add_outbox(
+                    outbox_row(
+                        events.status_changed(
+                            before, stored, correlation_id=correlation_id, causation_id=None
+                        )
+                    )
+                )
+            return public_view(stored)
+        except VersionConflictError:
+            continue
+    raise _busy()
+
+
+def _busy() -> NeedError:
+    return NeedError(
+        "need.busy",
+        "Someone else changed this need at the same moment. Please try again.",
+        "មាននរណាម្នាក់បានកែប្រែតម្រូវការនេះក្នុងពេលជាមួយគ្នា។ សូមព្យាយាមម្តងទៀត។",
+        status=409,
+    )

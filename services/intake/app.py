@@ -8,8 +8,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from pydantic_settings import SettingsConfigDict
 
-from services.intake.api import router
+from services.intake.api import router as commands
+from services.intake.consumers import consumers
 from services.intake.gazetteer import import_gazetteer
+from services.intake.queries import router as queries
 from services.intake.store import COLLECTIONS
 from services.runtime.service import Runtime, create_service_app
 from services.runtime.settings import ServiceSettings
@@ -45,7 +47,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         name="intake",
         settings=settings,
         collections=COLLECTIONS,
-        routers=[router],
+        routers=[commands, queries],
+        consumers=consumers,
         on_start=load_gazetteer,
         relay_enabled=settings.relay_enabled,
     )

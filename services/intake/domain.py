@@ -1,62 +1,37 @@
-"""Needs: the rules for recording one, and tracking codes. Pure: no I/O, no framework."""
+"""Needs: the rules for recording, validating, supporting, merging and following one.
+
+Pure: no I/O, no framework. Functions take the stored document (a dict) and return the new
+one plus what changed, so the API and the consumers only load, call and save.
+"""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from contracts.needs import DESCRIPTION_MAX, Sector
+from contracts.needs import DESCRIPTION_MAX, NeedStatus, Sector
+from services.intake.inclusion import Person, person_to_doc
+from services.intake.lifecycle import check_move
 from services.runtime.errors import DomainError
 from services.runtime.identity import Identity, Role
 
-# Tracking codes: no 0/O or 1/I, so a code read aloud or copied by hand cannot be misread.
-ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-_INDEX = {ch: i for i, ch in enumerate(ALPHABET)}
-BODY_LENGTH = 6
-
 RECORDING_ROLES = frozenset({Role.FACILITATOR, Role.COUNCIL_MEMBER, Role.CLERK, Role.CCWC_FOCAL_POINT})
+COMMENT_MAX = 1000
 
-
-def _check_char(body: str) -> str:
-    """Luhn mod 32: catches every single-character error and most adjacent swaps."""
-    factor = 2
-    total = 0
-    for ch in reversed(body):
-        addend = factor * _INDEX[ch]
-        factor = 1 if factor == 2 else 2
-        total += addend // len(ALPHABET) + addend % len(ALPHABET)
-    return ALPHABET[(len(ALPHABET) - total % len(ALPHABET)) % len(ALPHABET)]
-
-
-def new_tracking_code() -> str:
-    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
-    code = body + _check_char(body)
-    return f"{code[:4]}-{code[4:]}"
-
-
-def normalise_tracking_code(raw: str) -> str:
-    """Accept what people type (lower case, spaces, no dash, O for 0...) or refuse clearly."""
-    cleaned = raw.strip().upper().replace("-", "").replace(" ", "")
-    if len(cleaned) != BODY_LENGTH + 1 or any(ch not in _INDEX for ch in cleaned):
-        raise InvalidTrackingCode()
-    if _check_char(cleaned[:-1]) != cleaned[-1]:
-        raise InvalidTrackingCode()
-    return f"{cleaned[:4]}-{cleaned[4:]}"
-
-
-class InvalidTrackingCode(DomainError):
-    def __init__(self) -> None:
-        super().__init__(
-            "need.tracking_code_invalid",
-            "This is not a valid tracking code. It looks like ABCD-EFG.",
-            "លេខកូដតាមដាននេះមិនត្រឹមត្រូវទេ។ វាមានទម្រង់ដូចជា ABCD-EFG។",
-            status=400,
-        )
+# Types of need within each CIP sector (issue: road, water, school, health post, irrigation...).
+NEED_TYPES: dict[Sector, tuple[str, ...]] = {
+    Sector.ECONOMIC: ("road", "bridge", "irrigation", "market", "electricity", "agriculture", "other"),
+    Sector.SOCIAL: ("water", "sanitation", "school", "health_post", "early_childhood", "other"),
+    Sector.NATURAL_RESOURCES: ("forest", "fisheries", "land", "waste", "climate_resilience", "other"),
+    Sector.ADMINISTRATION_SECURITY: ("civil_registration", "safety", "public_service", "other"),
+    Sector.GENDER: ("domestic_violence", "women_economic", "childcare", "other"),
+}
+CHANNELS = ("village_meeting", "home_visit", "phone", "telegram", "sms", "facebook", "partner_api")
 
 
 class NeedError(DomainError):
-    """Refusals while recording a need; ``field`` points the UI at the input concerned."""
+    """Refusals about needs; ``field`` points the UI at the input concerned."""
 
 
 @dataclass(frozen=True)
@@ -75,20 +50,11 @@ class SubmitNeed:
     description: str
     sector: Sector | None
     idempotency_key: str
-
-
-@dataclass(frozen=True)
-class Need:
-    id: str
-    tracking_code: str
-    commune_code: str
-    village_code: str
-    description: str
-    sector: Sector | None
-    status: str
-    collected_by: str
-    idempotency_key: str
-    submitted_at: datetime
+    need_type: str | None = None
+    beneficiaries: int | None = None
+    channel: str = "village_meeting"
+    raised_by: Person | None = None
+    collected_at: datetime | None = None
 
 
 def validate_submission(command: SubmitNeed, village: Village | None, caller: Identity) -> str:
@@ -134,4 +100,227 @@ def validate_submission(command: SubmitNeed, village: Village | None, caller: Id
             status=403,
             village=command.village_code,
         )
+    if command.need_type is not None:
+        allowed = NEED_TYPES.get(command.sector) if command.sector else None
+        if not allowed or command.need_type not in allowed:
+            raise NeedError(
+                "need.type_invalid",
+                "Choose a type that belongs to the sector.",
+                "សូមជ្រើសរើសប្រភេទដែលស្ថិតក្នុងវិស័យនោះ។",
+                field="needType",
+            )
+    if command.beneficiaries is not None and not 0 <= command.beneficiaries <= 1_000_000:
+        raise NeedError(
+            "need.beneficiaries_invalid",
+            "Estimated beneficiaries must be between 0 and 1,000,000.",
+            "ចំនួនអ្នកទទួលផលប៉ាន់ស្មានត្រូវនៅចន្លោះ ០ និង ១,០០០,០០០។",
+            field="beneficiaries",
+        )
+    if command.channel not in CHANNELS:
+        raise NeedError(
+            "need.channel_invalid",
+            "Unknown channel.",
+            "មិនស្គាល់មធ្យោបាយនេះទេ។",
+            field="channel",
+        )
     return description
+
+
+def new_need(
+    command: SubmitNeed,
+    village: Village,
+    caller: Identity,
+    *,
+    need_id: str,
+    tracking_code: str,
+    idempotency_key: str,
+    description: str,
+    now: datetime,
+) -> dict[str, Any]:
+    raised_by = [person_to_doc(command.raised_by)] if command.raised_by else []
+    return {
+        "id": need_id,
+        "tracking_code": tracking_code,
+        "commune_code": village.commune_code,
+        "village_code": village.code,
+        "description": description,
+        "sector": command.sector.value if command.sector else None,
+        "need_type": command.need_type,
+        "beneficiaries": command.beneficiaries,
+        "channel": command.channel,
+        "status": NeedStatus.SUBMITTED.value,
+        "status_reason": None,
+        "rank": None,
+        "year": None,
+        "collected_by": caller.user_id,
+        "collected_at": (command.collected_at or now).isoformat(),
+        "idempotency_key": idempotency_key,
+        "submitted_at": now.isoformat(),
+        "raised_by": raised_by,
+        "supporters": [],
+        "merged_into": None,
+        "merged_from": [],
+        "feedback": [],
+        "history": [
+            {
+                "at": now.isoformat(),
+                "actor": caller.user_id,
+                "from": None,
+                "to": "submitted",
+                "reason": None,
+                "source": "intake",
+            }
+        ],
+        **group_flags(raised_by),
+    }
+
+
+def group_flags(people: list[dict[str, Any]]) -> dict[str, Any]:
+    """Flat fields the store can filter on: ``g_<group>`` true when anyone in it is concerned."""
+    flags: dict[str, Any] = {}
+    for person in people:
+        for name, n in person["groups"].items():
+            if n:
+                flags[f"g_{name}"] = True
+    return flags
+
+
+def move(
+    doc: dict[str, Any],
+    target: NeedStatus,
+    *,
+    actor: str,
+    reason: str | None,
+    now: datetime,
+    source: str,
+    by_event: bool = False,
+) -> dict[str, Any]:
+    """Return the need after a lifecycle move; raise if the move is not allowed."""
+    current = NeedStatus(doc["status"])
+    check_move(current, target, reason, by_event=by_event)
+    entry = {
+        "at": now.isoformat(),
+        "actor": actor,
+        "from": current.value,
+        "to": target.value,
+        "reason": reason.strip() if reason else None,
+        "source": source,
+    }
+    return {
+        **doc,
+        "status": target.value,
+        "status_reason": entry["reason"],
+        "history": [*doc["history"], entry],
+    }
+
+
+def require_council(caller: Identity, commune_code: str) -> None:
+    if not caller.is_council_of(commune_code):
+        raise NeedError(
+            "need.council_only",
+            "Only the commune's council can do this.",
+            "មានតែក្រុមប្រឹក្សាឃុំប៉ុណ្ណោះដែលអាចធ្វើការនេះបាន។",
+            status=403,
+        )
+
+
+def validate(doc: dict[str, Any], caller: Identity, reason: str | None, now: datetime) -> dict[str, Any]:
+    require_council(caller, doc["commune_code"])
+    return move(doc, NeedStatus.VALIDATED, actor=caller.user_id, reason=reason, now=now, source="council")
+
+
+def support(doc: dict[str, Any], supporter: Person, caller: Identity, now: datetime) -> dict[str, Any]:
+    if caller.role not in RECORDING_ROLES or not caller.covers(doc["commune_code"]):
+        raise NeedError(
+            "need.not_allowed",
+            "You cannot add supporters to this need.",
+            "អ្នកមិនអាចបន្ថែមអ្នកគាំទ្រតម្រូវការនេះបានទេ។",
+            status=403,
+        )
+    if doc["status"] in (NeedStatus.MERGED.value, NeedStatus.REJECTED.value):
+        raise NeedError(
+            "need.closed",
+            "This need is closed; support the need it was merged into instead.",
+            "តម្រូវការនេះត្រូវបានបិទហើយ។ សូមគាំទ្រតម្រូវការដែលវាត្រូវបានបញ្ចូលទៅវិញ។",
+            status=409,
+        )
+    entry = {**person_to_doc(supporter), "added_by": caller.user_id, "added_at": now.isoformat()}
+    supporters = [*doc["supporters"], entry]
+    return {**doc, "supporters": supporters, **group_flags(doc["raised_by"] + supporters)}
+
+
+def merge(
+    survivor: dict[str, Any], merged: dict[str, Any], caller: Identity, reason: str | None, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Merge a duplicate into the surviving need: supporters and history move over."""
+    if survivor["id"] == merged["id"]:
+        raise NeedError(
+            "need.merge_same",
+            "A need cannot be merged into itself.",
+            "មិនអាចបញ្ចូលតម្រូវការមួយទៅក្នុងខ្លួនវាបានទេ។",
+            field="mergedId",
+        )
+    if survivor["commune_code"] != merged["commune_code"]:
+        raise NeedError(
+            "need.merge_across_communes",
+            "Needs from different communes cannot be merged.",
+            "មិនអាចបញ្ចូលតម្រូវការពីឃុំផ្សេងគ្នាបានទេ។",
+            field="mergedId",
+        )
+    require_council(caller, survivor["commune_code"])
+    if survivor["status"] == NeedStatus.MERGED.value:
+        raise NeedError(
+            "need.merge_into_merged",
+            "That need was itself merged; merge into the one it points to.",
+            "តម្រូវការនោះត្រូវបានបញ្ចូលរួចហើយ។",
+            status=409,
+            field="survivorId",
+        )
+    closed = move(
+        merged,
+        NeedStatus.MERGED,
+        actor=caller.user_id,
+        reason=reason or f"duplicate of {survivor['tracking_code']}",
+        now=now,
+        source="council",
+    )
+    closed["merged_into"] = survivor["id"]
+    moved_people = [{**p, "merged_from": merged["id"]} for p in merged["raised_by"] + merged["supporters"]]
+    supporters = survivor["supporters"] + moved_people
+    note = {
+        "at": now.isoformat(),
+        "actor": caller.user_id,
+        "from": survivor["status"],
+        "to": survivor["status"],
+        "reason": f"merged with {merged['tracking_code']}",
+        "source": "council",
+    }
+    history = sorted(
+        survivor["history"] + [{**h, "merged_from": merged["id"]} for h in merged["history"]] + [note],
+        key=lambda h: h["at"],
+    )
+    kept = {
+        **survivor,
+        "supporters": supporters,
+        "history": history,
+        "merged_from": [*survivor["merged_from"], merged["id"]],
+        **group_flags(survivor["raised_by"] + supporters),
+    }
+    return kept, closed
+
+
+def record_feedback(
+    doc: dict[str, Any], satisfied: bool, comment: str | None, now: datetime
+) -> dict[str, Any]:
+    """Citizens verify a completed need: satisfied or not, and why."""
+    text = (comment or "").strip()
+    if len(text) > COMMENT_MAX:
+        raise NeedError(
+            "need.comment_too_long",
+            "The comment is too long (1,000 characters at most).",
+            "មតិវែងពេក (យ៉ាងច្រើន ១,០០០ តួអក្សរ)។",
+            field="comment",
+        )
+    entry = {"at": now.isoformat(), "satisfied": satisfied, "comment": text or None}
+    moved = move(doc, NeedStatus.VERIFIED, actor="citizen", reason=text or None, now=now, source="citizen")
+    return {**moved, "feedback": [*doc["feedback"], entry]}

@@ -29,9 +29,12 @@ class Role(StrEnum):
     PROVINCE_ADMIN = "province_admin"
     NATIONAL_ADMIN = "national_admin"
     INTEGRATOR = "integrator"
+    PUBLIC = "public"
+    """Anonymous visitors: the gateway calls public read endpoints with this role."""
 
 
 COUNCIL_ROLES = frozenset({Role.COUNCIL_MEMBER, Role.CLERK, Role.CCWC_FOCAL_POINT})
+PUBLIC_IDENTITY_ID = "anonymous"
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,14 @@ class Identity:
     user_id: str
     role: Role
     communes: tuple[str, ...]
+
+    @property
+    def is_public(self) -> bool:
+        return self.role is Role.PUBLIC
+
+    def is_council_of(self, commune_code: str) -> bool:
+        """Council roles of this very commune: the only ones who see individuals' attributes."""
+        return self.role in COUNCIL_ROLES and commune_code in self.communes
 
     def covers(self, commune_code: str) -> bool:
         """Whether this caller may act in a commune (province admins hold a 2-digit prefix)."""

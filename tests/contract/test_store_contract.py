@@ -18,6 +18,7 @@ import pytest
 from services.runtime.stores.mongo import MongoStore
 from services.runtime.stores.port import (
     Collection,
+    Contains,
     Doc,
     DuplicateKeyError,
     In,
@@ -300,6 +301,20 @@ class StoreContract(ABC):
         assert ids(newest) == [nid(4), nid(2), nid(1)]
         assert await store.page("needs", {"status": In(())}) == []
         assert await store.count("needs", {"status": In(())}) == 0
+
+    async def test_a_contains_filter_finds_text_literally_in_khmer_and_any_case(self, store: Store) -> None:
+        await insert_all(
+            store,
+            need(1, title="ផ្លូវលំភូមិកាតែ"),
+            need(2, title="Road to Katae school"),
+            need(3, title="អណ្តូងទឹក"),
+            need(4, title="50% of (.*) costs"),
+        )
+        assert ids(await store.page("needs", {"title": Contains("ភូមិកាតែ")})) == [nid(1)]
+        assert ids(await store.page("needs", {"title": Contains("katae")})) == [nid(2)]
+        assert ids(await store.page("needs", {"title": Contains("(.*)")})) == [nid(4)]
+        assert ids(await store.page("needs", {"title": Contains("%")})) == [nid(4)]
+        assert await store.count("needs", {"title": Contains("' OR 1=1 --")}) == 0
 
     async def test_a_none_filter_matches_missing_and_null_fields(self, store: Store) -> None:
         await insert_all(store, need(1, status=None), need(2), need(3, status="draft"))

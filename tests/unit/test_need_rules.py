@@ -5,16 +5,8 @@ from __future__ import annotations
 import pytest
 
 from contracts.needs import Sector
-from services.intake.domain import (
-    ALPHABET,
-    InvalidTrackingCode,
-    NeedError,
-    SubmitNeed,
-    Village,
-    new_tracking_code,
-    normalise_tracking_code,
-    validate_submission,
-)
+from services.intake.domain import NeedError, SubmitNeed, Village, validate_submission
+from services.intake.tracking import ALPHABET, InvalidTrackingCode, new_tracking_code, normalise_tracking_code
 from services.runtime.identity import Identity, Role
 
 MALIK = Village("16010101", "160101", "ម៉ាលិក", "Malik")

@@ -2,6 +2,7 @@
 
 from services.runtime.stores.port import (
     Collection,
+    Contains,
     DuplicateKeyError,
     In,
     OutboxRow,
@@ -26,6 +27,7 @@ def open_store(url: str, collections: tuple[Collection, ...]) -> Store:
 
 __all__ = [
     "Collection",
+    "Contains",
     "DuplicateKeyError",
     "In",
     "OutboxRow",

@@ -43,6 +43,7 @@ from pymongo.write_concern import WriteConcern
 
 from services.runtime.stores.port import (
     Collection,
+    Contains,
     Doc,
     DuplicateKeyError,
     In,
@@ -81,7 +82,10 @@ def _where_filter(where: Where) -> dict[str, Any]:
     clauses: list[dict[str, Any]] = []
     for name, value in where.items():
         check_field(name)
-        if isinstance(value, In):
+        if isinstance(value, Contains):
+            # re.escape: the user's text is matched literally, never as a pattern.
+            clauses.append({name: {"$regex": re.escape(value.text), "$options": "i"}})
+        elif isinstance(value, In):
             clauses.append({name: {"$in": list(value.values)}})
         elif value is None:
             clauses.append({name: None})  # missing or null, as SQL's IS NULL on json_extract

@@ -55,6 +55,13 @@ class In:
     values: tuple[Any, ...]
 
 
+@dataclass(frozen=True)
+class Contains:
+    """A filter value matching text fields that contain ``text`` (case-insensitive for Latin)."""
+
+    text: str
+
+
 Where = Mapping[str, Any]
 
 

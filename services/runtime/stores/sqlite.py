@@ -22,6 +22,7 @@ import aiosqlite
 
 from services.runtime.stores.port import (
     Collection,
+    Contains,
     Doc,
     DuplicateKeyError,
     In,
@@ -65,7 +66,11 @@ def _where_sql(where: Where) -> tuple[str, list[Any]]:
     params: list[Any] = []
     for name, value in where.items():
         expr = f"json_extract(doc, '$.{check_field(name)}')"
-        if isinstance(value, In):
+        if isinstance(value, Contains):
+            # instr() on lower-cased text: no LIKE wildcards to escape, Khmer compared as is.
+            clauses.append(f"instr(lower({expr}), lower(?)) > 0")
+            params.append(value.text)
+        elif isinstance(value, In):
             if not value.values:
                 clauses.append("0")
                 continue

@@ -1,0 +1,136 @@
+"""Intake keeps each need's story: it learns decisions from meetings and money from budget.
+
+Each handler records the event in intake's inbox in the same transaction as the needs it
+changes, so a redelivered event changes nothing twice. A move the lifecycle does not allow
+(say, a project funded for a need already rejected) is noted in the need's history, never
+dropped silently and never fatal to the consumer.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from contracts.budget import PROJECT_STATUS_CHANGED, ProjectStatus, ProjectStatusChangedV1
+from contracts.envelope import Envelope
+from contracts.meetings import DECISION_RECORDED, DecisionKind, DecisionRecordedV1
+from contracts.needs import NeedStatus
+from contracts.registry import read_event
+from contracts.subjects import all_communes
+from services.intake import domain, events
+from services.intake.lifecycle import TransitionError
+from services.runtime.consumer import ConsumerSpec
+from services.runtime.outbox import outbox_row
+from services.runtime.service import Runtime
+from services.runtime.stores import Transaction
+
+log = logging.getLogger(__name__)
+
+DECISIONS_CONSUMER = "intake-decisions"
+PROJECTS_CONSUMER = "intake-projects"
+
+PROJECT_TO_NEED = {
+    ProjectStatus.FUNDED: NeedStatus.FUNDED,
+    ProjectStatus.PARTLY_FUNDED: NeedStatus.PARTLY_FUNDED,
+    ProjectStatus.DEFERRED: NeedStatus.DEFERRED,
+    ProjectStatus.REJECTED: NeedStatus.REJECTED,
+    ProjectStatus.IN_IMPLEMENTATION: NeedStatus.IN_IMPLEMENTATION,
+    ProjectStatus.COMPLETED: NeedStatus.COMPLETED,
+}
+
+
+async def apply_move(
+    tx: Transaction,
+    envelope: Envelope,
+    need_id: str,
+    commune_code: str,
+    target: NeedStatus | None,
+    *,
+    actor: str,
+    reason: str | None,
+    source: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Move one need (or only update ``extra`` fields when ``target`` is its status already)."""
+    before = await tx.get("needs", need_id)
+    if before is None or before["commune_code"] != commune_code:
+        log.warning("%s names need %s, unknown in commune %s", envelope.type, need_id, commune_code)
+        return
+    now = envelope.time or datetime.now(UTC)
+    after = {**before, **(extra or {})}
+    if target is not None and target.value != before["status"]:
+        try:
+            after = domain.move(
+                after, target, actor=actor, reason=reason, now=now, source=source, by_event=True
+            )
+        except TransitionError as refused:
+            note = {
+                "at": now.isoformat(),
+                "actor": actor,
+                "from": before["status"],
+                "to": before["status"],
+                "reason": f"not applied ({refused.code}): {target.value}",
+                "source": source,
+            }
+            after = {**after, "history": [*after["history"], note]}
+    stored = await tx.replace("needs", after, expected_version=before["version"])
+    if stored["status"] != before["status"]:
+        change = events.status_changed(
+            before, stored, correlation_id=envelope.correlationid, causation_id=envelope.id
+        )
+        await tx.add_outbox(outbox_row(change))
+
+
+def consumers(runtime: Runtime) -> list[ConsumerSpec]:
+    async def on_decision(raw: bytes) -> None:
+        envelope, decision = read_event(raw, DecisionRecordedV1)
+        target = {
+            DecisionKind.PRIORITISATION: NeedStatus.PRIORITISED,
+            DecisionKind.CIP_APPROVAL: NeedStatus.IN_CIP,
+        }.get(decision.kind)
+        async with runtime.unit_of_work() as tx:
+            if not await tx.mark_processed(DECISIONS_CONSUMER, envelope.id):
+                return
+            if target is None:
+                return
+            for ranked in decision.needs:
+                await apply_move(
+                    tx,
+                    envelope,
+                    ranked.need_id,
+                    decision.commune_code,
+                    target,
+                    actor=decision.decided_by,
+                    reason=decision.summary,
+                    source="meetings",
+                    extra={"rank": ranked.rank, "year": decision.year},
+                )
+
+    async def on_project_status(raw: bytes) -> None:
+        envelope, change = read_event(raw, ProjectStatusChangedV1)
+        target = PROJECT_TO_NEED.get(change.status)
+        async with runtime.unit_of_work() as tx:
+            if not await tx.mark_processed(PROJECTS_CONSUMER, envelope.id):
+                return
+            if target is None:
+                return  # planned, at risk: the project's business, not yet the need's
+            for need_id in change.need_ids:
+                await apply_move(
+                    tx,
+                    envelope,
+                    need_id,
+                    change.commune_code,
+                    target,
+                    actor=change.changed_by,
+                    reason=change.reason,
+                    source="budget",
+                    extra={"year": change.year},
+                )
+
+    return [
+        ConsumerSpec(DECISIONS_CONSUMER, "KHUM_MEETINGS", (all_communes(DECISION_RECORDED),), on_decision),
+        ConsumerSpec(
+            PROJECTS_CONSUMER, "KHUM_BUDGET", (all_communes(PROJECT_STATUS_CHANGED),), on_project_status
+        ),
+    ]

@@ -1,0 +1,208 @@
+"""Intake's read endpoints: lists with filters, one need, the public tracking view, aggregates."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from contracts.needs import NeedStatus, Sector
+from services.intake.inclusion import Group, suppress
+from services.intake.store import load_need, need_by_code
+from services.intake.tracking import normalise_tracking_code
+from services.intake.views import need_view, people_counts, public_view
+from services.runtime.errors import DomainError
+from services.runtime.identity import ALL_COMMUNES, CallerDep, Identity
+from services.runtime.service import RuntimeDep
+from services.runtime.stores import Contains, In
+
+router = APIRouter(tags=["needs"])
+
+STATS_LIMIT = 20_000  # needs read for one commune's aggregates; a commune has hundreds a year
+
+
+class VillagePublic(BaseModel):
+    code: str
+    commune_code: str
+    name_km: str
+    name_latin: str
+    commune_name_km: str
+    commune_name_latin: str
+
+
+class CommunePublic(BaseModel):
+    code: str
+    name_km: str
+    name_latin: str
+
+
+def _forbidden() -> DomainError:
+    return DomainError("auth.forbidden", "Outside your communes.", "នៅក្រៅឃុំរបស់អ្នក។", status=403)
+
+
+def _scope(caller: Identity, commune: str | None) -> dict[str, Any]:
+    if commune is not None:
+        if not caller.covers(commune):
+            raise _forbidden()
+        return {"commune_code": commune}
+    if ALL_COMMUNES in caller.communes:
+        return {}
+    communes = tuple(c for c in caller.communes if len(c) == 6)
+    if not communes:
+        raise DomainError(
+            "need.commune_required",
+            "Choose a commune.",
+            "សូមជ្រើសរើសឃុំ។",
+            field="commune",
+        )
+    return {"commune_code": In(communes)}
+
+
+@router.get("/needs")
+async def list_needs(
+    caller: CallerDep,
+    runtime: RuntimeDep,
+    commune: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    village: Annotated[str | None, Query(pattern=r"^\d{8}$")] = None,
+    sector: Sector | None = None,
+    status: NeedStatus | None = None,
+    group: Group | None = None,
+    text: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    mine: bool = False,
+    after: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> dict[str, Any]:
+    """Needs in the caller's communes, newest first, with filters; each as the caller may see it."""
+    if caller.is_public:
+        raise _forbidden()
+    where = _scope(caller, commune)
+    if village is not None:
+        if not caller.covers(village[:6]):
+            raise _forbidden()
+        where["village_code"] = village
+    if sector is not None:
+        where["sector"] = sector.value
+    if status is not None:
+        where["status"] = status.value
+    if group is not None:
+        where[f"g_{group.value}"] = True
+    if text is not None:
+        where["description"] = Contains(text)
+    if mine:
+        where["collected_by"] = caller.user_id
+    docs = await runtime.store.page("needs", where, after=after, limit=limit, newest_first=True)
+    total = await runtime.store.count("needs", where)
+    return {
+        "items": [need_view(d, caller) for d in docs],
+        "next_after": docs[-1]["id"] if len(docs) == limit else None,
+        "total": total,
+    }
+
+
+@router.get("/needs/{need_id}")
+async def get_need(need_id: str, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
+    if caller.is_public:
+        raise _forbidden()
+    return need_view(await load_need(runtime.store, need_id, caller), caller)
+
+
+@router.get("/public/need")
+async def track_need(
+    code: Annotated[str, Query(max_length=40)], caller: CallerDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """The citizen's view by tracking code: no personal data. A merged need points to its survivor."""
+    doc = await need_by_code(runtime.store, normalise_tracking_code(code))
+    survivor = None
+    if doc.get("merged_into"):
+        found = await runtime.store.get("needs", doc["merged_into"])
+        survivor = public_view(found) if found else None
+    return {"need": public_view(doc), "survivor": survivor}
+
+
+@router.get("/stats")
+async def need_stats(
+    caller: CallerDep,
+    runtime: RuntimeDep,
+    commune: Annotated[str, Query(pattern=r"^\d{6}$")],
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> dict[str, Any]:
+    """Needs and people (raised + supporting) by village, sector, status and group.
+
+    Group counts under 5 show as "<5" unless the caller is on this commune's council.
+    """
+    privileged = caller.is_council_of(commune)
+    if not caller.is_public and not caller.covers(commune):
+        raise _forbidden()
+    where: dict[str, Any] = {"commune_code": commune}
+    if year is not None:
+        where["year"] = year
+    cells: dict[str, dict[str, dict[str, Any]]] = {"village": {}, "sector": {}, "status": {}}
+    totals = _cell()
+    async for doc in runtime.store.iterate("needs", where):
+        if doc["status"] == NeedStatus.MERGED.value:
+            continue  # its people were moved to the surviving need
+        people, groups = people_counts(doc)
+        for cell in (
+            totals,
+            cells["village"].setdefault(doc["village_code"], _cell()),
+            cells["sector"].setdefault(doc["sector"] or "unspecified", _cell()),
+            cells["status"].setdefault(doc["status"], _cell()),
+        ):
+            cell["needs"] += 1
+            cell["people"] += people
+            for name, n in groups.items():
+                cell["groups"][name] += n
+
+    def shown(cell: dict[str, Any]) -> dict[str, Any]:
+        return {**cell, "groups": {g: suppress(n, privileged=privileged) for g, n in cell["groups"].items()}}
+
+    return {
+        "commune_code": commune,
+        "year": year,
+        "privileged": privileged,
+        "total": shown(totals),
+        **{
+            f"by_{axis}": {key: shown(c) for key, c in sorted(group.items())} for axis, group in cells.items()
+        },
+    }
+
+
+def _cell() -> dict[str, Any]:
+    return {"needs": 0, "people": 0, "groups": {g.value: 0 for g in Group}}
+
+
+@router.get("/communes", response_model=list[CommunePublic])
+async def list_communes(caller: CallerDep, runtime: RuntimeDep) -> list[CommunePublic]:
+    """The caller's communes by name (6-digit scopes only)."""
+    result = []
+    for scope in caller.communes:
+        doc = await runtime.store.get("communes", scope) if len(scope) == 6 else None
+        if doc is not None:
+            name = doc["name"]
+            result.append(CommunePublic(code=scope, name_km=name["km"], name_latin=name["latin"]))
+    return result
+
+
+@router.get("/villages", response_model=list[VillagePublic])
+async def list_villages(caller: CallerDep, runtime: RuntimeDep) -> list[VillagePublic]:
+    """The villages a caller may record needs in (their communes)."""
+    result: list[VillagePublic] = []
+    for scope in caller.communes:
+        if len(scope) != 6:
+            continue  # province and national scopes would list thousands; not for a form
+        commune = await runtime.store.get("communes", scope)
+        if commune is None:
+            continue
+        async for doc in runtime.store.iterate("villages", {"commune_code": scope}):
+            result.append(
+                VillagePublic(
+                    code=doc["id"],
+                    commune_code=scope,
+                    name_km=doc["name"]["km"],
+                    name_latin=doc["name"]["latin"],
+                    commune_name_km=commune["name"]["km"],
+                    commune_name_latin=commune["name"]["latin"],
+                )
+            )
+    return result
