@@ -32,7 +32,7 @@ async def test_a_submitted_need_reaches_the_council_inbox(facilitator: GraphQL, 
     assert "errors" not in body, body
     need = body["data"]["submitNeed"]
     assert need["communeCode"] == "160101"
-    assert need["status"] == "submitted"
+    assert need["status"] == "SUBMITTED"
     assert need["description"] == "ផ្លូវលំ​ភូមិ​កាតែ ខូចខាតខ្លាំង"
 
     async def arrived() -> dict[str, object] | None:
