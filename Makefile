@@ -24,7 +24,7 @@ test: bootstrap lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: bootstrap
-	$(PY) -m pytest tests/bench -p no:cacheprovider -s $(PYTEST_ARGS)
+	$(PY) -m pytest tests/bench -m bench -p no:cacheprovider -s -q $(PYTEST_ARGS)
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .
