@@ -30,6 +30,7 @@ ROLE_LABELS = {
     Role.PROVINCE_ADMIN: "Province admin",
     Role.NATIONAL_ADMIN: "National admin",
     Role.INTEGRATOR: "Integrator",
+    Role.PUBLIC: "Visitor",
 }
 RECORDING_ROLES = {Role.FACILITATOR, Role.COUNCIL_MEMBER, Role.CLERK, Role.CCWC_FOCAL_POINT}
 

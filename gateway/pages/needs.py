@@ -1,16 +1,24 @@
-"""Pages about needs: record a need (phone, facilitator)."""
+"""Pages about needs: record one (phone, three short screens), the needs I recorded with
+their story, and the public "track my need" page (no sign-in)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from contracts.needs import Sector
 from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
 from gateway.pages.render import gateway_of, render, signed_in, to_login
+from gateway.schema.context import PUBLIC_IDENTITY
 
 router = APIRouter(include_in_schema=False)
+
+PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 
 SECTOR_ICONS = {
     Sector.ECONOMIC: "🌾",
@@ -26,6 +34,118 @@ SECTOR_LABELS = {
     Sector.ADMINISTRATION_SECURITY: "Administration and security",
     Sector.GENDER: "Gender",
 }
+# Mirrors intake's NEED_TYPES (intake validates; these are only the words on the form).
+TYPE_LABELS: dict[Sector, dict[str, str]] = {
+    Sector.ECONOMIC: {
+        "road": "Road",
+        "bridge": "Bridge",
+        "irrigation": "Irrigation",
+        "market": "Market",
+        "electricity": "Electricity",
+        "agriculture": "Farming support",
+        "other": "Other",
+    },
+    Sector.SOCIAL: {
+        "water": "Clean water",
+        "sanitation": "Toilets and sanitation",
+        "school": "School",
+        "health_post": "Health post",
+        "early_childhood": "Early childhood care",
+        "other": "Other",
+    },
+    Sector.NATURAL_RESOURCES: {
+        "forest": "Forest",
+        "fisheries": "Fisheries",
+        "land": "Land",
+        "waste": "Waste",
+        "climate_resilience": "Floods and drought",
+        "other": "Other",
+    },
+    Sector.ADMINISTRATION_SECURITY: {
+        "civil_registration": "Civil registration",
+        "safety": "Safety",
+        "public_service": "Public services",
+        "other": "Other",
+    },
+    Sector.GENDER: {
+        "domestic_violence": "Domestic violence",
+        "women_economic": "Women's livelihoods",
+        "childcare": "Childcare",
+        "other": "Other",
+    },
+}
+CHANNEL_LABELS = {
+    "village_meeting": "Village meeting",
+    "home_visit": "Home visit",
+    "phone": "Phone call",
+    "telegram": "Telegram",
+    "sms": "SMS",
+    "facebook": "Facebook",
+    "partner_api": "Partner organisation",
+}
+GROUP_LABELS = {
+    "women": "Women",
+    "youth": "Youth",
+    "elderly": "Elderly",
+    "disability": "With a disability",
+    "idpoor": "IDPoor households",
+    "indigenous": "Indigenous",
+    "migrant": "Migrant workers",
+}
+STATUS_LABELS = {
+    "submitted": "Recorded",
+    "validated": "Confirmed by the council",
+    "prioritised": "Prioritised",
+    "in_cip": "In the commune plan",
+    "funded": "Funded",
+    "partly_funded": "Partly funded",
+    "deferred": "Deferred",
+    "rejected": "Not accepted",
+    "in_implementation": "Being built",
+    "completed": "Completed",
+    "verified": "Checked by citizens",
+    "merged": "Joined with the same need",
+}
+STATUS_ICONS = {
+    "submitted": "📝",
+    "validated": "✔️",
+    "prioritised": "⭐",
+    "in_cip": "📋",
+    "funded": "💰",
+    "partly_funded": "🪙",
+    "deferred": "⏳",
+    "rejected": "✖️",
+    "in_implementation": "🚧",
+    "completed": "🏁",
+    "verified": "👍",
+    "merged": "🔗",
+}
+
+
+def _local(stamp: str, lang: str) -> str:
+    moment = datetime.fromisoformat(stamp).astimezone(PHNOM_PENH)
+    return moment.strftime("%d/%m/%Y %H:%M")
+
+
+def timeline(need: dict[str, Any], lang: str) -> list[dict[str, str]]:
+    """A need's story in words for people: each step's label, local time and reason."""
+    return [
+        {
+            "icon": STATUS_ICONS.get(h["to"], "•"),
+            "label": translate(lang, STATUS_LABELS.get(h["to"], h["to"])),
+            "when": _local(h["at"], lang),
+            "reason": h.get("reason") or "",
+        }
+        for h in need["history"]
+    ]
+
+
+def status_words(need: dict[str, Any], lang: str) -> dict[str, str]:
+    return {
+        "icon": STATUS_ICONS.get(need["status"], "•"),
+        "label": translate(lang, STATUS_LABELS.get(need["status"], need["status"])),
+        "reason": need.get("status_reason") or "",
+    }
 
 
 @router.get("/needs/new")
@@ -47,6 +167,74 @@ async def need_form(request: Request) -> Response:
     commune_key = "commune_name_km" if lang == "km" else "commune_name_latin"
     options = [{"code": v["code"], "name": v[name_key], "commune_name": v[commune_key]} for v in villages]
     sectors = [
-        {"value": s.name, "label": translate(lang, SECTOR_LABELS[s]), "icon": SECTOR_ICONS[s]} for s in Sector
+        {
+            "value": s.name,
+            "label": translate(lang, SECTOR_LABELS[s]),
+            "icon": SECTOR_ICONS[s],
+            "types": [{"value": k, "label": translate(lang, v)} for k, v in TYPE_LABELS[s].items()],
+        }
+        for s in Sector
     ]
-    return render(request, "need_form.html", session, villages=options, sectors=sectors)
+    channels = [{"value": k, "label": translate(lang, v)} for k, v in CHANNEL_LABELS.items()]
+    groups = [{"value": k, "label": translate(lang, v)} for k, v in GROUP_LABELS.items()]
+    return render(
+        request,
+        "need_form.html",
+        session,
+        villages=options,
+        sectors=sectors,
+        channels=channels,
+        groups=groups,
+    )
+
+
+@router.get("/needs/mine")
+async def my_needs(request: Request) -> Response:
+    """The needs this facilitator recorded, newest first, each with its story."""
+    session = await signed_in(request)
+    if session is None:
+        return to_login(request)
+    lang = page_language(request)
+    try:
+        _, page = (
+            await gateway_of(request)
+            .services["intake"]
+            .request(
+                "GET", "/needs", session.account.identity(), lang=lang, params={"mine": "true", "limit": 50}
+            )
+        )
+    except ServiceError as exc:
+        title = translate(lang, "Not available")
+        return render(request, "error.html", session, 503, title=title, message=exc.message)
+    needs = [{**n, "words": status_words(n, lang), "timeline": timeline(n, lang)} for n in page["items"]]
+    return render(request, "needs_mine.html", session, needs=needs, total=page["total"])
+
+
+@router.get("/track")
+async def track(request: Request, code: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+    """Public: anyone with a tracking code sees what happened to the need, and why."""
+    session = await signed_in(request)
+    lang = page_language(request)
+    if not code:
+        return render(request, "track.html", session, code="", need=None, error=None)
+    try:
+        _, found = (
+            await gateway_of(request)
+            .services["intake"]
+            .request("GET", "/public/need", PUBLIC_IDENTITY, lang=lang, params={"code": code})
+        )
+    except ServiceError as exc:
+        status = exc.status if exc.status in (400, 404) else 503
+        return render(request, "track.html", session, status, code=code, need=None, error=exc.message)
+    need = found["need"]
+    survivor = found.get("survivor")
+    shown = survivor or need
+    return render(
+        request,
+        "track.html",
+        session,
+        code=code,
+        need={**shown, "words": status_words(shown, lang), "timeline": timeline(shown, lang)},
+        merged_from=need["tracking_code"] if survivor else None,
+        error=None,
+    )

@@ -39,10 +39,20 @@ async def test_a_wrong_password_shows_a_clear_error(page: Page, stack: Stack) ->
 async def test_a_facilitator_records_a_need_and_sees_its_tracking_code(page: Page, stack: Stack) -> None:
     await _sign_in(page, stack)
     await page.click("a[href='/needs/new']")
+    # Screen 1: where and what
     await page.select_option("#village", "16010103")
     await page.check("input[name=sector][value=SOCIAL]")
+    await page.select_option("#need-type", "sanitation")
+    await page.click("[data-step='1'] [data-next]")
+    # Screen 2: the need
     description = "សាលារៀនភូមិកាហលត្រូវការបង្គន់អនាម័យ"
     await page.fill("#description", description)
+    await page.fill("#beneficiaries", "180")
+    await page.click("[data-step='2'] [data-next]")
+    # Screen 3: who raised it, with consent
+    await page.select_option("#sex", "female")
+    await page.select_option("#disability", "mild")
+    await page.check("#consent")
     await page.click("#need-submit")
     code_box = page.locator("#tracking-code")
     await expect(code_box).to_be_visible()
@@ -106,3 +116,59 @@ async def test_the_app_is_installable_and_its_shell_works_offline(
         await expect(page.locator("h1")).to_have_text("អ្នកមិនមានអ៊ីនធឺណិតទេ")
     finally:
         await context.set_offline(False)
+
+
+async def test_personal_details_without_consent_are_stopped_at_the_consent_box(
+    page: Page, stack: Stack
+) -> None:
+    await _sign_in(page, stack)
+    await page.goto(f"{stack.url}/needs/new")
+    await page.click("[data-step='1'] [data-next]")
+    await page.fill("#description", "ទឹកស្អាតសម្រាប់គ្រួសារក្រីក្រ")
+    await page.click("[data-step='2'] [data-next]")
+    await page.select_option("#idpoor", "1")
+    await page.click("#need-submit")
+    error = page.locator(".field-error[data-for=consent]")
+    await expect(error).to_be_visible()
+    await expect(page.locator("#need-result")).to_be_hidden()
+
+
+async def test_the_public_tracking_page_shows_the_status_without_signing_in(page: Page, stack: Stack) -> None:
+    facilitator = GraphQL(stack.url)
+    await facilitator.login("sophea")
+    try:
+        body = await facilitator.execute(
+            "mutation($i: SubmitNeedInput!) { submitNeed(input: $i) { trackingCode } }",
+            {
+                "i": {
+                    "villageCode": "21010302",
+                    "description": "ប្រឡាយទឹកភូមិព្រែកដា",
+                    "idempotencyKey": "e2e-track-1",
+                }
+            },
+        )
+        code = body["data"]["submitNeed"]["trackingCode"]
+    finally:
+        await facilitator.close()
+    await page.goto(f"{stack.url}/track")
+    await page.fill("#code", code.lower().replace("-", " "))
+    await page.click("#track-form button[type=submit]")
+    await expect(page.locator("#track-status")).to_contain_text("បានកត់ត្រា")
+    await expect(page.locator("#track-result")).to_contain_text("ប្រឡាយទឹកភូមិព្រែកដា")
+    await page.goto(f"{stack.url}/track?code=0000-000")
+    await expect(page.locator("#track-error")).to_be_visible()
+
+
+async def test_a_facilitator_sees_the_needs_they_recorded(page: Page, stack: Stack) -> None:
+    facilitator = GraphQL(stack.url)
+    await facilitator.login("sophea")
+    try:
+        await facilitator.execute(
+            "mutation($i: SubmitNeedInput!) { submitNeed(input: $i) { trackingCode } }",
+            {"i": {"villageCode": "21010304", "description": "ស្ពានបាក់ដៃ", "idempotencyKey": "e2e-mine-1"}},
+        )
+    finally:
+        await facilitator.close()
+    await _sign_in(page, stack)
+    await page.click("a[href='/needs/mine']")
+    await expect(page.locator("#my-needs")).to_contain_text("ស្ពានបាក់ដៃ")

@@ -27,6 +27,30 @@ def _catalog() -> dict[str, str]:
     return merged
 
 
+def _label_tables() -> set[str]:
+    """Words shown on pages from the ``*_LABELS`` tables of the page modules."""
+    import importlib
+    import pkgutil
+
+    import gateway.pages
+
+    found: set[str] = set()
+
+    def collect(value: object) -> None:
+        if isinstance(value, dict):
+            for inner in value.values():
+                collect(inner)
+        elif isinstance(value, str):
+            found.add(value)
+
+    for info in pkgutil.iter_modules(gateway.pages.__path__):
+        module = importlib.import_module(f"gateway.pages.{info.name}")
+        for name, value in vars(module).items():
+            if name.endswith("_LABELS"):
+                collect(value)
+    return found
+
+
 def _used_strings() -> set[str]:
     used: set[str] = set()
     for template in (REPO / "pwa" / "templates").glob("*.html"):
@@ -35,7 +59,7 @@ def _used_strings() -> set[str]:
         text = module.read_text(encoding="utf-8")
         used |= {m.group(2) for m in PYTHON_STRING.finditer(text)}
         used |= set(PYTHON_TABLE_VALUE.findall(text))
-    return used
+    return used | _label_tables()
 
 
 def test_every_ui_string_has_a_khmer_translation() -> None:

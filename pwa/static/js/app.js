@@ -78,30 +78,125 @@
       return Boolean(f);
     };
 
+    /* Three short screens: where and what, the need, who raised it. */
+    const steps = $$(".step", form);
+    const label = $("#step-label");
+    let current = 0;
+    const show = (index) => {
+      current = Math.max(0, Math.min(steps.length - 1, index));
+      steps.forEach((step, i) => { step.hidden = i !== current; });
+      if (label) label.textContent = label.dataset.template.replace("{n}", String(current + 1));
+      const first = $("input, select, textarea", steps[current]);
+      if (first && index !== 0) first.focus();
+    };
+    const stepOf = (name) => {
+      const field = form.elements[name];
+      const el = field && (field.length && !field.tagName ? field[0] : field);
+      return el ? steps.indexOf(el.closest(".step")) : -1;
+    };
+    const checkStep = (index) => {
+      clearErrors();
+      if (index === 0 && !form.elements.villageCode.value) fieldError("villageCode", msg.msgVillage);
+      if (index === 1) {
+        const text = form.elements.description.value.trim();
+        if (!text) fieldError("description", msg.msgRequired);
+        else if ([...text].length > 2000) fieldError("description", msg.msgTooLong);
+      }
+      if (index === 2) {
+        const raiser = raisedBy();
+        if (raiser.kind === "group" && !(raiser.people >= 1)) fieldError("people", msg.msgPeople);
+        if (raiser.personal && !raiser.consent) fieldError("consent", msg.msgConsent);
+      }
+      return !focusInvalid();
+    };
+    $$("[data-next]", form).forEach((b) => b.addEventListener("click", () => { if (checkStep(current)) show(current + 1); }));
+    $$("[data-back]", form).forEach((b) => b.addEventListener("click", () => { clearErrors(); show(current - 1); }));
+    $$('input[name="raiserKind"]', form).forEach((radio) => radio.addEventListener("change", () => {
+      $$("[data-kind]", form).forEach((box) => { box.hidden = box.dataset.kind !== radio.value; });
+    }));
+    const syncTypes = () => {
+      const sector = $('input[name="sector"]:checked', form);
+      $$("optgroup[data-sector]", form).forEach((group) => {
+        group.hidden = group.disabled = Boolean(sector) && group.dataset.sector !== sector.value;
+      });
+      const chosen = form.elements.needType.selectedOptions[0];
+      if (chosen && chosen.parentElement.disabled) form.elements.needType.value = "";
+    };
+    $$('input[name="sector"]', form).forEach((radio) => radio.addEventListener("change", syncTypes));
+    syncTypes();
+    show(0);
+
+    const value = (name) => (form.elements[name] ? form.elements[name].value.trim() : "");
+    const number = (name) => (value(name) === "" ? null : Number(value(name)));
+    const raisedBy = () => {
+      const kind = $('input[name="raiserKind"]:checked', form).value;
+      const consent = form.elements.consent.checked ? "verbal" : null;
+      if (kind === "group") {
+        const counts = {};
+        $$("[data-group]", form).forEach((input) => {
+          if (input.value !== "") counts[input.dataset.group] = Number(input.value);
+        });
+        return { kind, people: number("people"), consent, personal: false, counts };
+      }
+      const details = {
+        sex: value("sex") || null,
+        ageBand: value("ageBand") || null,
+        disability: value("disability") || null,
+        idpoorLevel: number("idpoorLevel"),
+        indigenousGroup: value("indigenousGroup") || null,
+        migrantStatus: value("migrantStatus") || null,
+        name: value("name") || null,
+      };
+      const phone = value("phone");
+      const personal = phone !== "" || Object.values(details).some((v) => v !== null);
+      return { kind, consent, personal, details, phone };
+    };
+    const raiserInput = (r) => {
+      if (r.kind === "group") {
+        const input = { kind: "group", people: r.people, consent: r.consent };
+        const names = { women: "women", youth: "youth", elderly: "elderly", disability: "withDisability",
+          idpoor: "idpoor", indigenous: "indigenous", migrant: "migrant" };
+        Object.keys(r.counts).forEach((g) => { input[names[g]] = r.counts[g]; });
+        return input;
+      }
+      if (!r.personal && !r.consent) return null;
+      const input = Object.assign({ kind: "person", consent: r.consent }, r.details);
+      if (r.phone) Object.assign(input, { contactChannel: "sms", contactAddress: r.phone });
+      return input;
+    };
+
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       if (button && button.disabled) return;
-      clearErrors();
-      const village = form.elements.villageCode.value;
-      const description = form.elements.description.value.trim();
+      for (let i = 0; i < steps.length; i += 1) {
+        if (!checkStep(i)) { show(i); focusInvalid(); return; }
+      }
       const sector = $('input[name="sector"]:checked', form);
-      if (!village) fieldError("villageCode", msg.msgVillage);
-      if (!description) fieldError("description", msg.msgRequired);
-      else if ([...description].length > 2000) fieldError("description", msg.msgTooLong);
-      if (focusInvalid()) return;
+      const input = {
+        villageCode: form.elements.villageCode.value,
+        description: value("description"),
+        sector: sector ? sector.value : null,
+        needType: value("needType") || null,
+        beneficiaries: number("beneficiaries"),
+        channel: value("channel") || "village_meeting",
+        raisedBy: raiserInput(raisedBy()),
+      };
 
       key = key || randomKey();
+      input.idempotencyKey = key;
       if (button) button.disabled = true;
       form.setAttribute("aria-busy", "true");
-      gql(SUBMIT, {
-        input: { villageCode: village, description, sector: sector ? sector.value : null, idempotencyKey: key },
-      }).then((body) => {
+      gql(SUBMIT, { input }).then((body) => {
         const errors = body && body.errors;
         const need = body && body.data && body.data.submitNeed;
         if (errors && errors.length) {
-          const field = errors[0].extensions && errors[0].extensions.field;
+          const ext = errors[0].extensions || {};
+          let field = ext.field || "";
+          if (ext.code === "need.consent_missing") field = "consent";
+          else if (field.indexOf("raisedBy.") === 0) field = field.slice(9) === "people" ? "people" : "consent";
           const text = errors[0].message || msg.msgNetwork;
-          if ((field === "villageCode" || field === "description") && fieldError(field, text)) focusInvalid();
+          if (stepOf(field) >= 0) show(stepOf(field));
+          if (fieldError(field, text)) focusInvalid();
           else formMessage(text);
         } else if (need) {
           key = null;
