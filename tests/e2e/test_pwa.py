@@ -81,7 +81,8 @@ async def test_an_empty_description_is_caught_before_sending(page: Page, stack: 
         "request",
         lambda request: sent.append(request.url) if request.url.endswith("/graphql") else None,
     )
-    await page.click("#need-submit")
+    await page.click("[data-step='1'] [data-next]")
+    await page.click("[data-step='2'] [data-next]")
     error = page.locator(".field-error[data-for=description]")
     await expect(error).to_be_visible()
     await expect(error).to_have_text("សូមរៀបរាប់អំពីតម្រូវការ។")
