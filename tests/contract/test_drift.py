@@ -3,7 +3,8 @@ Regenerate them with `make schemas` when a change is intended."""
 
 from __future__ import annotations
 
-from contracts.export import SCHEMA_DIR, rendered_schemas
+from contracts.export import ASYNCAPI_PATH, SCHEMA_DIR, asyncapi_document, rendered_asyncapi, rendered_schemas
+from contracts.registry import EVENTS
 from gateway.export_schema import SDL_PATH
 from gateway.schema import sdl
 
@@ -33,3 +34,14 @@ def test_the_schema_has_the_operations_integrators_rely_on() -> None:
     text = sdl()
     for operation in ("submitNeed(", "login(", "notifications(", "notificationAdded:"):
         assert operation in text
+
+
+def test_committed_asyncapi_document_matches_the_events() -> None:
+    assert ASYNCAPI_PATH.read_text(encoding="utf-8") == rendered_asyncapi(), "run `make schemas`"
+
+
+def test_the_asyncapi_document_has_a_channel_per_event_with_the_commune_last() -> None:
+    document = asyncapi_document()
+    assert document["asyncapi"] == "3.0.0"
+    addresses = {channel["address"] for channel in document["channels"].values()}
+    assert addresses == {f"{event_type}.{{communecode}}" for event_type in EVENTS}
