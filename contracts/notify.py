@@ -14,7 +14,7 @@ from contracts.subjects import event_type
 NOTIFICATION_QUEUED = event_type("notify", "NotificationQueued", 1)
 
 # Roles whose members read a commune's council inbox.
-COUNCIL_ROLES = frozenset({"council_member", "clerk", "ccwc_focal_point"})
+COUNCIL_ROLES = frozenset({"commune_chief", "council_member", "clerk", "ccwc_focal_point"})
 
 
 def council_audience(commune_code: str) -> str:

@@ -35,6 +35,9 @@ class Account:
     role: Role
     communes: tuple[str, ...]
     active: bool
+    session_epoch: int = 0
+    villages: tuple[str, ...] = ()
+    has_password: bool = True
 
     def identity(self) -> Identity:
         return Identity(self.id, self.role, self.communes)
@@ -49,6 +52,9 @@ class Account:
             role=Role(doc["role"]),
             communes=tuple(doc["communes"]),
             active=bool(doc.get("active", True)),
+            session_epoch=int(doc.get("session_epoch", 0)),
+            villages=tuple(doc.get("villages", ())),
+            has_password=bool(doc.get("password_hash")),
         )
 
 
@@ -127,6 +133,9 @@ class Accounts:
         if doc is None:
             _verify(_DUMMY_HASH, password)
             return None
+        if not doc.get("password_hash"):
+            _verify(_DUMMY_HASH, password)  # no password yet: set it with the setup code
+            return None
         if not _verify(doc["password_hash"], password) or not doc.get("active", True):
             return None
         return Account.from_doc(doc)
@@ -144,6 +153,7 @@ class Accounts:
             "created_at": now.isoformat(),
             "expires_at": (now + timedelta(hours=self.session_hours)).isoformat(),
             "revoked": False,
+            "epoch": account.session_epoch,
         }
         async with self.store.transaction() as tx:
             await tx.insert("sessions", doc)
@@ -156,8 +166,8 @@ class Accounts:
         if datetime.fromisoformat(doc["expires_at"]) <= datetime.now(UTC):
             return None
         account = await self.get(doc["user_id"])
-        if account is None or not account.active:
-            return None
+        if account is None or not account.active or doc.get("epoch", 0) != account.session_epoch:
+            return None  # deactivated, or every session ended by a password reset
         return Session(doc["id"], account, doc["csrf_token"])
 
     async def close_session(self, token: str) -> None:
@@ -165,6 +175,10 @@ class Accounts:
             doc = await tx.get("sessions", _session_key(token))
             if doc and not doc["revoked"]:
                 await tx.replace("sessions", {**doc, "revoked": True}, expected_version=doc["version"])
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
@@ -14,9 +14,12 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway import demo
 from gateway.accounts import COLLECTIONS, Accounts
+from gateway.admin import COLLECTIONS as ADMIN_COLLECTIONS
+from gateway.admin import Admin, Throttle
 from gateway.bridge import EventBridge
 from gateway.clients import ServiceClient
-from gateway.i18n import language_of
+from gateway.i18n import language_of, translate
+from gateway.limits import Limits, RateLimiter, limit_of, limits_middleware
 from gateway.pages import ROUTERS as PAGE_ROUTERS
 from gateway.pages.render import STATIC
 from gateway.schema import build_schema
@@ -53,7 +56,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = open_store(settings.store_url, COLLECTIONS)
+        store = open_store(settings.store_url, COLLECTIONS + ADMIN_COLLECTIONS)
         await store.open()
         accounts = Accounts(store, settings.session_hours)
         if settings.demo:
@@ -73,7 +76,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 ("notify", settings.notify_url),
             )
         }
-        app.state.gateway = Gateway(settings, accounts, services, bridge)
+        app.state.gateway = Gateway(
+            settings, accounts, services, bridge, Admin(store, accounts), Throttle(store)
+        )
         app.state.store = store
         app.state.bus = bus
         try:
@@ -87,11 +92,20 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     async def context_getter(request: HTTPConnection) -> Context:
         gateway: Gateway = request.app.state.gateway
+        lang = language_of(request)
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("bearer "):
+            api_token = await gateway.admin.token(header[7:].strip())
+            if api_token is None:
+                raise HTTPException(
+                    401, translate(lang, "This API token is not valid (revoked or mistyped).")
+                )
+            return Context(gateway, None, None, lang, api_token)
         session, token = await session_of(request, gateway.accounts)
-        return Context(gateway, session, token, language_of(request))
+        return Context(gateway, session, token, lang)
 
     graphql = GraphQLRouter(
-        build_schema(),
+        build_schema(production=settings.environment == "production"),
         context_getter=context_getter,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         graphql_ide="graphiql" if settings.environment == "development" else None,
@@ -118,6 +132,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             headers.setdefault("strict-transport-security", "max-age=63072000; includeSubDomains")
         return response
 
+    limits = Limits(
+        token=limit_of(settings.rate_token_per_minute),
+        session=limit_of(settings.rate_session_per_minute),
+        anonymous=limit_of(settings.rate_anonymous_per_minute),
+    )
+    app.middleware("http")(limits_middleware(RateLimiter(), limits))
     app.include_router(health_router)
     app.include_router(graphql, prefix="/graphql")
     for router in PAGE_ROUTERS:

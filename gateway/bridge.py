@@ -1,8 +1,9 @@
 """Bridges NATS events to GraphQL subscriptions, filtered by who may see them.
 
-One ordered, ephemeral JetStream consumer per event type, starting at new messages: it sees
-each stored event once (the broker has already absorbed relay duplicates), and fans it out to
-in-process listeners keyed by audience.
+One ordered, ephemeral JetStream consumer per bridged event type, starting at new messages:
+it sees each stored event once (the broker has already absorbed relay duplicates) and fans it
+out to in-process listeners. Listeners choose by a key the event yields: the audience of a
+notification, or the commune of anything else; resolvers decide which keys a caller may use.
 """
 
 from __future__ import annotations
@@ -10,16 +11,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
+from pydantic import BaseModel
 
-from contracts.notify import NOTIFICATION_QUEUED, NotificationQueuedV1
-from contracts.registry import UnreadableEvent, read_event
-from contracts.subjects import all_communes
+from contracts.envelope import Envelope
+from contracts.needs import NEED_STATUS_CHANGED
+from contracts.notify import NOTIFICATION_QUEUED
+from contracts.registry import EVENTS, UnreadableEvent, read_event
+from contracts.subjects import STREAM_BY_CONTEXT, all_communes
 from services.runtime.bus import Bus
 
 log = logging.getLogger(__name__)
@@ -27,51 +32,89 @@ log = logging.getLogger(__name__)
 LISTENER_QUEUE = 100
 
 
+@dataclass(frozen=True)
+class Bridged:
+    """One event type the bridge carries, and the key listeners select it by."""
+
+    event_type: str
+    key: Callable[[Envelope, Any], str]
+
+
+def by_commune(envelope: Envelope, _: Any) -> str:
+    return envelope.communecode
+
+
+BRIDGED: list[Bridged] = [
+    Bridged(NOTIFICATION_QUEUED, lambda _, n: str(n.audience)),
+    Bridged(NEED_STATUS_CHANGED, by_commune),
+]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    envelope: Envelope
+    payload: BaseModel
+
+
 class EventBridge:
-    def __init__(self, bus: Bus) -> None:
+    def __init__(self, bus: Bus, bridged: Iterable[Bridged] = ()) -> None:
         self.bus = bus
-        self._listeners: dict[str, set[asyncio.Queue[NotificationQueuedV1]]] = defaultdict(set)
-        self._sub: Any = None
+        self.bridged = list(bridged) or list(BRIDGED)
+        self._listeners: dict[tuple[str, str], set[asyncio.Queue[Delivery]]] = defaultdict(set)
+        self._subs: list[Any] = []
 
     async def start(self) -> None:
-        self._sub = await self.bus.js.subscribe(
-            all_communes(NOTIFICATION_QUEUED),
-            stream="KHUM_NOTIFY",
-            ordered_consumer=True,
-            deliver_policy=DeliverPolicy.NEW,
-            cb=self._on_notification,
-        )
+        for item in self.bridged:
+            context = item.event_type.split(".")[1]
+            self._subs.append(
+                await self.bus.js.subscribe(
+                    all_communes(item.event_type),
+                    stream=STREAM_BY_CONTEXT[context],
+                    ordered_consumer=True,
+                    deliver_policy=DeliverPolicy.NEW,
+                    cb=self._handler(item),
+                )
+            )
 
     async def stop(self) -> None:
-        if self._sub is not None:
+        for sub in self._subs:
             try:
-                await self._sub.unsubscribe()
+                await sub.unsubscribe()
             except Exception:  # the connection may be closing already
                 log.debug("unsubscribe failed", exc_info=True)
-            self._sub = None
+        self._subs.clear()
 
-    async def _on_notification(self, msg: Msg) -> None:
-        try:
-            _, notification = read_event(msg.data, NotificationQueuedV1)
-        except UnreadableEvent as exc:
-            log.warning("bridge skipped an unreadable notification: %s", exc)
-            return
-        for queue in list(self._listeners.get(notification.audience, ())):
-            if queue.full():
-                log.warning("a slow subscriber missed a notification")
-                continue
-            queue.put_nowait(notification)
+    def _handler(self, item: Bridged) -> Callable[[Msg], Any]:
+        model = EVENTS[item.event_type].model
+
+        async def on_message(msg: Msg) -> None:
+            try:
+                envelope, payload = read_event(msg.data, model)
+            except UnreadableEvent as exc:
+                log.warning("bridge skipped an unreadable %s: %s", item.event_type, exc)
+                return
+            delivery = Delivery(envelope, payload)
+            for queue in list(self._listeners.get((item.event_type, item.key(envelope, payload)), ())):
+                if queue.full():
+                    log.warning("a slow subscriber missed a %s", item.event_type)
+                    continue
+                queue.put_nowait(delivery)
+
+        return on_message
 
     @asynccontextmanager
-    async def listen(self, audiences: Iterable[str]) -> AsyncIterator[asyncio.Queue[NotificationQueuedV1]]:
-        queue: asyncio.Queue[NotificationQueuedV1] = asyncio.Queue(LISTENER_QUEUE)
-        keys = tuple(audiences)
-        for key in keys:
-            self._listeners[key].add(queue)
+    async def listen(self, event_type: str, keys: Iterable[str]) -> AsyncIterator[asyncio.Queue[Delivery]]:
+        """Deliveries of ``event_type`` whose key is one of ``keys``, until the block ends."""
+        if not any(item.event_type == event_type for item in self.bridged):
+            raise ValueError(f"{event_type} is not bridged")
+        queue: asyncio.Queue[Delivery] = asyncio.Queue(LISTENER_QUEUE)
+        wanted = [(event_type, key) for key in keys]
+        for slot in wanted:
+            self._listeners[slot].add(queue)
         try:
             yield queue
         finally:
-            for key in keys:
-                self._listeners[key].discard(queue)
-                if not self._listeners[key]:
-                    del self._listeners[key]
+            for slot in wanted:
+                self._listeners[slot].discard(queue)
+                if not self._listeners[slot]:
+                    del self._listeners[slot]

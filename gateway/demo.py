@@ -1,5 +1,6 @@
 """The demo data set: two real communes (Malik in Ratanakiri, Kouk Thlok in Takeo) with a
-facilitator and a council member each. Seeded only when ``KHUM_GATEWAY_DEMO=true``; the
+facilitator, council members, Malik's commune chief, a Ratanakiri province admin and a
+national admin. Seeded only when ``KHUM_GATEWAY_DEMO=true``; the
 villages themselves come from intake's demo gazetteer (infra/demo/gazetteer)."""
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ DEMO_ACCOUNTS = (
     DemoAccount("sophea", "012345601", "សុភា Sophea", Role.FACILITATOR, ("160101", "210103")),
     DemoAccount("dara", "012345602", "ដារា Dara", Role.COUNCIL_MEMBER, ("160101",)),
     DemoAccount("chenda", "012345603", "ចិន្តា Chenda", Role.COUNCIL_MEMBER, ("210103",)),
+    DemoAccount("bopha", "012345604", "បុប្ផា Bopha", Role.COMMUNE_CHIEF, ("160101",)),
+    DemoAccount("sokha", "012345605", "សុខា Sokha", Role.PROVINCE_ADMIN, ("16",)),
+    DemoAccount("visal", "012345606", "វិសាល Visal", Role.NATIONAL_ADMIN, ("*",)),
 )
 
 

@@ -21,6 +21,10 @@ class GatewaySettings(ServiceSettings):
     # Seeds the demo accounts (with their published passwords): never in production.
     demo: bool = False
     session_hours: int = 12
+    # Requests a minute per caller at /graphql (see gateway/limits.py and docs/integrators.md).
+    rate_token_per_minute: int = 600
+    rate_session_per_minute: int = 240
+    rate_anonymous_per_minute: int = 120
     service_timeout_seconds: float = 10.0
 
     @model_validator(mode="after")

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gateway.accounts import same_token
+from gateway.admin import AdminError
 from gateway.clients import ServiceError
 from gateway.i18n import LANG_COOKIE, LANGUAGES, page_language, translate
 from gateway.pages.render import STATIC, TEMPLATES, gateway_of, render, safe_next, signed_in, to_login
@@ -24,6 +25,7 @@ router = APIRouter(include_in_schema=False)
 
 ROLE_LABELS = {
     Role.FACILITATOR: "Youth facilitator",
+    Role.COMMUNE_CHIEF: "Commune chief",
     Role.COUNCIL_MEMBER: "Council member",
     Role.CLERK: "Commune clerk",
     Role.CCWC_FOCAL_POINT: "CCWC focal point",
@@ -32,7 +34,13 @@ ROLE_LABELS = {
     Role.INTEGRATOR: "Integrator",
     Role.PUBLIC: "Visitor",
 }
-RECORDING_ROLES = {Role.FACILITATOR, Role.COUNCIL_MEMBER, Role.CLERK, Role.CCWC_FOCAL_POINT}
+RECORDING_ROLES = {
+    Role.FACILITATOR,
+    Role.COMMUNE_CHIEF,
+    Role.COUNCIL_MEMBER,
+    Role.CLERK,
+    Role.CCWC_FOCAL_POINT,
+}
 
 
 @router.get("/")
@@ -80,10 +88,16 @@ async def login_submit(
     if not same_token(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
         error = translate(lang, "Your page is out of date. Please reload it.")
         return _login_form(request, error, username, target, 400)
+    try:
+        await gateway.throttle.check(username)
+    except AdminError as exc:
+        return _login_form(request, translate(lang, exc.message), username, target, 429)
     account = await gateway.accounts.authenticate(username, password)
     if account is None:
+        await gateway.throttle.failed(username)
         error = translate(lang, "Wrong phone number, username or password.")
         return _login_form(request, error, username, target, 401)
+    await gateway.throttle.succeeded(username)
     token, _ = await gateway.accounts.open_session(account, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, token, gateway.settings)

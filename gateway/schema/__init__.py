@@ -5,14 +5,15 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from gateway.schema import budget, identity, meetings, needs, notifications
+from gateway.schema import accounts, budget, identity, meetings, needs, notifications
 from gateway.schema.errors import is_expected
 
 # Each context module lists its root types in QUERIES, MUTATIONS and SUBSCRIPTIONS.
-_MODULES = (identity, needs, meetings, budget, notifications)
+_MODULES = (identity, accounts, needs, meetings, budget, notifications)
 Query = merge_types("Query", tuple(t for m in _MODULES for t in m.QUERIES))
 Mutation = merge_types("Mutation", tuple(t for m in _MODULES for t in m.MUTATIONS))
 Subscription = merge_types("Subscription", tuple(t for m in _MODULES for t in m.SUBSCRIPTIONS))
@@ -30,8 +31,11 @@ class KhumSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(*, production: bool = False) -> strawberry.Schema:
+    """In production, field suggestions are off (they help guess hidden names); introspection
+    stays on because third parties build on this API."""
     return KhumSchema(
+        config=StrawberryConfig(disable_field_suggestions=production),
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from strawberry.fastapi import BaseContext
 
 from gateway.accounts import Accounts, Session, same_token
+from gateway.admin import Admin, AdminError, ApiToken, Throttle
 from gateway.bridge import EventBridge
 from gateway.clients import ServiceClient, ServiceError
 from gateway.i18n import translate
@@ -30,6 +31,8 @@ class Gateway:
     accounts: Accounts
     services: dict[str, ServiceClient]
     bridge: EventBridge
+    admin: Admin
+    throttle: Throttle
 
 
 def segment(value: str) -> str:
@@ -38,21 +41,51 @@ def segment(value: str) -> str:
 
 
 class Context(BaseContext):
+    """A caller is a signed-in person (session cookie), an integrator (bearer API token), or
+    an anonymous visitor who may read only the public fields."""
+
     def __init__(
-        self, gateway: Gateway, session: Session | None, session_token: str | None, lang: str
+        self,
+        gateway: Gateway,
+        session: Session | None,
+        session_token: str | None,
+        lang: str,
+        api_token: ApiToken | None = None,
     ) -> None:
         super().__init__()
         self.gateway = gateway
         self.session = session
         self.session_token = session_token
         self.lang = lang
+        self.api_token = api_token
 
     def t(self, message: str, **params: Any) -> str:
         return translate(self.lang, message, **params)
 
     def identity(self) -> Identity:
-        """The caller's identity for a service call: the account, or the public visitor."""
-        return self.session.account.identity() if self.session else PUBLIC_IDENTITY
+        """The caller's identity for a service call: account, API token, or the public visitor."""
+        if self.session is not None:
+            return self.session.account.identity()
+        if self.api_token is not None:
+            return self.api_token.identity()
+        return PUBLIC_IDENTITY
+
+    def refuse(self, error: AdminError) -> Exception:
+        return graphql_error(error.code, self.t(error.message), error.field)
+
+    def require_caller(self) -> Identity:
+        """Any authenticated caller: a person or an integrator's token."""
+        if self.session is None and self.api_token is None:
+            raise graphql_error("auth.unauthenticated", self.t("Please sign in."))
+        return self.identity()
+
+    def require_write(self, scope: str) -> Identity:
+        """A change: a person proves the page is theirs (CSRF); a token must carry the scope."""
+        if self.api_token is not None:
+            if scope not in self.api_token.scopes:
+                raise graphql_error("auth.scope_missing", self.t("This API token may not do this."))
+            return self.api_token.identity()
+        return self.require_csrf().account.identity()
 
     async def call(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
         """Call a service as this caller; its refusals become GraphQL errors with their code."""

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.accounts import Account as AccountRecord
+from gateway.admin import AdminError
 from gateway.schema.context import Context
 from gateway.schema.errors import graphql_error
 from gateway.sessions import SESSION_COOKIE, set_session_cookie
@@ -53,9 +54,15 @@ class IdentityMutation:
     )
     async def login(self, info: Info[Context, None], login: str, password: str) -> LoginResult:
         ctx = info.context
+        try:
+            await ctx.gateway.throttle.check(login)
+        except AdminError as exc:
+            raise ctx.refuse(exc) from None
         account = await ctx.gateway.accounts.authenticate(login, password)
         if account is None:
+            await ctx.gateway.throttle.failed(login)
             raise graphql_error("auth.login_failed", ctx.t("Wrong phone number, username or password."))
+        await ctx.gateway.throttle.succeeded(login)
         previous = ctx.request.cookies.get(SESSION_COOKIE) if ctx.request is not None else None
         token, session = await ctx.gateway.accounts.open_session(account, previous)
         assert ctx.response is not None and ctx.request is not None

@@ -6,14 +6,16 @@ own council roles: intake decides that per call, and these types simply pass on 
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from contracts.needs import NeedStatus, Sector
+from contracts.needs import NEED_STATUS_CHANGED, NeedStatus, NeedStatusChangedV1, Sector
 from gateway.schema.context import Context, segment
+from gateway.schema.errors import graphql_error
 from gateway.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
 
 strawberry.enum(Sector, description="The five CIP sectors.")
@@ -307,7 +309,7 @@ class SubmitNeedInput:
 class NeedsQuery:
     @strawberry.field(description="One need, as you may see it.")
     async def need(self, info: Info[Context, None], id: strawberry.ID) -> Need:
-        info.context.require_session()
+        info.context.require_caller()
         return Need.of(await info.context.call("intake", "GET", f"/needs/{segment(id)}"))
 
     @strawberry.field(description="Public: follow a need by its tracking code. No personal data.")
@@ -323,7 +325,7 @@ class NeedsQuery:
         first: int = 20,
         after: str | None = None,
     ) -> NeedConnection:
-        info.context.require_session()
+        info.context.require_caller()
         chosen = filter or NeedFilter()
         params: dict[str, Any] = {"limit": check_first(first)}
         for name in ("commune", "village", "group", "text"):
@@ -372,7 +374,7 @@ class NeedsQuery:
 class NeedsMutation:
     @strawberry.mutation(description="Record a citizen's need. Returns it with its tracking code.")
     async def submit_need(self, info: Info[Context, None], input: SubmitNeedInput) -> Need:
-        info.context.require_csrf()
+        info.context.require_write("write:needs")
         body = {
             "village_code": input.village_code,
             "description": input.description,
@@ -390,7 +392,7 @@ class NeedsMutation:
     async def validate_need(
         self, info: Info[Context, None], id: strawberry.ID, reason: str | None = None
     ) -> Need:
-        info.context.require_csrf()
+        info.context.require_write("write:needs")
         return Need.of(
             await info.context.call(
                 "intake", "POST", f"/needs/{segment(id)}/validate", json={"reason": reason}
@@ -401,7 +403,7 @@ class NeedsMutation:
     async def support_need(
         self, info: Info[Context, None], id: strawberry.ID, supporter: PersonInput
     ) -> Need:
-        info.context.require_csrf()
+        info.context.require_write("write:needs")
         return Need.of(
             await info.context.call(
                 "intake", "POST", f"/needs/{segment(id)}/supporters", json=supporter.body()
@@ -418,7 +420,7 @@ class NeedsMutation:
         merged_id: strawberry.ID,
         reason: str | None = None,
     ) -> Need:
-        info.context.require_csrf()
+        info.context.require_write("write:needs")
         body = {"survivor_id": survivor_id, "merged_id": merged_id, "reason": reason}
         return Need.of(await info.context.call("intake", "POST", "/needs/merge", json=body))
 
@@ -426,13 +428,49 @@ class NeedsMutation:
     async def record_need_feedback(
         self, info: Info[Context, None], tracking_code: str, satisfied: bool, comment: str | None = None
     ) -> PublicNeed:
-        if info.context.session is not None:
-            info.context.require_csrf()
+        if info.context.session is not None or info.context.api_token is not None:
+            info.context.require_write("write:needs")
         body = {"code": tracking_code[:40], "satisfied": satisfied, "comment": comment}
         data = await info.context.call("intake", "POST", "/public/need/feedback", json=body)
         return PublicNeed.of(data)
 
 
+@strawberry.type(description="A need moved in its lifecycle (no personal data).")
+class NeedStatusUpdate:
+    need_id: strawberry.ID = strawberry.field(description="The need's id.")
+    tracking_code: str = strawberry.field(description="Its tracking code.")
+    commune_code: str = strawberry.field(description="Its commune.")
+    village_code: str = strawberry.field(description="Its village.")
+    previous: NeedStatus = strawberry.field(description="Status before.")
+    status: NeedStatus = strawberry.field(description="Status now.")
+    reason: str | None = strawberry.field(description="Why.")
+    changed_at: datetime = strawberry.field(description="When (UTC).")
+
+
+@strawberry.type
+class NeedsSubscription:
+    @strawberry.subscription(description="Status changes of needs in one of your communes, as they happen.")
+    async def need_status_changed(
+        self, info: Info[Context, None], commune_code: str
+    ) -> AsyncGenerator[NeedStatusUpdate, None]:
+        if not info.context.require_caller().covers(commune_code):
+            raise graphql_error("auth.forbidden", info.context.t("You may not do this here."))
+        async with info.context.gateway.bridge.listen(NEED_STATUS_CHANGED, [commune_code]) as queue:
+            while True:
+                change = (await queue.get()).payload
+                assert isinstance(change, NeedStatusChangedV1)
+                yield NeedStatusUpdate(
+                    need_id=strawberry.ID(change.need_id),
+                    tracking_code=change.tracking_code,
+                    commune_code=change.commune_code,
+                    village_code=change.village_code,
+                    previous=change.previous,
+                    status=change.status,
+                    reason=change.reason,
+                    changed_at=change.changed_at,
+                )
+
+
 QUERIES: tuple[type, ...] = (NeedsQuery,)
 MUTATIONS: tuple[type, ...] = (NeedsMutation,)
-SUBSCRIPTIONS: tuple[type, ...] = ()
+SUBSCRIPTIONS: tuple[type, ...] = (NeedsSubscription,)

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from contracts.notify import NotificationQueuedV1, audiences_for
+from contracts.notify import NOTIFICATION_QUEUED, NotificationQueuedV1, audiences_for
 from gateway.clients import ServiceError
 from gateway.schema.context import Context
 from gateway.schema.errors import from_service
@@ -107,9 +107,11 @@ class NotificationsSubscription:
         session = info.context.require_session()
         account = session.account
         audiences = audiences_for(account.role.value, account.communes)
-        async with info.context.gateway.bridge.listen(audiences) as queue:
+        async with info.context.gateway.bridge.listen(NOTIFICATION_QUEUED, audiences) as queue:
             while True:
-                yield Notification.of_event(await queue.get())
+                delivery = await queue.get()
+                assert isinstance(delivery.payload, NotificationQueuedV1)
+                yield Notification.of_event(delivery.payload)
 
 
 QUERIES: tuple[type, ...] = (NotificationsQuery,)

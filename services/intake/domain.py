@@ -16,7 +16,9 @@ from services.intake.lifecycle import check_move
 from services.runtime.errors import DomainError
 from services.runtime.identity import Identity, Role
 
-RECORDING_ROLES = frozenset({Role.FACILITATOR, Role.COUNCIL_MEMBER, Role.CLERK, Role.CCWC_FOCAL_POINT})
+RECORDING_ROLES = frozenset(
+    {Role.FACILITATOR, Role.COMMUNE_CHIEF, Role.COUNCIL_MEMBER, Role.CLERK, Role.CCWC_FOCAL_POINT}
+)
 COMMENT_MAX = 1000
 
 # Types of need within each CIP sector (issue: road, water, school, health post, irrigation...).
@@ -57,9 +59,14 @@ class SubmitNeed:
     collected_at: datetime | None = None
 
 
+def may_record(caller: Identity) -> bool:
+    """Facilitators and council roles record needs; integrators only with the write:needs scope."""
+    return caller.role in RECORDING_ROLES or (caller.role is Role.INTEGRATOR and "write:needs" in caller.scopes)
+
+
 def validate_submission(command: SubmitNeed, village: Village | None, caller: Identity) -> str:
     """Check a submission against the rules; return the cleaned description."""
-    if caller.role not in RECORDING_ROLES:
+    if not may_record(caller):
         raise NeedError(
             "need.not_allowed",
             "Your role cannot record needs.",

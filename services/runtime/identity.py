@@ -23,6 +23,7 @@ ALL_COMMUNES = "*"
 
 class Role(StrEnum):
     FACILITATOR = "facilitator"
+    COMMUNE_CHIEF = "commune_chief"
     COUNCIL_MEMBER = "council_member"
     CLERK = "clerk"
     CCWC_FOCAL_POINT = "ccwc_focal_point"
@@ -33,7 +34,7 @@ class Role(StrEnum):
     """Anonymous visitors: the gateway calls public read endpoints with this role."""
 
 
-COUNCIL_ROLES = frozenset({Role.COUNCIL_MEMBER, Role.CLERK, Role.CCWC_FOCAL_POINT})
+COUNCIL_ROLES = frozenset({Role.COMMUNE_CHIEF, Role.COUNCIL_MEMBER, Role.CLERK, Role.CCWC_FOCAL_POINT})
 PUBLIC_IDENTITY_ID = "anonymous"
 
 
@@ -42,6 +43,8 @@ class Identity:
     user_id: str
     role: Role
     communes: tuple[str, ...]
+    scopes: tuple[str, ...] = ()
+    """For integrators' API tokens: e.g. ``read``, ``write:needs``."""
 
     @property
     def is_public(self) -> bool:
@@ -68,6 +71,7 @@ def issue_token(identity: Identity, secret: str, ttl: int = TOKEN_TTL_SECONDS) -
         "sub": identity.user_id,
         "role": identity.role.value,
         "communes": list(identity.communes),
+        "scopes": list(identity.scopes),
         "iat": now,
         "exp": now + ttl,
     }
@@ -88,6 +92,7 @@ def verify_token(token: str, secret: str) -> Identity:
             user_id=str(claims["sub"]),
             role=Role(claims["role"]),
             communes=tuple(str(c) for c in claims["communes"]),
+            scopes=tuple(str(s) for s in claims.get("scopes", ())),
         )
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise InvalidIdentityError(str(exc)) from exc
