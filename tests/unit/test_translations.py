@@ -13,6 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 # _("...") and _('...') in templates; translate(lang, "...") in the gateway's Python code.
 TEMPLATE_STRING = re.compile(r"""_\(\s*(["'])(.+?)\1""")
 PYTHON_STRING = re.compile(r"""(?:translate\(\s*lang,\s*|ctx\.t\(\s*|\.t\(\s*)(["'])(.+?)\1""")
+# Refusals raised with English source text that the GraphQL layer translates.
+ADMIN_ERROR = re.compile(r'AdminError\(\s*"[a-z_.]+",\s*"([^"]+)"')
 PYTHON_TABLE_VALUE = re.compile(r"""^\s+(?:Sector|Role)\.[A-Z_]+: "([A-Za-z][^"]*)",$""", re.M)
 
 
@@ -59,6 +61,7 @@ def _used_strings() -> set[str]:
         text = module.read_text(encoding="utf-8")
         used |= {m.group(2) for m in PYTHON_STRING.finditer(text)}
         used |= set(PYTHON_TABLE_VALUE.findall(text))
+        used |= set(ADMIN_ERROR.findall(text))
     return used | _label_tables()
 
 
