@@ -18,8 +18,6 @@ from gateway.schema.identity import Account
 from gateway.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
 from services.runtime.identity import Role
 
-strawberry.enum(Role, description="What an account may do.")
-
 
 @strawberry.type(description="A new account and its one-time setup code (shown once).")
 class AccountCreated:

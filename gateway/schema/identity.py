@@ -10,6 +10,9 @@ from gateway.admin import AdminError
 from gateway.schema.context import Context
 from gateway.schema.errors import graphql_error
 from gateway.sessions import SESSION_COOKIE, set_session_cookie
+from services.runtime.identity import Role
+
+strawberry.enum(Role, description="What an account may do.")
 
 
 @strawberry.type(description="A person's account. Passwords and sessions are never exposed.")
@@ -17,8 +20,10 @@ class Account:
     id: strawberry.ID = strawberry.field(description="Stable account id.")
     username: str = strawberry.field(description="Login name.")
     display_name: str = strawberry.field(description="Name shown to others.")
-    role: str = strawberry.field(description="facilitator, council_member, clerk, ...")
+    role: Role = strawberry.field(description="What the account may do.")
     communes: list[str] = strawberry.field(description="Commune codes (6 digits) this account serves.")
+    active: bool = strawberry.field(description="False once deactivated.")
+    has_password: bool = strawberry.field(description="False until the person sets it with their setup code.")
 
     @classmethod
     def of(cls, account: AccountRecord) -> Account:
@@ -26,8 +31,10 @@ class Account:
             id=strawberry.ID(account.id),
             username=account.username,
             display_name=account.display_name,
-            role=account.role.value,
+            role=account.role,
             communes=list(account.communes),
+            active=account.active,
+            has_password=account.has_password,
         )
 
 
