@@ -373,6 +373,15 @@ class Admin:
             cursor = docs[-1]["id"]
         return shown, None
 
+    async def visible_account(self, actor: Account, account_id: str) -> Account | None:
+        """One account, if the actor may manage it (or it is their own)."""
+        doc = await self.store.get("accounts", account_id)
+        if doc is None:
+            return None
+        account = Account.from_doc(doc)
+        mine = account.id == actor.id
+        return account if mine or may_manage(actor, account.role, account.communes) else None
+
     async def audit_log(self, actor: Account, after: str | None, limit: int) -> list[dict[str, Any]]:
         if actor.role not in ADMIN_ROLES:
             raise AdminError("auth.forbidden", "You may not do this here.")

@@ -20,6 +20,7 @@ from gateway.bridge import EventBridge
 from gateway.clients import ServiceClient
 from gateway.i18n import language_of, translate
 from gateway.limits import Limits, RateLimiter, limit_of, limits_middleware
+from gateway.metrics import router as metrics_router
 from gateway.pages import ROUTERS as PAGE_ROUTERS
 from gateway.pages.render import STATIC
 from gateway.schema import build_schema
@@ -139,6 +140,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.middleware("http")(limits_middleware(RateLimiter(), limits))
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(graphql, prefix="/graphql")
     for router in PAGE_ROUTERS:
         app.include_router(router)

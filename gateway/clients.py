@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from gateway.metrics import SERVICE_CALLS
 from services.runtime.identity import Identity, issue_token
 
 
@@ -43,6 +44,7 @@ class ServiceClient:
         }
         if correlation_id:
             headers["x-correlation-id"] = correlation_id
+        SERVICE_CALLS.labels(self.name, method).inc()
         try:
             response = await self._http.request(method, path, json=json, params=params, headers=headers)
         except httpx.HTTPError as exc:

@@ -15,6 +15,7 @@ from gateway.admin import ApiToken as TokenRecord
 from gateway.schema.context import Context
 from gateway.schema.errors import graphql_error
 from gateway.schema.identity import Account
+from gateway.schema.ids import raw_id
 from gateway.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
 from services.runtime.identity import Role
 
@@ -230,7 +231,7 @@ class AccountsMutation:
             ctx,
             ctx.gateway.admin.update_account(
                 _actor(ctx),
-                str(id),
+                raw_id("Account", id),
                 display_name=input.display_name,
                 role=input.role,
                 communes=tuple(input.communes) if input.communes is not None else None,
@@ -242,14 +243,16 @@ class AccountsMutation:
     async def deactivate_account(self, info: Info[Context, None], id: strawberry.ID) -> Account:
         ctx = info.context
         return Account.of(
-            await _run(ctx, ctx.gateway.admin.update_account(_actor(ctx), str(id), active=False))
+            await _run(
+                ctx, ctx.gateway.admin.update_account(_actor(ctx), raw_id("Account", id), active=False)
+            )
         )
 
     @strawberry.mutation(description="Admins: reactivate an account.")
     async def reactivate_account(self, info: Info[Context, None], id: strawberry.ID) -> Account:
         ctx = info.context
         return Account.of(
-            await _run(ctx, ctx.gateway.admin.update_account(_actor(ctx), str(id), active=True))
+            await _run(ctx, ctx.gateway.admin.update_account(_actor(ctx), raw_id("Account", id), active=True))
         )
 
     @strawberry.mutation(description="Commune chiefs: invite a youth facilitator to your commune.")
@@ -278,7 +281,7 @@ class AccountsMutation:
     @strawberry.mutation(description="Admins and commune chiefs: issue a new one-time setup code.")
     async def reset_password(self, info: Info[Context, None], id: strawberry.ID) -> str:
         ctx = info.context
-        code: str = await _run(ctx, ctx.gateway.admin.reset_password(_actor(ctx), str(id)))
+        code: str = await _run(ctx, ctx.gateway.admin.reset_password(_actor(ctx), raw_id("Account", id)))
         return code
 
     @strawberry.mutation(description="Anyone with a setup code: set your own password.")
@@ -313,7 +316,9 @@ class AccountsMutation:
     @strawberry.mutation(description="Admins: revoke an API token; it stops working at once.")
     async def revoke_api_token(self, info: Info[Context, None], id: strawberry.ID) -> ApiToken:
         ctx = info.context
-        return ApiToken.of(await _run(ctx, ctx.gateway.admin.revoke_token(_actor(ctx), str(id))))
+        return ApiToken.of(
+            await _run(ctx, ctx.gateway.admin.revoke_token(_actor(ctx), raw_id("Account", id)))
+        )
 
 
 QUERIES: tuple[type, ...] = (AccountsQuery,)

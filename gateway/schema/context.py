@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from gateway.accounts import Accounts, Session, same_token
@@ -58,6 +60,7 @@ class Context(BaseContext):
         self.session_token = session_token
         self.lang = lang
         self.api_token = api_token
+        self._loaders: dict[str, DataLoader[Any, Any]] = {}
 
     def t(self, message: str, **params: Any) -> str:
         return translate(self.lang, message, **params)
@@ -69,6 +72,12 @@ class Context(BaseContext):
         if self.api_token is not None:
             return self.api_token.identity()
         return PUBLIC_IDENTITY
+
+    def loader(self, name: str, load: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader[Any, Any]:
+        """One DataLoader per kind per request: lists of children cost one call, not one each."""
+        if name not in self._loaders:
+            self._loaders[name] = DataLoader(load_fn=load)
+        return self._loaders[name]
 
     def refuse(self, error: AdminError) -> Exception:
         return graphql_error(error.code, self.t(error.message), error.field)

@@ -9,6 +9,7 @@ from gateway.accounts import Account as AccountRecord
 from gateway.admin import AdminError
 from gateway.schema.context import Context
 from gateway.schema.errors import graphql_error
+from gateway.schema.ids import Node, to_global
 from gateway.sessions import SESSION_COOKIE, set_session_cookie
 from services.runtime.identity import Role
 
@@ -16,8 +17,8 @@ strawberry.enum(Role, description="What an account may do.")
 
 
 @strawberry.type(description="A person's account. Passwords and sessions are never exposed.")
-class Account:
-    id: strawberry.ID = strawberry.field(description="Stable account id.")
+class Account(Node):
+    id: strawberry.ID = strawberry.field(description="Global id (see node(id)).")
     username: str = strawberry.field(description="Login name.")
     display_name: str = strawberry.field(description="Name shown to others.")
     role: Role = strawberry.field(description="What the account may do.")
@@ -28,7 +29,7 @@ class Account:
     @classmethod
     def of(cls, account: AccountRecord) -> Account:
         return cls(
-            id=strawberry.ID(account.id),
+            id=to_global("Account", account.id),
             username=account.username,
             display_name=account.display_name,
             role=account.role,

@@ -11,11 +11,13 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from contracts.needs import NEED_STATUS_CHANGED, NeedStatus, NeedStatusChangedV1, Sector
 from gateway.schema.context import Context, segment
 from gateway.schema.errors import graphql_error
+from gateway.schema.ids import Node, raw_id, to_global
 from gateway.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
 
 strawberry.enum(Sector, description="The five CIP sectors.")
@@ -75,9 +77,47 @@ class PersonRecord:
         )
 
 
+@strawberry.type(description="A village of the national gazetteer.")
+class Village:
+    code: str = strawberry.field(description="Gazetteer code (8 digits).")
+    name_km: str = strawberry.field(description="Name in Khmer script.")
+    name_latin: str = strawberry.field(description="Name in Latin letters.")
+    commune_code: str = strawberry.field(description="Its commune (6 digits).")
+    commune_name_km: str = strawberry.field(description="The commune's name in Khmer script.")
+    commune_name_latin: str = strawberry.field(description="The commune's name in Latin letters.")
+
+
+def village_loader(ctx: Context) -> DataLoader[str, Village | None]:
+    """One call to intake for all the villages a page of needs mentions."""
+
+    async def load(codes: list[str]) -> list[Village | None]:
+        found = await ctx.call(
+            "intake", "GET", "/villages/by-code", params={"codes": list(dict.fromkeys(codes))}
+        )
+        by_code = {
+            v["code"]: Village(
+                **{
+                    k: v[k]
+                    for k in (
+                        "code",
+                        "name_km",
+                        "name_latin",
+                        "commune_code",
+                        "commune_name_km",
+                        "commune_name_latin",
+                    )
+                }
+            )
+            for v in found
+        }
+        return [by_code.get(code) for code in codes]
+
+    return ctx.loader("villages", load)
+
+
 @strawberry.type(description="A citizen's need, as a signed-in person may see it.")
-class Need:
-    id: strawberry.ID = strawberry.field(description="Stable id (time-ordered).")
+class Need(Node):
+    id: strawberry.ID = strawberry.field(description="Global id (see node(id)).")
     tracking_code: str = strawberry.field(description="The citizen's key to follow the need, e.g. ABCD-EFG.")
     commune_code: str = strawberry.field(description="Gazetteer code of the commune (6 digits).")
     village_code: str = strawberry.field(description="Gazetteer code of the village (8 digits).")
@@ -113,10 +153,14 @@ class Need:
         description="Who supports it (council of the commune only)."
     )
 
+    @strawberry.field(description="The village, with its names (batched: one call per page).")
+    async def village(self, info: Info[Context, None]) -> Village | None:
+        return await village_loader(info.context).load(self.village_code)
+
     @classmethod
     def of(cls, data: dict[str, Any]) -> Need:
         return cls(
-            id=strawberry.ID(data["id"]),
+            id=to_global("Need", data["id"]),
             tracking_code=data["tracking_code"],
             commune_code=data["commune_code"],
             village_code=data["village_code"],
@@ -133,7 +177,7 @@ class Need:
             people=data.get("people", 0),
             groups=_groups(data.get("groups")),
             history=[StatusChange.of(h) for h in data.get("history", [])],
-            merged_into=strawberry.ID(data["merged_into"]) if data.get("merged_into") else None,
+            merged_into=to_global("Need", data["merged_into"]) if data.get("merged_into") else None,
             personal_data_visible=bool(data.get("personal_data_visible")),
             raised_by=[PersonRecord.of(p) for p in data["raised_by"]]
             if data.get("raised_by") is not None
@@ -310,7 +354,7 @@ class NeedsQuery:
     @strawberry.field(description="One need, as you may see it.")
     async def need(self, info: Info[Context, None], id: strawberry.ID) -> Need:
         info.context.require_caller()
-        return Need.of(await info.context.call("intake", "GET", f"/needs/{segment(id)}"))
+        return Need.of(await info.context.call("intake", "GET", f"/needs/{segment(raw_id('Need', id))}"))
 
     @strawberry.field(description="Public: follow a need by its tracking code. No personal data.")
     async def need_by_tracking_code(self, info: Info[Context, None], code: str) -> PublicNeed:
@@ -395,7 +439,7 @@ class NeedsMutation:
         info.context.require_write("write:needs")
         return Need.of(
             await info.context.call(
-                "intake", "POST", f"/needs/{segment(id)}/validate", json={"reason": reason}
+                "intake", "POST", f"/needs/{segment(raw_id('Need', id))}/validate", json={"reason": reason}
             )
         )
 
@@ -406,7 +450,7 @@ class NeedsMutation:
         info.context.require_write("write:needs")
         return Need.of(
             await info.context.call(
-                "intake", "POST", f"/needs/{segment(id)}/supporters", json=supporter.body()
+                "intake", "POST", f"/needs/{segment(raw_id('Need', id))}/supporters", json=supporter.body()
             )
         )
 
@@ -421,7 +465,11 @@ class NeedsMutation:
         reason: str | None = None,
     ) -> Need:
         info.context.require_write("write:needs")
-        body = {"survivor_id": survivor_id, "merged_id": merged_id, "reason": reason}
+        body = {
+            "survivor_id": raw_id("Need", survivor_id),
+            "merged_id": raw_id("Need", merged_id),
+            "reason": reason,
+        }
         return Need.of(await info.context.call("intake", "POST", "/needs/merge", json=body))
 
     @strawberry.mutation(description="Public: the citizen says whether a completed need was done well.")
@@ -460,7 +508,7 @@ class NeedsSubscription:
                 change = (await queue.get()).payload
                 assert isinstance(change, NeedStatusChangedV1)
                 yield NeedStatusUpdate(
-                    need_id=strawberry.ID(change.need_id),
+                    need_id=to_global("Need", change.need_id),
                     tracking_code=change.tracking_code,
                     commune_code=change.commune_code,
                     village_code=change.village_code,

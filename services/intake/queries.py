@@ -184,6 +184,34 @@ async def list_communes(caller: CallerDep, runtime: RuntimeDep) -> list[CommuneP
     return result
 
 
+@router.get("/villages/by-code", response_model=list[VillagePublic])
+async def villages_by_code(
+    caller: CallerDep, runtime: RuntimeDep, codes: Annotated[list[str], Query(max_length=200)]
+) -> list[VillagePublic]:
+    """Many villages at once (the gateway's DataLoader): names are public gazetteer data."""
+    result: list[VillagePublic] = []
+    communes: dict[str, dict[str, Any] | None] = {}
+    for code in dict.fromkeys(codes):
+        doc = await runtime.store.get("villages", code) if code.isdigit() and len(code) == 8 else None
+        if doc is None:
+            continue
+        commune_code = doc["commune_code"]
+        if commune_code not in communes:
+            communes[commune_code] = await runtime.store.get("communes", commune_code)
+        commune = communes[commune_code] or {"name": {"km": "", "latin": ""}}
+        result.append(
+            VillagePublic(
+                code=doc["id"],
+                commune_code=commune_code,
+                name_km=doc["name"]["km"],
+                name_latin=doc["name"]["latin"],
+                commune_name_km=commune["name"]["km"],
+                commune_name_latin=commune["name"]["latin"],
+            )
+        )
+    return result
+
+
 @router.get("/villages", response_model=list[VillagePublic])
 async def list_villages(caller: CallerDep, runtime: RuntimeDep) -> list[VillagePublic]:
     """The villages a caller may record needs in (their communes)."""

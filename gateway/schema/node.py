@@ -1,0 +1,35 @@
+"""``node(id)``: fetch anything again by its global id, with the same rules as its own query."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.schema.context import Context, segment
+from gateway.schema.errors import graphql_error
+from gateway.schema.identity import Account
+from gateway.schema.ids import Node, parse_global
+from gateway.schema.needs import Need
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="The object with this global id, if you may see it.")
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+        ctx = info.context
+        parsed = parse_global(str(id))
+        if parsed is None:
+            raise graphql_error("node.id_invalid", ctx.t("This is not a global id."), "id")
+        kind, raw = parsed
+        if kind == "Need":
+            ctx.require_caller()
+            return Need.of(await ctx.call("intake", "GET", f"/needs/{segment(raw)}"))
+        if kind == "Account":
+            found = await ctx.gateway.admin.visible_account(ctx.require_session().account, raw)
+            return Account.of(found) if found else None
+        return None
+
+
+QUERIES: tuple[type, ...] = (NodeQuery,)
+MUTATIONS: tuple[type, ...] = ()
+SUBSCRIPTIONS: tuple[type, ...] = ()
