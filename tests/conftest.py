@@ -19,6 +19,15 @@ from infra.stack import Stack, free_port, nats_server_binary
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 DEMO_PASSWORD = "khum-demo-2026"
+# Tests drive far more requests a minute than a person would; the rate-limit test starts its
+# own gateway with tight limits.
+UNLIMITED = {
+    "gateway": {
+        "RATE_TOKEN_PER_MINUTE": "1000000",
+        "RATE_SESSION_PER_MINUTE": "1000000",
+        "RATE_ANONYMOUS_PER_MINUTE": "1000000",
+    }
+}
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +65,7 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The whole stack (NATS, four services, gateway) as separate processes, demo data loaded."""
-    khum = Stack(var=tmp_path_factory.mktemp("khum") / "var", port=free_port(), demo=True)
+    khum = Stack(var=tmp_path_factory.mktemp("khum") / "var", port=free_port(), demo=True, extra_env=UNLIMITED)
     khum.start()
     yield khum
     khum.stop()
