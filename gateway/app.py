@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 
 from gateway import demo
 from gateway.accounts import COLLECTIONS, Accounts
@@ -25,6 +28,7 @@ from gateway.pages import ROUTERS as PAGE_ROUTERS
 from gateway.pages.render import STATIC
 from gateway.schema import build_schema
 from gateway.schema.context import Context, Gateway
+from gateway.schema.errors import with_codes
 from gateway.sessions import session_of
 from gateway.settings import GatewaySettings
 from services.runtime.bus import Bus
@@ -50,6 +54,15 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     )
 )
+
+
+class KhumGraphQLRouter(GraphQLRouter[Context, None]):
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        errors: Any = response.get("errors")
+        if errors:
+            response["errors"] = with_codes(errors)
+        return response
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -105,7 +118,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         session, token = await session_of(request, gateway.accounts)
         return Context(gateway, session, token, lang)
 
-    graphql = GraphQLRouter(
+    graphql = KhumGraphQLRouter(
         build_schema(production=settings.environment == "production"),
         context_getter=context_getter,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),

@@ -67,22 +67,25 @@ async def test_node_fetches_a_need_again_by_its_global_id_with_the_same_rules(
 async def test_queries_over_a_limit_get_an_error_naming_the_limit(stack: Stack) -> None:
     client = GraphQL(stack.url, lang="en")
     try:
-        deep = "{ me " + "{ __typename " * 1 + "}" * 1 + " }"
-        nested = "query { __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } }"
-        body = await client.execute(nested)
-        assert "depth" in body["errors"][0]["message"]
+        deep = (
+            '{ needByTrackingCode(code: "ABCD-EFG") { ' + "mergedInto { " * 10 + "status" + " }" * 11 + " }"
+        )
         aliases = "{ " + " ".join(f"a{i}: me {{ id }}" for i in range(16)) + " }"
-        body = await client.execute(aliases)
-        assert "aliases" in body["errors"][0]["message"].lower()
         tokens = "{ me { " + "id " * 2100 + "} }"
-        body = await client.execute(tokens)
-        assert "token" in body["errors"][0]["message"].lower()
-        body = await client.execute('{ needStats(communeCode: "160101") { total { needs } } ' + deep + " }")
-        assert "errors" in body or body["data"]
-        page = await client.execute('{ needByTrackingCode(code: "x") { status } }')
-        assert page["errors"]
-        too_big = await GraphQL(stack.url).execute("{ notifications(first: 101) { totalCount } }")
-        assert too_big["errors"][0]["extensions"]["code"] in ("page.size_invalid", "auth.unauthenticated")
+        for query, code, words in (
+            (deep, "limit.depth", "depth"),
+            (aliases, "limit.aliases", "Allowed: 15"),
+            (tokens, "limit.tokens", "2000 tokens"),
+            ("{ me { id ", "graphql.syntax", "Syntax Error"),
+            ("{ nope }", "graphql.invalid", "nope"),
+        ):
+            [error] = (await client.execute(query))["errors"]
+            assert error["extensions"]["code"] == code, (code, error)
+            assert words in error["message"], (words, error)
+        await client.login("dara")
+        too_big = await client.execute("{ notifications(first: 101) { totalCount } }")
+        assert too_big["errors"][0]["extensions"]["code"] == "page.size_invalid"
+        assert "100" in too_big["errors"][0]["message"]
     finally:
         await client.close()
 

@@ -11,6 +11,7 @@ import nats
 from contracts.budget import PROJECT_STATUS_CHANGED, ProjectStatus, ProjectStatusChangedV1
 from contracts.envelope import new_event
 from contracts.meetings import DECISION_RECORDED, DecisionKind, DecisionRecordedV1, RankedNeed
+from gateway.schema.ids import raw_id
 from infra.stack import Stack
 from tests.conftest import SUBMIT_NEED, GraphQL, wait_for
 
@@ -248,7 +249,7 @@ async def test_decisions_and_budget_events_move_needs_with_ranks_and_reasons(
         commune_code="160101",
         kind=DecisionKind.PRIORITISATION,
         year=2027,
-        needs=[RankedNeed(need_id=n["id"], rank=i + 1) for i, n in enumerate(needs)],
+        needs=[RankedNeed(need_id=raw_id("Need", n["id"]), rank=i + 1) for i, n in enumerate(needs)],
         summary="អាទិភាពឆ្នាំ ២០២៧",
         decided_by="c1",
         decided_at=now,
@@ -271,7 +272,7 @@ async def test_decisions_and_budget_events_move_needs_with_ranks_and_reasons(
             project_id=str(uuid.uuid4()),
             commune_code="160101",
             year=2027,
-            need_ids=[need["id"]],
+            need_ids=[raw_id("Need", need["id"])],
             status=status,
             reason=reason,
             changed_by="clerk-1",
