@@ -5,6 +5,6 @@ Shared helpers (rendering, sign-in redirects) live in :mod:`gateway.pages.render
 
 from fastapi import APIRouter
 
-from gateway.pages import budget, core, meetings, needs
+from gateway.pages import admin, budget, core, meetings, needs
 
-ROUTERS: tuple[APIRouter, ...] = (core.router, needs.router, meetings.router, budget.router)
+ROUTERS: tuple[APIRouter, ...] = (core.router, needs.router, meetings.router, budget.router, admin.router)
