@@ -31,8 +31,10 @@ class Bus:
         self._js: JetStreamContext | None = None
 
     async def connect(self) -> None:
+        # A cluster is given as comma-separated URLs; the client fails over between them.
+        servers = [u.strip() for u in self.url.split(",") if u.strip()]
         self._nc = await nats.connect(
-            self.url,
+            servers=servers,
             name=self.name,
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
