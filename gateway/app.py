@@ -33,6 +33,7 @@ from gateway.sessions import session_of
 from gateway.settings import GatewaySettings
 from services.runtime.bus import Bus
 from services.runtime.health import router as health_router
+from services.runtime.metrics import http_metrics
 from services.runtime.stores import open_store
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         anonymous=limit_of(settings.rate_anonymous_per_minute),
     )
     app.middleware("http")(limits_middleware(RateLimiter(), limits))
+    app.middleware("http")(http_metrics("gateway"))
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(graphql, prefix="/graphql")

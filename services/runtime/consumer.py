@@ -23,6 +23,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from contracts.registry import UnreadableEvent
 from contracts.subjects import dead_letter_subject
 from services.runtime.bus import Bus
+from services.runtime.metrics import EVENTS_CONSUMED
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class Consumer:
             await self.spec.handler(msg.data)
         except UnreadableEvent as exc:
             await self._dead_letter(msg, str(exc))
+            EVENTS_CONSUMED.labels(self.spec.durable, "dead_lettered").inc()
             return
         except asyncio.CancelledError:
             raise
@@ -111,13 +113,16 @@ class Consumer:
             attempt = msg.metadata.num_delivered
             if attempt >= self.spec.max_deliver:
                 await self._dead_letter(msg, f"gave up after {attempt} attempts: {exc!r}")
+                EVENTS_CONSUMED.labels(self.spec.durable, "dead_lettered").inc()
                 return
             delay = self.spec.backoff[min(attempt, len(self.spec.backoff)) - 1]
             log.warning("%s failed attempt %d, retry in %.1fs: %r", self.spec.durable, attempt, delay, exc)
             await msg.nak(delay=delay)
+            EVENTS_CONSUMED.labels(self.spec.durable, "retried").inc()
             return
         await msg.ack()
         self.handled += 1
+        EVENTS_CONSUMED.labels(self.spec.durable, "handled").inc()
 
     async def _dead_letter(self, msg: Msg, reason: str) -> None:
         meta = msg.metadata

@@ -12,6 +12,7 @@ import logging
 
 from contracts.envelope import Envelope
 from services.runtime.bus import Bus
+from services.runtime.metrics import EVENTS_PUBLISHED
 from services.runtime.stores.port import OutboxRow, Store
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,16 @@ def outbox_row(envelope: Envelope) -> OutboxRow:
 
 
 class OutboxRelay:
-    def __init__(self, store: Store, bus: Bus, *, batch: int = 256, idle_poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bus: Bus,
+        *,
+        batch: int = 256,
+        idle_poll_seconds: float = 1.0,
+        process: str = "khum",
+    ) -> None:
+        self.process = process
         self.store = store
         self.bus = bus
         self.batch = batch
@@ -58,6 +68,7 @@ class OutboxRelay:
         stored = await self.bus.publish_rows(rows)
         await self.store.mark_sent(stored)
         self.published += len(stored)
+        EVENTS_PUBLISHED.labels(self.process).inc(len(stored))
         return len(stored)
 
     async def _run(self) -> None:

@@ -19,6 +19,8 @@ from services.runtime.bus import Bus
 from services.runtime.consumer import Consumer, ConsumerSpec
 from services.runtime.errors import install_error_handlers
 from services.runtime.health import router as health_router
+from services.runtime.metrics import http_metrics
+from services.runtime.metrics import router as metrics_router
 from services.runtime.outbox import OutboxRelay
 from services.runtime.settings import ServiceSettings
 from services.runtime.stores import Collection, Store, Transaction, open_store
@@ -73,7 +75,7 @@ def create_service_app(
         bus = Bus(settings.nats_url, name=f"khum-{name}")
         await bus.connect()
         await bus.ensure_streams(replicas=settings.stream_replicas)
-        runtime = Runtime(name, settings, store, bus, OutboxRelay(store, bus))
+        runtime = Runtime(name, settings, store, bus, OutboxRelay(store, bus, process=name))
         app.state.runtime = runtime
         app.state.store = store
         app.state.bus = bus
@@ -101,7 +103,9 @@ def create_service_app(
     app = FastAPI(title=f"Khum {name}", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
+    app.middleware("http")(http_metrics(name))
     app.include_router(health_router)
+    app.include_router(metrics_router)
     for router in routers:
         app.include_router(router)
     return app
