@@ -48,7 +48,9 @@ def http_metrics(
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
+        # Templated route paths keep the label set small; a router mounted at a prefix (GraphQL)
+        # reports an empty path, so it is named by the URL it was mounted at.
+        path = getattr(route, "path", None) or (request.url.path if route is not None else "unmatched")
         HTTP_REQUESTS.labels(process, request.method, path, str(response.status_code)).inc()
         HTTP_SECONDS.labels(process, path).observe(time.perf_counter() - started)
         return response
