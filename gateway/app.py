@@ -35,6 +35,7 @@ from services.runtime.bus import Bus
 from services.runtime.health import router as health_router
 from services.runtime.metrics import http_metrics
 from services.runtime.stores import open_store
+from services.runtime.tracing import http_tracing, setup_tracing
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         anonymous=limit_of(settings.rate_anonymous_per_minute),
     )
     app.middleware("http")(limits_middleware(RateLimiter(), limits))
+    setup_tracing("gateway", settings.trace_export)
+    app.middleware("http")(http_tracing("gateway"))
     app.middleware("http")(http_metrics("gateway"))
     app.include_router(health_router)
     app.include_router(metrics_router)

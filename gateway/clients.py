@@ -8,6 +8,7 @@ import httpx
 
 from gateway.metrics import SERVICE_CALLS
 from services.runtime.identity import Identity, issue_token
+from services.runtime.tracing import inject
 
 
 class ServiceError(Exception):
@@ -44,6 +45,7 @@ class ServiceClient:
         }
         if correlation_id:
             headers["x-correlation-id"] = correlation_id
+        inject(headers)
         SERVICE_CALLS.labels(self.name, method).inc()
         try:
             response = await self._http.request(method, path, json=json, params=params, headers=headers)

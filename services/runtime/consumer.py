@@ -19,11 +19,13 @@ from typing import Any
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from opentelemetry.trace import SpanKind
 
 from contracts.registry import UnreadableEvent
 from contracts.subjects import dead_letter_subject
 from services.runtime.bus import Bus
 from services.runtime.metrics import EVENTS_CONSUMED
+from services.runtime.tracing import span_from
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,11 @@ class Consumer:
                 await self._process(msg)
 
     async def _process(self, msg: Msg) -> None:
+        traceparent = (msg.headers or {}).get("traceparent")
+        with span_from(traceparent, f"consume {self.spec.durable}", SpanKind.CONSUMER, subject=msg.subject):
+            await self._handle(msg)
+
+    async def _handle(self, msg: Msg) -> None:
         try:
             await self.spec.handler(msg.data)
         except UnreadableEvent as exc:

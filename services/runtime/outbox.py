@@ -14,11 +14,16 @@ from contracts.envelope import Envelope
 from services.runtime.bus import Bus
 from services.runtime.metrics import EVENTS_PUBLISHED
 from services.runtime.stores.port import OutboxRow, Store
+from services.runtime.tracing import current_traceparent
 
 log = logging.getLogger(__name__)
 
 
 def outbox_row(envelope: Envelope) -> OutboxRow:
+    if envelope.traceparent is None:
+        traceparent = current_traceparent()
+        if traceparent:
+            envelope = envelope.model_copy(update={"traceparent": traceparent})
     headers = {"Khum-Type": envelope.type}
     if envelope.traceparent:
         headers["traceparent"] = envelope.traceparent

@@ -24,6 +24,7 @@ from services.runtime.metrics import router as metrics_router
 from services.runtime.outbox import OutboxRelay
 from services.runtime.settings import ServiceSettings
 from services.runtime.stores import Collection, Store, Transaction, open_store
+from services.runtime.tracing import http_tracing, setup_tracing
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,8 @@ def create_service_app(
     app = FastAPI(title=f"Khum {name}", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
+    setup_tracing(name, settings.trace_export)
+    app.middleware("http")(http_tracing(name))
     app.middleware("http")(http_metrics(name))
     app.include_router(health_router)
     app.include_router(metrics_router)

@@ -22,6 +22,8 @@ class ServiceSettings(BaseSettings):
     identity_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     stream_replicas: int = 1
     log_level: str = "info"
+    # Traces are off unless set: "otlp" (OTEL_EXPORTER_OTLP_ENDPOINT) or "jsonl:<path>".
+    trace_export: str | None = None
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> ServiceSettings:
