@@ -33,6 +33,7 @@ from gateway.sessions import session_of
 from gateway.settings import GatewaySettings
 from services.runtime.bus import Bus
 from services.runtime.health import router as health_router
+from services.runtime.logs import correlation_middleware
 from services.runtime.metrics import http_metrics
 from services.runtime.stores import open_store
 from services.runtime.tracing import http_tracing, setup_tracing
@@ -157,6 +158,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     setup_tracing("gateway", settings.trace_export)
     app.middleware("http")(http_tracing("gateway"))
     app.middleware("http")(http_metrics("gateway"))
+    app.middleware("http")(correlation_middleware())
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(graphql, prefix="/graphql")

@@ -8,6 +8,7 @@ import httpx
 
 from gateway.metrics import SERVICE_CALLS
 from services.runtime.identity import Identity, issue_token
+from services.runtime.logs import correlation_id as current_correlation
 from services.runtime.tracing import inject
 
 
@@ -43,8 +44,9 @@ class ServiceClient:
             "authorization": f"Bearer {issue_token(identity, self._secret)}",
             "accept-language": lang,
         }
-        if correlation_id:
-            headers["x-correlation-id"] = correlation_id
+        correlation = correlation_id or current_correlation.get()
+        if correlation:
+            headers["x-correlation-id"] = correlation
         inject(headers)
         SERVICE_CALLS.labels(self.name, method).inc()
         try:

@@ -24,6 +24,7 @@ from opentelemetry.trace import SpanKind
 from contracts.registry import UnreadableEvent
 from contracts.subjects import dead_letter_subject
 from services.runtime.bus import Bus
+from services.runtime.logs import correlation_id
 from services.runtime.metrics import EVENTS_CONSUMED
 from services.runtime.tracing import span_from
 
@@ -103,9 +104,18 @@ class Consumer:
                 await self._process(msg)
 
     async def _process(self, msg: Msg) -> None:
-        traceparent = (msg.headers or {}).get("traceparent")
-        with span_from(traceparent, f"consume {self.spec.durable}", SpanKind.CONSUMER, subject=msg.subject):
-            await self._handle(msg)
+        headers = msg.headers or {}
+        token = correlation_id.set(headers.get("Khum-Correlation-Id"))
+        try:
+            with span_from(
+                headers.get("traceparent"),
+                f"consume {self.spec.durable}",
+                SpanKind.CONSUMER,
+                subject=msg.subject,
+            ):
+                await self._handle(msg)
+        finally:
+            correlation_id.reset(token)
 
     async def _handle(self, msg: Msg) -> None:
         try:
@@ -128,6 +138,7 @@ class Consumer:
             EVENTS_CONSUMED.labels(self.spec.durable, "retried").inc()
             return
         await msg.ack()
+        log.info("%s handled %s", self.spec.durable, msg.subject)
         self.handled += 1
         EVENTS_CONSUMED.labels(self.spec.durable, "handled").inc()
 

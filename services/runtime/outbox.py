@@ -12,6 +12,7 @@ import logging
 
 from contracts.envelope import Envelope
 from services.runtime.bus import Bus
+from services.runtime.logs import correlation_id
 from services.runtime.metrics import EVENTS_PUBLISHED
 from services.runtime.stores.port import OutboxRow, Store
 from services.runtime.tracing import current_traceparent
@@ -20,11 +21,15 @@ log = logging.getLogger(__name__)
 
 
 def outbox_row(envelope: Envelope) -> OutboxRow:
+    if envelope.correlationid is None and correlation_id.get():
+        envelope = envelope.model_copy(update={"correlationid": correlation_id.get()})
     if envelope.traceparent is None:
         traceparent = current_traceparent()
         if traceparent:
             envelope = envelope.model_copy(update={"traceparent": traceparent})
     headers = {"Khum-Type": envelope.type}
+    if envelope.correlationid:
+        headers["Khum-Correlation-Id"] = envelope.correlationid
     if envelope.traceparent:
         headers["traceparent"] = envelope.traceparent
     return OutboxRow(envelope.id, envelope.nats_subject, envelope.to_bytes(), headers)

@@ -19,6 +19,7 @@ from services.runtime.bus import Bus
 from services.runtime.consumer import Consumer, ConsumerSpec
 from services.runtime.errors import install_error_handlers
 from services.runtime.health import router as health_router
+from services.runtime.logs import configure_logging, correlation_middleware
 from services.runtime.metrics import http_metrics
 from services.runtime.metrics import router as metrics_router
 from services.runtime.outbox import OutboxRelay
@@ -107,6 +108,7 @@ def create_service_app(
     setup_tracing(name, settings.trace_export)
     app.middleware("http")(http_tracing(name))
     app.middleware("http")(http_metrics(name))
+    app.middleware("http")(correlation_middleware())
     app.include_router(health_router)
     app.include_router(metrics_router)
     for router in routers:
@@ -118,15 +120,14 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Run one service process (``python -m services.<name>``)."""
     import uvicorn
 
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    process = app.title.removeprefix("Khum ").strip() or "khum"
+    configure_logging(process, settings.log_level, settings.log_format)
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
     )

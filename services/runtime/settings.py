@@ -22,6 +22,7 @@ class ServiceSettings(BaseSettings):
     identity_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     stream_replicas: int = 1
     log_level: str = "info"
+    log_format: Literal["json", "text"] = "json"
     # Traces are off unless set: "otlp" (OTEL_EXPORTER_OTLP_ENDPOINT) or "jsonl:<path>".
     trace_export: str | None = None
 

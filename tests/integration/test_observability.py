@@ -64,3 +64,37 @@ async def test_metrics_move_with_a_submitted_need(stack: Stack, facilitator: Gra
     assert re.search(r'^khum_consumer_lag\{consumer="notify-needs"\} \d', after["notify"], re.M)
     assert re.search(r"^khum_dead_letters \d", after["notify"], re.M)
     assert _value(after["gateway"], "khum_gateway_service_calls_total", service="intake") > 0
+
+
+async def test_logs_are_json_lines_that_follow_one_action_across_processes(
+    stack: Stack, facilitator: GraphQL
+) -> None:
+    import json
+
+    correlation = uuid.uuid4().hex
+    need = {"villageCode": "16010103", "description": "ស្ពាន", "idempotencyKey": uuid.uuid4().hex}
+    response = await facilitator.http.post(
+        "/graphql",
+        json={"query": SUBMIT_NEED, "variables": {"i": need}},
+        headers={"x-csrf-token": facilitator.csrf or "", "x-correlation-id": correlation},
+    )
+    assert response.headers["x-correlation-id"] == correlation
+    code = response.json()["data"]["submitNeed"]["trackingCode"]
+
+    def lines(process: str) -> list[dict[str, object]]:
+        text = (stack.var / "log" / f"{process}.log").read_text(errors="replace")
+        parsed = []
+        for line in text.splitlines():
+            if line.startswith("{"):
+                parsed.append(json.loads(line))
+        return parsed
+
+    async def logged() -> bool:
+        return any(entry.get("correlation_id") == correlation for entry in lines("notify"))
+
+    # A consumer logs each event it handles: the notify line proves the id crossed the gateway,
+    # intake (into the event) and NATS.
+    await wait_for(logged)
+    entry = next(e for e in lines("notify") if e.get("correlation_id") == correlation)
+    assert entry["process"] == "notify" and entry["level"] in ("info", "warning")
+    assert code

@@ -1,0 +1,81 @@
+"""Structured JSON logs with a correlation id on every line.
+
+The correlation id names one user action across processes: the gateway makes one per request
+(or takes the caller's ``X-Correlation-Id``), sends it to services, and events carry it on;
+consumers put it back in context, so every log line about that action can be found together.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+from opentelemetry import trace
+from starlette.requests import Request
+from starlette.responses import Response
+
+CORRELATION_HEADER = "x-correlation-id"
+correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, process: str) -> None:
+        super().__init__()
+        self.process = process
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "process": self.process,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if (cid := correlation_id.get()) is not None:
+            entry["correlation_id"] = cid
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            entry["trace_id"] = format(span.trace_id, "032x")
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(process: str, level: str, fmt: str) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter(process))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+
+
+def new_correlation_id() -> str:
+    return uuid.uuid4().hex
+
+
+def correlation_middleware() -> Callable[
+    [Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]
+]:
+    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        sent = request.headers.get(CORRELATION_HEADER, "")
+        cid = sent if 8 <= len(sent) <= 64 and sent.replace("-", "").isalnum() else new_correlation_id()
+        token = correlation_id.set(cid)
+        try:
+            response = await call_next(request)
+        finally:
+            correlation_id.reset(token)
+        response.headers[CORRELATION_HEADER] = cid
+        return response
+
+    return middleware
