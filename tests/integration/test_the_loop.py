@@ -11,6 +11,7 @@ import uuid
 import httpx
 import websockets
 
+from gateway.schema.ids import raw_id
 from infra.stack import Stack
 from services.runtime.identity import Identity, Role, issue_token
 from tests.conftest import NOTIFICATIONS, SUBMIT_NEED, GraphQL, wait_for
@@ -150,7 +151,7 @@ async def test_meetings_keeps_the_need_as_an_agenda_candidate(stack: Stack, faci
                 headers={"authorization": f"Bearer {token}"},
             )
             assert response.status_code == 200
-            return next((c for c in response.json() if c["id"] == need["id"]), None)
+            return next((c for c in response.json() if c["id"] == raw_id("Need", need["id"])), None)
 
         found = await wait_for(candidate)
     assert found["tracking_code"] == need["trackingCode"]
