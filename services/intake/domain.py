@@ -61,7 +61,9 @@ class SubmitNeed:
 
 def may_record(caller: Identity) -> bool:
     """Facilitators and council roles record needs; integrators only with the write:needs scope."""
-    return caller.role in RECORDING_ROLES or (caller.role is Role.INTEGRATOR and "write:needs" in caller.scopes)
+    return caller.role in RECORDING_ROLES or (
+        caller.role is Role.INTEGRATOR and "write:needs" in caller.scopes
+    )
 
 
 def validate_submission(command: SubmitNeed, village: Village | None, caller: Identity) -> str:
