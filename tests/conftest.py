@@ -65,7 +65,9 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The whole stack (NATS, four services, gateway) as separate processes, demo data loaded."""
-    khum = Stack(var=tmp_path_factory.mktemp("khum") / "var", port=free_port(), demo=True, extra_env=UNLIMITED)
+    khum = Stack(
+        var=tmp_path_factory.mktemp("khum") / "var", port=free_port(), demo=True, extra_env=UNLIMITED
+    )
     khum.start()
     yield khum
     khum.stop()
