@@ -18,7 +18,7 @@ from typing import Any
 
 from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from contracts.envelope import Envelope
 from contracts.needs import NEED_STATUS_CHANGED
@@ -61,6 +61,7 @@ class EventBridge:
         self.bus = bus
         self.bridged = list(bridged) or list(BRIDGED)
         self._listeners: dict[tuple[str, str], set[asyncio.Queue[Delivery]]] = defaultdict(set)
+        self._meeting_listeners: dict[str, set[asyncio.Queue[Envelope]]] = defaultdict(set)
         self._subs: list[Any] = []
 
     async def start(self) -> None:
@@ -75,6 +76,40 @@ class EventBridge:
                     cb=self._handler(item),
                 )
             )
+        # Every meetings event, whatever its type: meetingChanged reports them all by commune.
+        self._subs.append(
+            await self.bus.js.subscribe(
+                "khum.meetings.>",
+                stream="KHUM_MEETINGS",
+                ordered_consumer=True,
+                deliver_policy=DeliverPolicy.NEW,
+                cb=self._on_meeting_event,
+            )
+        )
+
+    async def _on_meeting_event(self, msg: Msg) -> None:
+        try:
+            envelope = Envelope.model_validate_json(msg.data)
+        except ValidationError:
+            log.warning("bridge skipped an unreadable meetings event on %s", msg.subject)
+            return
+        for queue in list(self._meeting_listeners.get(envelope.communecode, ())):
+            if queue.full():
+                log.warning("a slow meetingChanged subscriber missed an event")
+                continue
+            queue.put_nowait(envelope)
+
+    @asynccontextmanager
+    async def listen_meetings(self, commune_code: str) -> AsyncIterator[asyncio.Queue[Envelope]]:
+        """One commune's meetings events, of every type, until the block ends."""
+        queue: asyncio.Queue[Envelope] = asyncio.Queue(LISTENER_QUEUE)
+        self._meeting_listeners[commune_code].add(queue)
+        try:
+            yield queue
+        finally:
+            self._meeting_listeners[commune_code].discard(queue)
+            if not self._meeting_listeners[commune_code]:
+                del self._meeting_listeners[commune_code]
 
     async def stop(self) -> None:
         for sub in self._subs:

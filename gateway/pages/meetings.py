@@ -1,7 +1,508 @@
-"""Pages about meetings."""
+"""Pages about meetings.
+
+Council (tablet): the commune's meetings, schedule one with suggested times, build its agenda
+from needs, count attendance by tapping, record decisions and minutes. Facilitator (phone):
+upcoming meetings with their agenda, add to calendar, share on Telegram, Facebook or SMS, and
+answer for groups of citizens. Anyone: an announced meeting's public page, its .ics file and
+the commune's calendar feed. The pages read from meetings; every change goes through GraphQL
+(pwa/static/js/meetings.js).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from gateway.accounts import Session
+from gateway.clients import ServiceError
+from gateway.i18n import page_language, translate
+from gateway.pages.render import gateway_of, render, signed_in, to_login
+from gateway.schema.context import PUBLIC_IDENTITY
+from gateway.schema.ids import raw_id
+from services.runtime.identity import COUNCIL_ROLES, Identity, Role
 
 router = APIRouter(include_in_schema=False)
+
+PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
+MANAGING_ROLES = COUNCIL_ROLES | {Role.PROVINCE_ADMIN, Role.NATIONAL_ADMIN}
+OPEN_STATES = ("planned", "announced", "rescheduled")
+UPCOMING_STATES = ("announced", "rescheduled")
+_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
+_COMMUNE = re.compile(r"^\d{6}$")
+_KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+
+# Dates are written out here rather than through the catalog: they are formatting, like Intl.
+WEEKDAYS = (
+    ("Monday", "ថ្ងៃច័ន្ទ"),
+    ("Tuesday", "ថ្ងៃអង្គារ"),
+    ("Wednesday", "ថ្ងៃពុធ"),
+    ("Thursday", "ថ្ងៃព្រហស្បតិ៍"),
+    ("Friday", "ថ្ងៃសុក្រ"),
+    ("Saturday", "ថ្ងៃសៅរ៍"),
+    ("Sunday", "ថ្ងៃអាទិត្យ"),
+)
+MONTHS = (
+    ("January", "មករា"),
+    ("February", "កុម្ភៈ"),
+    ("March", "មីនា"),
+    ("April", "មេសា"),
+    ("May", "ឧសភា"),
+    ("June", "មិថុនា"),
+    ("July", "កក្កដា"),
+    ("August", "សីហា"),
+    ("September", "កញ្ញា"),
+    ("October", "តុលា"),
+    ("November", "វិច្ឆិកា"),
+    ("December", "ធ្នូ"),
+)
+
+MEETING_TYPES = {
+    "village_needs": "Village needs meeting",
+    "commune_prioritisation": "Commune prioritisation meeting",
+    "cip_approval": "CIP approval meeting",
+    "district_integration_workshop": "District Integration Workshop",
+    "budget_disclosure": "Budget disclosure meeting",
+    "isaf_interface": "ISAF interface meeting",
+    "council_monthly": "Monthly council meeting",
+}
+# Khmer and the languages of Cambodia's indigenous communities (codes meetings accepts).
+LANGUAGES = {
+    "jra": "Jarai",
+    "tpu": "Tampuan",
+    "krr": "Kreung",
+    "brb": "Brao",
+    "krv": "Kavet",
+    "cmo": "Bunong",
+    "kdt": "Kuy",
+    "sti": "Stieng",
+    "cja": "Cham",
+    "lo": "Lao",
+    "vi": "Vietnamese",
+}
+DECISION_KINDS = {
+    "prioritisation": "Ranking of needs (prioritisation)",
+    "cip_approval": "Approved CIP list",
+    "other": "Another decision",
+}
+NEED_STATUSES = {
+    "submitted": "Recorded",
+    "validated": "Confirmed by the council",
+    "prioritised": "Prioritised",
+    "in_cip": "In the commune plan",
+    "deferred": "Deferred",
+}
+STATES = {
+    "planned": "Meeting planned",
+    "announced": "Meeting announced",
+    "rescheduled": "Meeting moved",
+    "held": "Meeting held",
+    "minutes_published": "Minutes published",
+    "cancelled": "Meeting cancelled",
+}
+# (group, label, explanation shown under it) for the attendance counter, in tapping order.
+COUNTERS = (
+    ("in_person", "In the room", "everyone who came in person"),
+    ("remote", "Joined from afar", "on Telegram, Facebook Live or a call"),
+    ("women", "Women present", ""),
+    ("men", "Men present", ""),
+    ("disability", "People with disabilities present", ""),
+    ("idpoor", "IDPoor household members present", ""),
+    ("indigenous", "Indigenous people present", ""),
+    ("migrant", "Migrant workers present", ""),
+    ("youth", "Young people present", ""),
+    ("council_present", "Council members present", ""),
+)
+
+
+def _digits(text: str, lang: str) -> str:
+    return text.translate(_KHMER_DIGITS) if lang == "km" else text
+
+
+def local_when(start: datetime, end: datetime, lang: str) -> str:
+    """``Saturday 17 April 2027, 08:00–10:00`` in Phnom Penh time; Khmer words and digits in km."""
+    a, b = start.astimezone(PHNOM_PENH), end.astimezone(PHNOM_PENH)
+    km = lang == "km"
+    weekday = WEEKDAYS[a.weekday()][1 if km else 0]
+    month = MONTHS[a.month - 1][1 if km else 0]
+    day = f"{weekday} ទី{a.day} {month} {a.year}" if km else f"{weekday} {a.day} {month} {a.year}"
+    tail = f"{b:%H:%M}" if a.date() == b.date() else f"{b:%Y-%m-%d %H:%M}"
+    return _digits(f"{day}, {a:%H:%M}–{tail}", lang)
+
+
+def can_manage(identity: Identity) -> bool:
+    return identity.role in MANAGING_ROLES
+
+
+def _name(words: dict[str, str], lang: str) -> str:
+    return words.get(lang) or words.get("km") or ""
+
+
+def _agenda_need(items: list[dict[str, Any]], need_id: str) -> dict[str, str]:
+    for item in items:
+        if item.get("need_id") == need_id:
+            return {"title": item["title"], "tracking_code": item.get("tracking_code") or ""}
+    return {"title": need_id, "tracking_code": ""}
+
+
+def card(request: Request, meeting: dict[str, Any], lang: str) -> dict[str, Any]:
+    """What a template shows of a meeting, in the page's language, with share links."""
+    start = datetime.fromisoformat(meeting["starts_at"])
+    end = datetime.fromisoformat(meeting["ends_at"])
+    venue = meeting["venue"]
+    village = venue.get("village_name_km") if lang == "km" else venue.get("village_name_latin")
+    where = f"{venue['place']}, {village or venue['village_code']}"
+    label = _name(meeting["type_label"], lang)
+    heading = f"{label}: {meeting['title']}" if meeting.get("title") else label
+    when = local_when(start, end, lang)
+    public_url = f"{str(request.base_url).rstrip('/')}/m/{meeting['id']}"
+    agenda = meeting.get("agenda") or {}
+    titles = [item["title"] for item in agenda.get("items", [])]
+    share_text = "\n".join([heading, when, f"📍 {where}", *(f"• {t}" for t in titles[:5]), public_url])
+    return {
+        **meeting,
+        "heading": heading,
+        "type_name": label,
+        "state_name": _name(meeting["state_label"], lang),
+        "when": when,
+        "where": where,
+        "local_date": f"{start.astimezone(PHNOM_PENH):%Y-%m-%d}",
+        "local_start": f"{start.astimezone(PHNOM_PENH):%H:%M}",
+        "local_end": f"{end.astimezone(PHNOM_PENH):%H:%M}",
+        "language_names": ", ".join(_name(lang_["name"], lang) for lang_ in meeting["languages"]),
+        "agenda_items": agenda.get("items", []),
+        "agenda_minutes": agenda.get("total_minutes", 0),
+        "ics_url": f"/meetings/{meeting['id']}.ics",
+        "public_url": public_url,
+        "telegram_url": "https://t.me/share/url?" + urlencode({"url": public_url, "text": share_text}),
+        "facebook_url": "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": public_url}),
+        "sms_url": "sms:?&body=" + quote(share_text),
+        "is_open": meeting["state"] in OPEN_STATES,
+        "decision_rows": [
+            {
+                "summary": d.get("summary") or "",
+                "year": d["year"],
+                "needs": [
+                    {"rank": n["rank"], **_agenda_need(agenda.get("items", []), n["need_id"])}
+                    for n in d["needs"]
+                ],
+            }
+            for d in meeting.get("decisions", [])
+        ],
+        "steps": [
+            {
+                "when": _digits(
+                    f"{datetime.fromisoformat(t['at']).astimezone(PHNOM_PENH):%Y-%m-%d %H:%M}", lang
+                ),
+                "what": translate(lang, STATES[t["to_state"]]),
+                "reason": t.get("reason"),
+            }
+            for t in meeting.get("history", [])
+        ],
+    }
+
+
+async def _meetings(request: Request, identity: Identity, lang: str, params: dict[str, Any]) -> Any:
+    _, data = (
+        await gateway_of(request)
+        .services["meetings"]
+        .request("GET", "/meetings", identity, lang=lang, params=params)
+    )
+    return data
+
+
+async def _meeting(request: Request, session: Session, meeting_id: str, lang: str) -> dict[str, Any] | None:
+    meeting_id = raw_id("Meeting", meeting_id)
+    if not _ID.match(meeting_id):
+        return None
+    try:
+        _, data = (
+            await gateway_of(request)
+            .services["meetings"]
+            .request("GET", f"/meetings/{meeting_id}", session.account.identity(), lang=lang)
+        )
+    except ServiceError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    meeting: dict[str, Any] = data
+    return meeting
+
+
+def _unavailable(request: Request, session: Session | None, lang: str, exc: ServiceError) -> Response:
+    return render(
+        request, "error.html", session, 503, title=translate(lang, "Not available"), message=exc.message
+    )
+
+
+def _not_found(request: Request, session: Session | None, lang: str) -> Response:
+    return render(
+        request,
+        "error.html",
+        session,
+        404,
+        title=translate(lang, "Meeting not found"),
+        message=translate(lang, "This meeting does not exist, or it is not public yet."),
+    )
+
+
+@router.get("/meetings")
+async def meetings_page(request: Request) -> Response:
+    session = await signed_in(request)
+    if session is None:
+        return to_login(request)
+    lang = page_language(request)
+    identity = session.account.identity()
+    manager = can_manage(identity)
+    try:
+        upcoming = await _meetings(request, identity, lang, {"state": list(UPCOMING_STATES), "limit": 100})
+        planned = (
+            await _meetings(request, identity, lang, {"state": ["planned"], "limit": 100})
+            if manager
+            else None
+        )
+        earlier = await _meetings(
+            request, identity, lang, {"state": ["held", "minutes_published", "cancelled"], "limit": 20}
+        )
+    except ServiceError as exc:
+        return _unavailable(request, session, lang, exc)
+
+    def cards(page: Any) -> list[dict[str, Any]]:
+        items = [card(request, m, lang) for m in (page or {}).get("items", [])]
+        return sorted(items, key=lambda m: m["starts_at"])
+
+    base = str(request.base_url).rstrip("/")
+    feeds = [
+        {
+            "code": code,
+            "url": f"{base}/communes/{code}/meetings.ics",
+            "webcal": f"webcal://{request.url.netloc}/communes/{code}/meetings.ics",
+        }
+        for code in session.account.communes
+        if _COMMUNE.match(code)
+    ]
+    return render(
+        request,
+        "meetings.html",
+        session,
+        upcoming=cards(upcoming),
+        planned=cards(planned),
+        earlier=list(reversed(cards(earlier))),
+        can_manage=manager,
+        feeds=feeds,
+    )
+
+
+@router.get("/meetings/new")
+async def schedule_page(request: Request) -> Response:
+    session = await signed_in(request)
+    if session is None:
+        return to_login(request)
+    lang = page_language(request)
+    identity = session.account.identity()
+    if not can_manage(identity):
+        return _forbidden(request, session, lang)
+    try:
+        _, villages = (
+            await gateway_of(request).services["intake"].request("GET", "/villages", identity, lang=lang)
+        )
+    except ServiceError as exc:
+        return _unavailable(request, session, lang, exc)
+    name_key = "name_km" if lang == "km" else "name_latin"
+    commune_key = "commune_name_km" if lang == "km" else "commune_name_latin"
+    communes = {v["commune_code"]: v[commune_key] for v in villages}
+    return render(
+        request,
+        "meeting_new.html",
+        session,
+        communes=[{"code": c, "name": n} for c, n in communes.items()],
+        villages=[{"code": v["code"], "name": v[name_key], "commune": v["commune_code"]} for v in villages],
+        types=[{"value": k, "label": translate(lang, v)} for k, v in MEETING_TYPES.items()],
+        languages=[{"code": k, "label": translate(lang, v)} for k, v in LANGUAGES.items()],
+        weekdays=",".join(names[1 if lang == "km" else 0] for names in WEEKDAYS),
+    )
+
+
+def _forbidden(request: Request, session: Session, lang: str) -> Response:
+    return render(
+        request,
+        "error.html",
+        session,
+        403,
+        title=translate(lang, "For the commune council"),
+        message=translate(lang, "Only the commune council can do this."),
+    )
+
+
+@router.get("/meetings/{meeting_id}.ics")
+async def meeting_ics(request: Request, meeting_id: str) -> Response:
+    """A meeting's iCalendar file: the commune's own for signed-in people, else announced ones only."""
+    lang = page_language(request)
+    meeting_id = raw_id("Meeting", meeting_id)
+    if not _ID.match(meeting_id):
+        return Response(status_code=404)
+    session = await signed_in(request)
+    meetings = gateway_of(request).services["meetings"]
+    if session is not None:
+        path, identity = f"/meetings/{meeting_id}/calendar", session.account.identity()
+    else:
+        path, identity = f"/public/meetings/{meeting_id}/calendar", PUBLIC_IDENTITY
+    try:
+        _, body = await meetings.request("GET", path, identity, lang=lang, params={"lang": lang})
+    except ServiceError as exc:
+        return Response(exc.message, status_code=exc.status, media_type="text/plain; charset=utf-8")
+    return _calendar_response(body)
+
+
+@router.get("/communes/{commune_code}/meetings.ics")
+async def commune_feed(request: Request, commune_code: str) -> Response:
+    """The commune's announced meetings as a calendar phones subscribe to. Public, no personal data."""
+    if not _COMMUNE.match(commune_code):
+        return Response(status_code=404)
+    lang = page_language(request) if "lang" not in request.query_params else request.query_params["lang"]
+    lang = lang if lang in ("km", "en") else "km"
+    path = f"/public/communes/{commune_code}/calendar"
+    try:
+        _, body = (
+            await gateway_of(request)
+            .services["meetings"]
+            .request("GET", path, PUBLIC_IDENTITY, lang=lang, params={"lang": lang})
+        )
+    except ServiceError as exc:
+        return Response(exc.message, status_code=exc.status, media_type="text/plain; charset=utf-8")
+    return _calendar_response(body)
+
+
+def _calendar_response(body: dict[str, str]) -> Response:
+    return Response(
+        body["ics"].encode(),
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "content-disposition": f'inline; filename="{body["filename"]}"',
+            "cache-control": "no-cache",
+        },
+    )
+
+
+@router.get("/m/{meeting_id}")
+async def public_meeting_page(request: Request, meeting_id: str) -> Response:
+    """An announced meeting for anyone: when, where, the agenda, how to take part. No personal data."""
+    lang = page_language(request)
+    session = await signed_in(request)
+    meeting_id = raw_id("Meeting", meeting_id)
+    if not _ID.match(meeting_id):
+        return _not_found(request, session, lang)
+    try:
+        _, data = (
+            await gateway_of(request)
+            .services["meetings"]
+            .request("GET", f"/public/meetings/{meeting_id}", PUBLIC_IDENTITY, lang=lang)
+        )
+    except ServiceError as exc:
+        if exc.status == 404:
+            return _not_found(request, session, lang)
+        return _unavailable(request, session, lang, exc)
+    return render(request, "meeting_public.html", session, meeting=card(request, data, lang))
+
+
+async def _managed(request: Request, meeting_id: str, template: str, **extra: Any) -> Response:
+    session = await signed_in(request)
+    if session is None:
+        return to_login(request)
+    lang = page_language(request)
+    if not can_manage(session.account.identity()):
+        return _forbidden(request, session, lang)
+    try:
+        meeting = await _meeting(request, session, meeting_id, lang)
+    except ServiceError as exc:
+        return _unavailable(request, session, lang, exc)
+    if meeting is None:
+        return _not_found(request, session, lang)
+    return render(request, template, session, meeting=card(request, meeting, lang), **extra)
+
+
+@router.get("/meetings/{meeting_id}/agenda")
+async def agenda_page(request: Request, meeting_id: str) -> Response:
+    """The agenda builder: choose the commune's needs, order them, give each a time box and owner."""
+    session = await signed_in(request)
+    if session is None:
+        return to_login(request)
+    lang = page_language(request)
+    identity = session.account.identity()
+    if not can_manage(identity):
+        return _forbidden(request, session, lang)
+    try:
+        meeting = await _meeting(request, session, meeting_id, lang)
+        if meeting is None:
+            return _not_found(request, session, lang)
+        params = {"commune": meeting["commune_code"], "limit": 500}
+        _, candidates = (
+            await gateway_of(request)
+            .services["meetings"]
+            .request("GET", "/agenda-candidates", identity, lang=lang, params=params)
+        )
+    except ServiceError as exc:
+        return _unavailable(request, session, lang, exc)
+    chosen = {item.get("need_id") for item in (meeting.get("agenda") or {}).get("items", [])}
+    needs = [
+        {
+            **c,
+            "status_name": translate(lang, NEED_STATUSES[c["status"]]),
+            "validated": c["status"] == "validated",
+            "chosen": c["id"] in chosen,
+        }
+        for c in candidates
+        if c.get("status", "submitted") in NEED_STATUSES
+    ]
+    needs.sort(key=lambda c: (not c["validated"], c["submitted_at"]))
+    return render(request, "meeting_agenda.html", session, meeting=card(request, meeting, lang), needs=needs)
+
+
+@router.get("/meetings/{meeting_id}/attendance")
+async def attendance_page(request: Request, meeting_id: str) -> Response:
+    lang = page_language(request)
+    counters = [
+        {
+            "name": name,
+            "field": re.sub(r"_([a-z])", lambda m: m.group(1).upper(), name),
+            "label": translate(lang, label),
+            "hint": translate(lang, hint) if hint else "",
+        }
+        for name, label, hint in COUNTERS
+    ]
+    return await _managed(request, meeting_id, "meeting_attendance.html", counters=counters)
+
+
+@router.get("/meetings/{meeting_id}/minutes")
+async def minutes_page(request: Request, meeting_id: str) -> Response:
+    lang = page_language(request)
+    kinds = [{"value": k, "label": translate(lang, v)} for k, v in DECISION_KINDS.items()]
+    return await _managed(request, meeting_id, "meeting_minutes.html", kinds=kinds)
+
+
+@router.get("/meetings/{meeting_id}")
+async def meeting_page(request: Request, meeting_id: str) -> Response:
+    session = await signed_in(request)
+    if session is None:
+        return to_login(request)
+    lang = page_language(request)
+    try:
+        meeting = await _meeting(request, session, meeting_id, lang)
+    except ServiceError as exc:
+        return _unavailable(request, session, lang, exc)
+    if meeting is None:
+        return _not_found(request, session, lang)
+    identity = session.account.identity()
+    return render(
+        request,
+        "meeting.html",
+        session,
+        meeting=card(request, meeting, lang),
+        can_manage=can_manage(identity),
+        can_answer=identity.role in MANAGING_ROLES | {Role.FACILITATOR},
+    )

@@ -8,6 +8,7 @@ from strawberry.types import Info
 from gateway.schema.context import Context, segment
 from gateway.schema.errors import graphql_error
 from gateway.schema.identity import Account
+from gateway.schema.meetings import Meeting
 from gateway.schema.ids import Node, parse_global
 from gateway.schema.needs import Need
 
@@ -24,6 +25,9 @@ class NodeQuery:
         if kind == "Need":
             ctx.require_caller()
             return Need.of(await ctx.call("intake", "GET", f"/needs/{segment(raw)}"))
+        if kind == "Meeting":
+            ctx.require_caller()
+            return Meeting.of(await ctx.call("meetings", "GET", f"/meetings/{segment(raw)}"))
         if kind == "Account":
             found = await ctx.gateway.admin.visible_account(ctx.require_session().account, raw)
             return Account.of(found) if found else None

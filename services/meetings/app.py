@@ -1,24 +1,16 @@
-"""Composition root of meetings."""
+"""Composition root of meetings: settings -> store, bus -> FastAPI app."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
-from pydantic_settings import SettingsConfigDict
 
-from services.meetings.api import router
+from services.meetings import api, calendar_api, planning_api
 from services.meetings.consumers import consumers
+from services.meetings.settings import MeetingsSettings
+from services.meetings.store import COLLECTIONS
 from services.runtime.service import create_service_app
-from services.runtime.settings import ServiceSettings
-from services.runtime.stores import Collection
 
-COLLECTIONS = (Collection("agenda_candidates", indexes=("commune_code",)),)
-
-
-class MeetingsSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="KHUM_MEETINGS_", extra="ignore")
-
-    port: int = 8002
-    store_url: str = "sqlite:///var/meetings.db"
+__all__ = ["MeetingsSettings", "create_app"]
 
 
 def create_app(settings: MeetingsSettings | None = None) -> FastAPI:
@@ -27,6 +19,6 @@ def create_app(settings: MeetingsSettings | None = None) -> FastAPI:
         name="meetings",
         settings=settings,
         collections=COLLECTIONS,
-        routers=[router],
+        routers=[api.router, planning_api.router, calendar_api.router],
         consumers=consumers,
     )

@@ -1,14 +1,23 @@
-"""Meetings keeps each commune's needs as agenda candidates, learned from intake's events."""
+"""Meetings keeps each commune's needs as agenda candidates, learned from intake's events.
+
+Two durable consumers, each with its own inbox: ``meetings-needs`` (NeedSubmitted: the need
+itself) and ``meetings-need-status`` (NeedStatusChanged: where it is in its lifecycle). They
+may run in either order, so each keeps what the other wrote.
+"""
 
 from __future__ import annotations
 
-from contracts.needs import NEED_SUBMITTED, NeedSubmittedV1
+from datetime import datetime
+from typing import Any
+
+from contracts.needs import NEED_STATUS_CHANGED, NEED_SUBMITTED, NeedStatusChangedV1, NeedSubmittedV1
 from contracts.registry import read_event
 from contracts.subjects import all_communes
 from services.runtime.consumer import ConsumerSpec
 from services.runtime.service import Runtime
 
 NEEDS_CONSUMER = "meetings-needs"
+NEED_STATUS_CONSUMER = "meetings-need-status"
 
 
 def consumers(runtime: Runtime) -> list[ConsumerSpec]:
@@ -17,18 +26,42 @@ def consumers(runtime: Runtime) -> list[ConsumerSpec]:
         async with runtime.unit_of_work() as tx:
             if not await tx.mark_processed(NEEDS_CONSUMER, envelope.id):
                 return
-            await tx.upsert(
-                "agenda_candidates",
-                {
-                    "id": need.need_id,
-                    "commune_code": need.commune_code,
-                    "village_code": need.village_code,
-                    "tracking_code": need.tracking_code,
-                    "description": need.description,
-                    "sector": need.sector.value if need.sector else None,
-                    "submitted_at": need.submitted_at.isoformat(),
-                },
-            )
+            known = await tx.get("agenda_candidates", need.need_id)
+            doc: dict[str, Any] = {
+                "id": need.need_id,
+                "commune_code": need.commune_code,
+                "village_code": need.village_code,
+                "tracking_code": need.tracking_code,
+                "description": need.description,
+                "sector": need.sector.value if need.sector else None,
+                "submitted_at": need.submitted_at.isoformat(),
+                "status": (known or {}).get("status") or "submitted",
+                "status_changed_at": (known or {}).get("status_changed_at"),
+            }
+            if need.village_name is not None:
+                doc["village_name"] = {"km": need.village_name.km, "latin": need.village_name.latin}
+            await tx.upsert("agenda_candidates", doc)
+
+    async def on_need_status_changed(raw: bytes) -> None:
+        envelope, change = read_event(raw, NeedStatusChangedV1)
+        async with runtime.unit_of_work() as tx:
+            if not await tx.mark_processed(NEED_STATUS_CONSUMER, envelope.id):
+                return
+            known = await tx.get("agenda_candidates", change.need_id)
+            seen_at = (known or {}).get("status_changed_at")
+            if seen_at is not None and datetime.fromisoformat(seen_at) > change.changed_at:
+                return  # a later change already arrived
+            doc = {
+                "id": change.need_id,
+                "commune_code": change.commune_code,
+                "village_code": change.village_code,
+                "tracking_code": change.tracking_code,
+                **(known or {}),
+                "status": change.status.value,
+                "status_changed_at": change.changed_at.isoformat(),
+            }
+            doc.pop("version", None)
+            await tx.upsert("agenda_candidates", doc)
 
     return [
         ConsumerSpec(
@@ -36,5 +69,11 @@ def consumers(runtime: Runtime) -> list[ConsumerSpec]:
             stream="KHUM_NEEDS",
             filter_subjects=(all_communes(NEED_SUBMITTED),),
             handler=on_need_submitted,
-        )
+        ),
+        ConsumerSpec(
+            durable=NEED_STATUS_CONSUMER,
+            stream="KHUM_NEEDS",
+            filter_subjects=(all_communes(NEED_STATUS_CHANGED),),
+            handler=on_need_status_changed,
+        ),
     ]
