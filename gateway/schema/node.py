@@ -8,8 +8,8 @@ from strawberry.types import Info
 from gateway.schema.context import Context, segment
 from gateway.schema.errors import graphql_error
 from gateway.schema.identity import Account
-from gateway.schema.meetings import Meeting
 from gateway.schema.ids import Node, parse_global
+from gateway.schema.meetings import Meeting
 from gateway.schema.needs import Need
 
 
