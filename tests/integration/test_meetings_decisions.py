@@ -206,7 +206,6 @@ async def test_a_held_meeting_counts_attendance_decides_from_its_agenda_and_publ
     assert trail[6]["data"]["decision_ids"] == [raw_id("Decision", decision["id"])]
 
 
-@pytest.mark.xfail(reason="needs intake lifecycle (issue 3)", strict=False)
 async def test_recording_a_prioritisation_makes_intake_mark_the_needs_prioritised_with_their_ranks(
     short_notice: Stack, facilitator: GraphQL, council: GraphQL
 ) -> None:
