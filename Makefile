@@ -43,6 +43,7 @@ fmt: bootstrap
 schemas: bootstrap
 	$(PY) -m contracts.export
 	$(PY) -m gateway.export_schema
+	$(PY) -m services.export_openapi
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -45,3 +45,13 @@ def test_the_asyncapi_document_has_a_channel_per_event_with_the_commune_last() -
     assert document["asyncapi"] == "3.0.0"
     addresses = {channel["address"] for channel in document["channels"].values()}
     assert addresses == {f"{event_type}.{{communecode}}" for event_type in EVENTS}
+
+
+def test_committed_openapi_documents_match_the_services() -> None:
+    from services.export_openapi import OPENAPI_DIR, rendered
+
+    for name, text in rendered().items():
+        path = OPENAPI_DIR / name
+        assert path.exists() and path.read_text(encoding="utf-8") == text, (
+            f"{name} drifted: run `make schemas`"
+        )
