@@ -1,0 +1,61 @@
+"""A malformed CloudEvent on every subject any consumer reads goes to KHUM_DLQ with a reason,
+and every service keeps running. The consumers are discovered from the broker, so a consumer
+added later is covered without editing this test."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import nats
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from contracts.subjects import STREAMS
+from infra.stack import SERVICES, Stack
+from tests.conftest import wait_for
+
+
+async def test_garbage_on_every_consumed_subject_is_dead_lettered_and_services_stay_up(stack: Stack) -> None:
+    nc = await nats.connect(stack.nats_url)
+    js = nc.jetstream()
+    try:
+        consumed: dict[str, str] = {}
+        for spec in STREAMS:
+            if spec.name == "KHUM_DLQ":
+                continue
+            for info in await js.consumers_info(spec.name):
+                if not info.config.durable_name:
+                    continue  # the gateway's ephemeral bridge consumers
+                filters = info.config.filter_subjects or [info.config.filter_subject or ""]
+                for subject in filters:
+                    consumed[info.config.durable_name] = subject.replace("*", "160101").replace(">", "x")
+        assert len(consumed) >= 4, consumed
+        marker = uuid.uuid4().hex.encode()
+        for durable, subject in consumed.items():
+            await js.publish(
+                subject,
+                b"not a cloudevent " + marker,
+                headers={"Nats-Msg-Id": f"{durable}-{marker.decode()}"},
+            )
+
+        async def all_dead_lettered() -> bool:
+            sub = await js.pull_subscribe(
+                "khum.dlq.>", stream="KHUM_DLQ", config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+            )
+            try:
+                letters = await sub.fetch(1000, timeout=2)
+            except nats.errors.TimeoutError:
+                letters = []
+            finally:
+                await sub.unsubscribe()
+            seen = {
+                m.headers.get("Khum-Dlq-Consumer") for m in letters if marker in (m.data or b"") and m.headers
+            }
+            return set(consumed) <= seen
+
+        await wait_for(all_dead_lettered, timeout=30)
+    finally:
+        await nc.close()
+    async with httpx.AsyncClient() as http:
+        for name in (*SERVICES, "gateway"):
+            assert (await http.get(f"{stack.processes[name].url}/readyz")).status_code == 200, name
