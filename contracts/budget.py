@@ -2,11 +2,14 @@
 
 ProjectStatusChanged is defined first because intake consumes it: a CIP project's money
 decides its needs' fate (funded, partly funded, deferred or rejected, with the reason).
+
+Money is whole riel as a JSON integer everywhere (never a float). A commune's fiscal year runs
+January to December; ``year`` names it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +18,14 @@ from contracts.spec import EventSpec
 from contracts.subjects import event_type
 
 PROJECT_STATUS_CHANGED = event_type("budget", "ProjectStatusChanged", 1)
+BUDGET_LINE_SET = event_type("budget", "BudgetLineSet", 1)
+BUDGET_REVISED = event_type("budget", "BudgetRevised", 1)
+ALLOCATION_MADE = event_type("budget", "AllocationMade", 1)
+ALLOCATION_RELEASED = event_type("budget", "AllocationReleased", 1)
+EXPENDITURE_RECORDED = event_type("budget", "ExpenditureRecorded", 1)
+
+_COMMUNE = r"^\d{6}$"
+_REASON_MAX = 2000
 
 
 class ProjectStatus(StrEnum):
@@ -44,4 +55,140 @@ class ProjectStatusChangedV1(BaseModel):
     changed_at: datetime
 
 
-SPECS = (EventSpec(PROJECT_STATUS_CHANGED, ProjectStatusChangedV1, "budget"),)
+class BudgetLineKind(StrEnum):
+    """The lines of a commune's budget (Commune/Sangkat Fund and the other sources)."""
+
+    ADMINISTRATION = "administration"
+    LOCAL_DEVELOPMENT = "local_development"
+    CCWC = "ccwc"
+    """The Commune Committee for Women and Children: shown on its own in the public view."""
+    OWN_REVENUE = "own_revenue"
+    PARTNER = "partner"
+    """Funds from development partners (NGOs, donors)."""
+    LINE_DEPARTMENT = "line_department"
+    """Funds from provincial or district line departments."""
+    ADDITIONAL_LOCAL_DEVELOPMENT = "additional_local_development"
+    """The additional local-development fund."""
+
+
+class ExpenditureStage(StrEnum):
+    COMMITTED = "committed"
+    """Money promised (a contract, an order): counts against the allocation."""
+    PAID = "paid"
+    """Money paid out; never more than was committed."""
+
+
+class ExchangeRate(BaseModel):
+    """A recorded riel-per-US-dollar rate, for showing a line in USD too. Riel stays the truth."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    riel_per_usd: int = Field(ge=1, le=1_000_000)
+    as_of: date
+
+
+class BudgetLineSetV1(BaseModel):
+    """A budget line was set for a commune's fiscal year (its first amount, or a new exchange rate)."""
+
+    model_config = ConfigDict(extra="forbid", title="BudgetLineSet v1")
+
+    commune_code: str = Field(pattern=_COMMUNE)
+    year: int = Field(ge=2000, le=2100)
+    line: BudgetLineKind
+    amount: int = Field(ge=0, description="Whole riel")
+    exchange_rate: ExchangeRate | None = None
+    set_by: str
+    set_at: datetime
+
+
+class BudgetRevisedV1(BaseModel):
+    """A line was cut or raised, always with a reason.
+
+    ``uncovered`` is how many riel of existing allocations the new amount no longer covers;
+    the projects holding them are ``at_risk_project_ids`` (lowest ranked first to fall out).
+    """
+
+    model_config = ConfigDict(extra="forbid", title="BudgetRevised v1")
+
+    revision_id: str
+    commune_code: str = Field(pattern=_COMMUNE)
+    year: int = Field(ge=2000, le=2100)
+    line: BudgetLineKind
+    previous_amount: int = Field(ge=0)
+    amount: int = Field(ge=0)
+    reason: str = Field(min_length=1, max_length=_REASON_MAX)
+    uncovered: int = Field(ge=0)
+    at_risk_project_ids: list[str] = Field(default_factory=list)
+    revised_by: str
+    revised_at: datetime
+
+
+class AllocationMadeV1(BaseModel):
+    """Money of a line was allocated to a CIP project, as a meeting decision approved."""
+
+    model_config = ConfigDict(extra="forbid", title="AllocationMade v1")
+
+    allocation_id: str
+    project_id: str
+    commune_code: str = Field(pattern=_COMMUNE)
+    year: int = Field(ge=2000, le=2100)
+    line: BudgetLineKind
+    amount: int = Field(ge=1)
+    decision_id: str = Field(description="The DecisionRecorded (CIP approval) this allocation carries out")
+    made_by: str
+    made_at: datetime
+
+
+class AllocationReleasedV1(BaseModel):
+    """Part or all of an allocation went back to its line, with the reason."""
+
+    model_config = ConfigDict(extra="forbid", title="AllocationReleased v1")
+
+    allocation_id: str
+    project_id: str
+    commune_code: str = Field(pattern=_COMMUNE)
+    year: int = Field(ge=2000, le=2100)
+    line: BudgetLineKind
+    amount: int = Field(ge=1, description="Riel released")
+    remaining: int = Field(ge=0, description="Riel still allocated")
+    reason: str = Field(min_length=1, max_length=_REASON_MAX)
+    released_by: str
+    released_at: datetime
+
+
+class ExpenditureRecordedV1(BaseModel):
+    """An entry was appended to the budget's ledger. Entries are never edited: a correction is a
+    reversing entry (``reverses`` names the original, ``amount`` is its negation)."""
+
+    model_config = ConfigDict(extra="forbid", title="ExpenditureRecorded v1")
+
+    entry_id: str
+    allocation_id: str
+    project_id: str
+    commune_code: str = Field(pattern=_COMMUNE)
+    year: int = Field(ge=2000, le=2100)
+    line: BudgetLineKind
+    stage: ExpenditureStage
+    amount: int = Field(description="Whole riel; negative only on a reversing entry")
+    payee: str
+    reference: str
+    spent_on: date
+    reverses: str | None = None
+    reason: str | None = Field(default=None, max_length=_REASON_MAX)
+    overrun_reason: str | None = Field(
+        default=None,
+        max_length=_REASON_MAX,
+        description="Set when this entry takes spending past the allocation: the explicit overrun record",
+    )
+    recorded_by: str
+    recorded_at: datetime
+
+
+SPECS = (
+    EventSpec(PROJECT_STATUS_CHANGED, ProjectStatusChangedV1, "budget"),
+    EventSpec(BUDGET_LINE_SET, BudgetLineSetV1, "budget"),
+    EventSpec(BUDGET_REVISED, BudgetRevisedV1, "budget"),
+    EventSpec(ALLOCATION_MADE, AllocationMadeV1, "budget"),
+    EventSpec(ALLOCATION_RELEASED, AllocationReleasedV1, "budget"),
+    EventSpec(EXPENDITURE_RECORDED, ExpenditureRecordedV1, "budget"),
+)

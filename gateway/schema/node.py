@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from gateway.schema.budget import Project
 from gateway.schema.context import Context, segment
 from gateway.schema.errors import graphql_error
 from gateway.schema.identity import Account
@@ -28,6 +29,9 @@ class NodeQuery:
         if kind == "Meeting":
             ctx.require_caller()
             return Meeting.of(await ctx.call("meetings", "GET", f"/meetings/{segment(raw)}"))
+        if kind == "Project":
+            ctx.require_caller()
+            return Project.of(await ctx.call("budget", "GET", f"/projects/{segment(raw)}"))
         if kind == "Account":
             found = await ctx.gateway.admin.visible_account(ctx.require_session().account, raw)
             return Account.of(found) if found else None

@@ -1,16 +1,16 @@
-"""Composition root of budget. It runs, provisions its stream and serves health; its domain
-(fiscal years, lines, allocations, the ledger) arrives with issue 5."""
+"""Composition root of budget: settings -> store, bus -> FastAPI app with its consumers."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from pydantic_settings import SettingsConfigDict
 
+from services.budget.api import router
+from services.budget.consumers import consumers
+from services.budget.queries import router as queries
+from services.budget.store import COLLECTIONS
 from services.runtime.service import create_service_app
 from services.runtime.settings import ServiceSettings
-from services.runtime.stores import Collection
-
-COLLECTIONS = (Collection("budget_lines", indexes=("commune_code",)),)
 
 
 class BudgetSettings(ServiceSettings):
@@ -22,4 +22,10 @@ class BudgetSettings(ServiceSettings):
 
 def create_app(settings: BudgetSettings | None = None) -> FastAPI:
     settings = settings or BudgetSettings()
-    return create_service_app(name="budget", settings=settings, collections=COLLECTIONS)
+    return create_service_app(
+        name="budget",
+        settings=settings,
+        collections=COLLECTIONS,
+        routers=[router, queries],
+        consumers=consumers,
+    )

@@ -1,0 +1,105 @@
+"""Budget learns needs and CIP approvals from events; it never asks another service.
+
+* ``budget-needs`` (KHUM_NEEDS, NeedSubmitted): the need's code, village and description, so
+  projects can name their needs and the public view can list them. Contacts of the people who
+  raised a need are not kept here: telling them is intake's and notify's work.
+* ``budget-decisions`` (KHUM_MEETINGS, DecisionRecorded): CIP approvals with their ranks, which
+  allocations cite and which order who falls out first in a cut. Other decision kinds are
+  recorded as handled and otherwise ignored.
+
+Each handler records the event in its inbox in the same transaction as its effect.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from contracts.meetings import DECISION_RECORDED, DecisionKind, DecisionRecordedV1
+from contracts.needs import NEED_SUBMITTED, NeedSubmittedV1
+from contracts.registry import read_event
+from contracts.subjects import all_communes
+from services.budget import projects
+from services.budget import store as repo
+from services.budget.model import Act, Outcome
+from services.runtime.consumer import ConsumerSpec
+from services.runtime.identity import Identity, Role
+from services.runtime.service import Runtime
+from services.runtime.stores import Transaction
+
+NEEDS_CONSUMER = "budget-needs"
+DECISIONS_CONSUMER = "budget-decisions"
+
+
+def consumers(runtime: Runtime) -> list[ConsumerSpec]:
+    async def on_need_submitted(raw: bytes) -> None:
+        envelope, need = read_event(raw, NeedSubmittedV1)
+        async with runtime.unit_of_work() as tx:
+            if not await tx.mark_processed(NEEDS_CONSUMER, envelope.id):
+                return
+            await tx.upsert(
+                "needs",
+                {
+                    "id": need.need_id,
+                    "tracking_code": need.tracking_code,
+                    "commune_code": need.commune_code,
+                    "village_code": need.village_code,
+                    "village_name": need.village_name.model_dump() if need.village_name else None,
+                    "description": need.description,
+                    "sector": need.sector.value if need.sector else None,
+                    "submitted_at": need.submitted_at.isoformat(),
+                },
+            )
+
+    async def on_decision_recorded(raw: bytes) -> None:
+        envelope, decision = read_event(raw, DecisionRecordedV1)
+        if decision.kind != DecisionKind.CIP_APPROVAL:
+            async with runtime.unit_of_work() as tx:
+                await tx.mark_processed(DECISIONS_CONSUMER, envelope.id)
+            return
+        doc: dict[str, Any] = {
+            "id": decision.decision_id,
+            "meeting_id": decision.meeting_id,
+            "commune_code": decision.commune_code,
+            "year": decision.year,
+            "kind": decision.kind.value,
+            "needs": [{"need_id": n.need_id, "rank": n.rank} for n in decision.needs],
+            "summary": decision.summary,
+            "decided_by": decision.decided_by,
+            "decided_at": decision.decided_at.astimezone(UTC).isoformat(),
+        }
+        approval = repo.approval_from_doc(doc)
+        known = await repo.approvals(runtime.store, decision.commune_code, decision.year)
+        # An older approval arriving late must not re-rank projects over a newer one.
+        is_latest = not known or doc["decided_at"] >= str(known[0]["decided_at"])
+        # Status changes that follow from a new ranking are the service's own doing.
+        act = Act(Identity("budget", Role.CLERK, (decision.commune_code,)), datetime.now(UTC))
+
+        async def store_decision(tx: Transaction) -> None:
+            await tx.upsert("decisions", doc)
+
+        await repo.change(
+            runtime,
+            decision.commune_code,
+            decision.year,
+            lambda b: projects.apply_approval(b, act, approval) if is_latest else Outcome(b, changed=False),
+            correlation_id=envelope.correlationid,
+            causation_id=envelope.id,
+            inbox=(DECISIONS_CONSUMER, envelope.id),
+            with_tx=store_decision,
+        )
+
+    return [
+        ConsumerSpec(
+            durable=NEEDS_CONSUMER,
+            stream="KHUM_NEEDS",
+            filter_subjects=(all_communes(NEED_SUBMITTED),),
+            handler=on_need_submitted,
+        ),
+        ConsumerSpec(
+            durable=DECISIONS_CONSUMER,
+            stream="KHUM_MEETINGS",
+            filter_subjects=(all_communes(DECISION_RECORDED),),
+            handler=on_decision_recorded,
+        ),
+    ]
