@@ -15,7 +15,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-bootstrap: $(STAMP)
+# axe-core for the accessibility checks in the browser tests (package-lock.json pins it).
+NODE_STAMP := node_modules/.khum-installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+bootstrap: $(STAMP) $(NODE_STAMP)
 
 run: bootstrap
 	$(PY) -m infra.run

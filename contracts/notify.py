@@ -1,17 +1,30 @@
-"""Events of the notify context."""
+"""Events of the notify context.
+
+NotificationQueued is the in-app inbox's event (the gateway bridges it to GraphQL
+subscriptions by audience). Messages that leave Khum (Web Push, SMS, Telegram, e-mail, village
+loudspeaker scripts) are deliveries: each publishes NotificationDelivered when its channel took
+it (``sent``) and again when the channel confirmed it reached the person (``delivered``), or
+NotificationFailed once it can never be delivered. InboundMessageReceived is a citizen's SMS or
+Telegram message to a commune: intake turns it into a need draft.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.needs import ContactPoint
 from contracts.spec import EventSpec
 from contracts.subjects import event_type
 
 NOTIFICATION_QUEUED = event_type("notify", "NotificationQueued", 1)
+NOTIFICATION_DELIVERED = event_type("notify", "NotificationDelivered", 1)
+NOTIFICATION_FAILED = event_type("notify", "NotificationFailed", 1)
+INBOUND_MESSAGE_RECEIVED = event_type("notify", "InboundMessageReceived", 1)
 
 # Roles whose members read a commune's council inbox.
 COUNCIL_ROLES = frozenset({"commune_chief", "council_member", "clerk", "ccwc_focal_point"})
@@ -21,15 +34,32 @@ def council_audience(commune_code: str) -> str:
     return f"council:{commune_code}"
 
 
+def facilitator_audience(commune_code: str) -> str:
+    return f"facilitator:{commune_code}"
+
+
 def audiences_for(role: str, communes: Iterable[str]) -> tuple[str, ...]:
     """The audiences a person belongs to, from their role and communes (6-digit codes)."""
-    if role not in COUNCIL_ROLES:
-        return ()
-    return tuple(council_audience(c) for c in communes if len(c) == 6)
+    if role in COUNCIL_ROLES:
+        return tuple(council_audience(c) for c in communes if len(c) == 6)
+    if role == "facilitator":
+        return tuple(facilitator_audience(c) for c in communes if len(c) == 6)
+    return ()
 
 
 class Channel(StrEnum):
     IN_APP = "in_app"
+
+
+class DeliveryChannel(StrEnum):
+    """Every way notify reaches a person."""
+
+    IN_APP = "in_app"
+    PUSH = "push"
+    SMS = "sms"
+    TELEGRAM = "telegram"
+    EMAIL = "email"
+    LOUDSPEAKER = "loudspeaker"
 
 
 class NotificationQueuedV1(BaseModel):
@@ -52,4 +82,76 @@ class NotificationQueuedV1(BaseModel):
     queued_at: datetime
 
 
-SPECS = (EventSpec(NOTIFICATION_QUEUED, NotificationQueuedV1, "notify"),)
+class NotificationDeliveredV1(BaseModel):
+    """A delivery was taken by its channel (``sent``) or confirmed to have arrived (``delivered``).
+
+    ``recipient`` is masked (e.g. ``+85512•••678``): events never carry full addresses.
+    """
+
+    model_config = ConfigDict(extra="forbid", title="NotificationDelivered v1")
+
+    delivery_id: str
+    channel: DeliveryChannel
+    kind: str = Field(description="What the message was about, e.g. need_receipt")
+    status: Literal["sent", "delivered"]
+    recipient: str = Field(max_length=100, description="Masked address of who it went to")
+    commune_code: str = Field(pattern=r"^\d{6}$")
+    ref: str | None = Field(default=None, description="What it is about, e.g. a tracking code")
+    attempts: int = Field(ge=0)
+    cause: str = Field(description="Id of the event that caused the message")
+    at: datetime
+
+
+class NotificationFailedV1(BaseModel):
+    """A delivery will never arrive: the channel refused it for good, or retries ran out.
+
+    ``dead_lettered`` is true when operators should look at it (it is also copied to
+    ``KHUM_DLQ``); false for expected outcomes such as a person who opted out.
+    """
+
+    model_config = ConfigDict(extra="forbid", title="NotificationFailed v1")
+
+    delivery_id: str
+    channel: DeliveryChannel
+    kind: str
+    recipient: str = Field(max_length=100, description="Masked address of who it was for")
+    commune_code: str = Field(pattern=r"^\d{6}$")
+    ref: str | None = None
+    error_code: str = Field(description="Stable code, e.g. sms.invalid_number or retries_exhausted")
+    reason: str = Field(max_length=1000)
+    attempts: int = Field(ge=0)
+    dead_lettered: bool
+    cause: str = Field(description="Id of the event that caused the message")
+    at: datetime
+
+
+class InboundChannel(StrEnum):
+    SMS = "sms"
+    TELEGRAM = "telegram"
+
+
+class InboundMessageReceivedV1(BaseModel):
+    """A citizen wrote to a commune's SMS number or Telegram bot (not a command such as STOP).
+
+    Intake turns it into a need draft for a facilitator to confirm. ``sender`` is the contact
+    point to answer on: put it in the confirmed NeedSubmitted's ``contacts`` and the sender
+    receives the tracking code.
+    """
+
+    model_config = ConfigDict(extra="forbid", title="InboundMessageReceived v1")
+
+    message_id: str = Field(description="Notify's id of the message (a UUIDv7)")
+    commune_code: str = Field(pattern=r"^\d{6}$")
+    channel: InboundChannel
+    sender: ContactPoint
+    text: str = Field(min_length=1, max_length=4096)
+    received_at: datetime
+    provider_message_id: str = Field(description="The SMS provider's or Telegram's id of the message")
+
+
+SPECS = (
+    EventSpec(NOTIFICATION_QUEUED, NotificationQueuedV1, "notify"),
+    EventSpec(NOTIFICATION_DELIVERED, NotificationDeliveredV1, "notify"),
+    EventSpec(NOTIFICATION_FAILED, NotificationFailedV1, "notify"),
+    EventSpec(INBOUND_MESSAGE_RECEIVED, InboundMessageReceivedV1, "notify"),
+)

@@ -5,6 +5,14 @@ Shared helpers (rendering, sign-in redirects) live in :mod:`gateway.pages.render
 
 from fastapi import APIRouter
 
-from gateway.pages import admin, budget, core, meetings, needs
+from gateway.pages import admin, budget, core, council, meetings, needs, notify
 
-ROUTERS: tuple[APIRouter, ...] = (core.router, needs.router, meetings.router, budget.router, admin.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    core.router,
+    needs.router,
+    council.router,
+    meetings.router,
+    budget.router,
+    notify.router,
+    admin.router,
+)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from babel.dates import format_datetime
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
 from contracts.needs import Sector
+from gateway.accounts import same_token
 from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
 from gateway.pages.render import gateway_of, render, signed_in, to_login
@@ -122,9 +125,14 @@ STATUS_ICONS = {
 }
 
 
+KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+
+
 def _local(stamp: str, lang: str) -> str:
+    """A UTC time shown in Phnom Penh time, with Khmer month names and digits in Khmer."""
     moment = datetime.fromisoformat(stamp).astimezone(PHNOM_PENH)
-    return moment.strftime("%d/%m/%Y %H:%M")
+    text = format_datetime(moment, "d MMMM y HH:mm", locale="km" if lang == "km" else "en")
+    return text.translate(KHMER_DIGITS) if lang == "km" else text
 
 
 def timeline(need: dict[str, Any], lang: str) -> list[dict[str, str]]:
@@ -238,3 +246,79 @@ async def track(request: Request, code: Annotated[str | None, Query(max_length=4
         merged_from=need["tracking_code"] if survivor else None,
         error=None,
     )
+
+
+@router.get("/needs/drafts")
+async def drafts_page(request: Request, done: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+    """Citizens' SMS and Telegram messages waiting for a facilitator to make them needs."""
+    session = await signed_in(request)
+    if session is None:
+        return to_login(request)
+    lang = page_language(request)
+    intake = gateway_of(request).services["intake"]
+    identity = session.account.identity()
+    try:
+        _, villages = await intake.request("GET", "/villages", identity, lang=lang)
+        drafts: list[dict[str, Any]] = []
+        for commune in [c for c in session.account.communes if len(c) == 6]:
+            _, found = await intake.request(
+                "GET", "/drafts", identity, lang=lang, params={"commune": commune}
+            )
+            drafts.extend(found)
+    except ServiceError as exc:
+        return render(
+            request, "error.html", session, 503, title=translate(lang, "Not available"), message=exc.message
+        )
+    name_key = "name_km" if lang == "km" else "name_latin"
+    sectors = [
+        {"value": s.value, "label": translate(lang, SECTOR_LABELS[s]), "icon": SECTOR_ICONS[s]}
+        for s in Sector
+    ]
+    for draft in drafts:
+        draft["villages"] = [
+            {"code": v["code"], "name": v[name_key]}
+            for v in villages
+            if v["commune_code"] == draft["commune_code"]
+        ]
+        draft["when"] = _local(draft["received_at"], lang)
+    return render(request, "needs_drafts.html", session, drafts=drafts, sectors=sectors, done=done)
+
+
+@router.post("/needs/drafts/{draft_id}")
+async def handle_draft(
+    request: Request,
+    draft_id: str,
+    csrf_token: Annotated[str, Form(max_length=100)],
+    action: Annotated[str, Form(pattern=r"^(confirm|dismiss)$")],
+    village_code: Annotated[str, Form(max_length=16)] = "",
+    sector: Annotated[str, Form(max_length=40)] = "",
+    description: Annotated[str, Form(max_length=20_000)] = "",
+    reason: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    session = await signed_in(request)
+    if session is None or not same_token(csrf_token, session.csrf_token):
+        return to_login(request)
+    lang = page_language(request)
+    intake = gateway_of(request).services["intake"]
+    path = f"/drafts/{quote(draft_id, safe='')}/{action}"
+    try:
+        if action == "confirm":
+            body = {
+                "village_code": village_code,
+                "description": description or None,
+                "sector": sector or None,
+                "idempotency_key": f"draft-{draft_id}"[:100],
+            }
+            _, need = await intake.request("POST", path, session.account.identity(), lang=lang, json=body)
+            return RedirectResponse(f"/needs/drafts?done={need['tracking_code']}", status_code=303)
+        await intake.request("POST", path, session.account.identity(), lang=lang, json={"reason": reason})
+    except ServiceError as exc:
+        return render(
+            request,
+            "error.html",
+            session,
+            422 if exc.status < 500 else 503,
+            title=translate(lang, "Not available"),
+            message=exc.message,
+        )
+    return RedirectResponse("/needs/drafts", status_code=303)

@@ -349,8 +349,48 @@ class SubmitNeedInput:
     raised_by: PersonInput | None = strawberry.field(default=None, description="Who raised it.")
 
 
+@strawberry.type(description="A message a citizen sent by SMS or Telegram, waiting to become a need.")
+class NeedDraft(Node):
+    id: strawberry.ID = strawberry.field(description="Global id.")
+    commune_code: str = strawberry.field(description="The commune the message was sent to.")
+    channel: str = strawberry.field(description="sms or telegram")
+    sender: str = strawberry.field(description="Who wrote (masked unless you are on the commune's council).")
+    text: str = strawberry.field(description="What they wrote.")
+    received_at: datetime = strawberry.field(description="When (UTC).")
+    status: str = strawberry.field(description="open, confirmed or dismissed")
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> NeedDraft:
+        return cls(
+            id=to_global("NeedDraft", data["id"]),
+            commune_code=data["commune_code"],
+            channel=data["channel"],
+            sender=data["sender"]["address"],
+            text=data["text"],
+            received_at=datetime.fromisoformat(data["received_at"]),
+            status=data["status"],
+        )
+
+
+@strawberry.input(description="What a facilitator adds to a citizen's message to make it a need.")
+class ConfirmNeedDraftInput:
+    village_code: str
+    idempotency_key: str
+    description: str | None = strawberry.field(
+        default=None, description="Edited text; the message if left out."
+    )
+    sector: Sector | None = None
+    need_type: str | None = None
+
+
 @strawberry.type
 class NeedsQuery:
+    @strawberry.field(description="Citizens' messages waiting to become needs in one of your communes.")
+    async def need_drafts(self, info: Info[Context, None], commune_code: str) -> list[NeedDraft]:
+        info.context.require_caller()
+        found = await info.context.call("intake", "GET", "/drafts", params={"commune": commune_code})
+        return [NeedDraft.of(d) for d in found]
+
     @strawberry.field(description="One need, as you may see it.")
     async def need(self, info: Info[Context, None], id: strawberry.ID) -> Need:
         info.context.require_caller()
@@ -431,6 +471,34 @@ class NeedsMutation:
             "idempotency_key": input.idempotency_key,
         }
         return Need.of(await info.context.call("intake", "POST", "/needs", json=body))
+
+    @strawberry.mutation(
+        description="Make a citizen's message a need; the sender receives its tracking code."
+    )
+    async def confirm_need_draft(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID,
+        input: ConfirmNeedDraftInput,
+    ) -> Need:
+        info.context.require_write("write:needs")
+        body = {
+            "village_code": input.village_code,
+            "idempotency_key": input.idempotency_key,
+            "description": input.description,
+            "sector": input.sector.value if input.sector else None,
+            "need_type": input.need_type,
+        }
+        path = f"/drafts/{segment(raw_id('NeedDraft', id))}/confirm"
+        return Need.of(await info.context.call("intake", "POST", path, json=body))
+
+    @strawberry.mutation(description="Set aside a citizen's message that is not a need (say why).")
+    async def dismiss_need_draft(
+        self, info: Info[Context, None], id: strawberry.ID, reason: str
+    ) -> NeedDraft:
+        info.context.require_write("write:needs")
+        path = f"/drafts/{segment(raw_id('NeedDraft', id))}/dismiss"
+        return NeedDraft.of(await info.context.call("intake", "POST", path, json={"reason": reason}))
 
     @strawberry.mutation(description="Council: confirm a need is real and belongs to the commune.")
     async def validate_need(

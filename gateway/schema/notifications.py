@@ -1,21 +1,36 @@
-"""Notifications in GraphQL: the in-app inbox and its live feed."""
+"""Notifications in GraphQL: the in-app inbox and its live feed, read marks, push opt-in on a
+phone, and what was sent to whom (deliveries) for a commune's council."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from contracts.notify import NOTIFICATION_QUEUED, NotificationQueuedV1, audiences_for
+from contracts.notify import NOTIFICATION_QUEUED, DeliveryChannel, NotificationQueuedV1, audiences_for
 from gateway.clients import ServiceError
-from gateway.schema.context import Context
+from gateway.schema.context import Context, segment
 from gateway.schema.errors import from_service
+from gateway.schema.ids import raw_id
 from gateway.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
 
 CURSOR_KIND = "notification"
+DELIVERY_CURSOR = "delivery"
+
+strawberry.enum(DeliveryChannel, description="How a message reaches a person.")
+
+
+@strawberry.enum(description="Where a delivery is: queued, sending, sent, then delivered or failed.")
+class DeliveryStatus(Enum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
 
 
 @strawberry.type(description="A message for the signed-in person, e.g. a new need in their commune.")
@@ -25,6 +40,7 @@ class Notification:
     ref: str | None = strawberry.field(description="What it is about, e.g. a tracking code.")
     commune_code: str = strawberry.field(description="The commune it concerns.")
     created_at: datetime = strawberry.field(description="When it was queued (UTC).")
+    read: bool = strawberry.field(description="Whether the signed-in person has marked it read.")
     texts: strawberry.Private[dict[str, str]]
 
     @strawberry.field(description="The message in the caller's language (Khmer unless English is chosen).")
@@ -40,6 +56,7 @@ class Notification:
             ref=data.get("ref"),
             commune_code=data["commune_code"],
             created_at=datetime.fromisoformat(data["created_at"]),
+            read=bool(data.get("read", False)),
             texts=data["text"],
         )
 
@@ -51,6 +68,7 @@ class Notification:
             ref=event.ref,
             commune_code=event.commune_code,
             created_at=event.queued_at,
+            read=False,
             texts=event.text,
         )
 
@@ -100,6 +118,180 @@ class NotificationsQuery:
         )
 
 
+@strawberry.type(description="Why a delivery failed, or why it is being retried.")
+class DeliveryError:
+    code: str = strawberry.field(description="Stable code, e.g. sms.invalid_number or retries_exhausted.")
+    reason: str = strawberry.field(description="What the channel said.")
+
+
+@strawberry.type(description="One message to one person (or audience, or village) on one channel.")
+class Delivery:
+    id: strawberry.ID = strawberry.field(description="Stable id (time-ordered).")
+    kind: str = strawberry.field(description="What it was about, e.g. need_receipt or need_status_changed.")
+    channel: DeliveryChannel = strawberry.field(description="How it was sent.")
+    status: DeliveryStatus = strawberry.field(description="Where it is now.")
+    recipient: str = strawberry.field(description="To whom, masked (e.g. +85512•••678).")
+    commune_code: str = strawberry.field(description="The commune it concerns.")
+    ref: str | None = strawberry.field(description="What it is about, e.g. a tracking code.")
+    language: str = strawberry.field(description="The language it was written in (km or en).")
+    text: str = strawberry.field(description="What the person was told.")
+    attempts: int = strawberry.field(description="How many times it was tried.")
+    segments: int | None = strawberry.field(description="SMS only: how many messages the network counts.")
+    last_error: DeliveryError | None = strawberry.field(description="The last failure, if any.")
+    dead_lettered: bool = strawberry.field(description="Whether operators were asked to look at it.")
+    next_attempt_at: datetime | None = strawberry.field(description="When it will be tried (queued only).")
+    created_at: datetime = strawberry.field(description="When it was planned (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Delivery:
+        error = data.get("last_error")
+        queued = data["status"] == DeliveryStatus.QUEUED.value
+        return cls(
+            id=strawberry.ID(data["id"]),
+            kind=data["kind"],
+            channel=DeliveryChannel(data["channel"]),
+            status=DeliveryStatus(data["status"]),
+            recipient=data["recipient"],
+            commune_code=data["commune_code"],
+            ref=data.get("ref"),
+            language=data["language"],
+            text=data["text"],
+            attempts=data["attempts"],
+            segments=data.get("segments"),
+            last_error=DeliveryError(code=error["code"], reason=error["reason"]) if error else None,
+            dead_lettered=bool(data.get("dead_lettered")),
+            next_attempt_at=datetime.fromisoformat(data["next_attempt_at"])
+            if queued and data.get("next_attempt_at")
+            else None,
+            created_at=datetime.fromisoformat(data["created_at"]),
+            updated_at=datetime.fromisoformat(data["updated_at"]),
+        )
+
+
+@strawberry.type(description="One delivery in a page.")
+class DeliveryEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this delivery.")
+    node: Delivery = strawberry.field(description="The delivery.")
+
+
+@strawberry.type(description="A page of deliveries, newest first.")
+class DeliveryConnection:
+    edges: list[DeliveryEdge] = strawberry.field(description="The deliveries in this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits.")
+
+
+@strawberry.input(description="Which deliveries to list; every field narrows the list.")
+class DeliveryFilter:
+    commune_code: str | None = strawberry.field(
+        default=None, description="One commune (6 digits); by default all of the caller's communes."
+    )
+    channel: DeliveryChannel | None = strawberry.field(default=None, description="One channel.")
+    status: DeliveryStatus | None = strawberry.field(default=None, description="One status, e.g. FAILED.")
+    ref: str | None = strawberry.field(default=None, description="What it is about, e.g. a tracking code.")
+
+
+@strawberry.type(description="Web Push on one phone or browser of the signed-in person.")
+class PushSubscription:
+    id: strawberry.ID = strawberry.field(description="Stable id of this phone's subscription.")
+    active: bool = strawberry.field(description="Whether this phone receives push notifications.")
+    language: str = strawberry.field(description="The language push messages are written in (km or en).")
+
+
+@strawberry.input(description="A browser's PushSubscription (its toJSON()), as the service worker got it.")
+class PushSubscriptionInput:
+    endpoint: str = strawberry.field(description="The push service URL for this phone.")
+    p256dh: str = strawberry.field(description="keys.p256dh: the phone's public key (base64url).")
+    auth: str = strawberry.field(description="keys.auth: the phone's auth secret (base64url).")
+    language: str = strawberry.field(default="km", description="Write push messages in km or en.")
+
+
+@strawberry.type
+class NotifyQuery:
+    @strawberry.field(
+        description="The public key to subscribe a phone to push (VAPID); null when push is off."
+    )
+    async def push_public_key(self, info: Info[Context, None]) -> str | None:
+        info.context.require_session()
+        config = await info.context.call("notify", "GET", "/push/config")
+        key: str | None = config["public_key"]
+        return key
+
+    @strawberry.field(
+        description="What was sent to whom and what failed, newest first: for a commune's council and admins."
+    )
+    async def deliveries(
+        self,
+        info: Info[Context, None],
+        filter: DeliveryFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> DeliveryConnection:
+        ctx = info.context
+        ctx.require_caller()
+        params: dict[str, Any] = {"limit": check_first(first)}
+        after_id = decode_cursor(DELIVERY_CURSOR, after)
+        if after_id:
+            params["after"] = after_id
+        if filter is not None:
+            wanted = {
+                "commune": filter.commune_code,
+                "channel": filter.channel.value if filter.channel else None,
+                "status": filter.status.value if filter.status else None,
+                "ref": filter.ref,
+            }
+            params.update({k: v for k, v in wanted.items() if v is not None})
+        page = await ctx.call("notify", "GET", "/deliveries", params=params)
+        edges = [
+            DeliveryEdge(cursor=encode_cursor(DELIVERY_CURSOR, item["id"]), node=Delivery.of(item))
+            for item in page["items"]
+        ]
+        return DeliveryConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page["next_after"] is not None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+
+@strawberry.type
+class NotifyMutation:
+    @strawberry.mutation(description="Mark one of the signed-in person's notifications read (for them only).")
+    async def mark_notification_read(self, info: Info[Context, None], id: strawberry.ID) -> Notification:
+        ctx = info.context
+        ctx.require_csrf()
+        path = f"/notifications/{segment(raw_id('Notification', id))}/read"
+        return Notification.of(await ctx.call("notify", "POST", path))
+
+    @strawberry.mutation(description="Receive push notifications on this phone (what the inbox receives).")
+    async def register_push_subscription(
+        self, info: Info[Context, None], input: PushSubscriptionInput
+    ) -> PushSubscription:
+        ctx = info.context
+        ctx.require_csrf()
+        body = {
+            "endpoint": input.endpoint,
+            "keys": {"p256dh": input.p256dh, "auth": input.auth},
+            "language": input.language,
+        }
+        data = await ctx.call("notify", "POST", "/push/subscriptions", json=body)
+        return PushSubscription(
+            id=strawberry.ID(data["id"]), active=data["active"], language=data["language"]
+        )
+
+    @strawberry.mutation(description="Stop push notifications on this phone.")
+    async def unregister_push_subscription(
+        self, info: Info[Context, None], endpoint: str
+    ) -> PushSubscription:
+        ctx = info.context
+        ctx.require_csrf()
+        data = await ctx.call("notify", "POST", "/push/subscriptions/remove", json={"endpoint": endpoint})
+        return PushSubscription(
+            id=strawberry.ID(data["id"]), active=data["active"], language=data["language"]
+        )
+
+
 @strawberry.type
 class NotificationsSubscription:
     @strawberry.subscription(description="New notifications for the signed-in person, as they are queued.")
@@ -114,6 +306,6 @@ class NotificationsSubscription:
                 yield Notification.of_event(delivery.payload)
 
 
-QUERIES: tuple[type, ...] = (NotificationsQuery,)
-MUTATIONS: tuple[type, ...] = ()
+QUERIES: tuple[type, ...] = (NotificationsQuery, NotifyQuery)
+MUTATIONS: tuple[type, ...] = (NotifyMutation,)
 SUBSCRIPTIONS: tuple[type, ...] = (NotificationsSubscription,)

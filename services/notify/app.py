@@ -1,32 +1,70 @@
-"""Composition root of notify."""
+"""Composition root of notify: settings -> channels, store, bus -> consumers, dispatcher, routes."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
-from pydantic_settings import SettingsConfigDict
 
-from services.notify.api import router
-from services.notify.consumers import consumers
-from services.runtime.service import create_service_app
-from services.runtime.settings import ServiceSettings
-from services.runtime.stores import Collection
+from services.notify import api, api_deliveries, api_loudspeaker, api_push, public, webhooks
+from services.notify.channels import build_adapters
+from services.notify.consumers import consumer_factory
+from services.notify.dispatcher import Dispatcher
+from services.notify.domain.quiet import Clock, SystemClock
+from services.notify.exchange import Exchange
+from services.notify.inbound import InboundHandler
+from services.notify.planner import Planner
+from services.notify.settings import NotifySettings
+from services.notify.store import COLLECTIONS
+from services.runtime.service import Runtime, create_service_app
 
-COLLECTIONS = (Collection("notifications", unique=("dedup_key",), indexes=("audience",)),)
-
-
-class NotifySettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="KHUM_NOTIFY_", extra="ignore")
-
-    port: int = 8004
-    store_url: str = "sqlite:///var/notify.db"
+__all__ = ["COLLECTIONS", "NotifySettings", "create_app"]
 
 
-def create_app(settings: NotifySettings | None = None) -> FastAPI:
+def create_app(
+    settings: NotifySettings | None = None, *, clock: Clock | None = None, rng: random.Random | None = None
+) -> FastAPI:
     settings = settings or NotifySettings()
-    return create_service_app(
+    clock = clock or SystemClock()
+    exchange = Exchange(settings, clock, build_adapters(settings, clock), rng or random.Random())  # noqa: S311 - retry jitter, not secrets
+
+    async def wire(runtime: Runtime) -> None:
+        exchange.planner = Planner(exchange, runtime.store)
+        exchange.inbound = InboundHandler(exchange, exchange.planner)
+        exchange.dispatcher = Dispatcher(exchange, runtime.store, on_commit=runtime.relay.wake)
+
+    app = create_service_app(
         name="notify",
         settings=settings,
         collections=COLLECTIONS,
-        routers=[router],
-        consumers=consumers,
+        routers=[
+            api.router,
+            api_push.router,
+            api_deliveries.router,
+            api_loudspeaker.router,
+            webhooks.router,
+            public.router,
+        ],
+        consumers=consumer_factory(exchange),
+        on_start=wire,
     )
+    app.state.exchange = exchange
+    service_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The dispatcher starts once the store, bus, relay and consumers are up, and stops first.
+        async with service_lifespan(app):
+            await exchange.start()
+            assert exchange.dispatcher is not None
+            exchange.dispatcher.start()
+            try:
+                yield
+            finally:
+                await exchange.dispatcher.stop()
+                await exchange.close()
+
+    app.router.lifespan_context = lifespan
+    return app

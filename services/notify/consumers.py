@@ -1,71 +1,104 @@
-"""Notify's event handlers. Each records the event in its inbox in the same transaction as
-its effect, so a redelivered event queues nothing twice."""
+"""Notify's event handlers: one durable consumer per context it listens to, derived from the
+rules table (``notify-needs`` on KHUM_NEEDS today; ``notify-meetings`` appears with the first
+meeting rule).
+
+Each consumer takes its context's whole subject space and handles the types it knows: a new
+event type elsewhere in the stream is acknowledged and skipped, never dead-lettered. For one
+event, the inbox mark, notify's copy of the need, the inbox entries, queued deliveries and their
+events all commit in one transaction, so a redelivered event changes nothing.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from contracts.envelope import new_event, uuid7
-from contracts.needs import NEED_SUBMITTED, NeedSubmittedV1
-from contracts.notify import NOTIFICATION_QUEUED, Channel, NotificationQueuedV1
-from contracts.registry import read_event
-from contracts.subjects import all_communes
-from services.notify.domain import need_submitted_messages
-from services.runtime.consumer import ConsumerSpec
-from services.runtime.outbox import outbox_row
+from pydantic import BaseModel
+
+from contracts.registry import UnreadableEvent, read_event
+from contracts.subjects import STREAM_BY_CONTEXT
+from services.notify.deliveries import Cause
+from services.notify.domain.rules import RULES, Rule, rules_by_type
+from services.notify.exchange import Exchange
+from services.notify.planner import Planner
+from services.notify.projections import PROJECTIONS
+from services.runtime.consumer import ConsumerSpec, Handler
 from services.runtime.service import Runtime
 
-SOURCE = "/khum/notify"
-NEEDS_CONSUMER = "notify-needs"
+log = logging.getLogger(__name__)
 
 
-def consumers(runtime: Runtime) -> list[ConsumerSpec]:
-    async def on_need_submitted(raw: bytes) -> None:
-        envelope, need = read_event(raw, NeedSubmittedV1)
+def context_of(event_type: str) -> str:
+    """``khum.needs.NeedSubmitted.v1`` -> ``needs``."""
+    return event_type.split(".")[1]
+
+
+def durable_name(context: str) -> str:
+    return f"notify-{context}"
+
+
+def _event_type(raw: bytes) -> str:
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise UnreadableEvent(f"invalid envelope: not JSON ({exc})") from exc
+    kind = data.get("type") if isinstance(data, dict) else None
+    if not isinstance(kind, str):
+        raise UnreadableEvent("invalid envelope: no event type")
+    return kind
+
+
+def make_handler(runtime: Runtime, exchange: Exchange, durable: str, rules: Sequence[Rule[Any]]) -> Handler:
+    by_type = rules_by_type(rules)
+    planner = Planner(exchange, runtime.store)
+
+    async def handle(raw: bytes) -> None:
+        kind = _event_type(raw)
+        rule = by_type.get(kind)
+        projection = PROJECTIONS.get(kind)
+        if rule is None and projection is None:
+            log.debug("%s skips %s: no rule for it", durable, kind)
+            return
+        if rule is not None:
+            model: type[BaseModel] = rule.model
+        else:
+            assert projection is not None
+            model = projection[0]
+        envelope, event = read_event(raw, model)
+        queued = 0
         async with runtime.unit_of_work() as tx:
-            if not await tx.mark_processed(NEEDS_CONSUMER, envelope.id):
+            if not await tx.mark_processed(durable, envelope.id):
                 return
-            now = datetime.now(UTC)
-            for message in need_submitted_messages(need):
-                doc: dict[str, Any] = {
-                    "id": uuid7(),
-                    "dedup_key": f"{envelope.id}:{message.audience}:{Channel.IN_APP.value}",
-                    "audience": message.audience,
-                    "channel": Channel.IN_APP.value,
-                    "kind": message.kind,
-                    "text": message.text,
-                    "ref": message.ref,
-                    "commune_code": need.commune_code,
-                    "created_at": now.isoformat(),
-                    "cause": envelope.id,
-                }
-                await tx.insert("notifications", doc)
-                queued = new_event(
-                    NotificationQueuedV1(
-                        notification_id=doc["id"],
-                        audience=message.audience,
-                        channel=Channel.IN_APP,
-                        kind=message.kind,
-                        text=message.text,
-                        ref=message.ref,
-                        commune_code=need.commune_code,
-                        queued_at=now,
-                    ),
-                    event_type=NOTIFICATION_QUEUED,
-                    source=SOURCE,
-                    communecode=need.commune_code,
-                    subject=doc["id"],
-                    correlationid=envelope.correlationid,
-                    causationid=envelope.id,
-                )
-                await tx.add_outbox(outbox_row(queued))
+            now = exchange.clock.now()
+            if projection is not None:
+                await projection[1](tx, event, now)
+            if rule is not None:
+                cause = Cause(envelope.id, envelope.correlationid)
+                queued = await planner.plan(tx, cause, list(rule.notices(event)), now)
+        if queued:
+            exchange.wake()
 
-    return [
-        ConsumerSpec(
-            durable=NEEDS_CONSUMER,
-            stream="KHUM_NEEDS",
-            filter_subjects=(all_communes(NEED_SUBMITTED),),
-            handler=on_need_submitted,
-        )
-    ]
+    return handle
+
+
+def consumer_factory(
+    exchange: Exchange, rules: Sequence[Rule[Any]] = RULES
+) -> Callable[[Runtime], list[ConsumerSpec]]:
+    """One consumer per context that has a rule or a projection."""
+    types = {rule.event_type for rule in rules} | set(PROJECTIONS)
+    contexts = sorted({context_of(t) for t in types})
+
+    def consumers(runtime: Runtime) -> list[ConsumerSpec]:
+        return [
+            ConsumerSpec(
+                durable=durable_name(context),
+                stream=STREAM_BY_CONTEXT[context],
+                filter_subjects=(f"khum.{context}.>",),
+                handler=make_handler(runtime, exchange, durable_name(context), rules),
+            )
+            for context in contexts
+        ]
+
+    return consumers

@@ -26,6 +26,7 @@ from contracts.subjects import dead_letter_subject
 from services.runtime.bus import Bus
 from services.runtime.logs import correlation_id
 from services.runtime.metrics import EVENTS_CONSUMED
+from services.runtime.outbox import stop_task
 from services.runtime.tracing import span_from
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class Consumer:
         self.batch = batch
         self._task: asyncio.Task[None] | None = None
         self._sub: Any = None
+        self._stopping = False
         self.handled = 0
         self.dead_lettered = 0
 
@@ -72,13 +74,9 @@ class Consumer:
         self._task = asyncio.create_task(self._run(self._sub), name=f"consumer-{self.spec.durable}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        self._stopping = True
+        await stop_task(self._task)
+        self._task = None
         if self._sub is not None:
             # A pull request still open on the server would otherwise leave a late status
             # message in the subscription's queue, and the connection's drain would wait on it.
@@ -89,7 +87,7 @@ class Consumer:
             self._sub = None
 
     async def _run(self, sub: object) -> None:
-        while True:
+        while not self._stopping:
             try:
                 msgs: Sequence[Msg] = await sub.fetch(self.batch, timeout=1.0)  # type: ignore[attr-defined]
             except (NatsTimeoutError, TimeoutError):

@@ -20,6 +20,19 @@ from services.runtime.tracing import current_traceparent
 log = logging.getLogger(__name__)
 
 
+async def stop_task(task: asyncio.Task[None] | None, grace: float = 5.0) -> None:
+    """Cancel a loop task and wait for it, cancelling again if a cancel was swallowed."""
+    if task is None:
+        return
+    for _ in range(3):
+        task.cancel()
+        done, _pending = await asyncio.wait({task}, timeout=grace)
+        if done:
+            break
+    if task.done() and not task.cancelled() and task.exception() is not None:
+        log.error("loop ended with an error: %r", task.exception())
+
+
 def outbox_row(envelope: Envelope) -> OutboxRow:
     if envelope.correlationid is None and correlation_id.get():
         envelope = envelope.model_copy(update={"correlationid": correlation_id.get()})
@@ -51,6 +64,7 @@ class OutboxRelay:
         self.batch = batch
         self.idle_poll_seconds = idle_poll_seconds
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.published = 0
 
@@ -62,13 +76,12 @@ class OutboxRelay:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        # The flag as well as the cancel: on Python 3.11, wait_for can swallow a cancel that
+        # lands just as its wait ends, and the loop would go round again forever.
+        self._stopping = True
+        self._wake.set()
+        await stop_task(self._task)
+        self._task = None
 
     async def flush_once(self) -> int:
         """Publish one batch of pending rows; returns how many the broker acknowledged."""
@@ -82,7 +95,7 @@ class OutboxRelay:
         return len(stored)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 sent = await self.flush_once()

@@ -1,39 +1,33 @@
-/* Khum PWA: service worker, need form, notifications. No framework, no inline code. */
+/* Khum PWA: service worker, offline outbox, need form, notifications, read aloud.
+   No framework, no inline code. outbox.js (loaded before this file when signed in) keeps
+   needs recorded offline; this file shows them and sends them when the network is back. */
 (() => {
   "use strict";
   const $ = (sel, root) => (root || document).querySelector(sel);
   const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+  const lang = document.documentElement.lang || "km";
+  const Outbox = window.KhumOutbox || null;
+  const meta = (name) => { const m = $('meta[name="' + name + '"]'); return m ? m.content : ""; };
+  const session = meta("khum-account") && Outbox
+    ? { account: meta("khum-account"), csrf: meta("csrf-token"), lang } : null;
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
   }
 
-  // At logout the phone forgets every cached page (they hold personal data).
-  const logout = $('form[action="/logout"]');
-  if (logout) {
-    logout.addEventListener("submit", () => {
-      const sw = navigator.serviceWorker && navigator.serviceWorker.controller;
-      if (sw) sw.postMessage({ type: "clear" });
-    });
-  }
-
   // POST a GraphQL operation: resolves to the JSON body; rejects on a network
   // failure or a body that is not JSON.
-  const gql = (query, variables) => {
-    const meta = $('meta[name="csrf-token"]');
-    return fetch("/graphql", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        "content-type": "application/json",
-        "accept": "application/json",
-        // Answers (and errors) in the page's language, not the phone's setting.
-        "accept-language": document.documentElement.lang || "km",
-        "x-csrf-token": meta ? meta.content : "",
-      },
-      body: JSON.stringify({ query, variables: variables || {} }),
-    }).then((res) => res.json());
-  };
+  const gql = (query, variables) => fetch("/graphql", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: {
+      "content-type": "application/json",
+      "accept": "application/json",
+      "accept-language": lang, // answers (and errors) in the page's language
+      "x-csrf-token": meta("csrf-token"),
+    },
+    body: JSON.stringify({ query, variables: variables || {} }),
+  }).then((res) => res.json());
 
   const randomKey = () => {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -41,17 +35,158 @@
     return Array.from(bytes, (b) => (b + 256).toString(16).slice(1)).join("");
   };
 
-  /* ---------- Need form ---------- */
+  const dateFormat = (() => {
+    try {
+      return new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "km-KH", {
+        dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Phnom_Penh",
+      });
+    } catch (e) {
+      return { format: (d) => d.toLocaleString() };
+    }
+  })();
+  const fill = (template, n) => (template || "").replace("{n}", String(n));
 
-  const SUBMIT = "mutation SubmitNeed($input: SubmitNeedInput!) " +
-    "{ submitNeed(input: $input) { id trackingCode status } }";
+  /* ---------- Outbox: badge, sending, logout ---------- */
+
+  const badge = $("#outbox-badge");
+  const refreshBadge = () => {
+    if (!session || !badge) return Promise.resolve();
+    return Outbox.mine(session.account).then((rows) => {
+      $(".badge-text", badge).textContent = fill(badge.dataset.template, rows.length);
+      badge.hidden = rows.length === 0;
+      badge.classList.toggle("has-failed", rows.some((e) => e.state === "failed"));
+    }, () => {});
+  };
+
+  const registerSync = () => {
+    if (!("serviceWorker" in navigator)) return;
+    navigator.serviceWorker.ready
+      .then((reg) => (reg.sync ? reg.sync.register("khum-outbox") : null))
+      .catch(() => {}); // no Background Sync: `online` and opening the app still send
+  };
+
+  // While needs wait, try again now and then (phones often lose signal without an event).
+  let retryTimer = null, retryDelay = 15000;
+  const flush = () => {
+    if (!session) return Promise.resolve(null);
+    return Outbox.flush(session).then((report) => {
+      clearTimeout(retryTimer);
+      if (report.waiting > 0) {
+        registerSync();
+        retryTimer = setTimeout(flush, retryDelay);
+        retryDelay = Math.min(retryDelay * 2, 300000);
+      } else {
+        retryDelay = 15000;
+      }
+      return report;
+    }, () => null);
+  };
+
+  if (session && "serviceWorker" in navigator) {
+    // Keep this person's pages on the phone, so the need form opens with no signal.
+    navigator.serviceWorker.ready.then((reg) => {
+      if (reg.active) reg.active.postMessage({ type: "warm", account: session.account });
+    }).catch(() => {});
+  }
+  if (session) {
+    Outbox.listen(() => { refreshBadge(); renderOutbox(); });
+    Outbox.setSession(session).catch(() => {}).then(refreshBadge).then(flush);
+    window.addEventListener("online", () => { retryDelay = 15000; flush(); });
+  }
+
+  const logout = $('form[action="/logout"]');
+  if (logout) {
+    const dialog = $("#logout-dialog");
+    const forget = () => {
+      const work = [];
+      if (Outbox) work.push(Outbox.clear());
+      if (window.caches) work.push(caches.keys().then((names) => Promise.all(names.map((n) => caches.delete(n)))));
+      const sw = navigator.serviceWorker && navigator.serviceWorker.controller;
+      if (sw) sw.postMessage({ type: "clear" });
+      const limit = new Promise((resolve) => setTimeout(resolve, 3000)); // never block signing out
+      return Promise.race([Promise.all(work).catch(() => {}), limit]);
+    };
+    const leave = () => forget().then(() => logout.submit());
+    logout.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const count = session ? Outbox.mine(session.account).then((rows) => rows.length, () => 0) : Promise.resolve(0);
+      count.then((n) => {
+        if (n === 0 || !dialog) return leave();
+        $("#logout-text", dialog).textContent = fill($("#logout-text", dialog).dataset.template, n);
+        if (dialog.showModal) dialog.showModal();
+        else if (window.confirm($("#logout-text", dialog).textContent)) leave();
+      });
+    });
+    if (dialog) {
+      $("#logout-cancel", dialog).addEventListener("click", () => { dialog.close(); flush(); });
+      $("#logout-confirm", dialog).addEventListener("click", () => { dialog.close(); leave(); });
+    }
+  }
+
+  /* The list of needs waiting on this phone (on "Needs I recorded"). */
+  const outboxSection = $("#outbox");
+  function renderOutbox() {
+    if (!outboxSection || !session) return;
+    const list = $("#outbox-list", outboxSection);
+    const words = outboxSection.dataset;
+    Outbox.mine(session.account).then((rows) => {
+      list.textContent = "";
+      rows.forEach((entry) => {
+        const li = document.createElement("li");
+        li.className = "card outbox-entry";
+        li.dataset.key = entry.key;
+        li.dataset.state = entry.state;
+        const text = document.createElement("p");
+        text.className = "need-text";
+        text.textContent = entry.input.description;
+        const where = document.createElement("p");
+        where.className = "muted";
+        const when = new Date(entry.createdAt);
+        where.textContent = (entry.villageName || "") + " · " + (isNaN(when) ? "" : dateFormat.format(when));
+        const state = document.createElement("p");
+        state.className = entry.state === "failed" ? "error" : "status";
+        state.textContent = entry.state === "failed"
+          ? "⚠️ " + ((entry.error && entry.error.message) || words.failed)
+          : "⏳ " + words.waiting;
+        li.append(text, where, state);
+        if (entry.state === "failed") {
+          const row = document.createElement("div");
+          row.className = "row";
+          const fix = document.createElement("a");
+          fix.className = "button primary";
+          fix.href = "/needs/new?fix=" + encodeURIComponent(entry.key);
+          fix.textContent = "✏️ " + words.fix;
+          const drop = document.createElement("button");
+          drop.type = "button";
+          drop.textContent = "🗑️ " + words.delete;
+          drop.addEventListener("click", () => {
+            if (window.confirm(words.confirmDelete)) Outbox.remove(entry.key);
+          });
+          row.append(fix, drop);
+          li.append(row);
+        }
+        list.appendChild(li);
+      });
+      outboxSection.hidden = rows.length === 0;
+    }, () => {});
+  }
+  if (outboxSection) {
+    renderOutbox();
+    const now = $("#outbox-send", outboxSection);
+    if (now) now.addEventListener("click", () => { retryDelay = 15000; flush(); });
+  }
+
+  /* ---------- Need form ---------- */
 
   const needForm = (form) => {
     const msg = form.dataset;
     const button = $("#need-submit", form) || $('button[type="submit"]', form);
     const formError = $("#need-error");
     const code = $("#tracking-code");
+    const sentPanel = $("#need-result");
+    const queuedPanel = $("#need-queued");
     let key = null; // one per form fill: a retry after a network error never makes a second need
+    let shownKey = null; // the queued need the panel is about, to show its code once it is sent
 
     const clearErrors = () => {
       $$(".field-error", form).forEach((el) => { el.textContent = ""; el.hidden = true; });
@@ -62,11 +197,12 @@
       const el = $('.field-error[data-for="' + name + '"]', form);
       const field = form.elements[name];
       if (!el || !field) return false;
+      const target = field.length && !field.tagName ? field[0] : field;
       el.id = el.id || "error-" + name;
       el.textContent = text;
       el.hidden = false;
-      field.setAttribute("aria-invalid", "true");
-      field.setAttribute("aria-describedby", el.id);
+      target.setAttribute("aria-invalid", "true");
+      target.setAttribute("aria-describedby", el.id);
       return true;
     };
     const formMessage = (text) => {
@@ -85,7 +221,7 @@
     const show = (index) => {
       current = Math.max(0, Math.min(steps.length - 1, index));
       steps.forEach((step, i) => { step.hidden = i !== current; });
-      if (label) label.textContent = label.dataset.template.replace("{n}", String(current + 1));
+      if (label) label.textContent = fill(label.dataset.template, current + 1);
       const first = $("input, select, textarea", steps[current]);
       if (first && index !== 0) first.focus();
     };
@@ -99,8 +235,12 @@
       if (index === 0 && !form.elements.villageCode.value) fieldError("villageCode", msg.msgVillage);
       if (index === 1) {
         const text = form.elements.description.value.trim();
+        const people = value("beneficiaries");
         if (!text) fieldError("description", msg.msgRequired);
         else if ([...text].length > 2000) fieldError("description", msg.msgTooLong);
+        if (people !== "" && !(/^\d+$/.test(people) && Number(people) <= 1000000)) {
+          fieldError("beneficiaries", msg.msgBeneficiaries);
+        }
       }
       if (index === 2) {
         const raiser = raisedBy();
@@ -111,9 +251,11 @@
     };
     $$("[data-next]", form).forEach((b) => b.addEventListener("click", () => { if (checkStep(current)) show(current + 1); }));
     $$("[data-back]", form).forEach((b) => b.addEventListener("click", () => { clearErrors(); show(current - 1); }));
-    $$('input[name="raiserKind"]', form).forEach((radio) => radio.addEventListener("change", () => {
-      $$("[data-kind]", form).forEach((box) => { box.hidden = box.dataset.kind !== radio.value; });
-    }));
+    const syncKind = () => {
+      const kind = $('input[name="raiserKind"]:checked', form).value;
+      $$("[data-kind]", form).forEach((box) => { box.hidden = box.dataset.kind !== kind; });
+    };
+    $$('input[name="raiserKind"]', form).forEach((radio) => radio.addEventListener("change", syncKind));
     const syncTypes = () => {
       const sector = $('input[name="sector"]:checked', form);
       $$("optgroup[data-sector]", form).forEach((group) => {
@@ -123,11 +265,13 @@
       if (chosen && chosen.parentElement.disabled) form.elements.needType.value = "";
     };
     $$('input[name="sector"]', form).forEach((radio) => radio.addEventListener("change", syncTypes));
-    syncTypes();
-    show(0);
 
-    const value = (name) => (form.elements[name] ? form.elements[name].value.trim() : "");
+    const value = (name) => (form.elements[name] ? String(form.elements[name].value).trim() : "");
     const number = (name) => (value(name) === "" ? null : Number(value(name)));
+    const GROUP_FIELDS = { women: "women", youth: "youth", elderly: "elderly", disability: "withDisability",
+      idpoor: "idpoor", indigenous: "indigenous", migrant: "migrant" };
+    const PERSON_FIELDS = { sex: "sex", ageBand: "ageBand", disability: "disability", idpoorLevel: "idpoorLevel",
+      indigenousGroup: "indigenousGroup", migrantStatus: "migrantStatus", name: "name" };
     const raisedBy = () => {
       const kind = $('input[name="raiserKind"]:checked', form).value;
       const consent = form.elements.consent.checked ? "verbal" : null;
@@ -138,15 +282,10 @@
         });
         return { kind, people: number("people"), consent, personal: false, counts };
       }
-      const details = {
-        sex: value("sex") || null,
-        ageBand: value("ageBand") || null,
-        disability: value("disability") || null,
-        idpoorLevel: number("idpoorLevel"),
-        indigenousGroup: value("indigenousGroup") || null,
-        migrantStatus: value("migrantStatus") || null,
-        name: value("name") || null,
-      };
+      const details = {};
+      Object.keys(PERSON_FIELDS).forEach((k) => {
+        details[k] = k === "idpoorLevel" ? number(k) : value(k) || null;
+      });
       const phone = value("phone");
       const personal = phone !== "" || Object.values(details).some((v) => v !== null);
       return { kind, consent, personal, details, phone };
@@ -154,9 +293,7 @@
     const raiserInput = (r) => {
       if (r.kind === "group") {
         const input = { kind: "group", people: r.people, consent: r.consent };
-        const names = { women: "women", youth: "youth", elderly: "elderly", disability: "withDisability",
-          idpoor: "idpoor", indigenous: "indigenous", migrant: "migrant" };
-        Object.keys(r.counts).forEach((g) => { input[names[g]] = r.counts[g]; });
+        Object.keys(r.counts).forEach((g) => { input[GROUP_FIELDS[g]] = r.counts[g]; });
         return input;
       }
       if (!r.personal && !r.consent) return null;
@@ -164,15 +301,9 @@
       if (r.phone) Object.assign(input, { contactChannel: "sms", contactAddress: r.phone });
       return input;
     };
-
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      if (button && button.disabled) return;
-      for (let i = 0; i < steps.length; i += 1) {
-        if (!checkStep(i)) { show(i); focusInvalid(); return; }
-      }
+    const collect = () => {
       const sector = $('input[name="sector"]:checked', form);
-      const input = {
+      return {
         villageCode: form.elements.villageCode.value,
         description: value("description"),
         sector: sector ? sector.value : null,
@@ -181,39 +312,146 @@
         channel: value("channel") || "village_meeting",
         raisedBy: raiserInput(raisedBy()),
       };
+    };
 
+    // Put a saved entry back into the fields (to fix what the server refused).
+    const restore = (input) => {
+      const set = (name, v) => { if (form.elements[name] && v != null) form.elements[name].value = String(v); };
+      set("villageCode", input.villageCode);
+      $$('input[name="sector"]', form).forEach((r) => { r.checked = r.value === input.sector; });
+      syncTypes();
+      set("needType", input.needType || "");
+      set("description", input.description);
+      set("beneficiaries", input.beneficiaries);
+      set("channel", input.channel);
+      const r = input.raisedBy;
+      if (!r) return;
+      $$('input[name="raiserKind"]', form).forEach((radio) => { radio.checked = radio.value === r.kind; });
+      syncKind();
+      form.elements.consent.checked = Boolean(r.consent);
+      if (r.kind === "group") {
+        set("people", r.people);
+        Object.keys(GROUP_FIELDS).forEach((g) => set("count-" + g, r[GROUP_FIELDS[g]]));
+      } else {
+        Object.keys(PERSON_FIELDS).forEach((k) => set(k, r[k]));
+        set("phone", r.contactAddress);
+      }
+    };
+
+    // The server's refusal, shown at the field it is about.
+    const showRefusal = (error) => {
+      let field = error.field || "";
+      if (error.code === "need.consent_missing") field = "consent";
+      else if (field.indexOf("raisedBy.") === 0) field = field.slice(9) === "people" ? "people" : "consent";
+      const text = error.message || msg.msgNetwork;
+      if (stepOf(field) >= 0) show(stepOf(field));
+      if (fieldError(field, text)) focusInvalid();
+      else formMessage(text);
+    };
+
+    const showSent = (need) => {
+      form.hidden = true;
+      if (queuedPanel) queuedPanel.hidden = true;
+      code.textContent = need.trackingCode;
+      sentPanel.hidden = false;
+      code.tabIndex = -1;
+      code.focus();
+    };
+    const showQueued = (entryKey) => {
+      shownKey = entryKey;
+      form.hidden = true;
+      sentPanel.hidden = true;
+      queuedPanel.hidden = false;
+      const heading = $("h2", queuedPanel);
+      heading.tabIndex = -1;
+      heading.focus();
+    };
+    if (Outbox) {
+      Outbox.listen((m) => { if (m.type === "sent" && m.key && m.key === shownKey) showSent(m.need); });
+    }
+    const again = () => {
+      form.reset();
+      clearErrors();
+      syncTypes();
+      syncKind();
+      key = null;
+      shownKey = null;
+      form.hidden = false;
+      sentPanel.hidden = true;
+      if (queuedPanel) queuedPanel.hidden = true;
+      show(0);
+      form.elements.villageCode.focus();
+    };
+    $$("[data-again]").forEach((link) => link.addEventListener("click", (event) => { event.preventDefault(); again(); }));
+
+    const busy = (on) => {
+      if (button) button.disabled = on;
+      if (on) form.setAttribute("aria-busy", "true");
+      else form.removeAttribute("aria-busy");
+    };
+
+    // No IndexedDB (very old browser, some private modes): send at once, as before.
+    const sendDirect = (input) => gql(
+      "mutation SubmitNeed($input: SubmitNeedInput!) { submitNeed(input: $input) { id trackingCode status } }",
+      { input },
+    ).then((body) => {
+      const need = body && body.data && body.data.submitNeed;
+      if (need) { key = null; showSent(need); return; }
+      const error = body && body.errors && body.errors[0];
+      if (error) showRefusal(Object.assign({ message: error.message }, error.extensions || {}));
+      else formMessage(msg.msgNetwork);
+    }, () => formMessage(msg.msgNetwork)); // the key is kept: a retry is the same need
+
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (button && button.disabled) return;
+      for (let i = 0; i < steps.length; i += 1) {
+        if (!checkStep(i)) { show(i); focusInvalid(); return; }
+      }
+      const input = collect();
       key = key || randomKey();
       input.idempotencyKey = key;
-      if (button) button.disabled = true;
-      form.setAttribute("aria-busy", "true");
-      gql(SUBMIT, { input }).then((body) => {
-        const errors = body && body.errors;
-        const need = body && body.data && body.data.submitNeed;
-        if (errors && errors.length) {
-          const ext = errors[0].extensions || {};
-          let field = ext.field || "";
-          if (ext.code === "need.consent_missing") field = "consent";
-          else if (field.indexOf("raisedBy.") === 0) field = field.slice(9) === "people" ? "people" : "consent";
-          const text = errors[0].message || msg.msgNetwork;
-          if (stepOf(field) >= 0) show(stepOf(field));
-          if (fieldError(field, text)) focusInvalid();
-          else formMessage(text);
-        } else if (need) {
-          key = null;
-          form.hidden = true;
-          code.textContent = need.trackingCode;
-          $("#need-result").hidden = false;
-          code.tabIndex = -1;
-          code.focus();
-        } else {
-          formMessage(msg.msgNetwork);
-        }
-      }, () => formMessage(msg.msgNetwork)) // the key is kept: a retry is the same need
-        .then(() => {
-          if (button) button.disabled = false;
-          form.removeAttribute("aria-busy");
+      const entryKey = key;
+      const village = form.elements.villageCode.selectedOptions[0];
+      busy(true);
+      const saved = session
+        ? Outbox.add({ key: entryKey, account: session.account, input, villageName: village ? village.textContent : "" })
+          .then(() => true, () => false)
+        : Promise.resolve(false);
+      saved.then((queued) => {
+        if (!queued) return sendDirect(input);
+        registerSync();
+        return flush().then((report) => {
+          if (report && report.sent[entryKey]) {
+            key = null;
+            showSent(report.sent[entryKey]);
+          } else if (report && report.failed[entryKey]) {
+            // Refused: nothing was stored; fix it here and send again with the same key.
+            return Outbox.remove(entryKey).then(() => showRefusal(report.failed[entryKey]));
+          } else {
+            key = null; // it is safe in the outbox; the next need gets its own key
+            showQueued(entryKey);
+          }
+          return null;
         });
+      }).then(() => busy(false), () => busy(false));
     });
+
+    // /needs/new?fix=KEY: a need the server refused comes back to the form with its error.
+    const fixKey = new URLSearchParams(location.search).get("fix");
+    syncTypes();
+    syncKind();
+    show(0);
+    if (fixKey && session) {
+      Outbox.get(fixKey).then((entry) => {
+        if (!entry || entry.account !== session.account) return;
+        restore(entry.input);
+        key = entry.key; // it stays in the outbox, marked refused, until it is sent again
+        if (entry.error) showRefusal(entry.error);
+      }).catch(() => {});
+    }
+    form.dataset.ready = "true";
+    if (window.performance && performance.mark) performance.mark("khum-form-ready");
 
     const copy = $("#copy-code");
     if (copy) {
@@ -257,14 +495,6 @@
   const notifications = (list) => {
     const empty = $("#notifications-empty");
     const status = $("#live-status");
-    let fmt;
-    try {
-      fmt = new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : "km-KH", {
-        dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Phnom_Penh",
-      });
-    } catch (e) {
-      fmt = { format: (d) => d.toLocaleString() };
-    }
     list.setAttribute("aria-live", "polite");
     const when = (li) => Date.parse(li.dataset.created) || 0;
 
@@ -287,7 +517,7 @@
         const time = document.createElement("time");
         time.className = "muted";
         time.dateTime = n.createdAt;
-        time.textContent = fmt.format(t);
+        time.textContent = dateFormat.format(t);
         li.appendChild(time);
       }
       const at = when(li);
@@ -355,6 +585,50 @@
 
     load().then(connect);
   };
+
+  /* ---------- Simple forms: required fields, checked in the page's language ---------- */
+
+  $$("form[data-validate]").forEach((f) => {
+    f.addEventListener("submit", (event) => {
+      let first = null;
+      $$("[required]", f).forEach((field) => {
+        const error = $('.field-error[data-for="' + field.name + '"]', f);
+        const empty = !String(field.value).trim();
+        if (error) {
+          error.id = error.id || "error-" + field.name;
+          error.textContent = empty ? f.dataset.msgRequired : "";
+          error.hidden = !empty;
+        }
+        if (empty) {
+          field.setAttribute("aria-invalid", "true");
+          if (error) field.setAttribute("aria-describedby", error.id);
+          first = first || field;
+        } else {
+          field.removeAttribute("aria-invalid");
+        }
+      });
+      if (first) { event.preventDefault(); first.focus(); }
+    });
+  });
+
+  /* ---------- Read aloud (Web Speech API, where the phone has it) ---------- */
+
+  $$("[data-read-aloud]").forEach((button) => {
+    if (!("speechSynthesis" in window) || typeof SpeechSynthesisUtterance !== "function") return;
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const target = document.getElementById(button.dataset.readAloud);
+      const text = target ? target.innerText.replace(/\s+/g, " ").trim() : "";
+      if (!text) return;
+      speechSynthesis.cancel();
+      const say = new SpeechSynthesisUtterance(text);
+      say.lang = lang === "en" ? "en-GB" : "km-KH";
+      const voice = speechSynthesis.getVoices().find((v) => v.lang && v.lang.replace("_", "-").indexOf(say.lang.slice(0, 2)) === 0);
+      if (voice) say.voice = voice;
+      say.rate = 0.9; // a little slower: easier to follow
+      speechSynthesis.speak(say);
+    });
+  });
 
   const form = $("#need-form");
   if (form) needForm(form);

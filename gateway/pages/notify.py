@@ -1,0 +1,215 @@
+"""Pages of the notifications exchange: what was sent to whom (the council's view), and the
+loudspeaker scripts a village chief reads out, printable, marked "announced" when done."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from gateway.accounts import Session, same_token
+from gateway.clients import ServiceError
+from gateway.i18n import page_language, translate
+from gateway.pages.render import gateway_of, render, signed_in, to_login
+from gateway.schema.context import segment
+from services.runtime.identity import COUNCIL_ROLES, Role
+
+router = APIRouter(include_in_schema=False)
+
+LOCAL = ZoneInfo("Asia/Phnom_Penh")
+VIEWERS = frozenset({*COUNCIL_ROLES, Role.PROVINCE_ADMIN, Role.NATIONAL_ADMIN})
+CHANNEL_LABELS = {
+    "in_app": "In the app",
+    "push": "Phone alert",
+    "sms": "SMS",
+    "telegram": "Telegram",
+    "email": "E-mail",
+    "loudspeaker": "Loudspeaker",
+}
+CHANNEL_ICONS = {
+    "in_app": "📥",
+    "push": "📲",
+    "sms": "💬",
+    "telegram": "✈️",
+    "email": "✉️",
+    "loudspeaker": "📢",
+}
+STATUS_LABELS = {
+    "queued": "Waiting to be sent",
+    "sending": "Sending",
+    "sent": "Sent",
+    "delivered": "Delivered",
+    "failed": "Not delivered",
+}
+STATUS_ICONS = {"queued": "⏳", "sending": "📤", "sent": "✔️", "delivered": "✅", "failed": "❌"}
+KIND_LABELS = {
+    "need_submitted": "New need, for the council",
+    "need_receipt": "Receipt with the tracking code",
+    "need_status_changed": "A need's status changed",
+    "need_followed": "Now following a need",
+    "need_outcome": "Outcome read out in the village",
+}
+
+
+def _when(value: str | None, lang: str) -> str:
+    if not value:
+        return ""
+    text = datetime.fromisoformat(value).astimezone(LOCAL).strftime("%d/%m/%Y %H:%M")
+    return text.translate(str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")) if lang == "km" else text
+
+
+def _error(request: Request, session: Session, status: int, title: str, message: str) -> Response:
+    return render(request, "error.html", session, status, title=title, message=message)
+
+
+def _refused(request: Request, session: Session, title: str, exc: ServiceError) -> Response:
+    return _error(request, session, exc.status if exc.status < 500 else 503, title, exc.message)
+
+
+async def _call(request: Request, session: Session, method: str, path: str, **kwargs: Any) -> Any:
+    _, body = (
+        await gateway_of(request)
+        .services["notify"]
+        .request(method, path, session.account.identity(), lang=page_language(request), **kwargs)
+    )
+    return body
+
+
+def delivery_row(item: dict[str, Any], lang: str) -> dict[str, Any]:
+    kind = KIND_LABELS.get(item["kind"])
+    error = item.get("last_error")
+    return {
+        "channel": item["channel"],
+        "channel_icon": CHANNEL_ICONS.get(item["channel"], "•"),
+        "channel_label": translate(lang, CHANNEL_LABELS.get(item["channel"], item["channel"])),
+        "status": item["status"],
+        "status_icon": STATUS_ICONS.get(item["status"], "•"),
+        "status_label": translate(lang, STATUS_LABELS.get(item["status"], item["status"])),
+        "kind_label": translate(lang, kind) if kind else item["kind"],
+        "recipient": item["recipient"],
+        "ref": item.get("ref"),
+        "text": item["text"],
+        "attempts": item["attempts"],
+        "segments": item.get("segments"),
+        "error": f"{error['code']}: {error['reason']}" if error else None,
+        "when": _when(item["updated_at"], lang),
+        "next": _when(item.get("next_attempt_at"), lang) if item["status"] == "queued" else "",
+    }
+
+
+@router.get("/notify/deliveries")
+async def deliveries_page(
+    request: Request, status: str | None = None, channel: str | None = None, after: str | None = None
+) -> Response:
+    """The council's view: what was sent to whom, and what failed."""
+    session = await signed_in(request)
+    if session is None:
+        return to_login(request)
+    lang = page_language(request)
+    title = translate(lang, "Messages sent")
+    if session.account.role not in VIEWERS:
+        message = translate(lang, "Only the commune council sees what was sent to whom.")
+        return _error(request, session, 403, title, message)
+    params: dict[str, Any] = {"limit": 50}
+    if status in STATUS_LABELS:
+        params["status"] = status
+    if channel in CHANNEL_LABELS:
+        params["channel"] = channel
+    if after:
+        params["after"] = after
+    try:
+        page = await _call(request, session, "GET", "/deliveries", params=params)
+    except ServiceError as exc:
+        return _refused(request, session, title, exc)
+    statuses = [
+        {"value": k, "icon": STATUS_ICONS[k], "label": translate(lang, label)}
+        for k, label in STATUS_LABELS.items()
+    ]
+    channels = [
+        {"value": k, "icon": CHANNEL_ICONS[k], "label": translate(lang, label)}
+        for k, label in CHANNEL_LABELS.items()
+    ]
+    return render(
+        request,
+        "notify_deliveries.html",
+        session,
+        rows=[delivery_row(item, lang) for item in page["items"]],
+        next_after=page["next_after"],
+        chosen_status=status if status in STATUS_LABELS else "",
+        chosen_channel=channel if channel in CHANNEL_LABELS else "",
+        statuses=statuses,
+        channels=channels,
+    )
+
+
+def script_card(doc: dict[str, Any], lang: str) -> dict[str, Any]:
+    names = doc.get("village_name") or {}
+    return {
+        "id": doc["id"],
+        "ref": doc.get("ref"),
+        "village": names.get("km" if lang == "km" else "latin") or doc["village_code"],
+        "village_code": doc["village_code"],
+        "text": doc["text"].get(lang) or doc["text"].get("km", ""),
+        "status": doc["status"],
+        "created": _when(doc["created_at"], lang),
+        "announced": _when(doc.get("announced_at"), lang),
+    }
+
+
+@router.get("/loudspeaker")
+async def loudspeaker_page(request: Request, village: str | None = None) -> Response:
+    """The village chief's list: scripts to read out first, then those already announced."""
+    session = await signed_in(request)
+    if session is None:
+        return to_login(request)
+    lang = page_language(request)
+    params: dict[str, Any] = {"limit": 100}
+    if village and village.isdigit() and len(village) == 8:
+        params["village"] = village
+    try:
+        pending = await _call(request, session, "GET", "/loudspeaker", params={**params, "status": "pending"})
+        done = await _call(request, session, "GET", "/loudspeaker", params={**params, "status": "announced"})
+    except ServiceError as exc:
+        return _refused(request, session, translate(lang, "Loudspeaker"), exc)
+    return render(
+        request,
+        "loudspeaker.html",
+        session,
+        pending=[script_card(d, lang) for d in pending["items"]],
+        announced=[script_card(d, lang) for d in done["items"][:20]],
+    )
+
+
+@router.get("/loudspeaker/{script_id}")
+async def loudspeaker_script_page(request: Request, script_id: str) -> Response:
+    """One script, large and plain, ready to print or to read from the phone."""
+    session = await signed_in(request)
+    if session is None:
+        return to_login(request)
+    lang = page_language(request)
+    try:
+        doc = await _call(request, session, "GET", f"/loudspeaker/{segment(script_id)}")
+    except ServiceError as exc:
+        return _refused(request, session, translate(lang, "Loudspeaker"), exc)
+    return render(request, "loudspeaker_script.html", session, script=script_card(doc, lang))
+
+
+@router.post("/loudspeaker/{script_id}/announced")
+async def mark_announced(
+    request: Request, script_id: str, csrf_token: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
+    session = await signed_in(request)
+    if session is None:
+        return to_login(request)
+    lang = page_language(request)
+    if not same_token(csrf_token, session.csrf_token):
+        message = translate(lang, "This page is out of date. Please open it again.")
+        return _error(request, session, 400, translate(lang, "Loudspeaker"), message)
+    try:
+        await _call(request, session, "POST", f"/loudspeaker/{segment(script_id)}/announced")
+    except ServiceError as exc:
+        return _refused(request, session, translate(lang, "Loudspeaker"), exc)
+    return RedirectResponse("/loudspeaker", status_code=303)

@@ -1,0 +1,100 @@
+"""What was sent to whom, and what failed: for a commune's council and administrators.
+
+Addresses are masked; the text is shown, since councils need to know what people were told.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from contracts.notify import DeliveryChannel
+from services.notify.domain import DELIVERY_VIEWERS, may_view_deliveries
+from services.notify.domain.delivery import Status
+from services.runtime.errors import DomainError
+from services.runtime.identity import CallerDep
+from services.runtime.service import RuntimeDep
+from services.runtime.stores import In
+
+router = APIRouter(tags=["deliveries"])
+
+
+class DeliveryError(BaseModel):
+    code: str
+    reason: str
+
+
+class DeliveryPublic(BaseModel):
+    id: str
+    kind: str
+    channel: DeliveryChannel
+    status: Status
+    recipient: str
+    commune_code: str
+    ref: str | None
+    language: str
+    text: str
+    attempts: int
+    segments: int | None = None
+    last_error: DeliveryError | None = None
+    dead_lettered: bool = False
+    next_attempt_at: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryPublic]
+    next_after: str | None
+
+
+def _forbidden() -> DomainError:
+    return DomainError(
+        "auth.forbidden",
+        "Only the commune's council sees what was sent.",
+        "មានតែក្រុមប្រឹក្សាឃុំទេ ដែលអាចមើលសារដែលបានផ្ញើ។",
+        status=403,
+    )
+
+
+@router.get("/deliveries", response_model=DeliveryPage)
+async def list_deliveries(
+    caller: CallerDep,
+    runtime: RuntimeDep,
+    commune: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    channel: DeliveryChannel | None = None,
+    status: Status | None = None,
+    ref: Annotated[str | None, Query(max_length=20)] = None,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> DeliveryPage:
+    """Deliveries in the caller's communes, newest first, optionally filtered."""
+    if caller.role not in DELIVERY_VIEWERS:
+        raise _forbidden()
+    where: dict[str, Any] = {}
+    if commune is not None:
+        if not may_view_deliveries(caller, commune):
+            raise _forbidden()
+        where["commune_code"] = commune
+    elif "*" not in caller.communes:
+        communes = tuple(c for c in caller.communes if len(c) == 6)
+        if len(communes) != len(caller.communes):
+            raise DomainError(
+                "deliveries.commune_required",
+                "Choose a commune.",
+                "សូមជ្រើសរើសឃុំ។",
+                status=422,
+                field="commune",
+            )
+        where["commune_code"] = In(communes)
+    if channel is not None:
+        where["channel"] = channel.value
+    if status is not None:
+        where["status"] = status.value
+    if ref is not None:
+        where["ref"] = ref.strip().upper()
+    docs = await runtime.store.page("deliveries", where, after=after, limit=limit, newest_first=True)
+    items = [DeliveryPublic.model_validate(doc) for doc in docs]
+    return DeliveryPage(items=items, next_after=items[-1].id if len(items) == limit else None)

@@ -1,0 +1,58 @@
+"""Outbound channel adapters, built from settings: a channel without settings is off."""
+
+from __future__ import annotations
+
+from contracts.notify import DeliveryChannel
+from services.notify.channels.base import ChannelAdapter, Outbound, SendError, Sent
+from services.notify.channels.email import EmailAdapter
+from services.notify.channels.sms import SmsAdapter
+from services.notify.channels.telegram import TelegramAdapter
+from services.notify.channels.webpush import WebPushAdapter
+from services.notify.channels.webpush_crypto import VapidKey
+from services.notify.domain.quiet import Clock
+from services.notify.settings import NotifySettings
+
+# Written in the consumer's own transaction: the inbox and the village chief's list.
+LOCAL_CHANNELS = frozenset({DeliveryChannel.IN_APP, DeliveryChannel.LOUDSPEAKER})
+
+
+def build_adapters(settings: NotifySettings, clock: Clock) -> dict[DeliveryChannel, ChannelAdapter]:
+    adapters: dict[DeliveryChannel, ChannelAdapter] = {}
+    if settings.push_enabled:
+        adapters[DeliveryChannel.PUSH] = WebPushAdapter(
+            VapidKey.from_setting(settings.secret("vapid_private_key")),
+            settings.vapid_subject,
+            clock,
+            ttl_seconds=settings.push_ttl_seconds,
+        )
+    if settings.sms_enabled:
+        adapters[DeliveryChannel.SMS] = SmsAdapter(
+            settings.sms_base_url, settings.secret("sms_api_key"), settings.sms_sender
+        )
+    if settings.telegram_enabled:
+        adapters[DeliveryChannel.TELEGRAM] = TelegramAdapter(
+            settings.telegram_api_base,
+            settings.secret("telegram_bot_token"),
+            webhook_url=settings.telegram_webhook_url,
+            webhook_secret=settings.secret("telegram_webhook_secret"),
+        )
+    if settings.email_enabled:
+        adapters[DeliveryChannel.EMAIL] = EmailAdapter(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            username=settings.smtp_username,
+            password=settings.secret("smtp_password"),
+            security=settings.smtp_security,
+        )
+    return adapters
+
+
+__all__ = [
+    "LOCAL_CHANNELS",
+    "ChannelAdapter",
+    "Outbound",
+    "SendError",
+    "Sent",
+    "build_adapters",
+]

@@ -1,0 +1,18 @@
+"""Notify's domain: who hears what (rules), in which words (templates, SMS length), when
+(quiet hours, retries, rate limits) and how a delivery moves. Pure: no I/O, no framework."""
+
+from __future__ import annotations
+
+from contracts.notify import audiences_for
+from services.runtime.identity import COUNCIL_ROLES, Identity, Role
+
+# Who may look at what was sent to whom: the commune's council roles and administrators.
+DELIVERY_VIEWERS = frozenset({*COUNCIL_ROLES, Role.PROVINCE_ADMIN, Role.NATIONAL_ADMIN})
+
+
+def audiences_of(identity: Identity) -> tuple[str, ...]:
+    return audiences_for(identity.role.value, identity.communes)
+
+
+def may_view_deliveries(identity: Identity, commune_code: str) -> bool:
+    return identity.role in DELIVERY_VIEWERS and identity.covers(commune_code)

@@ -1,0 +1,115 @@
+"""Message texts from Jinja2 text templates, per kind, channel and language.
+
+``services/notify/templates/<kind>/<channel>.<lang>.txt``, falling back to
+``<kind>/default.<lang>.txt``. E-mail templates start with a ``Subject:`` line. Templates are
+plain text (no HTML escaping) and strict: a missing variable is an error, not a blank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+
+from services.notify.domain.quiet import LOCAL_TIMEZONE
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+LANGUAGES = ("km", "en")
+
+STATUS_LABELS: dict[str, dict[str, str]] = {
+    "submitted": {"en": "recorded", "km": "បានកត់ត្រា"},
+    "validated": {"en": "checked by the commune", "km": "ឃុំបានពិនិត្យរួច"},
+    "prioritised": {"en": "chosen as a priority", "km": "ត្រូវបានជ្រើសជាអាទិភាព"},
+    "in_cip": {"en": "in the commune investment plan", "km": "ស្ថិតក្នុងកម្មវិធីវិនិយោគឃុំ"},
+    "funded": {"en": "funded", "km": "ទទួលបានថវិកា"},
+    "partly_funded": {"en": "partly funded", "km": "ទទួលបានថវិកាមួយផ្នែក"},
+    "deferred": {"en": "deferred to a later year", "km": "ពន្យារទៅឆ្នាំក្រោយ"},
+    "rejected": {"en": "not accepted", "km": "មិនត្រូវបានទទួលយក"},
+    "in_implementation": {"en": "work has started", "km": "កំពុងអនុវត្ត"},
+    "completed": {"en": "completed", "km": "បានបញ្ចប់"},
+    "verified": {"en": "verified by citizens", "km": "ប្រជាពលរដ្ឋបានផ្ទៀងផ្ទាត់"},
+    "merged": {"en": "joined with a similar need", "km": "បានបញ្ចូលជាមួយតម្រូវការស្រដៀងគ្នា"},
+}
+KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+PUSH_TITLE = {"km": "ឃុំ", "en": "Khum"}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    subject: str | None = None
+
+
+class TemplateMissingError(LookupError):
+    pass
+
+
+def status_label(status: str | None, lang: str) -> str:
+    if status is None:
+        return ""
+    return STATUS_LABELS.get(status, {}).get(lang, status.replace("_", " "))
+
+
+def khmer_digits(value: object) -> str:
+    return str(value).translate(KHMER_DIGITS)
+
+
+def spell(code: str) -> str:
+    """A tracking code read aloud letter by letter: ``ABCD-EFG`` -> ``A B C D - E F G``."""
+    return " ".join(code)
+
+
+def local_time(value: datetime | str, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(ZoneInfo(LOCAL_TIMEZONE)).strftime(fmt)
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=False,  # noqa: S701 - plain-text messages (SMS, Telegram, e-mail), never HTML
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=False,
+    )
+    env.filters["status_label"] = status_label
+    env.filters["khmer_digits"] = khmer_digits
+    env.filters["spell"] = spell
+    env.filters["local_time"] = local_time
+    return env
+
+
+def template_names(kind: str, channel: str, lang: str) -> tuple[str, str]:
+    return f"{kind}/{channel}.{lang}.txt", f"{kind}/default.{lang}.txt"
+
+
+def render(kind: str, channel: str, lang: str, context: Mapping[str, Any]) -> Rendered:
+    if lang not in LANGUAGES:
+        lang = "km"
+    try:
+        template = environment().select_template(list(template_names(kind, channel, lang)))
+    except TemplateNotFound as exc:
+        raise TemplateMissingError(f"no template for {kind} on {channel} in {lang}") from exc
+    text = template.render({**context, "lang": lang, "channel": channel}).strip()
+    text = "\n".join(line.rstrip() for line in text.splitlines())
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    if channel == "email":
+        first, _, body = text.partition("\n")
+        if first.lower().startswith("subject:"):
+            return Rendered(body.strip(), first.split(":", 1)[1].strip())
+    return Rendered(text)
+
+
+def render_all(kind: str, channel: str, context: Mapping[str, Any]) -> dict[str, str]:
+    """Every language at once, for the in-app inbox (each reader picks theirs)."""
+    return {lang: render(kind, channel, lang, context).text for lang in LANGUAGES}

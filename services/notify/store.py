@@ -1,0 +1,46 @@
+"""Notify's collections on the storage port.
+
+Personal data lives only in ``contacts`` (phone numbers, chat ids, e-mail addresses) and
+``push_endpoints``; deliveries keep a contact's id and a masked address, and the text.
+"""
+
+from __future__ import annotations
+
+from services.runtime.stores import Collection
+
+NOTIFICATIONS = Collection("notifications", unique=("dedup_key",), indexes=("audience",))
+READS = Collection("reads")
+"""Who read which in-app notification: id ``<user id>|<notification id>``."""
+DELIVERIES = Collection(
+    "deliveries",
+    unique=("dedup_key", "provider_id"),
+    indexes=("status", "commune_code", "channel", "ref", "target"),
+)
+CONTACTS = Collection("contacts")
+"""A citizen's contact point: id ``<channel>:<address>``, with language, consent and opt-out."""
+NEEDS = Collection("needs", unique=("tracking_code",), indexes=("commune_code",))
+"""Notify's copy of each need: status, reason, and the contacts of the people who raised it."""
+PUSH_ENDPOINTS = Collection("push_endpoints", indexes=("user_id",))
+"""A phone's Web Push subscription (endpoint, keys, owner, language): id = hash of the endpoint."""
+PUSH_SUBSCRIPTIONS = Collection("push_subscriptions", indexes=("audience", "endpoint_hash"))
+"""Which audiences each push endpoint listens to: one small document per (endpoint, audience)."""
+SUBSCRIPTIONS = Collection("subscriptions", indexes=("commune_code", "contact_id"))
+"""A citizen's subscription to a commune's news (meetings, budget): id ``<contact>|<commune>``."""
+LOUDSPEAKER = Collection("loudspeaker_scripts", indexes=("village_code", "commune_code", "status"))
+INBOUND = Collection("inbound_messages", unique=("provider_key",), indexes=("commune_code",))
+PENDING_RECEIPTS = Collection("pending_receipts")
+"""Delivery receipts that came before the send's own answer was committed (id: provider id)."""
+
+COLLECTIONS = (
+    NOTIFICATIONS,
+    READS,
+    DELIVERIES,
+    CONTACTS,
+    NEEDS,
+    PUSH_ENDPOINTS,
+    PUSH_SUBSCRIPTIONS,
+    SUBSCRIPTIONS,
+    LOUDSPEAKER,
+    INBOUND,
+    PENDING_RECEIPTS,
+)
