@@ -6,18 +6,29 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import nats
+import pytest
 from nats.aio.client import Client
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from contracts.envelope import uuid7
 from contracts.needs import NEED_SUBMITTED
-from infra.stack import Stack
+from infra.stack import Stack, free_port
 from services.runtime.bus import Bus
 from services.runtime.consumer import Consumer, ConsumerSpec
-from tests.conftest import NOTIFICATIONS, SUBMIT_NEED, GraphQL, wait_for
+from tests.conftest import NOTIFICATIONS, SUBMIT_NEED, UNLIMITED, GraphQL, wait_for
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Its own stack: the malformed messages stay in these streams, out of other tests' way."""
+    khum = Stack(var=tmp_path_factory.mktemp("dlq") / "var", port=free_port(), demo=True, extra_env=UNLIMITED)
+    khum.start()
+    yield khum
+    khum.stop()
 
 
 async def _dead_letters(nc: Client, subject: str) -> list[tuple[bytes, dict[str, str]]]:

@@ -5,14 +5,27 @@ added later is covered without editing this test."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import nats
+import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from contracts.subjects import STREAMS
-from infra.stack import SERVICES, Stack
-from tests.conftest import wait_for
+from infra.stack import SERVICES, Stack, free_port
+from tests.conftest import UNLIMITED, wait_for
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Its own stack: the garbage stays in these streams, out of every other test's way."""
+    khum = Stack(
+        var=tmp_path_factory.mktemp("malformed") / "var", port=free_port(), demo=True, extra_env=UNLIMITED
+    )
+    khum.start()
+    yield khum
+    khum.stop()
 
 
 async def test_garbage_on_every_consumed_subject_is_dead_lettered_and_services_stay_up(stack: Stack) -> None:
