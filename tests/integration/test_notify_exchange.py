@@ -120,28 +120,29 @@ async def test_a_citizens_sms_becomes_a_need_and_the_citizen_gets_its_tracking_c
     assert event["sender"] == {"channel": "sms", "address": citizen, "language": "km"}
     await wait_for(lambda: _async(bool(peers.sms.to(citizen))))  # the acknowledgement
 
-    # Intake's need drafts are the lead's half: until they land, the facilitator records the
-    # message as a need with the sender's contact point, as confirming a draft will do.
-    # Expected from intake on confirmation: NeedSubmitted whose contacts include event["sender"].
+    # Intake keeps the message as a need draft; a facilitator of the commune confirms it.
+    async def drafted() -> dict[str, Any] | None:
+        found = await facilitator.execute(
+            'query { needDrafts(communeCode: "160101") { id text channel sender status } }'
+        )
+        return next((d for d in found["data"]["needDrafts"] if d["text"] == event["text"]), None)
+
+    draft = await wait_for(drafted)
+    assert draft["channel"] == "sms" and draft["status"] == "open"
+    assert draft["sender"].endswith("001") and citizen not in draft["sender"]  # masked for a facilitator
     body = await facilitator.execute(
-        SUBMIT_NEED,
-        {
-            "i": {
-                "villageCode": "16010101",
-                "description": event["text"],
-                "idempotencyKey": uuid.uuid4().hex,
-                "channel": "sms",
-                "raisedBy": {
-                    "consent": "verbal",
-                    "contactChannel": event["sender"]["channel"],
-                    "contactAddress": event["sender"]["address"],
-                    "contactLanguage": event["sender"]["language"],
-                },
-            }
-        },
+        "mutation($id: ID!, $i: ConfirmNeedDraftInput!) { confirmNeedDraft(id: $id, input: $i) "
+        "{ trackingCode description } }",
+        {"id": draft["id"], "i": {"villageCode": "16010101", "idempotencyKey": uuid.uuid4().hex}},
     )
     assert "errors" not in body, body
-    code = body["data"]["submitNeed"]["trackingCode"]
+    assert body["data"]["confirmNeedDraft"]["description"] == event["text"]
+    code = body["data"]["confirmNeedDraft"]["trackingCode"]
+    again = await facilitator.execute(
+        "mutation($id: ID!, $i: ConfirmNeedDraftInput!) { confirmNeedDraft(id: $id, input: $i) { trackingCode } }",
+        {"id": draft["id"], "i": {"villageCode": "16010101", "idempotencyKey": uuid.uuid4().hex}},
+    )
+    assert again["errors"][0]["extensions"]["code"] == "draft.closed"
 
     async def receipt() -> str | None:
         return next((t for t in _texts_to(peers.sms, citizen) if code in t), None)
