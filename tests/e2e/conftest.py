@@ -80,8 +80,10 @@ async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
     contexts: list[BrowserContext] = []
     problems: list[str] = []
 
-    async def make(viewport: dict[str, int] = PHONE) -> tuple[BrowserContext, Page]:
-        ctx = await browser.new_context(viewport=viewport, locale="km-KH")
+    async def make(
+        viewport: dict[str, int] = PHONE, service_workers: Any = "allow"
+    ) -> tuple[BrowserContext, Page]:
+        ctx = await browser.new_context(viewport=viewport, locale="km-KH", service_workers=service_workers)
         ctx.on("page", lambda tab: watch(tab, problems))
         contexts.append(ctx)
         return ctx, await ctx.new_page()
