@@ -55,7 +55,9 @@ def load_or_create_passwords(folder: Path) -> dict[str, str]:
     stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     missing = [user for user in USERS if user not in stored]
     if missing:
-        stored.update({user: secrets.token_urlsafe(24) for user in missing})
+        # A letter first, hex after: nats-server reads a variable that starts with a digit or a
+        # dash as a number and refuses the config; hex is also safe inside a URL.
+        stored.update({user: "k" + secrets.token_hex(24) for user in missing})
         folder.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(stored))
         path.chmod(0o600)
