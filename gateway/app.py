@@ -24,7 +24,6 @@ from gateway.bridge import EventBridge
 from gateway.clients import ServiceClient
 from gateway.i18n import language_of, translate
 from gateway.limits import Limits, RateLimiter, limit_of, limits_middleware
-from gateway.metrics import router as metrics_router
 from gateway.pages import ROUTERS as PAGE_ROUTERS
 from gateway.pages.render import STATIC
 from gateway.schema import build_schema
@@ -36,6 +35,7 @@ from services.runtime.bus import Bus
 from services.runtime.health import router as health_router
 from services.runtime.logs import correlation_middleware
 from services.runtime.metrics import http_metrics
+from services.runtime.metrics import router as metrics_router
 from services.runtime.stores import open_store
 from services.runtime.tracing import http_tracing, setup_tracing
 
