@@ -149,27 +149,41 @@ async def submit_need(
             return need_view(existing, caller)
         try:
             async with runtime.unit_of_work() as tx:
-                village = await get_village(tx, command.village_code)
-                description = domain.validate_submission(command, village, caller)
-                assert village is not None
-                doc = domain.new_need(
-                    command,
-                    village,
-                    caller,
-                    need_id=uuid7(),
-                    tracking_code=new_tracking_code(),
-                    idempotency_key=key,
-                    description=description,
-                    now=now,
-                )
-                stored = await tx.insert("needs", doc)
-                await tx.add_outbox(outbox_row(events.need_submitted(stored, village, correlation_id)))
+                stored = await insert_need(tx, command, caller, key=key, now=now, correlation=correlation_id)
             return need_view(stored, caller)
         except DuplicateKeyError as exc:
             if exc.field not in ("tracking_code", "idempotency_key"):
                 raise
             # Either a code clash (draw another) or a concurrent repeat (return it): loop.
     raise RuntimeError("could not draw a free tracking code")
+
+
+async def insert_need(
+    tx: Transaction,
+    command: SubmitNeed,
+    caller: Identity,
+    *,
+    key: str,
+    now: datetime,
+    correlation: str | None,
+) -> dict[str, Any]:
+    """Validate a submission, store the need and its NeedSubmitted event in the caller's transaction."""
+    village = await get_village(tx, command.village_code)
+    description = domain.validate_submission(command, village, caller)
+    assert village is not None
+    doc = domain.new_need(
+        command,
+        village,
+        caller,
+        need_id=uuid7(),
+        tracking_code=new_tracking_code(),
+        idempotency_key=key,
+        description=description,
+        now=now,
+    )
+    stored = await tx.insert("needs", doc)
+    await tx.add_outbox(outbox_row(events.need_submitted(stored, village, correlation)))
+    return stored
 
 
 async def _replace(tx: Transaction, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

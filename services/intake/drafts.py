@@ -19,15 +19,14 @@ from contracts.needs import ContactPoint, Sector
 from contracts.notify import INBOUND_MESSAGE_RECEIVED, InboundMessageReceivedV1
 from contracts.registry import read_event
 from contracts.subjects import all_communes
-from services.intake import domain, events
+from services.intake import domain
+from services.intake.api import insert_need
 from services.intake.domain import NeedError, SubmitNeed
 from services.intake.inclusion import Consent, ConsentMethod, make_person
 from services.intake.store import get_village
-from services.intake.tracking import new_tracking_code
 from services.intake.views import need_view
 from services.runtime.consumer import ConsumerSpec
 from services.runtime.identity import CallerDep, Identity
-from services.runtime.outbox import outbox_row
 from services.runtime.service import Runtime, RuntimeDep
 from services.runtime.stores import Collection, DuplicateKeyError, VersionConflictError
 
@@ -162,32 +161,26 @@ async def confirm_draft(
         try:
             async with runtime.unit_of_work() as tx:
                 village = await get_village(tx, command.village_code)
-                description = domain.validate_submission(command, village, caller)
-                assert village is not None
-                if village.commune_code != draft["commune_code"]:
+                if village is not None and village.commune_code != draft["commune_code"]:
                     raise NeedError(
                         "draft.village_other_commune",
                         "Choose a village of the commune the message was sent to.",
                         "សូមជ្រើសរើសភូមិក្នុងឃុំដែលសារត្រូវបានផ្ញើទៅ។",
                         field="villageCode",
                     )
-                doc = domain.new_need(
+                stored = await insert_need(
+                    tx,
                     command,
-                    village,
                     caller,
-                    need_id=uuid7(),
-                    tracking_code=new_tracking_code(),
-                    idempotency_key=f"{caller.user_id}:{body.idempotency_key}",
-                    description=description,
+                    key=f"{caller.user_id}:{body.idempotency_key}",
                     now=now,
+                    correlation=correlation_id,
                 )
-                stored = await tx.insert("needs", doc)
                 await tx.replace(
                     "drafts",
                     {**draft, "status": "confirmed", "need_id": stored["id"], "closed_by": caller.user_id},
                     expected_version=draft["version"],
                 )
-                await tx.add_outbox(outbox_row(events.need_submitted(stored, village, correlation_id)))
             return need_view(stored, caller)
         except (VersionConflictError, DuplicateKeyError):
             continue
