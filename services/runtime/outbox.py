@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from datetime import UTC, datetime, timedelta
 
 from contracts.envelope import Envelope
 from services.runtime.bus import Bus
@@ -18,6 +20,8 @@ from services.runtime.stores.port import OutboxRow, Store
 from services.runtime.tracing import current_traceparent
 
 log = logging.getLogger(__name__)
+
+PRUNE_EVERY_SECONDS = 600.0
 
 
 async def stop_task(task: asyncio.Task[None] | None, grace: float = 5.0) -> None:
@@ -57,6 +61,7 @@ class OutboxRelay:
         batch: int = 256,
         idle_poll_seconds: float = 1.0,
         process: str = "khum",
+        keep_sent: timedelta = timedelta(hours=1),
     ) -> None:
         self.process = process
         self.store = store
@@ -67,6 +72,8 @@ class OutboxRelay:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.published = 0
+        self.keep_sent = keep_sent
+        self._pruned_at = 0.0
 
     def wake(self) -> None:
         """Called after a commit that added outbox rows, so they go out without waiting a poll."""
@@ -94,10 +101,21 @@ class OutboxRelay:
         EVENTS_PUBLISHED.labels(self.process).inc(len(stored))
         return len(stored)
 
+    async def prune_if_due(self) -> None:
+        """Sent rows are kept a while for operators to look at, then dropped (every 10 min)."""
+        now = time.monotonic()
+        if now - self._pruned_at < PRUNE_EVERY_SECONDS:
+            return
+        self._pruned_at = now
+        gone = await self.store.prune_outbox(sent_before=datetime.now(UTC) - self.keep_sent)
+        if gone:
+            log.info("pruned %d sent outbox rows", gone)
+
     async def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
             try:
+                await self.prune_if_due()
                 sent = await self.flush_once()
             except asyncio.CancelledError:
                 raise

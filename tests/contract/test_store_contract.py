@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -226,6 +227,18 @@ class StoreContract(ABC):
         assert ids(await store.page("needs", {})) == [nid(1), nid(3)]
         assert [r.event_id for r in await store.pending_outbox(10)] == ["evt-3"]
 
+    async def test_a_deleted_document_is_gone_and_a_rolled_back_delete_is_not(self, store: Store) -> None:
+        await insert_all(store, need(1), need(2))
+        async with store.transaction() as tx:
+            assert await tx.delete("needs", nid(1)) is True
+            assert await tx.get("needs", nid(1)) is None
+            assert await tx.delete("needs", nid(1)) is False
+        with pytest.raises(RuntimeError):
+            async with store.transaction() as tx:
+                await tx.delete("needs", nid(2))
+                raise RuntimeError("roll back")
+        assert ids(await store.page("needs", {})) == [nid(2)]
+
     # Outbox and inbox
 
     async def test_outbox_rows_come_back_in_commit_order_until_marked_sent(self, store: Store) -> None:
@@ -244,6 +257,22 @@ class StoreContract(ABC):
         assert await store.pending_outbox(10) == [row("evt-b")]
         await store.mark_sent(["evt-b"])
         assert await store.pending_outbox(10) == []
+
+    async def test_pruning_drops_sent_rows_and_with_through_every_row_up_to_that_one(
+        self, store: Store
+    ) -> None:
+        for event_id in ("evt-d", "evt-c", "evt-b", "evt-a", "evt-0"):
+            async with store.transaction() as tx:
+                await tx.add_outbox(row(event_id))
+        await store.mark_sent(["evt-d", "evt-b"])
+        assert await store.prune_outbox(sent_before=datetime.now(UTC) - timedelta(minutes=1)) == 0
+        assert await store.prune_outbox(sent_before=datetime.now(UTC) + timedelta(minutes=1)) == 2
+        assert [r.event_id for r in await store.pending_outbox(10)] == ["evt-c", "evt-a", "evt-0"]
+        assert await store.prune_outbox(through="evt-unknown") == 0
+        assert await store.prune_outbox(through="evt-a") == 2
+        assert [r.event_id for r in await store.pending_outbox(10)] == ["evt-0"]
+        await store.mark_sent(["evt-0"])
+        assert await store.prune_outbox() == 1
 
     async def test_outbox_headers_and_payload_round_trip_unchanged(self, store: Store) -> None:
         sent = OutboxRow(
@@ -434,3 +463,22 @@ class TestMongoStore(StoreContract):
         store = MongoStore(self.url, collections)
         assert store.database_name == urlsplit(self.url).path.lstrip("/")
         return store
+
+
+async def test_sqlite_forgets_deleted_documents_in_its_files_too(tmp_path: Path) -> None:
+    """After forget_deleted, neither the database file nor its write-ahead log holds the text."""
+    path = tmp_path / "forget.db"
+    store = SqliteStore(str(path), [NEEDS])
+    await store.open()
+    try:
+        secret = "ស្រីនាង +85512345678"
+        await insert_all(store, need(1, description=secret), need(2, description="ស្ពាន"))
+        async with store.transaction() as tx:
+            await tx.delete("needs", nid(1))
+        files = [p for p in tmp_path.iterdir() if p.name.startswith("forget.db")]
+        assert any(secret.encode() in p.read_bytes() for p in files), "the log holds it until then"
+        await store.forget_deleted()
+        assert not any(secret.encode() in p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+        assert ids(await store.page("needs", {})) == [nid(2)]
+    finally:
+        await store.close()

@@ -182,6 +182,10 @@ class _MongoTransaction(Transaction):
         except MongoDuplicateKeyError as exc:
             raise _duplicate(collection, exc) from exc
 
+    async def delete(self, collection: str, doc_id: str) -> bool:
+        result = await self._store._coll(collection).delete_one({"_id": doc_id}, session=self._session)
+        return result.deleted_count == 1
+
     async def add_outbox(self, row: OutboxRow) -> None:
         db = self._store._database()
         counter = await db["meta"].find_one_and_update(
@@ -387,6 +391,21 @@ class MongoStore(Store):
         await self._database()["outbox"].update_many(
             {"_id": {"$in": list(event_ids)}}, {"$set": {"sent_at": _now()}}
         )
+
+    async def forget_deleted(self) -> None:
+        """Nothing a service can do: WiredTiger reuses the space of deleted documents as it
+        writes, and only ``compact`` (an operator's job, see docs/operations.md) returns it."""
+
+    async def prune_outbox(self, *, sent_before: datetime | None = None, through: str | None = None) -> int:
+        outbox = self._database()["outbox"]
+        sent: dict[str, Any] = {"$ne": None} if sent_before is None else {"$ne": None, "$lt": sent_before}
+        gone: list[dict[str, Any]] = [{"sent_at": sent}]
+        if through is not None:
+            last = await outbox.find_one({"_id": through}, {"seq": 1})
+            if last is not None:
+                gone.append({"seq": {"$lte": int(last["seq"])}})
+        result = await outbox.delete_many({"$or": gone})
+        return result.deleted_count
 
     async def _find_one(
         self, collection: str, query: dict[str, Any], session: AsyncClientSession | None

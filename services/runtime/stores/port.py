@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 Doc = dict[str, Any]
@@ -108,6 +109,10 @@ class Transaction(ABC):
         """Insert or overwrite without a version check (for reference data such as gazetteers)."""
 
     @abstractmethod
+    async def delete(self, collection: str, doc_id: str) -> bool:
+        """Delete a document for good; False if there was none."""
+
+    @abstractmethod
     async def add_outbox(self, row: OutboxRow) -> None: ...
 
     @abstractmethod
@@ -164,7 +169,22 @@ class Store(ABC):
     async def mark_sent(self, event_ids: Sequence[str]) -> None: ...
 
     @abstractmethod
+    async def prune_outbox(self, *, sent_before: datetime | None = None, through: str | None = None) -> int:
+        """Delete outbox rows the broker already holds; returns how many went.
+
+        The rows marked sent (before ``sent_before`` when given). With ``through`` (an event id
+        the caller saw come back from the broker), also every row committed up to and including
+        it, marked or not: the relay publishes in commit order, so all of them were published.
+        Erasure uses this so that no copy of a person's data stays in the outbox.
+        """
+
+    @abstractmethod
     async def schema_version(self) -> int: ...
+
+    @abstractmethod
+    async def forget_deleted(self) -> None:
+        """Make deleted and overwritten documents unrecoverable from the database's own files,
+        as far as the database allows (after an erasure)."""
 
     async def iterate(self, collection: str, where: Where, batch: int = 500) -> AsyncIterator[Doc]:
         after: str | None = None
