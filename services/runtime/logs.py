@@ -58,6 +58,10 @@ def configure_logging(process: str, level: str, fmt: str) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # httpx logs every request's full URL at INFO, and Telegram's Bot API puts the bot token in
+    # the URL: the services log their calls to providers themselves, without secrets.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
 def new_correlation_id() -> str:
