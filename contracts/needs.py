@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +16,7 @@ NEED_STATUS_CHANGED = event_type("needs", "NeedStatusChanged", 1)
 NEED_VALIDATED = event_type("needs", "NeedValidated", 1)
 NEED_SUPPORTED = event_type("needs", "NeedSupported", 1)
 NEEDS_MERGED = event_type("needs", "NeedsMerged", 1)
+PERSON_ERASED = event_type("needs", "PersonErased", 1)
 
 DESCRIPTION_MAX = 2000
 
@@ -153,10 +155,44 @@ class NeedsMergedV1(BaseModel):
     merged_at: datetime
 
 
+Digest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+CommuneCode = Annotated[str, Field(pattern=r"^\d{6}$")]
+
+
+class PersonErasedV1(BaseModel):
+    """A person asked for their personal data to be erased; every service erases its copies.
+
+    Published once, on the national partition (commune code ``000000``), by intake after it
+    erased its own. The event carries no personal data: the person's contact points and name
+    travel as keyed digests (HMAC-SHA256 under a key derived from the secret the services
+    share, see ``services.runtime.erasure``) that each service compares with digests of what it
+    holds. Anonymous counts (people, women, IDPoor...) stay everywhere.
+    """
+
+    model_config = ConfigDict(extra="forbid", title="PersonErased v1")
+
+    erasure_id: str = Field(description="Intake's id of the erasure (a UUIDv7)")
+    contact_digests: list[Digest] = Field(
+        default_factory=list, max_length=20, description="Digests of the person's contact points"
+    )
+    name_digests: list[Digest] = Field(
+        default_factory=list, max_length=5, description="Digests of the person's name as written"
+    )
+    need_ids: list[str] = Field(
+        default_factory=list, description="Needs the person raised or supports (ids, not personal)"
+    )
+    commune_codes: list[CommuneCode] = Field(
+        default_factory=list, description="Communes where names are matched: those of the needs found"
+    )
+    requested_by: str = Field(description="Account id of the administrator who carried it out")
+    erased_at: datetime
+
+
 SPECS = (
     EventSpec(NEED_SUBMITTED, NeedSubmittedV1, "intake"),
     EventSpec(NEED_STATUS_CHANGED, NeedStatusChangedV1, "intake"),
     EventSpec(NEED_VALIDATED, NeedValidatedV1, "intake"),
     EventSpec(NEED_SUPPORTED, NeedSupportedV1, "intake"),
     EventSpec(NEEDS_MERGED, NeedsMergedV1, "intake"),
+    EventSpec(PERSON_ERASED, PersonErasedV1, "intake"),
 )

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 CONTEXTS = ("needs", "meetings", "budget", "notify")
 
+NATIONAL = "000000"
+"""The partition of events that concern every commune (no commune has this code)."""
+
 
 @dataclass(frozen=True)
 class StreamSpec:

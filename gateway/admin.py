@@ -137,6 +137,11 @@ class Admin:
             },
         )
 
+    async def record(self, actor: str, action: str, target: str, details: dict[str, Any]) -> None:
+        """An audit entry for something done elsewhere (e.g. an erasure carried out by intake)."""
+        async with self.store.transaction() as tx:
+            await self._audit(tx, actor, action, target, details)
+
     async def create_account(
         self,
         actor: Account,

@@ -10,6 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from gateway.accounts import Session, same_token
 from gateway.admin import ADMIN_ROLES, AdminError
+from gateway.clients import ServiceError
+from gateway.erasure import erase_person
 from gateway.i18n import page_language, translate
 from gateway.pages.render import gateway_of, render, signed_in, to_login
 from services.runtime.identity import Role
@@ -36,6 +38,7 @@ async def _page(request: Request, session: Session, *, status: int = 200, **extr
         audit=audit,
         roles=roles,
         is_admin=actor.role in ADMIN_ROLES,
+        is_national_admin=actor.role is Role.NATIONAL_ADMIN,
         **extra,
     )
 
@@ -155,6 +158,35 @@ async def revoke_token(
     except AdminError as exc:
         return await _page(request, session, status=403, error=translate(page_language(request), exc.message))
     return RedirectResponse("/admin", status_code=303)
+
+
+@router.post("/admin/erasures")
+async def erase(
+    request: Request,
+    csrf_token: Annotated[str, Form(max_length=100)],
+    confirm: Annotated[str, Form(max_length=5)] = "",
+    channel: Annotated[str, Form(max_length=20)] = "sms",
+    address: Annotated[str, Form(max_length=200)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    tracking_codes: Annotated[str, Form(max_length=600)] = "",
+) -> Response:
+    """A person asked to be forgotten (national administrators; intake checks the role too)."""
+    session = await _checked(request, csrf_token)
+    if session is None:
+        return to_login(request)
+    lang = page_language(request)
+    if confirm != "1":
+        return await _page(request, session, status=422, error=translate(lang, "Tick the box to confirm."))
+    body = {
+        "contacts": [{"channel": channel, "address": address}] if address.strip() else [],
+        "name": name.strip() or None,
+        "tracking_codes": tracking_codes.replace(",", " ").split(),
+    }
+    try:
+        erased = await erase_person(gateway_of(request), session.account, body, lang)
+    except ServiceError as exc:
+        return await _page(request, session, status=exc.status, error=exc.message)
+    return await _page(request, session, erased=erased)
 
 
 @router.get("/set-password")

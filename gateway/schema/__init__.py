@@ -9,11 +9,11 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from gateway.schema import accounts, budget, identity, meetings, needs, node, notifications
+from gateway.schema import accounts, budget, identity, meetings, needs, node, notifications, privacy
 from gateway.schema.errors import is_expected
 
 # Each context module lists its root types in QUERIES, MUTATIONS and SUBSCRIPTIONS.
-_MODULES = (node, identity, accounts, needs, meetings, budget, notifications)
+_MODULES = (node, identity, accounts, needs, meetings, budget, notifications, privacy)
 Query = merge_types("Query", tuple(t for m in _MODULES for t in m.QUERIES))
 Mutation = merge_types("Mutation", tuple(t for m in _MODULES for t in m.MUTATIONS))
 Subscription = merge_types("Subscription", tuple(t for m in _MODULES for t in m.SUBSCRIPTIONS))

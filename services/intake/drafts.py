@@ -8,6 +8,7 @@ receives the tracking code on the channel they wrote from.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -22,13 +23,17 @@ from contracts.subjects import all_communes
 from services.intake import domain
 from services.intake.api import insert_need
 from services.intake.domain import NeedError, SubmitNeed
+from services.intake.erasure import erased_before
 from services.intake.inclusion import Consent, ConsentMethod, make_person
 from services.intake.store import get_village
 from services.intake.views import need_view
 from services.runtime.consumer import ConsumerSpec
+from services.runtime.erasure import Digests
 from services.runtime.identity import CallerDep, Identity
 from services.runtime.service import Runtime, RuntimeDep
 from services.runtime.stores import Collection, DuplicateKeyError, VersionConflictError
+
+log = logging.getLogger(__name__)
 
 DRAFTS = Collection("drafts", unique=("message_id",), indexes=("commune_code", "status"))
 INBOUND_CONSUMER = "intake-inbound"
@@ -54,12 +59,18 @@ def draft_view(doc: dict[str, Any], caller: Identity) -> dict[str, Any]:
 
 
 def consumers(runtime: Runtime) -> list[ConsumerSpec]:
+    digests = Digests(runtime.settings.identity_secret.get_secret_value())
+
     async def on_inbound(raw: bytes) -> None:
         envelope, message = read_event(raw, InboundMessageReceivedV1)
+        sender = message.sender
         async with runtime.unit_of_work() as tx:
             if not await tx.mark_processed(INBOUND_CONSUMER, envelope.id):
                 return
             if await tx.find_one("drafts", {"message_id": message.message_id}):
+                return
+            if await erased_before(tx, digests, sender.channel.value, sender.address, message.received_at):
+                log.info("a message from a person erased since is not kept as a draft")
                 return
             await tx.insert(
                 "drafts",

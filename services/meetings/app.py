@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.meetings import api, calendar_api, planning_api
+from services.meetings import api, calendar_api, erasure, planning_api
 from services.meetings.consumers import consumers
 from services.meetings.settings import MeetingsSettings
 from services.meetings.store import COLLECTIONS
@@ -20,5 +20,5 @@ def create_app(settings: MeetingsSettings | None = None) -> FastAPI:
         settings=settings,
         collections=COLLECTIONS,
         routers=[api.router, planning_api.router, calendar_api.router],
-        consumers=consumers,
+        consumers=lambda runtime: [*consumers(runtime), *erasure.consumers(runtime)],
     )

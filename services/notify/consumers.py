@@ -5,7 +5,8 @@ meeting rule).
 Each consumer takes its context's whole subject space and handles the types it knows: a new
 event type elsewhere in the stream is acknowledged and skipped, never dead-lettered. For one
 event, the inbox mark, notify's copy of the need, the inbox entries, queued deliveries and their
-events all commit in one transaction, so a redelivered event changes nothing.
+events all commit in one transaction, so a redelivered event changes nothing. PersonErased is
+handled by ``erasure.py`` on the same consumer, so it comes after every event before it.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from contracts.needs import PERSON_ERASED
 from contracts.registry import UnreadableEvent, read_event
 from contracts.subjects import STREAM_BY_CONTEXT
 from services.notify.deliveries import Cause
 from services.notify.domain.rules import RULES, Rule, rules_by_type
+from services.notify.erasure import PersonErasure
 from services.notify.exchange import Exchange
 from services.notify.planner import Planner
 from services.notify.projections import PROJECTIONS
@@ -53,9 +56,13 @@ def _event_type(raw: bytes) -> str:
 def make_handler(runtime: Runtime, exchange: Exchange, durable: str, rules: Sequence[Rule[Any]]) -> Handler:
     by_type = rules_by_type(rules)
     planner = Planner(exchange, runtime.store)
+    erasure = PersonErasure(runtime, exchange.clock, durable)
 
     async def handle(raw: bytes) -> None:
         kind = _event_type(raw)
+        if kind == PERSON_ERASED:
+            await erasure.handle(raw)
+            return
         rule = by_type.get(kind)
         projection = PROJECTIONS.get(kind)
         if rule is None and projection is None:
@@ -86,8 +93,8 @@ def make_handler(runtime: Runtime, exchange: Exchange, durable: str, rules: Sequ
 def consumer_factory(
     exchange: Exchange, rules: Sequence[Rule[Any]] = RULES
 ) -> Callable[[Runtime], list[ConsumerSpec]]:
-    """One consumer per context that has a rule or a projection."""
-    types = {rule.event_type for rule in rules} | set(PROJECTIONS)
+    """One consumer per context that has a rule or a projection (and needs, for PersonErased)."""
+    types = {rule.event_type for rule in rules} | set(PROJECTIONS) | {PERSON_ERASED}
     contexts = sorted({context_of(t) for t in types})
 
     def consumers(runtime: Runtime) -> list[ConsumerSpec]:

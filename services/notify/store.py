@@ -1,7 +1,11 @@
 """Notify's collections on the storage port.
 
-Personal data lives only in ``contacts`` (phone numbers, chat ids, e-mail addresses) and
-``push_endpoints``; deliveries keep a contact's id and a masked address, and the text.
+Citizens' personal data: ``contacts`` (phone numbers, chat ids, e-mail addresses), and
+wherever a contact's id (``<channel>:<address>``) is written: ``subscriptions``,
+``inbound_messages`` (with the person's own text), ``needs`` (who to tell), ``deliveries`` (the
+target, the dedup key, a masked address, the text sent) and, through the provider's message id,
+``pending_receipts``. Staff's phones are in ``push_endpoints``. ``services/notify/erasure.py``
+erases a person from all of them when intake publishes PersonErased.
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ PUSH_SUBSCRIPTIONS = Collection("push_subscriptions", indexes=("audience", "endp
 SUBSCRIPTIONS = Collection("subscriptions", indexes=("commune_code", "contact_id"))
 """A citizen's subscription to a commune's news (meetings, budget): id ``<contact>|<commune>``."""
 LOUDSPEAKER = Collection("loudspeaker_scripts", indexes=("village_code", "commune_code", "status"))
-INBOUND = Collection("inbound_messages", unique=("provider_key",), indexes=("commune_code",))
+INBOUND = Collection("inbound_messages", unique=("provider_key",), indexes=("commune_code", "contact_id"))
 PENDING_RECEIPTS = Collection("pending_receipts")
 """Delivery receipts that came before the send's own answer was committed (id: provider id)."""
+ERASURES = Collection("erasures")
+"""Each PersonErased notify carried out (id: intake's erasure id): counts and times, never who."""
 
 COLLECTIONS = (
     NOTIFICATIONS,
@@ -43,4 +49,5 @@ COLLECTIONS = (
     LOUDSPEAKER,
     INBOUND,
     PENDING_RECEIPTS,
+    ERASURES,
 )

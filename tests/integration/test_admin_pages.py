@@ -87,3 +87,31 @@ async def _signed_in_plain(stack: Stack, username: str) -> tuple[httpx.AsyncClie
         "/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token.group(1)}
     )
     return http, None
+
+
+async def test_the_national_admin_erases_a_person_from_the_page_and_others_cannot(stack: Stack) -> None:
+    """The form only (test_erasure.py searches everything after an erasure)."""
+    http, csrf = await _signed_in(stack, "visal")
+    chief, chief_csrf = await _signed_in(stack, "sokha")
+    number = f"+8551{uuid.uuid4().int % 10_000_000:07d}"
+    try:
+        page = await http.get("/admin")
+        assert 'id="erase-form"' in page.text
+        unconfirmed = await http.post("/admin/erasures", data={"csrf_token": csrf, "address": number})
+        assert unconfirmed.status_code == 422 and 'id="admin-error"' in unconfirmed.text
+        bad = await http.post("/admin/erasures", data={"csrf_token": csrf, "address": "12", "confirm": "1"})
+        assert bad.status_code == 422 and "phone number" in bad.text
+        done = await http.post(
+            "/admin/erasures", data={"csrf_token": csrf, "address": number, "confirm": "1"}
+        )
+        assert done.status_code == 200 and 'id="erased"' in done.text, done.text[-1500:]
+        assert "person.erased" in done.text and number not in done.text
+
+        assert 'id="erase-form"' not in (await chief.get("/admin")).text
+        refused = await chief.post(
+            "/admin/erasures", data={"csrf_token": chief_csrf, "address": number, "confirm": "1"}
+        )
+        assert refused.status_code == 403 and 'id="erased"' not in refused.text
+    finally:
+        await http.aclose()
+        await chief.aclose()

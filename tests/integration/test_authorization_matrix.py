@@ -217,6 +217,16 @@ async def read_inbox(callers: dict[str, Caller], role: str) -> bool:
     return _ok(await callers[role].run("{ notifications(first: 5) { totalCount } }"), "notifications")
 
 
+async def erase_person(callers: dict[str, Caller], role: str) -> bool:
+    """Erases a number nobody has: allowed or not is all this checks (test_erasure does the rest)."""
+    number = f"+8551{uuid.uuid4().int % 10_000_000:07d}"
+    body = await callers[role].run(
+        "mutation($i: ErasePersonInput!) { erasePerson(input: $i) { id people } }",
+        {"i": {"contacts": [{"channel": "sms", "address": number}]}},
+    )
+    return _ok(body, "erasePerson")
+
+
 ALLOWED: dict[str, set[str]] = {
     "submit_in_own_commune": {"facilitator", "council", "chief", "token_write"},
     "validate": {"council", "chief"},
@@ -239,6 +249,7 @@ ALLOWED: dict[str, set[str]] = {
     "read_audit_log": {"province_admin", "national_admin"},
     "list_accounts": {"chief", "province_admin", "national_admin"},
     "read_inbox": {"facilitator", "council", "other_council", "chief", "province_admin", "national_admin"},
+    "erase_person": {"national_admin"},
 }
 OPERATIONS: dict[str, Operation] = {name: globals()[name] for name in ALLOWED}
 

@@ -29,6 +29,8 @@ from services.notify.domain.quiet import FixedClock
 from services.notify.exchange import Exchange
 from services.notify.settings import NotifySettings
 from services.runtime.identity import Identity, Role, issue_token
+from services.runtime.outbox import OutboxRelay
+from services.runtime.service import Runtime
 from services.runtime.settings import DEVELOPMENT_SECRET
 from services.runtime.stores import Store
 from tests.support.http import serve
@@ -58,6 +60,22 @@ class Harness:
     nc: Client
     js: JetStreamContext
     vapid: VapidKey
+    runtime: Runtime | None = None
+
+    @asynccontextmanager
+    async def relay_paused(self) -> AsyncIterator[None]:
+        """Notify's outbox relay stopped, as if NATS were out of reach for it: events stay in
+        the outbox, unsent. A fresh relay takes over afterwards."""
+        runtime = self.runtime
+        assert runtime is not None
+        await runtime.relay.stop()
+        try:
+            yield
+        finally:
+            runtime.relay = OutboxRelay(runtime.store, runtime.bus, process=runtime.name)
+            runtime.relay.start()
+            if self.exchange.dispatcher is not None:
+                self.exchange.dispatcher.on_commit = runtime.relay.wake
 
     async def publish(
         self, payload: BaseModel, event_type: str, commune: str, *, subject: str | None = None
@@ -196,6 +214,7 @@ async def notify_harness(nats_url: str, folder: Path, **overrides: Any) -> Async
                                 nc=nc,
                                 js=nc.jetstream(),
                                 vapid=vapid,
+                                runtime=app.state.runtime,
                             )
                         finally:
                             await nc.close()
