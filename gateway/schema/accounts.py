@@ -139,7 +139,7 @@ class AccountsQuery:
         actor = ctx.require_session().account
         try:
             found, next_after = await ctx.gateway.admin.list_accounts(
-                actor, decode_cursor("account", after), check_first(first)
+                actor, decode_cursor("account", after, ctx.lang), check_first(first, ctx.lang)
             )
         except AdminError as exc:
             raise ctx.refuse(exc) from None
@@ -164,10 +164,10 @@ class AccountsQuery:
         self, info: Info[Context, None], first: int = 50, after: str | None = None
     ) -> AuditConnection:
         ctx = info.context
-        limit = check_first(first)
+        limit = check_first(first, ctx.lang)
         try:
             docs = await ctx.gateway.admin.audit_log(
-                ctx.require_session().account, decode_cursor("audit", after), limit
+                ctx.require_session().account, decode_cursor("audit", after, ctx.lang), limit
             )
         except AdminError as exc:
             raise ctx.refuse(exc) from None

@@ -670,8 +670,8 @@ class MeetingsQuery:
     ) -> MeetingConnection:
         ctx = info.context
         identity = ctx.require_caller()
-        params: dict[str, Any] = {"limit": check_first(first)}
-        after_id = decode_cursor(CURSOR_KIND, after)
+        params: dict[str, Any] = {"limit": check_first(first, ctx.lang)}
+        after_id = decode_cursor(CURSOR_KIND, after, ctx.lang)
         if after_id:
             params["after"] = after_id
         if filter is not None:

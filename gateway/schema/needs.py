@@ -411,7 +411,7 @@ class NeedsQuery:
     ) -> NeedConnection:
         info.context.require_caller()
         chosen = filter or NeedFilter()
-        params: dict[str, Any] = {"limit": check_first(first)}
+        params: dict[str, Any] = {"limit": check_first(first, info.context.lang)}
         for name in ("commune", "village", "group", "text"):
             if getattr(chosen, name):
                 params[name] = getattr(chosen, name)
@@ -421,7 +421,7 @@ class NeedsQuery:
             params["status"] = chosen.status.value
         if chosen.mine:
             params["mine"] = "true"
-        after_id = decode_cursor(CURSOR_KIND, after)
+        after_id = decode_cursor(CURSOR_KIND, after, info.context.lang)
         if after_id:
             params["after"] = after_id
         page = await info.context.call("intake", "GET", "/needs", params=params)

@@ -94,8 +94,8 @@ class NotificationsQuery:
     ) -> NotificationConnection:
         ctx = info.context
         session = ctx.require_session()
-        params: dict[str, Any] = {"limit": check_first(first)}
-        after_id = decode_cursor(CURSOR_KIND, after)
+        params: dict[str, Any] = {"limit": check_first(first, ctx.lang)}
+        after_id = decode_cursor(CURSOR_KIND, after, ctx.lang)
         if after_id:
             params["after"] = after_id
         try:
@@ -229,8 +229,8 @@ class NotifyQuery:
     ) -> DeliveryConnection:
         ctx = info.context
         ctx.require_caller()
-        params: dict[str, Any] = {"limit": check_first(first)}
-        after_id = decode_cursor(DELIVERY_CURSOR, after)
+        params: dict[str, Any] = {"limit": check_first(first, ctx.lang)}
+        after_id = decode_cursor(DELIVERY_CURSOR, after, ctx.lang)
         if after_id:
             params["after"] = after_id
         if filter is not None:

@@ -6,6 +6,7 @@ import base64
 
 import strawberry
 
+from gateway.i18n import translate
 from gateway.schema.errors import graphql_error
 
 MAX_PAGE = 100
@@ -21,7 +22,7 @@ def encode_cursor(kind: str, item_id: str) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{item_id}".encode()).decode()
 
 
-def decode_cursor(kind: str, cursor: str | None) -> str | None:
+def decode_cursor(kind: str, cursor: str | None, lang: str) -> str | None:
     if cursor is None:
         return None
     try:
@@ -29,11 +30,12 @@ def decode_cursor(kind: str, cursor: str | None) -> str | None:
     except (ValueError, UnicodeDecodeError):
         prefix, item_id = "", ""
     if prefix != kind or not item_id:
-        raise graphql_error("page.cursor_invalid", "Invalid cursor.", "after")
+        raise graphql_error("page.cursor_invalid", translate(lang, "Invalid cursor."), "after")
     return item_id
 
 
-def check_first(first: int) -> int:
+def check_first(first: int, lang: str) -> int:
     if not 1 <= first <= MAX_PAGE:
-        raise graphql_error("page.size_invalid", f"`first` must be between 1 and {MAX_PAGE}.", "first")
+        message = translate(lang, "`first` must be between 1 and %(max)s.", max=MAX_PAGE)
+        raise graphql_error("page.size_invalid", message, "first")
     return first

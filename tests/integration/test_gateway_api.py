@@ -86,6 +86,14 @@ async def test_queries_over_a_limit_get_an_error_naming_the_limit(stack: Stack) 
         too_big = await client.execute("{ notifications(first: 101) { totalCount } }")
         assert too_big["errors"][0]["extensions"]["code"] == "page.size_invalid"
         assert "100" in too_big["errors"][0]["message"]
+        khmer = GraphQL(stack.url, lang="km")
+        await khmer.login("dara")
+        bad_cursor = await khmer.execute('{ notifications(first: 5, after: "bm9wZQ") { totalCount } }')
+        assert bad_cursor["errors"][0]["extensions"]["code"] == "page.cursor_invalid"
+        assert "ទំព័រ" in bad_cursor["errors"][0]["message"], "said in the caller's language"
+        too_big = await khmer.execute("{ notifications(first: 101) { totalCount } }")
+        assert "ចន្លោះ" in too_big["errors"][0]["message"]
+        await khmer.close()
     finally:
         await client.close()
 
