@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from graphql import ASTValidationRule, GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -19,6 +27,13 @@ Mutation = merge_types("Mutation", tuple(t for m in _MODULES for t in m.MUTATION
 Subscription = merge_types("Subscription", tuple(t for m in _MODULES for t in m.SUBSCRIPTIONS))
 
 LIMITS = {"max_depth": 10, "max_tokens": 2000, "max_aliases": 15}
+CACHED_DOCUMENTS = 1000
+# The limits as validation rules made once: the validation cache is keyed by the rules too, and
+# QueryDepthLimiter or MaxAliasesLimiter would make new rule classes on every request.
+_LIMIT_RULES: list[type[ASTValidationRule]] = [
+    depth_rule(LIMITS["max_depth"], None),
+    aliases_rule(LIMITS["max_aliases"]),
+]
 
 
 class KhumSchema(strawberry.Schema):
@@ -40,9 +55,12 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=LIMITS["max_depth"]),
+            # The PWA and integrators send the same few documents over and over: parse and
+            # validate each once (bounded LRU caches), not on every request.
+            lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
+            lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
             lambda: MaxTokensLimiter(max_token_count=LIMITS["max_tokens"]),
-            lambda: MaxAliasesLimiter(max_alias_count=LIMITS["max_aliases"]),
+            lambda: AddValidationRules(_LIMIT_RULES),
             lambda: MaskErrors(should_mask_error=lambda error: not is_expected(error)),
         ],
     )
