@@ -55,6 +55,7 @@ schemas: bootstrap
 	$(PY) -m contracts.export
 	$(PY) -m gateway.export_schema
 	$(PY) -m services.export_openapi
+	$(PY) -m gateway.persisted
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -123,7 +123,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return Context(gateway, session, token, lang)
 
     graphql = KhumGraphQLRouter(
-        build_schema(production=settings.environment == "production"),
+        build_schema(production=settings.environment == "production", persisted_only=settings.persisted_only),
         context_getter=context_getter,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         graphql_ide="graphiql" if settings.environment == "development" else None,

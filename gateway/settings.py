@@ -26,6 +26,9 @@ class GatewaySettings(ServiceSettings):
     rate_session_per_minute: int = 240
     rate_anonymous_per_minute: int = 120
     service_timeout_seconds: float = 10.0
+    # Browser sessions may send only the PWA's persisted operations (gateway/persisted.py).
+    # Unset: on in production, off elsewhere (GraphiQL and the tests send their own queries).
+    persisted_only: bool | None = None
 
     @model_validator(mode="after")
     def _no_demo_in_production(self) -> GatewaySettings:

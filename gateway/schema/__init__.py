@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext
 
 from gateway.schema import accounts, budget, identity, meetings, needs, node, notifications, privacy
 from gateway.schema.errors import is_expected
+from gateway.schema.persisted import PersistedOperations
 
 # Each context module lists its root types in QUERIES, MUTATIONS and SUBSCRIPTIONS.
 _MODULES = (node, identity, accounts, needs, meetings, budget, notifications, privacy)
@@ -46,9 +47,11 @@ class KhumSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
-    """In production, field suggestions are off (they help guess hidden names); introspection
-    stays on because third parties build on this API."""
+def build_schema(*, production: bool = False, persisted_only: bool | None = None) -> strawberry.Schema:
+    """In production, field suggestions are off (they help guess hidden names) and browser
+    sessions may send only the PWA's persisted operations; introspection stays on because third
+    parties build on this API."""
+    enforce = production if persisted_only is None else persisted_only
     return KhumSchema(
         config=StrawberryConfig(disable_field_suggestions=production),
         query=Query,
@@ -57,6 +60,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         extensions=[
             # The PWA and integrators send the same few documents over and over: parse and
             # validate each once (bounded LRU caches), not on every request.
+            lambda: PersistedOperations(enforce=enforce, max_tokens=LIMITS["max_tokens"]),
             lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
             lambda: MaxTokensLimiter(max_token_count=LIMITS["max_tokens"]),

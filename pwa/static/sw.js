@@ -4,7 +4,9 @@
    the static files and templates, so every change refreshes the cache. */
 "use strict";
 
-importScripts("/static/js/outbox.js"); // self.KhumOutbox: the same sending code as the pages
+// self.KhumOperations (the persisted GraphQL operations), then self.KhumOutbox: the same
+// sending code as the pages.
+importScripts("/static/js/operations.js", "/static/js/outbox.js");
 
 const VERSION = "khum-shell-__SHELL_DIGEST__";
 
@@ -16,6 +18,7 @@ const SHELL_FILES = [
   "/offline",
   "/static/css/app.css",
   "/static/js/app.js",
+  "/static/js/operations.js",
   "/static/js/outbox.js",
   "/manifest.webmanifest",
   "/static/icons/icon-192.png",

@@ -44,12 +44,10 @@ def _submissions(context: BrowserContext) -> list[str]:
     answered: list[str] = []
 
     def done(request: Request) -> None:
-        if (
-            request.method == "POST"
-            and request.url.endswith("/graphql")
-            and "submitNeed" in (request.post_data or "")
-        ):
-            answered.append(json.loads(request.post_data or "{}")["variables"]["input"]["idempotencyKey"])
+        if request.method == "POST" and request.url.endswith("/graphql"):
+            body = json.loads(request.post_data or "{}")
+            if body.get("operationName") == "SubmitNeed":  # sent by hash: no query text
+                answered.append(body["variables"]["input"]["idempotencyKey"])
 
     context.on("requestfinished", done)
     return answered

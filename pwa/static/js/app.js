@@ -17,7 +17,8 @@
 
   // POST a GraphQL operation: resolves to the JSON body; rejects on a network
   // failure or a body that is not JSON.
-  const gql = (query, variables) => fetch("/graphql", {
+  // POST one of the PWA's persisted operations (operations.js) by name.
+  const gql = (name, variables) => fetch("/graphql", {
     method: "POST",
     credentials: "same-origin",
     headers: {
@@ -26,7 +27,7 @@
       "accept-language": lang, // answers (and errors) in the page's language
       "x-csrf-token": meta("csrf-token"),
     },
-    body: JSON.stringify({ query, variables: variables || {} }),
+    body: self.khumRequest(name, variables),
   }).then((res) => res.json());
 
   const randomKey = () => {
@@ -391,10 +392,7 @@
     };
 
     // No IndexedDB (very old browser, some private modes): send at once, as before.
-    const sendDirect = (input) => gql(
-      "mutation SubmitNeed($input: SubmitNeedInput!) { submitNeed(input: $input) { id trackingCode status } }",
-      { input },
-    ).then((body) => {
+    const sendDirect = (input) => gql("SubmitNeed", { input }).then((body) => {
       const need = body && body.data && body.data.submitNeed;
       if (need) { key = null; showSent(need); return; }
       const error = body && body.errors && body.errors[0];
@@ -488,9 +486,7 @@
 
   /* ---------- Notifications ---------- */
 
-  const FIELDS = "{ id text kind ref createdAt }";
-  const LIST = "query { notifications(first: 20) { edges { node " + FIELDS + " } } }";
-  const LIVE = "subscription { notificationAdded " + FIELDS + " }";
+  const LIVE = self.KhumOperations.NotificationAdded.query;
 
   const notifications = (list) => {
     const empty = $("#notifications-empty");
@@ -525,7 +521,7 @@
       if (empty) empty.hidden = true;
     };
 
-    const load = () => gql(LIST).then((body) => {
+    const load = () => gql("Notifications").then((body) => {
       const conn = body && body.data && body.data.notifications;
       ((conn && conn.edges) || []).forEach((e) => add(e && e.node));
       if (empty) empty.hidden = list.children.length > 0;
@@ -560,7 +556,7 @@
         if (!m) return;
         if (m.type === "connection_ack") {
           setStatus("data-live");
-          send({ id: "1", type: "subscribe", payload: { query: LIVE } });
+          send({ id: "1", type: "subscribe", payload: { query: LIVE, operationName: "NotificationAdded" } });
           steady = setTimeout(() => { delay = 1000; }, 10000); // healthy link: reset the backoff
           if (acks++) load(); // after a reconnect, fetch what came while away
         } else if (m.type === "next" && m.id === "1") {

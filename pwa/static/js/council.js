@@ -10,7 +10,7 @@
   const notice = $("#triage-message");
   const csrf = $('meta[name="csrf-token"]');
 
-  const gql = (query, variables) => fetch("/graphql", {
+  const gql = (name, variables) => fetch("/graphql", {
     method: "POST",
     credentials: "same-origin",
     headers: {
@@ -19,7 +19,7 @@
       "accept-language": document.documentElement.lang || "km",
       "x-csrf-token": csrf ? csrf.content : "",
     },
-    body: JSON.stringify({ query, variables }),
+    body: self.khumRequest(name, variables),
   }).then((res) => res.json());
 
   const firstError = (body) => {
@@ -29,7 +29,6 @@
   const say = (text) => { notice.textContent = text; notice.hidden = false; };
 
   /* Confirm one need. */
-  const VALIDATE = "mutation ValidateNeed($id: ID!) { validateNeed(id: $id) { id status } }";
   $$("[data-confirm-need]", list).forEach((button) => {
     button.addEventListener("click", () => {
       const id = button.dataset.confirmNeed;
@@ -37,7 +36,7 @@
       const error = $('[data-error-for="' + id + '"]', card);
       error.hidden = true;
       button.disabled = true;
-      gql(VALIDATE, { id }).then((body) => {
+      gql("ValidateNeed", { id }).then((body) => {
         const need = body && body.data && body.data.validateNeed;
         const problem = firstError(body);
         if (need) {
@@ -102,8 +101,6 @@
     refresh();
   });
 
-  const MERGE = "mutation MergeNeeds($survivorId: ID!, $mergedId: ID!, $reason: String) " +
-    "{ mergeNeeds(survivorId: $survivorId, mergedId: $mergedId, reason: $reason) { id people status } }";
   const confirm = $("#merge-confirm", panel);
   confirm.addEventListener("click", async () => {
     clearErrors();
@@ -117,7 +114,7 @@
       for (const card of others) { // one at a time: each merge changes the need that stays
         let body;
         try {
-          body = await gql(MERGE, { survivorId: survivor.value, mergedId: card.dataset.id, reason });
+          body = await gql("MergeNeeds", { survivorId: survivor.value, mergedId: card.dataset.id, reason });
         } catch (e) {
           fieldError("mergedId", panel.dataset.msgNetwork);
           return;

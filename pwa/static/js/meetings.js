@@ -5,7 +5,7 @@
   const $ = (sel, root) => (root || document).querySelector(sel);
   const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
 
-  const gql = (query, variables) => {
+  const gql = (name, variables) => {
     const meta = $('meta[name="csrf-token"]');
     return fetch("/graphql", {
       method: "POST",
@@ -16,7 +16,7 @@
         "accept-language": document.documentElement.lang || "km",
         "x-csrf-token": meta ? meta.content : "",
       },
-      body: JSON.stringify({ query, variables: variables || {} }),
+      body: self.khumRequest(name, variables),
     }).then((res) => res.json());
   };
 
@@ -61,12 +61,12 @@
 
   // Runs a mutation from a button or form: busy while in flight, errors shown, then done(data).
   const run = (opts) => {
-    const { form, box, button, query, variables, network, done } = opts;
+    const { form, box, button, operation, variables, network, done } = opts;
     const fb = feedback(form, box);
     fb.clear();
     if (button) button.disabled = true;
     if (form) form.setAttribute("aria-busy", "true");
-    return gql(query, variables)
+    return gql(operation, variables)
       .then((body) => {
         if (fb.errors(body, network)) return;
         if (body && body.data) done(body.data);
@@ -78,14 +78,10 @@
       });
   };
 
-  const MEETING_FIELDS = "{ id state sequence }";
-
   /* ---------- schedule a meeting, with suggested times ---------- */
 
-  const SUGGEST = "query Suggest($c: String!, $f: Date!, $t: Date!, $d: Int!, $v: VenueInput) " +
-    "{ suggestMeetingSlots(communeCode: $c, fromDate: $f, toDate: $t, durationMinutes: $d, venue: $v, first: 6) " +
-    "{ missingHolidayYears slots { startsAtLocal endsAtLocal score reasons { code points text } } } }";
-  const SCHEDULE = "mutation Schedule($i: ScheduleMeetingInput!) { scheduleMeeting(input: $i) " + MEETING_FIELDS + " }";
+  const SUGGEST = "SuggestMeetingSlots";
+  const SCHEDULE = "ScheduleMeeting";
 
   const isoDay = (d) => d.toISOString().slice(0, 10);
 
@@ -216,7 +212,7 @@
         idempotencyKey: key,
       };
       run({
-        form, box, button: $("#meeting-submit"), query: SCHEDULE, variables: { i: input }, network: msg.msgNetwork,
+        form, box, button: $("#meeting-submit"), operation: SCHEDULE, variables: { i: input }, network: msg.msgNetwork,
         done: (data) => { location.href = "/meetings/" + data.scheduleMeeting.id + "/agenda"; },
       });
     });
@@ -224,9 +220,9 @@
 
   /* ---------- a meeting's actions (council) ---------- */
 
-  const ANNOUNCE = "mutation Announce($id: ID!) { announceMeeting(meetingId: $id) " + MEETING_FIELDS + " }";
-  const RESCHEDULE = "mutation Move($i: RescheduleMeetingInput!) { rescheduleMeeting(input: $i) " + MEETING_FIELDS + " }";
-  const CANCEL = "mutation Cancel($id: ID!, $r: String!) { cancelMeeting(meetingId: $id, reason: $r) " + MEETING_FIELDS + " }";
+  const ANNOUNCE = "AnnounceMeeting";
+  const RESCHEDULE = "RescheduleMeeting";
+  const CANCEL = "CancelMeeting";
 
   const actions = (section) => {
     const id = section.dataset.meetingId;
@@ -236,7 +232,7 @@
     const announce = $("#announce-meeting");
     if (announce) {
       announce.addEventListener("click", () => run({
-        form: section, box, button: announce, query: ANNOUNCE, variables: { id }, network, done: reload,
+        form: section, box, button: announce, operation: ANNOUNCE, variables: { id }, network, done: reload,
       }));
     }
     const move = $("#reschedule-form");
@@ -245,7 +241,7 @@
         event.preventDefault();
         const date = $("#reschedule-date").value;
         run({
-          form: move, box, button: $('button[type="submit"]', move), query: RESCHEDULE, network, done: reload,
+          form: move, box, button: $('button[type="submit"]', move), operation: RESCHEDULE, network, done: reload,
           variables: { i: {
             meetingId: id,
             startsAt: date + "T" + $("#reschedule-start").value + ":00",
@@ -260,7 +256,7 @@
       cancel.addEventListener("submit", (event) => {
         event.preventDefault();
         run({
-          form: cancel, box, button: $('button[type="submit"]', cancel), query: CANCEL, network, done: reload,
+          form: cancel, box, button: $('button[type="submit"]', cancel), operation: CANCEL, network, done: reload,
           variables: { id, r: $("#cancel-reason").value },
         });
       });
@@ -269,7 +265,7 @@
 
   /* ---------- RSVP for a group (facilitator) ---------- */
 
-  const RSVP = "mutation Rsvp($i: RsvpInput!) { rsvp(input: $i) { id rsvps { attending { people } } } }";
+  const RSVP = "Rsvp";
   const GROUPS = ["women", "disability", "idpoor", "indigenous", "migrant", "youth", "remote"];
 
   const rsvpForm = (form) => {
@@ -286,7 +282,7 @@
       GROUPS.forEach((g) => { input[g] = number(g); });
       show($("#rsvp-done"), "");
       run({
-        form, box, button: $('button[type="submit"]', form), query: RSVP, variables: { i: input },
+        form, box, button: $('button[type="submit"]', form), operation: RSVP, variables: { i: input },
         network: form.dataset.msgNetwork, done: () => show($("#rsvp-done"), form.dataset.msgSaved),
       });
     });
@@ -294,8 +290,7 @@
 
   /* ---------- agenda builder ---------- */
 
-  const PUBLISH = "mutation Publish($id: ID!, $items: [AgendaItemInput!]!) " +
-    "{ publishAgenda(meetingId: $id, items: $items) { id agenda { totalMinutes } } }";
+  const PUBLISH = "PublishAgenda";
 
   const orderable = (list) => {
     list.addEventListener("click", (event) => {
@@ -398,7 +393,7 @@
         };
       });
       run({
-        form, box, button: $("#publish-agenda"), query: PUBLISH, variables: { id: msg.meetingId, items },
+        form, box, button: $("#publish-agenda"), operation: PUBLISH, variables: { id: msg.meetingId, items },
         network: msg.msgNetwork, done: () => show($("#agenda-done"), msg.msgSaved),
       });
     });
@@ -406,8 +401,7 @@
 
   /* ---------- attendance counter ---------- */
 
-  const ATTEND = "mutation Attend($id: ID!, $a: AttendanceInput!) " +
-    "{ recordAttendance(meetingId: $id, attendance: $a) { id state attendance { total quorumMet } } }";
+  const ATTEND = "RecordAttendance";
   const SUBGROUPS = ["women", "men", "disability", "idpoor", "indigenous", "migrant", "youth", "council_present"];
   const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 
@@ -453,7 +447,7 @@
       const input = {};
       Object.keys(counts).forEach((name) => { input[camel(name)] = counts[name]; });
       run({
-        form, box, button: $("#save-attendance"), query: ATTEND, variables: { id: msg.meetingId, a: input },
+        form, box, button: $("#save-attendance"), operation: ATTEND, variables: { id: msg.meetingId, a: input },
         network: msg.msgNetwork, done: () => show($("#attendance-done"), msg.msgSaved),
       });
     });
@@ -461,8 +455,8 @@
 
   /* ---------- decisions and minutes ---------- */
 
-  const DECIDE = "mutation Decide($i: RecordDecisionInput!) { recordDecision(input: $i) { id decisions { id } } }";
-  const MINUTES = "mutation Minutes($id: ID!, $m: String!) { publishMinutes(meetingId: $id, minutes: $m) { id state } }";
+  const DECIDE = "RecordDecision";
+  const MINUTES = "PublishMinutes";
 
   const decisionForm = (form) => {
     const ranking = $("#ranking");
@@ -475,7 +469,7 @@
         .map((li, index) => ({ needId: li.dataset.needId, rank: index + 1 }));
       key = key || randomKey();
       run({
-        form, box: $("#decision-error"), button: $("#record-decision"), query: DECIDE,
+        form, box: $("#decision-error"), button: $("#record-decision"), operation: DECIDE,
         network: form.dataset.msgNetwork, done: () => location.reload(),
         variables: { i: {
           meetingId: form.dataset.meetingId,
@@ -493,7 +487,7 @@
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       run({
-        form, box: $("#minutes-error"), button: $("#publish-minutes"), query: MINUTES,
+        form, box: $("#minutes-error"), button: $("#publish-minutes"), operation: MINUTES,
         network: form.dataset.msgNetwork, done: () => location.reload(),
         variables: { id: form.dataset.meetingId, m: $("#minutes-text").value },
       });

@@ -14,8 +14,6 @@
   const TIMEOUT_MS = 30000;
   const ROUNDS = 5; // passes over the outbox per flush: entries added while sending are picked up
 
-  const SUBMIT = "mutation SubmitNeed($input: SubmitNeedInput!) " +
-    "{ submitNeed(input: $input) { id trackingCode status } }";
 
   let opened = null;
   const open = () => {
@@ -100,7 +98,7 @@
         "accept-language": session.lang || "km",
         "x-csrf-token": session.csrf || "",
       },
-      body: JSON.stringify({ query: SUBMIT, variables: { input: entry.input } }),
+      body: scope.khumRequest("SubmitNeed", { input: entry.input }),
       signal: abort ? abort.signal : undefined,
     }).then((res) => (res.ok ? res.json() : { retry: true }), () => ({ retry: true, offline: true }))
       .then((body) => {

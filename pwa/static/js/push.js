@@ -17,7 +17,7 @@
   const label = button && (button.querySelector(".label") || button);
   const text = (name) => section.getAttribute("data-" + name) || "";
 
-  const gql = (query, variables) => {
+  const gql = (name, variables) => {
     const meta = $('meta[name="csrf-token"]');
     return fetch("/graphql", {
       method: "POST",
@@ -28,7 +28,7 @@
         "accept-language": document.documentElement.lang || "km",
         "x-csrf-token": meta ? meta.content : "",
       },
-      body: JSON.stringify({ query, variables: variables || {} }),
+      body: self.khumRequest(name, variables),
     }).then((res) => res.json()).then((body) => {
       if (body.errors && body.errors.length) throw new Error(body.errors[0].message);
       return body.data;
@@ -41,8 +41,8 @@
     return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
   };
 
-  const REGISTER = "mutation($i: PushSubscriptionInput!) { registerPushSubscription(input: $i) { id active } }";
-  const UNREGISTER = "mutation($e: String!) { unregisterPushSubscription(endpoint: $e) { id active } }";
+  const REGISTER = "RegisterPushSubscription";
+  const UNREGISTER = "UnregisterPushSubscription";
 
   const show = (on, message) => {
     if (label) label.textContent = text(on ? "turn-off" : "turn-on");
@@ -82,7 +82,7 @@
       .then(() => subscription.unsubscribe())
       .then(() => show(false, text("off")));
 
-  gql("query { pushPublicKey }").then((data) => {
+  gql("PushPublicKey").then((data) => {
     publicKey = data && data.pushPublicKey;
     if (!publicKey) return; // push is not set up on this server: nothing to offer
     return navigator.serviceWorker.ready.then((registration) =>
