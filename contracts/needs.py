@@ -173,7 +173,9 @@ class PersonErasedV1(BaseModel):
 
     erasure_id: str = Field(description="Intake's id of the erasure (a UUIDv7)")
     contact_digests: list[Digest] = Field(
-        default_factory=list, max_length=20, description="Digests of the person's contact points"
+        default_factory=list,
+        max_length=200,
+        description="Digests of the person's contact points: those given, and those found by name",
     )
     name_digests: list[Digest] = Field(
         default_factory=list, max_length=5, description="Digests of the person's name as written"
