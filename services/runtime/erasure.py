@@ -65,6 +65,16 @@ Verdict = str | bytes
 """``KEEP``, ``DROP`` (delete it), or the bytes of a cleaned copy to publish in its place."""
 
 
+MAX_STALLS = 5
+
+
+class ScrubStalledError(Exception):
+    """The broker stopped answering half-way through a stream: the erasure is retried."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(f"scrubbing {stream} stalled with messages still to read")
+
+
 @dataclass
 class Scrubbed:
     examined: int = 0
@@ -82,8 +92,9 @@ async def scrub_stream(
 ) -> Scrubbed:
     """Walk ``stream`` (messages on ``filter_subjects`` up to its last one now) and apply
     ``decide`` to each. A cleaned copy is published, and acknowledged by the broker, before the
-    original is erased, so an event is never lost half-way; a retry after a crash finds the
-    copies clean and keeps them."""
+    original is erased, so an event is never lost half-way: a crash in between leaves a second
+    clean copy at worst (same event id: consumers' inboxes absorb it), and a retry keeps the
+    copies it finds clean."""
     result = Scrubbed()
     info = await js.stream_info(stream)
     last = info.state.last_seq
@@ -97,13 +108,21 @@ async def scrub_stream(
         mem_storage=True,
     )
     sub = await js.pull_subscribe(filter_subjects[0], stream=stream, config=config)
+    stalls = 0
     try:
         done = False
         while not done:
             try:
                 msgs = await sub.fetch(batch, timeout=2.0)
             except (NatsTimeoutError, TimeoutError):
-                break
+                # Nothing more on these subjects, or a slow broker: only the first ends the walk.
+                # An erasure must not stop half-way and say it is done; the caller retries.
+                if (await sub.consumer_info()).num_pending == 0:
+                    break
+                stalls += 1
+                if stalls >= MAX_STALLS:
+                    raise ScrubStalledError(stream) from None
+                continue
             for msg in msgs:
                 meta = msg.metadata
                 seq = meta.sequence.stream
