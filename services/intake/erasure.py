@@ -97,7 +97,7 @@ def _nothing_to_find() -> ErasureError:
 
 def _is_person(entry: dict[str, Any], contacts: set[str], name: str | None, digests: Digests) -> bool:
     contact = entry.get("contact")
-    if contact and digests.contact(contact["channel"], contact["address"]) in contacts:
+    if contact and digests.point(contact) in contacts:
         return True
     return bool(name and entry.get("name") and digests.name(entry["name"]) == name)
 
@@ -137,7 +137,7 @@ async def _erase_in_need(
         for entry in doc[key]:
             if _is_person(entry, contacts, name, digests):
                 contact = entry.get("contact")
-                digest = digests.contact(contact["channel"], contact["address"]) if contact else None
+                digest = digests.point(contact) if contact else None
                 if digest:
                     found_contacts.add(digest)
                 entries.append(_erase_entry(entry, erasure_id, now))
@@ -198,7 +198,7 @@ async def erase_person(body: ErasureIn, caller: CallerDep, runtime: RuntimeDep) 
             await tx.upsert("erased_contacts", {"id": digest, "at": now.isoformat()})
         async for draft in runtime.store.iterate("drafts", {}):
             sender = draft.get("sender") or {}
-            if sender and digests.contact(sender["channel"], sender["address"]) in contacts:
+            if sender and digests.point(sender) in contacts:
                 await tx.delete("drafts", draft["id"])
                 drafts += 1
         record = {
@@ -231,10 +231,6 @@ async def erase_person(body: ErasureIn, caller: CallerDep, runtime: RuntimeDep) 
     return {"erasureId": erasure_id, "people": people, "needs": len(need_ids), "drafts": drafts}
 
 
-def _contact_digest(point: dict[str, Any], digests: Digests) -> str | None:
-    return digests.contact(str(point.get("channel")), str(point.get("address")))
-
-
 def _clean_event(data: bytes, contacts: set[str], digests: Digests) -> Verdict:
     """A NeedSubmitted or NeedSupported without the erased person's contact points."""
     try:
@@ -243,7 +239,7 @@ def _clean_event(data: bytes, contacts: set[str], digests: Digests) -> Verdict:
         listed = payload.get("contacts") or []
     except (ValueError, KeyError, TypeError, AttributeError):
         return KEEP
-    kept = [c for c in listed if not (isinstance(c, dict) and _contact_digest(c, digests) in contacts)]
+    kept = [c for c in listed if not (isinstance(c, dict) and digests.point(c) in contacts)]
     if len(kept) == len(listed):
         return KEEP
     envelope["data"] = {**payload, "contacts": kept}

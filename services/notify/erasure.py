@@ -115,7 +115,7 @@ def verdict(
         return KEEP
     if kind == INBOUND_MESSAGE_RECEIVED:
         sender = payload.get("sender")
-        if isinstance(sender, dict) and _contact_digest(sender, digests) in contacts:
+        if isinstance(sender, dict) and digests.point(sender) in contacts:
             return DROP
         return KEEP
     if (
@@ -131,10 +131,6 @@ def verdict(
     if cleaned == payload:
         return KEEP
     return json.dumps({**envelope, "data": cleaned}, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _contact_digest(point: dict[str, Any], digests: Digests) -> str | None:
-    return digests.contact(str(point.get("channel")), str(point.get("address")))
 
 
 def _id_digest(contact_id: str, digests: Digests) -> str | None:

@@ -19,8 +19,9 @@ import hashlib
 import hmac
 import logging
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
@@ -48,6 +49,10 @@ class Digests:
             return self._digest("contact", f"{channel}:{normalise_address(channel, address)}")
         except InvalidAddressError:
             return None
+
+    def point(self, point: Mapping[str, Any]) -> str | None:
+        """The digest of a stored or published contact point (``channel`` and ``address``)."""
+        return self.contact(str(point.get("channel")), str(point.get("address")))
 
     def name(self, name: str) -> str | None:
         """The digest of a name as written (Unicode NFC, case and spacing ignored); None if blank."""

@@ -8,27 +8,13 @@ import uuid
 import httpx
 
 from infra.stack import Stack
-from tests.conftest import DEMO_PASSWORD
-
-
-async def _signed_in(stack: Stack, username: str) -> tuple[httpx.AsyncClient, str]:
-    http = httpx.AsyncClient(base_url=stack.url, cookies={"khum_lang": "en"})
-    page = await http.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
-    await http.post(
-        "/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token.group(1)}
-    )
-    admin = await http.get("/admin")
-    csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', admin.text)
-    assert csrf, admin.text[:300]
-    return http, csrf.group(1)
+from tests.support.pages import sign_in
 
 
 async def test_an_admin_creates_an_account_and_the_person_sets_a_password_from_the_pages(
     stack: Stack,
 ) -> None:
-    http, csrf = await _signed_in(stack, "sokha")
+    http, csrf = await sign_in(stack.url, "sokha", page="/admin")
     name = f"p{uuid.uuid4().hex[:8]}"
     try:
         created = await http.post(
@@ -70,7 +56,7 @@ async def test_an_admin_creates_an_account_and_the_person_sets_a_password_from_t
 
 
 async def test_people_without_a_managing_role_are_sent_home(stack: Stack) -> None:
-    http, _ = await _signed_in_plain(stack, "sophea")
+    http, _ = await sign_in(stack.url, "sophea")
     try:
         response = await http.get("/admin", follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == "/"
@@ -78,21 +64,10 @@ async def test_people_without_a_managing_role_are_sent_home(stack: Stack) -> Non
         await http.aclose()
 
 
-async def _signed_in_plain(stack: Stack, username: str) -> tuple[httpx.AsyncClient, None]:
-    http = httpx.AsyncClient(base_url=stack.url)
-    page = await http.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
-    await http.post(
-        "/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token.group(1)}
-    )
-    return http, None
-
-
 async def test_the_national_admin_erases_a_person_from_the_page_and_others_cannot(stack: Stack) -> None:
     """The form only (test_erasure.py searches everything after an erasure)."""
-    http, csrf = await _signed_in(stack, "visal")
-    chief, chief_csrf = await _signed_in(stack, "sokha")
+    http, csrf = await sign_in(stack.url, "visal", page="/admin")
+    chief, chief_csrf = await sign_in(stack.url, "sokha", page="/admin")
     number = f"+8551{uuid.uuid4().int % 10_000_000:07d}"
     try:
         page = await http.get("/admin")

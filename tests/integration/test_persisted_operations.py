@@ -17,7 +17,8 @@ import websockets
 
 from gateway import persisted
 from infra.stack import Stack, free_port
-from tests.conftest import DEMO_PASSWORD, UNLIMITED
+from tests.conftest import UNLIMITED
+from tests.support.pages import sign_in
 
 
 @pytest.fixture(scope="module")
@@ -32,19 +33,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture
 async def browser(stack: Stack) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     """Dara's browser session, signed in through the login page (as the PWA does)."""
-    http = httpx.AsyncClient(
-        base_url=stack.url, cookies={"khum_lang": "km"}, headers={"accept-language": "km"}
-    )
-    page = await http.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
-    await http.post(
-        "/login", data={"username": "dara", "password": DEMO_PASSWORD, "csrf_token": token.group(1)}
-    )
-    home = await http.get("/")
-    csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', home.text)
-    assert csrf, home.text[:300]
-    yield http, csrf.group(1)
+    http, csrf = await sign_in(stack.url, "dara", lang="km")
+    yield http, csrf
     await http.aclose()
 
 
@@ -102,17 +92,9 @@ async def test_anonymous_callers_are_held_to_the_allowlist_and_tokens_are_not(st
         )
         assert _code(login) == "graphql.persisted_only", "browsers sign in through the login page"
 
-    admin = httpx.AsyncClient(base_url=stack.url)
-    page = await admin.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
-    await admin.post(
-        "/login", data={"username": "visal", "password": DEMO_PASSWORD, "csrf_token": token.group(1)}
-    )
-    csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', (await admin.get("/admin")).text)
-    assert csrf
+    admin, csrf = await sign_in(stack.url, "visal", page="/admin")
     form = await admin.post(
-        "/admin/tokens", data={"csrf_token": csrf.group(1), "name": "persisted check", "communes": "160101"}
+        "/admin/tokens", data={"csrf_token": csrf, "name": "persisted check", "communes": "160101"}
     )
     secret = re.search(r'id="token-secret">([^<]+)<', form.text)
     assert secret, form.text[-1500:]
