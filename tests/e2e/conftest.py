@@ -7,18 +7,16 @@ test on a Content Security Policy report or an uncaught script error.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from infra.stack import REPO_ROOT, Stack
+from tests.support.browser import FIX, SKIP_REASON, find_chromium
 
-CHROMIUM = Path(os.environ.get("KHUM_CHROMIUM", "/usr/bin/chromium"))
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -37,10 +35,11 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"browser tests skipped: no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)")
     async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        executable = find_chromium(pw.chromium.executable_path)
+        if executable is None:
+            pytest.skip(f"{SKIP_REASON}; fix: {FIX}")
+        chromium = await pw.chromium.launch(executable_path=str(executable), args=ARGS)
         yield chromium
         await chromium.close()
 
