@@ -40,6 +40,8 @@ ATTRIBUTION = {
 LEVELS = ("province", "district", "commune", "village")
 WIDTH = {"province": 2, "district": 4, "commune": 6, "village": 8}
 PARENT = {"district": "province", "commune": "district", "village": "commune"}
+# ASCII digits only: str.isdigit and \d also accept Khmer digits (០-៩), which are no code.
+_CODE = {level: re.compile(rf"[0-9]{{{width}}}") for level, width in WIDTH.items()}
 
 
 class GazetteerError(ValueError):
@@ -90,7 +92,7 @@ def _frame(level: str, rows: Sequence[Row], parents: dict[str, Row] | None) -> d
     width = WIDTH[level]
     keyed: dict[str, Row] = {}
     for row in rows:
-        if not re.fullmatch(rf"\d{{{width}}}", row.code):
+        if not _CODE[level].fullmatch(row.code):
             raise GazetteerError(f"{level} code {row.code!r} is not {width} digits as a string")
         _named(level, row)
         if row.code in keyed:
@@ -107,9 +109,9 @@ def _villages(rows: Sequence[Row], communes: dict[str, Row]) -> tuple[dict[str, 
     left_out: list[LeftOut] = []
     for row in rows:
         _named("village", row)
-        if row.code.isdigit() and len(row.code) != WIDTH["village"]:
+        if re.fullmatch("[0-9]+", row.code) and len(row.code) != WIDTH["village"]:
             raise GazetteerError(f"village code {row.code!r} is not 8 digits as a string")
-        if not re.fullmatch(r"\d{8}", row.code):
+        if not _CODE["village"].fullmatch(row.code):
             reason = "code_malformed"
         elif shared[row.code] > 1:
             reason = "code_shared"

@@ -127,6 +127,8 @@ async def test_a_code_missing_from_a_newer_release_is_retired_never_deleted(stor
 async def test_a_gazetteer_with_unpadded_codes_is_refused_and_nothing_stored(store: SqliteStore) -> None:
     with pytest.raises(GazetteerError, match=r"commune code '60101' is not 6 digits as a string"):
         await import_gazetteer(store, _small([], communes=[Row("60101", "ម៉ាលិក", "Malik", "1601")]))
+    with pytest.raises(GazetteerError, match=r"commune code '១៦០១០១' is not 6 digits as a string"):
+        await import_gazetteer(store, _small([], communes=[Row("១៦០១០១", "ម៉ាលិក", "Malik", "1601")]))
     with pytest.raises(GazetteerError, match=r"village code '1601011' is not 8 digits as a string"):
         await import_gazetteer(store, _small([Row("1601011", "ម៉ាលិក", "Malik", "160101")]))
     assert await store.count("communes", {}) == 0
@@ -149,16 +151,18 @@ async def test_villages_no_code_can_name_safely_are_left_out_and_reported(store:
     odd = [
         Row("12091301", "អក្សរ", "Aksar", "120913"),  # its commune is not in the list
         Row("0506140-", "ស្រល់", "Sral", "160101"),  # a placeholder, not a code
+        Row("១៦០១០១០៥", "ថ្មី", "Thmei", "160101"),  # Khmer digits: no code
         Row("16010103", "កាហល", "Ka Hal", "160101"),  # one code, two villages
         Row("16010103", "ថ្មី", "Thmei", "160101"),
         Row("16010205", "ក្ងោក", "Kngaok", "160101"),  # its code lies in another commune
     ]
     result = await import_gazetteer(store, _small([*MALIK_VILLAGES, *odd]))
-    assert (result.counts["village"], result.left_out) == (3, 5)
+    assert (result.counts["village"], result.left_out) == (3, 6)
     reasons = {(o["code"], o["reason"]) for o in (await store.get("meta", "gazetteer") or {})["left_out"]}
     assert reasons == {
         ("12091301", "commune_unlisted"),
         ("0506140-", "code_malformed"),
+        ("១៦០១០១០៥", "code_malformed"),
         ("16010103", "code_shared"),
         ("16010205", "outside_commune"),
     }
