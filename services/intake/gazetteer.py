@@ -46,14 +46,6 @@ class ImportResult:
     left_out: int  # published village rows that could not be keyed safely
     skipped: bool
 
-    @property
-    def communes(self) -> int:
-        return self.counts["commune"]
-
-    @property
-    def villages(self) -> int:
-        return self.counts["village"]
-
 
 def _doc(level: str, code: str, gazetteer: Gazetteer) -> dict[str, Any]:
     row = gazetteer.places[level][code]
