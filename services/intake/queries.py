@@ -214,7 +214,7 @@ async def villages_by_code(
 
 @router.get("/villages", response_model=list[VillagePublic])
 async def list_villages(caller: CallerDep, runtime: RuntimeDep) -> list[VillagePublic]:
-    """The villages a caller may record needs in (their communes)."""
+    """The villages a caller may record needs in (their communes; retired villages are not offered)."""
     result: list[VillagePublic] = []
     for scope in caller.communes:
         if len(scope) != 6:
@@ -222,7 +222,7 @@ async def list_villages(caller: CallerDep, runtime: RuntimeDep) -> list[VillageP
         commune = await runtime.store.get("communes", scope)
         if commune is None:
             continue
-        async for doc in runtime.store.iterate("villages", {"commune_code": scope}):
+        async for doc in runtime.store.iterate("villages", {"commune_code": scope, "retired_at": None}):
             result.append(
                 VillagePublic(
                     code=doc["id"],

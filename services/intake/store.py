@@ -13,11 +13,14 @@ NEEDS = Collection(
     unique=("tracking_code", "idempotency_key"),
     indexes=("commune_code", "village_code", "status", "sector", "collected_by"),
 )
+# The gazetteer (services.intake.gazetteer): retired places stay, with ``retired_at`` set.
 VILLAGES = Collection("villages", indexes=("commune_code",))
-COMMUNES = Collection("communes")
+COMMUNES = Collection("communes", indexes=("district_code",))
+DISTRICTS = Collection("districts", indexes=("province_code",))
+PROVINCES = Collection("provinces")
 META = Collection("meta")
 
-COLLECTIONS = (NEEDS, VILLAGES, COMMUNES, META)
+COLLECTIONS = (NEEDS, VILLAGES, COMMUNES, DISTRICTS, PROVINCES, META)
 
 
 class NeedNotFoundError(NeedError):
@@ -26,7 +29,13 @@ class NeedNotFoundError(NeedError):
 
 
 def village_from_doc(doc: dict[str, Any]) -> Village:
-    return Village(doc["id"], doc["commune_code"], doc["name"]["km"], doc["name"]["latin"])
+    return Village(
+        doc["id"],
+        doc["commune_code"],
+        doc["name"]["km"],
+        doc["name"]["latin"],
+        retired=doc.get("retired_at") is not None,
+    )
 
 
 async def get_village(store: Store | Transaction, code: str) -> Village | None:

@@ -74,6 +74,7 @@ SCREENS = [
     Screen("track, found", None, "/track?code={code}"),
     Screen("track, unknown code", None, "/track?code=0000-000"),
     Screen("offline", None, "/offline"),
+    Screen("about, data sources", None, "/about"),
     Screen("home, facilitator", "sophea", "/"),
     Screen("need form, screen 1", "sophea", "/needs/new"),
     Screen("need form, screen 2", "sophea", "/needs/new", then=_step2),

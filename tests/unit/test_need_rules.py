@@ -45,6 +45,15 @@ def test_an_unknown_village_is_refused() -> None:
     assert "99999999" in refused.value.message("en")
 
 
+def test_a_village_retired_from_the_gazetteer_is_refused_for_new_needs() -> None:
+    retired = Village("16010104", "160101", "លោម", "Loum", retired=True)
+    with pytest.raises(NeedError) as refused:
+        validate_submission(_command(village="16010104"), retired, FACILITATOR)
+    assert (refused.value.code, refused.value.field) == ("need.village_retired", "villageCode")
+    assert "16010104" in refused.value.message("en") and "16010104" in refused.value.message("km")
+    assert "លែងមាន" in refused.value.message("km")
+
+
 def test_a_village_outside_the_callers_communes_is_refused_with_403() -> None:
     other = Identity("f2", Role.FACILITATOR, ("210103",))
     with pytest.raises(NeedError) as refused:
