@@ -20,17 +20,14 @@ $(STAMP): pyproject.toml $(LOCK)
 	@$(PY) -m pip check
 	@touch $(STAMP)
 
-# Re-resolves every dependency (runtime, dev, build backend) for Python 3.11+ on any platform.
-lock: bootstrap
+# Re-resolves every dependency (runtime, dev, build backend) for Python 3.11+ on any platform,
+# with uv as locked (so it runs even when pyproject.toml has moved ahead of the lock).
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@awk '/^uv==/{p=1;print;next} p&&/^ /{print;next} {p=0}' $(LOCK) > $(VENV)/uv-lock.txt
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(VENV)/uv-lock.txt
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --group build --universal \
 	  --python-version 3.11 --generate-hashes --custom-compile-command 'make lock' -o $(LOCK)
-
-# axe-core for the accessibility checks in the browser tests (package-lock.json pins it).
-NODE_STAMP := node_modules/.khum-installed
-# Optional: without npm, only the axe checks of the browser tests skip (and say why).
-$(NODE_STAMP): package.json package-lock.json
-	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
-	else echo "npm not found: the accessibility (axe) checks will be skipped"; fi
 
 bootstrap: $(STAMP) $(NODE_STAMP)
 
