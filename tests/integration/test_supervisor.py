@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
 from infra.stack import REPO_ROOT, free_port
@@ -108,10 +109,11 @@ class Runner:
     reader: threading.Thread | None = None
 
     @classmethod
-    def start(cls, tmp_path: Path, **env: str) -> Runner:
+    def start(cls, tmp_path: Path, argv: list[str] | None = None, **env: str) -> Runner:
+        """`python -m infra.run` (or ``argv``, given the data folder and the port) until ready."""
         var, port = tmp_path / "var", free_port()
         popen = subprocess.Popen(
-            [sys.executable, "-m", "infra.run"],
+            [sys.executable, *(argv or ["-m", "infra.run"])],
             cwd=REPO_ROOT,
             env={**os.environ, "PORT": str(port), "KHUM_VAR": str(var), **env},
             stdin=subprocess.DEVNULL,
@@ -263,3 +265,34 @@ def test_a_second_signal_during_the_stop_is_absorbed_and_everything_stops(
     assert f"{signum.name} received: already stopping" in runner.output
     # No wait here: the runner reaps every child (and the watcher) before it exits.
     _assert_nothing_left(runner, started, ports)
+
+
+# What a test session does: a Stack started from a worker thread (asyncio.to_thread) that has
+# ended by the time the session is killed. The parent-death signal follows the forking thread,
+# so this also checks that the children outlive that thread and die only with the process.
+STACK_IN_A_THREAD = """
+import os, threading, time
+from pathlib import Path
+from infra.stack import Stack
+
+stack = Stack(var=Path(os.environ["KHUM_VAR"]), port=int(os.environ["PORT"]), demo=False)
+starter = threading.Thread(target=stack.start)
+starter.start()
+starter.join()
+print("GraphQL: started", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_test_session_leaves_no_process_of_its_stack(tmp_path: Path) -> None:
+    session = Runner.start(tmp_path, ["-c", STACK_IN_A_THREAD])
+    try:
+        started = session.started()  # all seven still there after the starting thread ended
+        ports = session.ports(started)
+        assert httpx.get(f"http://127.0.0.1:{session.port}/readyz").status_code == 200
+        os.kill(session.popen.pid, signal.SIGKILL)
+        assert session.popen.wait(30) == -signal.SIGKILL
+        _wait_all_gone(started)
+    finally:
+        session.close()
+    _assert_nothing_left(session, started, ports)
