@@ -21,7 +21,6 @@ import json
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from infra import lifeline
 from infra.stack import REPO_ROOT, SERVICES, Process, Stack, StackError, free_port, nats_server_binary
 
 CONFIG_DIR = REPO_ROOT / "infra" / "nats" / "cluster"
@@ -172,14 +172,7 @@ class NodeProcess(Process):
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
-            self.popen = subprocess.Popen(
-                self.argv,
-                env=self.env,
-                cwd=self.cwd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            self.popen = lifeline.spawn(self.argv, env=self.env, cwd=self.cwd, stdout=log)
 
 
 @dataclass
@@ -277,6 +270,7 @@ class Cluster:
         process.signal(signal.SIGKILL)
         if process.popen is not None:
             process.popen.wait(10)
+            lifeline.release(process.popen.pid)
             process.popen = None
 
     def wait_healthy(self, indexes: list[int] | None = None, timeout: float = 30.0) -> None:

@@ -1,4 +1,14 @@
-"""``make run``: start everything on the embedded defaults, print the URL, stop on Ctrl-C."""
+"""``make run``: start everything on the embedded defaults, print the URL, stop on a signal.
+
+SIGTERM, SIGINT (Ctrl-C) and SIGHUP (the terminal closed) all mean "stop": the first one
+starts the stop, which runs once and to the end, and any later one is only noted. Children
+get SIGTERM, then SIGKILL after a grace (:meth:`infra.stack.Process.stop`), and the runner
+exits 0 once every one of them is reaped. If the runner itself is killed with SIGKILL, its
+children exit too (:mod:`infra.lifeline`).
+
+Settings: ``PORT`` (the gateway's, default 8000) and ``KHUM_VAR`` (the data folder, default
+``var/``).
+"""
 
 from __future__ import annotations
 
@@ -7,48 +17,103 @@ import signal
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 
 from gateway.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from infra import lifeline
 from infra.stack import REPO_ROOT, Stack, StackError
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+class StopRequested(BaseException):
+    """Raised once, by the first stop signal, out of whatever the runner was waiting on.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it."""
+
+
+def say(text: str, *, error: bool = False) -> None:
+    """Print, but never fail: after SIGHUP the terminal may be gone, and the stop must go on."""
+    stream = sys.stderr if error else sys.stdout
+    try:
+        print(text, file=stream, flush=True)
+    except RuntimeError:
+        pass  # a signal handler's print inside the main thread's print: skip this line only
+    except (OSError, ValueError):
+        # Nobody is reading any more: send the rest (and the flush at exit) nowhere.
+        devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+        sys.stdout = sys.stderr = devnull
+
+
+class Signals:
+    """The runner's stop signals: the first raises :class:`StopRequested`, later ones are noted.
+
+    ``stopping`` is set before any stop begins (asked for or not), so a signal can never abort
+    a stop half-way and leave children behind."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    def install(self) -> None:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self.handle)
+
+    def handle(self, signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if self.stopping:
+            say(f"{name} received: already stopping, please wait ...")
+            return
+        self.stopping = True
+        say(f"\n{name} received: stopping Khum ...")
+        raise StopRequested
+
+
+def banner(stack: Stack) -> str:
+    lines = [f"\nKhum is running at {stack.url}\n\nDemo logins (password for all: {DEMO_PASSWORD}):"]
+    for account in DEMO_ACCOUNTS:
+        communes = ", ".join(account.communes)
+        lines.append(f"  {account.username:<8} {account.role.value:<16} communes {communes}")
+    lines.append(f"\nGraphQL: {stack.url}/graphql   Logs: {stack.var / 'log'}   Stop: Ctrl-C\n")
+    return "\n".join(lines)
+
+
+def watch(stack: Stack) -> int:
+    """Wait until a child stops on its own (exit 1) or a stop signal arrives (raised)."""
+    while True:
+        for process in stack.processes.values():
+            if not process.running:
+                say(f"{process.name} stopped unexpectedly:\n{process.log_tail()}", error=True)
+                return 1
+        time.sleep(1)
 
 
 def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
     var = Path(os.environ.get("KHUM_VAR", REPO_ROOT / "var"))
     stack = Stack(var=var, port=port, demo=True)
-
-    def stop(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    print(f"Starting Khum (data in {stack.var}) ...", flush=True)
+    signals = Signals()
+    signals.install()
+    code = 0
     try:
-        stack.start()
-    except StackError as exc:
-        print(f"Khum could not start: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    print(f"\nKhum is running at {stack.url}\n\nDemo logins (password for all: {DEMO_PASSWORD}):")
-    for account in DEMO_ACCOUNTS:
-        print(f"  {account.username:<8} {account.role.value:<16} communes {', '.join(account.communes)}")
-    print(f"\nGraphQL: {stack.url}/graphql   Logs: {stack.var / 'log'}   Stop: Ctrl-C\n", flush=True)
-    try:
-        while True:
-            for process in stack.processes.values():
-                if not process.running:
-                    print(
-                        f"{process.name} stopped unexpectedly:\n{process.log_tail()}",
-                        file=sys.stderr,
-                    )
-                    raise KeyboardInterrupt
-            time.sleep(1)
-    except KeyboardInterrupt:
-        print("\nStopping Khum ...", flush=True)
+        say(f"Starting Khum (data in {stack.var}) ...")
+        try:
+            stack.start()
+        except StackError as exc:
+            say(f"Khum could not start: {exc}", error=True)
+            code = 1
+        else:
+            say(banner(stack))
+            code = watch(stack)
+            signals.stopping = True
+            say("Stopping Khum ...")
+    except StopRequested:
+        pass
     finally:
+        signals.stopping = True
         stack.stop()
-    print("Stopped.")
-    return 0
+        lifeline.close()
+    say("Stopped.")
+    return code
 
 
 if __name__ == "__main__":

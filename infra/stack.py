@@ -21,6 +21,8 @@ from pathlib import Path
 
 import httpx
 
+from infra import lifeline
+
 SERVICES = ("intake", "meetings", "budget", "notify")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,16 +72,10 @@ class Process:
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.popen = subprocess.Popen(
-            self.argv,
-            env=self.env,
-            cwd=REPO_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches the runner only; it stops children in order
-        )
-        log.close()
+        with self.log_path.open("ab") as log:
+            # In its own session (Ctrl-C reaches the runner only; it stops children in order),
+            # and tied to this process: it exits if the runner is killed, even with SIGKILL.
+            self.popen = lifeline.spawn(self.argv, env=self.env, cwd=REPO_ROOT, stdout=log)
 
     @property
     def running(self) -> bool:
@@ -100,6 +96,7 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait()
+        lifeline.release(self.popen.pid)
         self.popen = None
 
     def log_tail(self, lines: int = 40) -> str:
