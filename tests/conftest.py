@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -14,6 +15,7 @@ import nats
 import pytest
 from nats.aio.client import Client
 
+from infra import lifeline
 from infra.stack import Stack, free_port, nats_server_binary
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +35,8 @@ UNLIMITED = {
 def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real nats-server with JetStream on a free loopback port, for tests that need only NATS."""
     work = tmp_path_factory.mktemp("nats")
-    proc = subprocess.Popen(
+    # Through the lifeline, so a pytest killed with -9 leaves no nats-server behind either.
+    proc = lifeline.spawn(
         [
             nats_server_binary(),
             "--jetstream",
@@ -46,8 +49,9 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "--ports_file_dir",
             str(work),
         ],
+        env=dict(os.environ),
+        cwd=work,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )
     ports = work / f"nats-server_{proc.pid}.ports"
     deadline = time.monotonic() + 20
@@ -59,6 +63,7 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield json.loads(ports.read_text())["nats"][0]
     proc.send_signal(signal.SIGTERM)
     proc.wait(15)
+    lifeline.release(proc.pid)
 
 
 @pytest.fixture(scope="session")
