@@ -1,0 +1,128 @@
+"""The import contracts in `.importlinter` hold on the tree, and each one bites.
+
+Each case copies the source packages to a temporary directory, adds one import that crosses a
+line, and runs the real `lint-imports` on the copy: the contract named must come out broken.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from configparser import ConfigParser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("contracts", "services", "gateway", "infra")
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def run_lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    return subprocess.run(
+        [str(LINT_IMPORTS), str(tree / ".importlinter"), "--no-cache"],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of the source packages and the contracts, to break on purpose."""
+    for package in PACKAGES:
+        shutil.copytree(
+            ROOT / package,
+            tmp_path / package,
+            ignore=shutil.ignore_patterns("__pycache__", "*.json", "*.graphql", "templates", "demo", "nats"),
+        )
+    shutil.copy(ROOT / ".importlinter", tmp_path / ".importlinter")
+    return tmp_path
+
+
+def contract_names() -> dict[str, str]:
+    config = ConfigParser()
+    config.read(ROOT / ".importlinter")
+    return {
+        section.removeprefix("importlinter:contract:"): config[section]["name"]
+        for section in config.sections()
+        if section.startswith("importlinter:contract:")
+    }
+
+
+def test_the_contracts_cover_the_four_rules() -> None:
+    assert set(contract_names()) >= {
+        "domains-are-pure",
+        "services-are-independent",
+        "contracts-import-nothing-of-khum",
+        "pages-and-graphql-apart",
+    }
+
+
+def test_the_tree_keeps_every_contract(tree: Path) -> None:
+    result = run_lint_imports(tree)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+CROSSINGS = [
+    pytest.param(
+        "services/intake/domain.py", "import fastapi", "domains-are-pure", id="domain-imports-fastapi"
+    ),
+    pytest.param(
+        "services/meetings/domain.py",
+        "from services.runtime import service",
+        "domains-are-pure",
+        id="domain-imports-fastapi-through-the-runtime",
+    ),
+    pytest.param(
+        "services/notify/domain/quiet.py", "import nats", "domains-are-pure", id="notify-domain-imports-nats"
+    ),
+    pytest.param(
+        "services/budget/model.py",
+        "import services.runtime.stores.sqlite",
+        "domains-are-pure",
+        id="module-under-a-domain-imports-the-store",
+    ),
+    pytest.param(
+        "services/intake/api.py",
+        "import services.budget.domain",
+        "services-are-independent",
+        id="one-service-imports-another",
+    ),
+    pytest.param(
+        "contracts/needs.py", "import infra", "contracts-import-nothing-of-khum", id="contracts-import-khum"
+    ),
+    pytest.param(
+        "gateway/pages/needs.py",
+        "import gateway.schema.needs",
+        "pages-and-graphql-apart",
+        id="pages-import-graphql",
+    ),
+    pytest.param(
+        "gateway/schema/needs.py",
+        "import gateway.pages.needs",
+        "pages-and-graphql-apart",
+        id="graphql-imports-pages",
+    ),
+]
+
+
+@pytest.mark.parametrize(("module", "line", "contract"), CROSSINGS)
+def test_crossing_a_line_breaks_its_contract(tree: Path, module: str, line: str, contract: str) -> None:
+    path = tree / module
+    path.write_text(
+        path.read_text(encoding="utf-8") + f"\n{line}  # crosses the line on purpose\n", encoding="utf-8"
+    )
+    result = run_lint_imports(tree)
+    assert result.returncode != 0, result.stdout
+    name = contract_names()[contract]
+    # The report of broken contracts heads each one with its full name, underlined.
+    assert f"{name}\n{'-' * len(name)}\n" in result.stdout, result.stdout
+    assert ", 1 broken." in result.stdout, result.stdout
