@@ -7,8 +7,9 @@ from typing import Any
 import httpx
 
 from gateway.metrics import SERVICE_CALLS
-from services.runtime.identity import Identity, issue_token
+from services.runtime.identity import Identity
 from services.runtime.logs import correlation_id as current_correlation
+from services.runtime.tokens import issue_token
 from services.runtime.tracing import inject
 
 

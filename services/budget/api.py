@@ -31,7 +31,8 @@ from services.budget.views import (
     revision_view,
 )
 from services.runtime.errors import DomainError
-from services.runtime.identity import CallerDep, Identity
+from services.runtime.http import CallerDep
+from services.runtime.identity import Identity
 from services.runtime.service import RuntimeDep
 from services.runtime.stores import DuplicateKeyError
 

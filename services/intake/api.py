@@ -30,7 +30,8 @@ from services.intake.inclusion import (
 from services.intake.store import get_village, load_need, need_by_code
 from services.intake.tracking import new_tracking_code, normalise_tracking_code
 from services.intake.views import need_view, people_counts, public_view
-from services.runtime.identity import CallerDep, Identity
+from services.runtime.http import CallerDep
+from services.runtime.identity import Identity
 from services.runtime.outbox import outbox_row
 from services.runtime.service import RuntimeDep
 from services.runtime.stores import DuplicateKeyError, Transaction, VersionConflictError

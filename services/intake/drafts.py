@@ -29,7 +29,8 @@ from services.intake.store import get_village
 from services.intake.views import need_view
 from services.runtime.consumer import ConsumerSpec
 from services.runtime.erasure import Digests
-from services.runtime.identity import CallerDep, Identity
+from services.runtime.http import CallerDep
+from services.runtime.identity import Identity
 from services.runtime.service import Runtime, RuntimeDep
 from services.runtime.stores import Collection, DuplicateKeyError, VersionConflictError
 

@@ -35,7 +35,8 @@ from services.intake.tracking import normalise_tracking_code
 from services.runtime.consumer import ConsumerSpec
 from services.runtime.contacts import InvalidAddressError
 from services.runtime.erasure import DROP, KEEP, Digests, Verdict, scrub_stream
-from services.runtime.identity import CallerDep, Identity, Role
+from services.runtime.http import CallerDep
+from services.runtime.identity import Identity, Role
 from services.runtime.outbox import outbox_row
 from services.runtime.service import Runtime, RuntimeDep
 from services.runtime.stores import Collection, Transaction

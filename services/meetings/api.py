@@ -35,7 +35,8 @@ from services.meetings.settings import MeetingsSettings
 from services.meetings.store import Calendars, candidates_by_id, meeting_doc, meeting_of
 from services.meetings.views import MeetingPage, MeetingPublic, show
 from services.runtime.errors import DomainError
-from services.runtime.identity import CallerDep, Identity
+from services.runtime.http import CallerDep
+from services.runtime.identity import Identity
 from services.runtime.outbox import outbox_row
 from services.runtime.service import Runtime, RuntimeDep
 from services.runtime.stores import DuplicateKeyError, In, Transaction, VersionConflictError

@@ -18,7 +18,7 @@ from services.meetings.domain import Meeting
 from services.meetings.ical import commune_feed, meeting_ics
 from services.meetings.store import meeting_of
 from services.meetings.views import MeetingPage, MeetingPublic, show
-from services.runtime.identity import CallerDep
+from services.runtime.http import CallerDep
 from services.runtime.service import RuntimeDep
 
 router = APIRouter(tags=["calendar"])

@@ -28,11 +28,12 @@ from services.notify.channels.webpush_crypto import VapidKey
 from services.notify.domain.quiet import FixedClock
 from services.notify.exchange import Exchange
 from services.notify.settings import NotifySettings
-from services.runtime.identity import Identity, Role, issue_token
+from services.runtime.identity import Identity, Role
 from services.runtime.outbox import OutboxRelay
 from services.runtime.service import Runtime
 from services.runtime.settings import DEVELOPMENT_SECRET
 from services.runtime.stores import Store
+from services.runtime.tokens import issue_token
 from tests.support.http import serve
 from tests.support.push_service import PushService
 from tests.support.sms_provider import SmsProvider

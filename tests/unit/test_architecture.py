@@ -82,6 +82,12 @@ CROSSINGS = [
         id="domain-imports-fastapi-through-the-runtime",
     ),
     pytest.param(
+        "services/intake/lifecycle.py",
+        "from services.runtime.http import CallerDep",
+        "domains-are-pure",
+        id="module-under-a-domain-imports-the-http-half",
+    ),
+    pytest.param(
         "services/notify/domain/quiet.py", "import nats", "domains-are-pure", id="notify-domain-imports-nats"
     ),
     pytest.param(
@@ -126,3 +132,16 @@ def test_crossing_a_line_breaks_its_contract(tree: Path, module: str, line: str,
     # The report of broken contracts heads each one with its full name, underlined.
     assert f"{name}\n{'-' * len(name)}\n" in result.stdout, result.stdout
     assert ", 1 broken." in result.stdout, result.stdout
+
+
+def test_loading_every_domain_loads_no_web_framework_nor_jwt() -> None:
+    probe = (
+        "import sys\n"
+        "import services.intake.domain, services.meetings.domain, services.budget.domain, services.notify.domain\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'fastapi', 'starlette', 'jwt', 'nats', 'httpx'})\n"
+        "print(','.join(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == ""
