@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -11,6 +12,11 @@ from services.runtime.identity import Identity
 from services.runtime.logs import correlation_id as current_correlation
 from services.runtime.tokens import issue_token
 from services.runtime.tracing import inject
+
+
+def segment(value: str) -> str:
+    """A caller's value placed in a service URL path: encoded whole, so "../x" stays one segment."""
+    return quote(str(value), safe="")
 
 
 class ServiceError(Exception):
