@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.runtime.errors import DomainError, error_body
 from services.runtime.identity import Identity
+from services.runtime.logs import CORRELATION_HEADER
 from services.runtime.tokens import InvalidIdentityError, verify_token
 
 log = logging.getLogger(__name__)
@@ -76,3 +77,6 @@ def caller(request: Request) -> Identity:
 
 
 CallerDep = Annotated[Identity, Depends(caller)]
+
+CorrelationDep = Annotated[str | None, Header(alias=CORRELATION_HEADER)]
+"""The user action a request belongs to, as the gateway sent it (events carry it on)."""
