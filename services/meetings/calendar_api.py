@@ -13,7 +13,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from services.meetings.api import MemberDep, NotFoundError
+from services.meetings.api import MemberDep
+from services.meetings.changes import NotFoundError
 from services.meetings.domain import Meeting
 from services.meetings.ical import commune_feed, meeting_ics
 from services.meetings.store import meeting_of
