@@ -82,8 +82,23 @@ async def retry_conflicts(
     raise busy()
 
 
+Change = Callable[[Transaction], Awaitable[T]]
+
+
+class _Seen:
+    """The inbox already held the event: nothing was changed."""
+
+
+_SEEN = _Seen()
+
+
 class UnitOfWork:
-    """A service's one way to change its state: ``run`` a change, or ``once`` for an event."""
+    """A service's one way to change its state: ``run`` a change, or ``once`` for an event.
+
+    A change normally loads inside its transaction. ``plan_then_commit`` is for a change that
+    reads and decides before taking the store's write lock (a long decision, or a test that
+    holds two readers at the same version): it plans again after a conflict, on fresh reads.
+    """
 
     def __init__(
         self, committer: Committer, busy: Callable[[], Exception], *, attempts: int = CONFLICT_ATTEMPTS
@@ -92,42 +107,68 @@ class UnitOfWork:
         self.busy = busy
         self.attempts = attempts
 
-    async def run(
+    async def _commit(
         self,
-        change: Callable[[Transaction], Awaitable[T]],
-        *,
-        again: Callable[[DuplicateKeyError], bool] = _never,
-    ) -> T:
-        """``change`` loads, decides and saves in one transaction; run again after a conflict."""
-
-        async def attempt() -> T:
+        plan: Callable[[], Awaitable[Change[T]]],
+        inbox: tuple[str, str] | None,
+        again: Callable[[DuplicateKeyError], bool],
+    ) -> T | _Seen:
+        async def attempt() -> T | _Seen:
+            change = await plan()
             async with self.committer.unit_of_work() as tx:
+                if inbox is not None and not await tx.mark_processed(*inbox):
+                    return _SEEN
                 return await change(tx)
 
         return await retry_conflicts(attempt, self.busy, attempts=self.attempts, again=again)
 
+    async def run(self, change: Change[T], *, again: Callable[[DuplicateKeyError], bool] = _never) -> T:
+        """``change`` loads, decides and saves in one transaction; run again after a conflict."""
+
+        async def plan() -> Change[T]:
+            return change
+
+        result = await self._commit(plan, None, again)
+        assert not isinstance(result, _Seen)  # no inbox, so never seen
+        return result
+
     async def once(
-        self, consumer: str, event_id: str, effect: Callable[[Transaction], Awaitable[T]]
+        self,
+        consumer: str,
+        event_id: str,
+        effect: Change[T],
+        *,
+        again: Callable[[DuplicateKeyError], bool] = _never,
     ) -> T | None:
         """``effect`` of one event for one consumer, committed with its inbox mark; None (and no
         change) when the consumer had already handled the event."""
 
-        async def attempt() -> T | None:
-            async with self.committer.unit_of_work() as tx:
-                if not await tx.mark_processed(consumer, event_id):
-                    return None
-                return await effect(tx)
+        async def plan() -> Change[T]:
+            return effect
 
-        return await retry_conflicts(attempt, self.busy, attempts=self.attempts)
+        result = await self._commit(plan, (consumer, event_id), again)
+        return None if isinstance(result, _Seen) else result
+
+    async def plan_then_commit(
+        self,
+        plan: Callable[[], Awaitable[Change[T]]],
+        *,
+        inbox: tuple[str, str] | None = None,
+        again: Callable[[DuplicateKeyError], bool] = _never,
+    ) -> T | None:
+        """``plan`` reads outside the transaction and returns the change to commit; after a
+        conflict it plans again. None when ``inbox`` (consumer, event id) had seen the event."""
+        result = await self._commit(plan, inbox, again)
+        return None if isinstance(result, _Seen) else result
 
     async def record_handled(self, consumer: str, event_id: str) -> None:
         """Mark an event handled with no state change of its own (its work was done outside the
         store, such as scrubbing streams, and is safe to repeat)."""
 
-        async def mark(tx: Transaction) -> None:
-            await tx.mark_processed(consumer, event_id)
+        async def nothing(tx: Transaction) -> None:
+            return None
 
-        await self.run(mark)
+        await self.once(consumer, event_id, nothing)
 
 
 async def save(

@@ -176,3 +176,30 @@ async def test_once_says_when_the_event_was_already_handled(store: Store) -> Non
     assert await uow.once("tally-needs", "evt-1", effect) is None
     await uow.record_handled("tally-needs", "evt-2")
     assert await uow.once("tally-needs", "evt-2", effect) is None
+
+
+async def test_a_change_planned_before_the_transaction_plans_again_after_a_conflict(store: Store) -> None:
+    uow = UnitOfWork(Committer(store), lambda: BusyError("tally"))
+    plans: list[int] = []
+    rival_done = False
+
+    async def plan() -> Any:
+        nonlocal rival_done
+        before = await store.get("tallies", "t1")  # read outside the write transaction
+        assert before is not None
+        plans.append(before["version"])
+        if not rival_done:
+            rival_done = True
+            await rival_adds(store, 5)  # saves after our read, before our commit
+
+        async def commit(tx: Transaction) -> dict[str, Any]:
+            return await save(tx, "tallies", before, {**before, "count": before["count"] + 1})
+
+        return commit
+
+    stored = await uow.plan_then_commit(plan, inbox=("tally-plans", "evt-9"))
+    assert plans == [1, 2]
+    assert stored is not None and stored["count"] == 6
+    assert await uow.plan_then_commit(plan, inbox=("tally-plans", "evt-9")) is None
+    current = await store.get("tallies", "t1")
+    assert current is not None and current["count"] == 6
