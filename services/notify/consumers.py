@@ -29,8 +29,10 @@ from services.notify.exchange import Exchange
 from services.notify.planner import Planner
 from services.notify.projections import PROJECTIONS
 from services.notify.wiring import Collaborators
+from services.runtime.application import BusyError, UnitOfWork
 from services.runtime.consumer import ConsumerSpec, Handler
 from services.runtime.service import Runtime
+from services.runtime.stores import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ def make_handler(
     rules: Sequence[Rule[Any]],
 ) -> Handler:
     by_type = rules_by_type(rules)
+    uow = UnitOfWork(runtime, lambda: BusyError("notify"))
     erasure = PersonErasure(runtime, exchange.clock, durable)
 
     async def handle(raw: bytes) -> None:
@@ -82,17 +85,17 @@ def make_handler(
             assert projection is not None
             model = projection[0]
         envelope, event = read_event(raw, model)
-        queued = 0
-        async with runtime.unit_of_work() as tx:
-            if not await tx.mark_processed(durable, envelope.id):
-                return
+
+        async def effect(tx: Transaction) -> int:
             now = exchange.clock.now()
             if projection is not None:
                 await projection[1](tx, event, now)
-            if rule is not None:
-                cause = Cause(envelope.id, envelope.correlationid)
-                queued = await planner.plan(tx, cause, list(rule.notices(event)), now)
-        if queued:
+            if rule is None:
+                return 0
+            cause = Cause(envelope.id, envelope.correlationid)
+            return await planner.plan(tx, cause, list(rule.notices(event)), now)
+
+        if await uow.once(durable, envelope.id, effect):
             wakeup.ring()
 
     return handle

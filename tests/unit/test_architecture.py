@@ -6,6 +6,7 @@ line, and runs the real `lint-imports` on the copy: the contract named must come
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -203,3 +204,48 @@ def test_the_cycle_finder_finds_a_circle_round_three_modules() -> None:
     for importer, imported in [("k.a", "k.b"), ("k.b", "k.c"), ("k.c", "k.a"), ("k.c", "k.d")]:
         graph.add_import(importer=importer, imported=imported)
     assert import_cycles(graph) == [["k.a", "k.b", "k.c"]]
+
+
+def hand_written_plumbing(source: str) -> list[str]:
+    """Retry loops over the store and inbox checks written outside the runtime's unit of work."""
+    found: list[str] = []
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.For | ast.While | ast.AsyncFor):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Try):
+                    for handler in inner.handlers:
+                        caught = ast.unparse(handler.type) if handler.type is not None else ""
+                        if "VersionConflictError" in caught or "DuplicateKeyError" in caught:
+                            found.append(f"line {inner.lineno}: a retry loop on {caught}")
+        if isinstance(node, ast.Attribute) and node.attr == "mark_processed":
+            found.append(f"line {node.lineno}: an inbox check")
+    return found
+
+
+def test_no_service_writes_its_own_retry_loop_or_inbox_check() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): found
+        for package in ("services", "gateway")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if not path.is_relative_to(ROOT / "services" / "runtime")
+        and (found := hand_written_plumbing(path.read_text(encoding="utf-8")))
+    }
+    assert offenders == {}
+
+
+def test_the_plumbing_finder_sees_a_hand_written_loop_and_inbox_check() -> None:
+    source = (
+        "async def change(runtime):\n"
+        "    for _ in range(5):\n"
+        "        try:\n"
+        "            async with runtime.unit_of_work() as tx:\n"
+        "                if not await tx.mark_processed('c', 'e'):\n"
+        "                    return\n"
+        "        except (VersionConflictError, DuplicateKeyError):\n"
+        "            continue\n"
+    )
+    assert hand_written_plumbing(source) == [
+        "line 3: a retry loop on (VersionConflictError, DuplicateKeyError)",
+        "line 5: an inbox check",
+    ]
