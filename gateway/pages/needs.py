@@ -37,7 +37,7 @@ SECTOR_LABELS = {
     Sector.ADMINISTRATION_SECURITY: "Administration and security",
     Sector.GENDER: "Gender",
 }
-# Mirrors intake's NEED_TYPES (intake validates; these are only the words on the form).
+# The words on the form for each of contracts.needs.NEED_TYPES (a test checks they match).
 TYPE_LABELS: dict[Sector, dict[str, str]] = {
     Sector.ECONOMIC: {
         "road": "Road",
