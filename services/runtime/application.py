@@ -96,8 +96,9 @@ class UnitOfWork:
     """A service's one way to change its state: ``run`` a change, or ``once`` for an event.
 
     A change normally loads inside its transaction. ``plan_then_commit`` is for a change that
-    reads and decides before taking the store's write lock (a long decision, or a test that
-    holds two readers at the same version): it plans again after a conflict, on fresh reads.
+    reads and decides before taking the store's write lock (budget decides on a whole year's
+    budget, and two clerks may decide on the same version): it plans again after a conflict,
+    on fresh reads.
     """
 
     def __init__(
