@@ -31,6 +31,17 @@ class Sector(StrEnum):
     GENDER = "gender"
 
 
+# Types of need within each CIP sector, defined once: intake validates against it and the PWA
+# labels each type on its forms (gateway/pages/needs.py).
+NEED_TYPES: dict[Sector, tuple[str, ...]] = {
+    Sector.ECONOMIC: ("road", "bridge", "irrigation", "market", "electricity", "agriculture", "other"),
+    Sector.SOCIAL: ("water", "sanitation", "school", "health_post", "early_childhood", "other"),
+    Sector.NATURAL_RESOURCES: ("forest", "fisheries", "land", "waste", "climate_resilience", "other"),
+    Sector.ADMINISTRATION_SECURITY: ("civil_registration", "safety", "public_service", "other"),
+    Sector.GENDER: ("domestic_violence", "women_economic", "childcare", "other"),
+}
+
+
 class PlaceName(BaseModel):
     """A gazetteer name in Khmer script and in Latin letters."""
 

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from gateway.metrics import SERVICE_CALLS
-from services.runtime.identity import Identity, issue_token
+from services.runtime.identity import Identity
 from services.runtime.logs import correlation_id as current_correlation
+from services.runtime.tokens import issue_token
 from services.runtime.tracing import inject
+
+
+def segment(value: str) -> str:
+    """A caller's value placed in a service URL path: encoded whole, so "../x" stays one segment."""
+    return quote(str(value), safe="")
 
 
 class ServiceError(Exception):

@@ -6,12 +6,10 @@ then writes the audit entry: who did it, when, how much went, never who it was.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gateway.accounts import Account
-
-if TYPE_CHECKING:  # the schema imports this module
-    from gateway.schema.context import Gateway
+from gateway.wiring import Gateway
 
 
 async def erase_person(gateway: Gateway, actor: Account, body: dict[str, Any], lang: str) -> dict[str, Any]:

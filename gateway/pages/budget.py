@@ -22,11 +22,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from contracts.budget import BudgetLineKind
 from gateway.accounts import Session, same_token
-from gateway.clients import ServiceError
+from gateway.callers import public_identity
+from gateway.clients import ServiceError, segment
 from gateway.i18n import page_language, translate
+from gateway.money import usd_of
 from gateway.pages.render import gateway_of, render, signed_in, to_login
-from gateway.schema.budget import public_identity, usd_of
-from gateway.schema.context import segment
 from services.runtime.identity import COUNCIL_ROLES, Identity
 
 router = APIRouter(include_in_schema=False)

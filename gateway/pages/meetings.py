@@ -20,11 +20,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from gateway.accounts import Session
+from gateway.callers import PUBLIC_IDENTITY
 from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
+from gateway.ids import raw_id
 from gateway.pages.render import gateway_of, render, signed_in, to_login
-from gateway.schema.context import PUBLIC_IDENTITY
-from gateway.schema.ids import raw_id
 from services.runtime.identity import COUNCIL_ROLES, Identity, Role
 
 router = APIRouter(include_in_schema=False)

@@ -14,10 +14,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from contracts.needs import Sector
 from gateway.accounts import same_token
+from gateway.callers import PUBLIC_IDENTITY
 from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
 from gateway.pages.render import gateway_of, render, signed_in, to_login
-from gateway.schema.context import PUBLIC_IDENTITY
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,7 +37,7 @@ SECTOR_LABELS = {
     Sector.ADMINISTRATION_SECURITY: "Administration and security",
     Sector.GENDER: "Gender",
 }
-# Mirrors intake's NEED_TYPES (intake validates; these are only the words on the form).
+# The words on the form for each of contracts.needs.NEED_TYPES (a test checks they match).
 TYPE_LABELS: dict[Sector, dict[str, str]] = {
     Sector.ECONOMIC: {
         "road": "Road",

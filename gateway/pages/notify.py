@@ -11,10 +11,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gateway.accounts import Session, same_token
-from gateway.clients import ServiceError
+from gateway.clients import ServiceError, segment
 from gateway.i18n import page_language, translate
 from gateway.pages.render import gateway_of, render, signed_in, to_login
-from gateway.schema.context import segment
 from services.runtime.identity import COUNCIL_ROLES, Role
 
 router = APIRouter(include_in_schema=False)

@@ -11,8 +11,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.accounts import Session
 from gateway.i18n import REPO_ROOT, gettext_for, page_language
-from gateway.schema.context import Gateway
 from gateway.sessions import session_of
+from gateway.wiring import Gateway
 
 TEMPLATES = REPO_ROOT / "pwa" / "templates"
 STATIC = REPO_ROOT / "pwa" / "static"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import warnings
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any, NewType
 
@@ -18,11 +17,13 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from contracts.budget import BudgetLineKind, ExpenditureStage, ProjectStatus
+from gateway.callers import public_identity
 from gateway.clients import ServiceError
+from gateway.money import usd_of
 from gateway.schema.context import Context, segment
 from gateway.schema.errors import from_service
 from gateway.schema.ids import Node, raw_id, to_global
-from services.runtime.identity import PUBLIC_IDENTITY_ID, Identity, Role
+from services.runtime.identity import Identity
 
 RIEL_DESCRIPTION = (
     'Whole riel, as a string of decimal digits, e.g. "12500000000" (a leading minus appears only on '
@@ -76,20 +77,6 @@ strawberry.enum(
 class ProjectDecision(Enum):
     DEFER = "defer"
     REJECT = "reject"
-
-
-def public_identity(commune_code: str) -> Identity:
-    """Anonymous visitors read one commune's public budget: the gateway's public identity,
-    scoped to that commune only, so it opens nothing else even by mistake."""
-    return Identity(PUBLIC_IDENTITY_ID, Role.PUBLIC, (commune_code,))
-
-
-def usd_of(amount: int, rate: dict[str, Any] | None) -> str | None:
-    """The USD equivalent of an amount at a recorded rate, for display only (riel stays the truth)."""
-    if not rate:
-        return None
-    usd = Decimal(amount) / Decimal(int(rate["riel_per_usd"]))
-    return str(usd.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 async def call(info: Info[Context, None], method: str, path: str, identity: Identity, **kw: Any) -> Any:

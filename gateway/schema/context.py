@@ -3,43 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from gateway.accounts import Accounts, Session, same_token
-from gateway.admin import Admin, AdminError, ApiToken, Throttle
-from gateway.bridge import EventBridge
-from gateway.clients import ServiceClient, ServiceError
+from gateway.accounts import Session, same_token
+from gateway.admin import AdminError, ApiToken
+from gateway.callers import PUBLIC_IDENTITY
+from gateway.clients import ServiceError, segment
 from gateway.i18n import translate
 from gateway.schema.errors import from_service, graphql_error
 from gateway.sessions import SESSION_COOKIE
-from gateway.settings import GatewaySettings
-from services.runtime.identity import ALL_COMMUNES, PUBLIC_IDENTITY_ID, Identity, Role
+from gateway.wiring import Gateway
+from services.runtime.identity import Identity
 
 CSRF_HEADER = "x-csrf-token"
-PUBLIC_IDENTITY = Identity(PUBLIC_IDENTITY_ID, Role.PUBLIC, (ALL_COMMUNES,))
-__all__ = ["CSRF_HEADER", "SESSION_COOKIE", "Context", "Gateway"]
-
-
-@dataclass
-class Gateway:
-    """Everything the gateway wired at start, shared by GraphQL and the PWA routes."""
-
-    settings: GatewaySettings
-    accounts: Accounts
-    services: dict[str, ServiceClient]
-    bridge: EventBridge
-    admin: Admin
-    throttle: Throttle
-
-
-def segment(value: str) -> str:
-    """A caller's value placed in a service URL path: encoded whole, so "../x" stays one segment."""
-    return quote(str(value), safe="")
+__all__ = ["CSRF_HEADER", "PUBLIC_IDENTITY", "SESSION_COOKIE", "Context", "Gateway", "segment"]
 
 
 class Context(BaseContext):

@@ -13,14 +13,14 @@ import json
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from contracts.budget import BudgetLineKind, ExpenditureStage
 from contracts.envelope import uuid7
 from services.budget import domain, ledger, projects
 from services.budget import store as repo
-from services.budget.model import Act, Budget, Outcome, Rate, budget_id
+from services.budget.model import Act, Budget, LedgerEntry, Outcome, Rate, budget_id
 from services.budget.projects import ProjectDecision
 from services.budget.rules import BudgetError
 from services.budget.views import (
@@ -30,14 +30,15 @@ from services.budget.views import (
     project_view,
     revision_view,
 )
+from services.runtime.application import retry_conflicts
 from services.runtime.errors import DomainError
-from services.runtime.identity import CallerDep, Identity
+from services.runtime.http import CallerDep, CorrelationDep
+from services.runtime.identity import Identity
 from services.runtime.service import RuntimeDep
 from services.runtime.stores import DuplicateKeyError
 
 router = APIRouter(tags=["budget"])
 
-CorrelationId = Annotated[str | None, Header(alias="x-correlation-id")]
 Commune = Annotated[str, Field(pattern=r"^\d{6}$")]
 Year = Annotated[int, Field(ge=2000, le=2100)]
 CommunePath = Annotated[str, Path(pattern=r"^\d{6}$")]
@@ -165,7 +166,7 @@ async def set_line(
     caller: CallerDep,
     runtime: RuntimeDep,
     response: Response,
-    correlation_id: CorrelationId = None,
+    correlation_id: CorrelationDep = None,
 ) -> dict[str, Any]:
     """Set a budget line for a fiscal year; repeating the same amount changes nothing (200)."""
     rate = Rate(body.exchange_rate.riel_per_usd, body.exchange_rate.as_of) if body.exchange_rate else None
@@ -183,7 +184,7 @@ async def set_line(
 
 @router.post("/revisions", status_code=201)
 async def revise_line(
-    body: RevisionIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationId = None
+    body: RevisionIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationDep = None
 ) -> dict[str, Any]:
     """Cut or raise a line with a reason; a cut may put projects at risk."""
     revision_id = uuid7()
@@ -203,7 +204,7 @@ async def revise_line(
 
 @router.post("/projects", status_code=201)
 async def create_project(
-    body: ProjectIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationId = None
+    body: ProjectIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationDep = None
 ) -> dict[str, Any]:
     project_id = uuid7()
     needs = await repo.need_docs(runtime.store, body.need_ids[:200])
@@ -223,7 +224,7 @@ async def create_project(
 
 @router.post("/allocations", status_code=201)
 async def allocate(
-    body: AllocationIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationId = None
+    body: AllocationIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationDep = None
 ) -> dict[str, Any]:
     """Allocate riel of a line to a project; refused if the line has less left than asked."""
     commune, year = await budget_of(runtime, body.project_id, caller, "project")
@@ -247,7 +248,7 @@ async def release_allocation(
     body: ReleaseIn,
     caller: CallerDep,
     runtime: RuntimeDep,
-    correlation_id: CorrelationId = None,
+    correlation_id: CorrelationDep = None,
 ) -> dict[str, Any]:
     """Give unspent riel back to the line (all unspent riel when no amount is given)."""
     commune, year = await budget_of(runtime, allocation_id, caller, "allocation")
@@ -273,7 +274,7 @@ async def decide_project(
     body: DecisionIn,
     caller: CallerDep,
     runtime: RuntimeDep,
-    correlation_id: CorrelationId = None,
+    correlation_id: CorrelationDep = None,
 ) -> dict[str, Any]:
     """Defer or reject a project with a reason; its allocations go back to their lines."""
     commune, year = await budget_of(runtime, project_id, caller, "project")
@@ -295,7 +296,7 @@ async def record_expenditure(
     caller: CallerDep,
     runtime: RuntimeDep,
     response: Response,
-    correlation_id: CorrelationId = None,
+    correlation_id: CorrelationDep = None,
 ) -> dict[str, Any]:
     """Append a ledger entry, or a reversal of one. A repeat with the same key returns the entry
     (200); the same key with anything else changed is an attempt to edit a posted entry (409)."""
@@ -315,26 +316,31 @@ async def record_expenditure(
             field="allocationId",
         )
     key = f"{budget_id(commune, year)}:{body.idempotency_key}"
-    for _ in range(2):
+
+    async def post() -> tuple[LedgerEntry, bool]:
         existing = await runtime.store.find_one("ledger", {"idempotency_key": key})
         if existing is not None:
             if existing["fingerprint"] != fingerprint:
                 raise ledger.entry_immutable()
-            response.status_code = 200
-            return entry_view(repo.entry_from_doc(existing))
+            return repo.entry_from_doc(existing), False
         decide = await _ledger_decision(runtime, caller, body, uuid7())
-        try:
-            outcome = await _changed(
-                runtime, commune, year, decide, correlation_id=correlation_id, ledger_keys=(key, fingerprint)
-            )
-        except DuplicateKeyError as exc:
-            if exc.field == "reverses":
-                raise _already_reversed() from None
-            if exc.field != "idempotency_key":
-                raise
-            continue  # the same request, made twice at once: answer with the first
-        return entry_view(outcome.result)
-    raise ledger.entry_immutable()
+        outcome = await _changed(
+            runtime, commune, year, decide, correlation_id=correlation_id, ledger_keys=(key, fingerprint)
+        )
+        return outcome.result, True
+
+    try:
+        # The same request made twice at once: the second looks again and answers with the first.
+        entry, created = await retry_conflicts(
+            post, repo.budget_busy, again=lambda exc: exc.field == "idempotency_key"
+        )
+    except DuplicateKeyError as exc:
+        if exc.field == "reverses":
+            raise _already_reversed() from None
+        raise
+    if not created:
+        response.status_code = 200
+    return entry_view(entry)
 
 
 async def _ledger_decision(

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.envelope import Envelope
 from contracts.meetings import DECISION_RECORDED, DecisionKind, DecisionRecordedV1
 from contracts.needs import NEED_SUBMITTED, NeedSubmittedV1
 from contracts.registry import read_event
@@ -22,6 +23,7 @@ from contracts.subjects import all_communes
 from services.budget import projects
 from services.budget import store as repo
 from services.budget.model import Act, Outcome
+from services.runtime.application import inbox_handler
 from services.runtime.consumer import ConsumerSpec
 from services.runtime.identity import Identity, Role
 from services.runtime.service import Runtime
@@ -32,30 +34,28 @@ DECISIONS_CONSUMER = "budget-decisions"
 
 
 def consumers(runtime: Runtime) -> list[ConsumerSpec]:
-    async def on_need_submitted(raw: bytes) -> None:
-        envelope, need = read_event(raw, NeedSubmittedV1)
-        async with runtime.unit_of_work() as tx:
-            if not await tx.mark_processed(NEEDS_CONSUMER, envelope.id):
-                return
-            await tx.upsert(
-                "needs",
-                {
-                    "id": need.need_id,
-                    "tracking_code": need.tracking_code,
-                    "commune_code": need.commune_code,
-                    "village_code": need.village_code,
-                    "village_name": need.village_name.model_dump() if need.village_name else None,
-                    "description": need.description,
-                    "sector": need.sector.value if need.sector else None,
-                    "submitted_at": need.submitted_at.isoformat(),
-                },
-            )
+    uow = repo.unit_of_work(runtime)
+
+    @inbox_handler(uow, NEEDS_CONSUMER, NeedSubmittedV1)
+    async def on_need_submitted(tx: Transaction, envelope: Envelope, need: NeedSubmittedV1) -> None:
+        await tx.upsert(
+            "needs",
+            {
+                "id": need.need_id,
+                "tracking_code": need.tracking_code,
+                "commune_code": need.commune_code,
+                "village_code": need.village_code,
+                "village_name": need.village_name.model_dump() if need.village_name else None,
+                "description": need.description,
+                "sector": need.sector.value if need.sector else None,
+                "submitted_at": need.submitted_at.isoformat(),
+            },
+        )
 
     async def on_decision_recorded(raw: bytes) -> None:
         envelope, decision = read_event(raw, DecisionRecordedV1)
         if decision.kind != DecisionKind.CIP_APPROVAL:
-            async with runtime.unit_of_work() as tx:
-                await tx.mark_processed(DECISIONS_CONSUMER, envelope.id)
+            await uow.record_handled(DECISIONS_CONSUMER, envelope.id)
             return
         doc: dict[str, Any] = {
             "id": decision.decision_id,

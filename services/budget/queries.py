@@ -16,7 +16,8 @@ from services.budget.model import Budget, budget_id
 from services.budget.rules import require_scope
 from services.budget.views import budget_view, entry_view, project_view, transparency_view
 from services.runtime.errors import DomainError
-from services.runtime.identity import CallerDep, Identity
+from services.runtime.http import CallerDep
+from services.runtime.identity import Identity
 from services.runtime.service import RuntimeDep
 
 router = APIRouter(tags=["budget"])

@@ -1,9 +1,10 @@
 """Budget's collections on the storage port, documents <-> domain, and the one way to change a budget.
 
 :func:`change` is optimistic concurrency in one place: read the budget and its version, let
-the domain decide, then save with ``expected_version``. If another clerk saved in between, the
-save fails with a version conflict and the command is decided again on the fresh budget, so
-two clerks allocating the last riel at the same moment cannot both get it.
+the domain decide, then save with ``expected_version``, through the runtime's unit of work. If
+another clerk saved in between, the save fails with a version conflict and the command is
+decided again on the fresh budget, so two clerks allocating the last riel at the same moment
+cannot both get it.
 """
 
 from __future__ import annotations
@@ -26,20 +27,12 @@ from services.budget.model import (
     budget_id,
 )
 from services.budget.projects import Approval, NeedRef
-from services.budget.rules import BudgetError
+from services.runtime.application import BusyError, Committer, UnitOfWork
 from services.runtime.outbox import outbox_row
 from services.runtime.service import Runtime
-from services.runtime.stores import (
-    Collection,
-    DuplicateKeyError,
-    In,
-    Store,
-    Transaction,
-    VersionConflictError,
-)
+from services.runtime.stores import Collection, DuplicateKeyError, In, Store, Transaction
 
 SOURCE = "/khum/budget"
-CONFLICT_ATTEMPTS = 8
 
 BUDGETS = Collection("budgets", indexes=("commune_code",))
 LEDGER = Collection(
@@ -284,6 +277,23 @@ async def ledger_of(store: Store, where: dict[str, Any]) -> list[LedgerEntry]:
 # ---------- the one way to change a budget ----------
 
 
+def budget_busy() -> BusyError:
+    return BusyError(
+        "budget",
+        "The budget is being changed by others right now. Please try again.",
+        "ថវិកាកំពុងត្រូវបានកែប្រែដោយអ្នកផ្សេងនៅពេលនេះ។ សូមព្យាយាមម្តងទៀត។",
+    )
+
+
+def unit_of_work(committer: Committer) -> UnitOfWork:
+    return UnitOfWork(committer, budget_busy)
+
+
+def _begun_by_someone_else(exc: DuplicateKeyError) -> bool:
+    """The year's budget created by someone else in between: decide again on theirs."""
+    return exc.collection == "budgets"
+
+
 async def change(
     runtime: Runtime,
     commune_code: str,
@@ -298,35 +308,28 @@ async def change(
 ) -> Outcome | None:
     """Decide on the latest budget and save it with its events; decide again after a conflict.
 
+    The budget is read and decided on before the write transaction opens, so two clerks may
+    decide on the same version; the second save then conflicts and decides again.
     ``ledger_keys`` is the (idempotency key, fingerprint) stored with a new ledger entry.
     ``inbox`` is (consumer, event id) for event handlers: nothing happens twice, and None is
     returned when the event was already handled. ``with_tx`` adds the caller's own writes.
     """
     key = budget_id(commune_code, year)
-    for _ in range(CONFLICT_ATTEMPTS):
+
+    async def plan() -> Callable[[Transaction], Awaitable[Outcome]]:
         doc = await runtime.store.get("budgets", key)
         outcome = decide(budget_from_doc(doc) if doc else Budget(commune_code, year))
-        try:
-            async with runtime.unit_of_work() as tx:
-                if inbox is not None and not await tx.mark_processed(*inbox):
-                    return None
-                if with_tx is not None:
-                    await with_tx(tx)
-                if outcome.changed:
-                    await _save(tx, doc, outcome, ledger_keys, correlation_id, causation_id)
+
+        async def commit(tx: Transaction) -> Outcome:
+            if with_tx is not None:
+                await with_tx(tx)
+            if outcome.changed:
+                await _save(tx, doc, outcome, ledger_keys, correlation_id, causation_id)
             return outcome
-        except VersionConflictError:
-            continue
-        except DuplicateKeyError as exc:
-            if exc.collection == "budgets":
-                continue  # created by someone else in between: decide again on theirs
-            raise
-    raise BudgetError(
-        "budget.busy",
-        "The budget is being changed by others right now. Please try again.",
-        "ថវិកាកំពុងត្រូវបានកែប្រែដោយអ្នកផ្សេងនៅពេលនេះ។ សូមព្យាយាមម្តងទៀត។",
-        status=409,
-    )
+
+        return commit
+
+    return await unit_of_work(runtime).plan_then_commit(plan, inbox=inbox, again=_begun_by_someone_else)
 
 
 async def _save(

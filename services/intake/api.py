@@ -1,21 +1,20 @@
-"""Intake's commands over HTTP, called only by the gateway with a signed identity token.
+"""Intake's routes over HTTP, called only by the gateway with a signed identity token.
 
-Each command loads, calls the domain, and commits the state with its events in one
-transaction; optimistic concurrency (the document version) guards concurrent edits.
+Each route parses the request, calls a use case (``commands.py``) and answers; the use case
+commits the state with its events through the runtime's unit of work.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.envelope import uuid7
-from contracts.needs import ContactPoint, NeedStatus, Sector
-from services.intake import domain, events
-from services.intake.domain import NeedError, SubmitNeed
+from contracts.needs import ContactPoint, Sector
+from services.intake import commands
+from services.intake.domain import SubmitNeed
 from services.intake.inclusion import (
     AgeBand,
     Attributes,
@@ -27,20 +26,12 @@ from services.intake.inclusion import (
     Sex,
     make_person,
 )
-from services.intake.store import get_village, load_need, need_by_code
-from services.intake.tracking import new_tracking_code, normalise_tracking_code
-from services.intake.views import need_view, people_counts, public_view
-from services.runtime.identity import CallerDep, Identity
-from services.runtime.outbox import outbox_row
+from services.intake.views import need_view, public_view
+from services.runtime.http import CallerDep, CorrelationDep
+from services.runtime.identity import Identity
 from services.runtime.service import RuntimeDep
-from services.runtime.stores import DuplicateKeyError, Transaction, VersionConflictError
 
 router = APIRouter(tags=["needs"])
-
-_TRACKING_CODE_ATTEMPTS = 8
-_CONFLICT_ATTEMPTS = 5
-
-CorrelationId = Annotated[str | None, Header(alias="x-correlation-id")]
 
 
 class AttributesIn(BaseModel):
@@ -123,13 +114,12 @@ async def submit_need(
     caller: CallerDep,
     runtime: RuntimeDep,
     response: Response,
-    correlation_id: CorrelationId = None,
+    correlation_id: CorrelationDep = None,
 ) -> dict[str, Any]:
     """Record a need; the need and its NeedSubmitted event commit together.
 
     A repeat with the same idempotency key (per caller) returns the original need, 200.
     """
-    key = f"{caller.user_id}:{body.idempotency_key}"
     now = datetime.now(UTC)
     command = SubmitNeed(
         village_code=body.village_code,
@@ -142,52 +132,12 @@ async def submit_need(
         raised_by=body.raised_by.to_domain(caller, now, "raisedBy") if body.raised_by else None,
         collected_at=body.collected_at,
     )
-    for _ in range(_TRACKING_CODE_ATTEMPTS):
-        existing = await runtime.store.find_one("needs", {"idempotency_key": key})
-        if existing:
-            response.status_code = 200
-            return need_view(existing, caller)
-        try:
-            async with runtime.unit_of_work() as tx:
-                stored = await insert_need(tx, command, caller, key=key, now=now, correlation=correlation_id)
-            return need_view(stored, caller)
-        except DuplicateKeyError as exc:
-            if exc.field not in ("tracking_code", "idempotency_key"):
-                raise
-            # Either a code clash (draw another) or a concurrent repeat (return it): loop.
-    raise RuntimeError("could not draw a free tracking code")
-
-
-async def insert_need(
-    tx: Transaction,
-    command: SubmitNeed,
-    caller: Identity,
-    *,
-    key: str,
-    now: datetime,
-    correlation: str | None,
-) -> dict[str, Any]:
-    """Validate a submission, store the need and its NeedSubmitted event in the caller's transaction."""
-    village = await get_village(tx, command.village_code)
-    description = domain.validate_submission(command, village, caller)
-    assert village is not None
-    doc = domain.new_need(
-        command,
-        village,
-        caller,
-        need_id=uuid7(),
-        tracking_code=new_tracking_code(),
-        idempotency_key=key,
-        description=description,
-        now=now,
+    stored, created = await commands.submit_need(
+        runtime, command, caller, now=now, correlation=correlation_id
     )
-    stored = await tx.insert("needs", doc)
-    await tx.add_outbox(outbox_row(events.need_submitted(stored, village, correlation)))
-    return stored
-
-
-async def _replace(tx: Transaction, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    return await tx.replace("needs", after, expected_version=before["version"])
+    if not created:
+        response.status_code = 200
+    return need_view(stored, caller)
 
 
 @router.post("/needs/{need_id}/validate")
@@ -196,107 +146,47 @@ async def validate_need(
     body: ValidateIn,
     caller: CallerDep,
     runtime: RuntimeDep,
-    correlation_id: CorrelationId = None,
+    correlation_id: CorrelationDep = None,
 ) -> dict[str, Any]:
-    for _ in range(_CONFLICT_ATTEMPTS):
-        try:
-            async with runtime.unit_of_work() as tx:
-                before = await load_need(tx, need_id, caller)
-                after = domain.validate(before, caller, body.reason, datetime.now(UTC))
-                stored = await _replace(tx, before, after)
-                await tx.add_outbox(outbox_row(events.need_validated(stored, correlation_id)))
-                await tx.add_outbox(
-                    outbox_row(
-                        events.status_changed(
-                            before, stored, correlation_id=correlation_id, causation_id=None
-                        )
-                    )
-                )
-            return need_view(stored, caller)
-        except VersionConflictError:
-            continue
-    raise _busy()
+    now = datetime.now(UTC)
+    stored = await commands.validate_need(runtime, need_id, caller, body.reason, now, correlation_id)
+    return need_view(stored, caller)
 
 
 @router.post("/needs/{need_id}/supporters")
 async def support_need(
-    need_id: str, body: PersonIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationId = None
+    need_id: str,
+    body: PersonIn,
+    caller: CallerDep,
+    runtime: RuntimeDep,
+    correlation_id: CorrelationDep = None,
 ) -> dict[str, Any]:
     """Someone else has this need too: counted and disaggregated like the one who raised it."""
-    for _ in range(_CONFLICT_ATTEMPTS):
-        try:
-            now = datetime.now(UTC)
-            async with runtime.unit_of_work() as tx:
-                before = await load_need(tx, need_id, caller)
-                supporter = body.to_domain(caller, now, "supporter")
-                after = domain.support(before, supporter, caller, now)
-                stored = await _replace(tx, before, after)
-                total, _ = people_counts(stored)
-                event = events.need_supported(stored, stored["supporters"][-1], total, correlation_id)
-                await tx.add_outbox(outbox_row(event))
-            return need_view(stored, caller)
-        except VersionConflictError:
-            continue
-    raise _busy()
+    now = datetime.now(UTC)
+    supporter = body.to_domain(caller, now, "supporter")
+    stored = await commands.support_need(runtime, need_id, supporter, caller, now, correlation_id)
+    return need_view(stored, caller)
 
 
 @router.post("/needs/merge")
 async def merge_needs(
-    body: MergeIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationId = None
+    body: MergeIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationDep = None
 ) -> dict[str, Any]:
     """Merge a duplicate into the surviving need; both tracking codes keep working."""
-    for _ in range(_CONFLICT_ATTEMPTS):
-        try:
-            async with runtime.unit_of_work() as tx:
-                survivor = await load_need(tx, body.survivor_id, caller)
-                merged = await load_need(tx, body.merged_id, caller, field="mergedId")
-                kept, closed = domain.merge(survivor, merged, caller, body.reason, datetime.now(UTC))
-                stored = await _replace(tx, survivor, kept)
-                closed_stored = await _replace(tx, merged, closed)
-                await tx.add_outbox(outbox_row(events.needs_merged(stored, closed_stored, correlation_id)))
-                await tx.add_outbox(
-                    outbox_row(
-                        events.status_changed(
-                            merged, closed_stored, correlation_id=correlation_id, causation_id=None
-                        )
-                    )
-                )
-            return need_view(stored, caller)
-        except VersionConflictError:
-            continue
-    raise _busy()
+    now = datetime.now(UTC)
+    stored = await commands.merge_needs(
+        runtime, body.survivor_id, body.merged_id, caller, body.reason, now, correlation_id
+    )
+    return need_view(stored, caller)
 
 
 @router.post("/public/need/feedback")
 async def record_feedback(
-    body: FeedbackIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationId = None
+    body: FeedbackIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationDep = None
 ) -> dict[str, Any]:
     """A citizen (the tracking code is their key) verifies a completed need."""
-    for _ in range(_CONFLICT_ATTEMPTS):
-        try:
-            async with runtime.unit_of_work() as tx:
-                before = await need_by_code(tx, normalise_tracking_code(body.code))
-                if before["status"] == NeedStatus.MERGED.value and before.get("merged_into"):
-                    before = await load_need(tx, before["merged_into"], None)
-                after = domain.record_feedback(before, body.satisfied, body.comment, datetime.now(UTC))
-                stored = await _replace(tx, before, after)
-                await tx.add_outbox(
-                    outbox_row(
-                        events.status_changed(
-                            before, stored, correlation_id=correlation_id, causation_id=None
-                        )
-                    )
-                )
-            return public_view(stored)
-        except VersionConflictError:
-            continue
-    raise _busy()
-
-
-def _busy() -> NeedError:
-    return NeedError(
-        "need.busy",
-        "Someone else changed this need at the same moment. Please try again.",
-        "មាននរណាម្នាក់បានកែប្រែតម្រូវការនេះក្នុងពេលជាមួយគ្នា។ សូមព្យាយាមម្តងទៀត។",
-        status=409,
+    now = datetime.now(UTC)
+    stored = await commands.record_feedback(
+        runtime, body.code, body.satisfied, body.comment, now, correlation_id
     )
+    return public_view(stored)

@@ -16,12 +16,12 @@ from contracts.budget import PROJECT_STATUS_CHANGED, ProjectStatus, ProjectStatu
 from contracts.envelope import Envelope
 from contracts.meetings import DECISION_RECORDED, DecisionKind, DecisionRecordedV1
 from contracts.needs import NeedStatus
-from contracts.registry import read_event
 from contracts.subjects import all_communes
 from services.intake import domain, events
+from services.intake.commands import unit_of_work
 from services.intake.lifecycle import TransitionError
+from services.runtime.application import emit, inbox_handler, save
 from services.runtime.consumer import ConsumerSpec
-from services.runtime.outbox import outbox_row
 from services.runtime.service import Runtime
 from services.runtime.stores import Transaction
 
@@ -74,59 +74,55 @@ async def apply_move(
                 "source": source,
             }
             after = {**after, "history": [*after["history"], note]}
-    stored = await tx.replace("needs", after, expected_version=before["version"])
+    stored = await save(tx, "needs", before, after)
     if stored["status"] != before["status"]:
         change = events.status_changed(
             before, stored, correlation_id=envelope.correlationid, causation_id=envelope.id
         )
-        await tx.add_outbox(outbox_row(change))
+        await emit(tx, [change])
 
 
 def consumers(runtime: Runtime) -> list[ConsumerSpec]:
-    async def on_decision(raw: bytes) -> None:
-        envelope, decision = read_event(raw, DecisionRecordedV1)
+    uow = unit_of_work(runtime)
+
+    @inbox_handler(uow, DECISIONS_CONSUMER, DecisionRecordedV1)
+    async def on_decision(tx: Transaction, envelope: Envelope, decision: DecisionRecordedV1) -> None:
         target = {
             DecisionKind.PRIORITISATION: NeedStatus.PRIORITISED,
             DecisionKind.CIP_APPROVAL: NeedStatus.IN_CIP,
         }.get(decision.kind)
-        async with runtime.unit_of_work() as tx:
-            if not await tx.mark_processed(DECISIONS_CONSUMER, envelope.id):
-                return
-            if target is None:
-                return
-            for ranked in decision.needs:
-                await apply_move(
-                    tx,
-                    envelope,
-                    ranked.need_id,
-                    decision.commune_code,
-                    target,
-                    actor=decision.decided_by,
-                    reason=decision.summary,
-                    source="meetings",
-                    extra={"rank": ranked.rank, "year": decision.year},
-                )
+        if target is None:
+            return
+        for ranked in decision.needs:
+            await apply_move(
+                tx,
+                envelope,
+                ranked.need_id,
+                decision.commune_code,
+                target,
+                actor=decision.decided_by,
+                reason=decision.summary,
+                source="meetings",
+                extra={"rank": ranked.rank, "year": decision.year},
+            )
 
-    async def on_project_status(raw: bytes) -> None:
-        envelope, change = read_event(raw, ProjectStatusChangedV1)
+    @inbox_handler(uow, PROJECTS_CONSUMER, ProjectStatusChangedV1)
+    async def on_project_status(tx: Transaction, envelope: Envelope, change: ProjectStatusChangedV1) -> None:
         target = PROJECT_TO_NEED.get(change.status)
-        async with runtime.unit_of_work() as tx:
-            if not await tx.mark_processed(PROJECTS_CONSUMER, envelope.id):
-                return
-            if target is None:
-                return  # planned, at risk: the project's business, not yet the need's
-            for need_id in change.need_ids:
-                await apply_move(
-                    tx,
-                    envelope,
-                    need_id,
-                    change.commune_code,
-                    target,
-                    actor=change.changed_by,
-                    reason=change.reason,
-                    source="budget",
-                    extra={"year": change.year},
-                )
+        if target is None:
+            return  # planned, at risk: the project's business, not yet the need's
+        for need_id in change.need_ids:
+            await apply_move(
+                tx,
+                envelope,
+                need_id,
+                change.commune_code,
+                target,
+                actor=change.changed_by,
+                reason=change.reason,
+                source="budget",
+                extra={"year": change.year},
+            )
 
     return [
         ConsumerSpec(DECISIONS_CONSUMER, "KHUM_MEETINGS", (all_communes(DECISION_RECORDED),), on_decision),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from contracts.needs import DESCRIPTION_MAX, NeedStatus, Sector
+from contracts.needs import DESCRIPTION_MAX, NEED_TYPES, NeedStatus, Sector
 from services.intake.inclusion import Person, person_to_doc
 from services.intake.lifecycle import check_move
 from services.runtime.errors import DomainError
@@ -21,14 +21,6 @@ RECORDING_ROLES = frozenset(
 )
 COMMENT_MAX = 1000
 
-# Types of need within each CIP sector (issue: road, water, school, health post, irrigation...).
-NEED_TYPES: dict[Sector, tuple[str, ...]] = {
-    Sector.ECONOMIC: ("road", "bridge", "irrigation", "market", "electricity", "agriculture", "other"),
-    Sector.SOCIAL: ("water", "sanitation", "school", "health_post", "early_childhood", "other"),
-    Sector.NATURAL_RESOURCES: ("forest", "fisheries", "land", "waste", "climate_resilience", "other"),
-    Sector.ADMINISTRATION_SECURITY: ("civil_registration", "safety", "public_service", "other"),
-    Sector.GENDER: ("domestic_violence", "women_economic", "childcare", "other"),
-}
 CHANNELS = ("village_meeting", "home_visit", "phone", "telegram", "sms", "facebook", "partner_api")
 
 

@@ -32,10 +32,12 @@ from services.intake.domain import NeedError, group_flags
 from services.intake.events import SOURCE
 from services.intake.store import need_by_code
 from services.intake.tracking import normalise_tracking_code
+from services.runtime.application import BusyError, UnitOfWork
 from services.runtime.consumer import ConsumerSpec
 from services.runtime.contacts import InvalidAddressError
 from services.runtime.erasure import DROP, KEEP, Digests, Verdict, scrub_stream
-from services.runtime.identity import CallerDep, Identity, Role
+from services.runtime.http import CallerDep
+from services.runtime.identity import Identity, Role
 from services.runtime.outbox import outbox_row
 from services.runtime.service import Runtime, RuntimeDep
 from services.runtime.stores import Collection, Transaction
@@ -282,8 +284,7 @@ def consumers(runtime: Runtime) -> list[ConsumerSpec]:
                 lambda _subject, data: _dead_letter_verdict(data, contacts, digests),
             )
         await runtime.store.prune_outbox(through=envelope.id)
-        async with runtime.unit_of_work() as tx:
-            await tx.mark_processed(ERASURE_CONSUMER, envelope.id)
+        await UnitOfWork(runtime, lambda: BusyError("erasure")).record_handled(ERASURE_CONSUMER, envelope.id)
         await runtime.store.forget_deleted()
 
     return [ConsumerSpec(ERASURE_CONSUMER, "KHUM_NEEDS", (all_communes(PERSON_ERASED),), on_person_erased)]

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from services.intake.gazetteer import summary
 from services.runtime.errors import DomainError
-from services.runtime.identity import CallerDep
+from services.runtime.http import CallerDep
 from services.runtime.service import RuntimeDep
 
 router = APIRouter(tags=["gazetteer"])

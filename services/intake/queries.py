@@ -13,7 +13,8 @@ from services.intake.store import load_need, need_by_code
 from services.intake.tracking import normalise_tracking_code
 from services.intake.views import need_view, people_counts, public_view
 from services.runtime.errors import DomainError
-from services.runtime.identity import ALL_COMMUNES, CallerDep, Identity
+from services.runtime.http import CallerDep
+from services.runtime.identity import ALL_COMMUNES, Identity
 from services.runtime.service import RuntimeDep
 from services.runtime.stores import Contains, In
 

@@ -1,21 +1,19 @@
 """Meetings' HTTP API for meetings themselves, called only by the gateway.
 
-Every change loads the meeting in a store transaction, lets the domain decide, then writes the
-meeting, the commune calendars it touches and its events (outbox) in that same transaction. A
-refusal raises before anything is written, so nothing changes and nothing is published.
+Each route parses, builds the domain rule, and hands it to ``changes.py``: the one way a meeting
+changes (load, decide, save with its calendars and events, again after a concurrent edit).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from contracts.envelope import Envelope, uuid7
 from contracts.meetings import MeetingState, MeetingType
-from services.meetings import events
+from services.meetings import changes, events
 from services.meetings.agenda import ItemDraft, publish_agenda
 from services.meetings.attendance import RsvpCommand, record_attendance, rsvp
 from services.meetings.bodies import (
@@ -28,21 +26,20 @@ from services.meetings.bodies import (
     RescheduleIn,
     RsvpIn,
 )
+from services.meetings.changes import NotFoundError
 from services.meetings.decisions import RecordDecision, publish_minutes, record_decision
 from services.meetings.domain import Meeting, RescheduleMeeting, ScheduleMeeting
-from services.meetings.lifecycle import announce, cancel, reschedule, schedule, updated_calendar
+from services.meetings.lifecycle import announce, cancel, reschedule
 from services.meetings.settings import MeetingsSettings
-from services.meetings.store import Calendars, candidates_by_id, meeting_doc, meeting_of
+from services.meetings.store import Calendars, candidates_by_id, meeting_of
 from services.meetings.views import MeetingPage, MeetingPublic, show
 from services.runtime.errors import DomainError
-from services.runtime.identity import CallerDep, Identity
-from services.runtime.outbox import outbox_row
-from services.runtime.service import Runtime, RuntimeDep
-from services.runtime.stores import DuplicateKeyError, In, Transaction, VersionConflictError
+from services.runtime.http import CallerDep, CorrelationDep
+from services.runtime.identity import Identity
+from services.runtime.service import RuntimeDep
+from services.runtime.stores import In, Transaction
 
 router = APIRouter(tags=["meetings"])
-
-_ATTEMPTS = 5
 
 
 def get_settings(runtime: RuntimeDep) -> MeetingsSettings:
@@ -63,65 +60,6 @@ def member(caller: CallerDep) -> Identity:
 
 
 MemberDep = Annotated[Identity, Depends(member)]
-CorrelationDep = Annotated[str | None, Header(alias="x-correlation-id")]
-
-
-class NotFoundError(DomainError):
-    def __init__(self) -> None:
-        super().__init__("meeting.not_found", "No such meeting.", "រកមិនឃើញកិច្ចប្រជុំនេះទេ។", status=404)
-
-
-class BusyError(DomainError):
-    def __init__(self) -> None:
-        super().__init__(
-            "meeting.busy",
-            "Someone else changed this meeting at the same moment. Please try again.",
-            "មានអ្នកផ្សេងកំពុងផ្លាស់ប្តូរកិច្ចប្រជុំនេះក្នុងពេលតែមួយ។ សូមព្យាយាមម្តងទៀត។",
-            status=409,
-        )
-
-
-# ---------- the one way a meeting changes ----------
-
-Rule = Callable[[Meeting, Transaction], Awaitable[tuple[Meeting, list[Envelope]]]]
-
-
-def _homes(meeting: Meeting) -> set[str]:
-    """The calendars a meeting sits in: its commune's, and the venue's commune's."""
-    return {meeting.commune_code, meeting.venue.village_code[:6]}
-
-
-async def _write_calendars(calendars: Calendars, before: Meeting | None, after: Meeting) -> None:
-    codes = _homes(after) | (_homes(before) if before else set())
-    await calendars.load(codes)
-    for code in sorted(codes):
-        current = await calendars.entries_of(code)
-        if code in _homes(after):
-            entries = updated_calendar(current, after, after.updated_at)
-        else:
-            entries = [e for e in current if e.meeting_id != after.id]
-        await calendars.save(code, entries)
-
-
-async def _change(runtime: Runtime, meeting_id: str, caller: Identity, rule: Rule) -> Meeting:
-    for _ in range(_ATTEMPTS):
-        try:
-            async with runtime.unit_of_work() as tx:
-                doc = await tx.get("meetings", meeting_id)
-                if doc is None or not caller.covers(doc["commune_code"]):
-                    raise NotFoundError()
-                before = meeting_of(doc)
-                after, envelopes = await rule(before, tx)
-                if after is before:
-                    return after
-                stored = meeting_doc(after, idempotency_key=doc.get("idempotency_key"))
-                await tx.replace("meetings", stored, expected_version=doc["version"])
-                for envelope in envelopes:
-                    await tx.add_outbox(outbox_row(envelope))
-            return after
-        except VersionConflictError:
-            continue
-    raise BusyError()
 
 
 def _now() -> datetime:
@@ -153,25 +91,10 @@ async def schedule_meeting(
         accessibility_notes=body.accessibility_notes,
         remote_link=body.remote_link,
     )
-    for _ in range(_ATTEMPTS):
-        if key is not None:
-            existing = await runtime.store.find_one("meetings", {"idempotency_key": key})
-            if existing is not None:
-                response.status_code = 200
-                return show(meeting_of(existing), caller)
-        try:
-            async with runtime.unit_of_work() as tx:
-                calendars = Calendars(tx)
-                homes = {command.commune_code, command.venue.village_code[:6]}
-                busy = await calendars.load(homes)
-                meeting = schedule(command, caller, _now(), busy, meeting_id=uuid7())
-                await tx.insert("meetings", meeting_doc(meeting, idempotency_key=key))
-                await _write_calendars(calendars, None, meeting)
-                await tx.add_outbox(outbox_row(events.scheduled(meeting, correlation_id)))
-            return show(meeting, caller)
-        except (VersionConflictError, DuplicateKeyError):
-            continue  # a concurrent change to the calendar, or a concurrent repeat: look again
-    raise BusyError()
+    meeting, created = await changes.schedule_meeting(runtime, command, caller, key, correlation_id)
+    if not created:
+        response.status_code = 200
+    return show(meeting, caller)
 
 
 @router.get("/meetings", response_model=MeetingPage)
@@ -229,7 +152,7 @@ async def publish_meeting_agenda(
         after = publish_agenda(meeting, drafts, candidates, caller, _now(), settings.agenda_notice_days)
         return after, [events.agenda_published(after, correlation_id)]
 
-    return show(await _change(runtime, meeting_id, caller, rule), caller)
+    return show(await changes.change_meeting(runtime, meeting_id, caller, rule), caller)
 
 
 @router.post("/meetings/{meeting_id}/announce", response_model=MeetingPublic)
@@ -244,7 +167,7 @@ async def announce_meeting(
         after = announce(meeting, caller, _now(), settings.agenda_notice_days)
         return after, [events.announced(after, correlation_id)]
 
-    return show(await _change(runtime, meeting_id, caller, rule), caller)
+    return show(await changes.change_meeting(runtime, meeting_id, caller, rule), caller)
 
 
 @router.post("/meetings/{meeting_id}/reschedule", response_model=MeetingPublic)
@@ -264,10 +187,10 @@ async def reschedule_meeting(
         venue_home = (command.venue or meeting.venue).village_code[:6]
         busy = await calendars.load({meeting.commune_code, venue_home})
         after = reschedule(meeting, command, caller, _now(), busy)
-        await _write_calendars(calendars, meeting, after)
+        await changes.write_calendars(calendars, meeting, after)
         return after, [events.rescheduled(meeting, after, correlation_id)]
 
-    return show(await _change(runtime, meeting_id, caller, rule), caller)
+    return show(await changes.change_meeting(runtime, meeting_id, caller, rule), caller)
 
 
 @router.post("/meetings/{meeting_id}/cancel", response_model=MeetingPublic)
@@ -280,10 +203,10 @@ async def cancel_meeting(
 ) -> MeetingPublic:
     async def rule(meeting: Meeting, tx: Transaction) -> tuple[Meeting, list[Envelope]]:
         after = cancel(meeting, body.reason, caller, _now())
-        await _write_calendars(Calendars(tx), meeting, after)
+        await changes.write_calendars(Calendars(tx), meeting, after)
         return after, [events.cancelled(after, correlation_id)]
 
-    return show(await _change(runtime, meeting_id, caller, rule), caller)
+    return show(await changes.change_meeting(runtime, meeting_id, caller, rule), caller)
 
 
 @router.post("/meetings/{meeting_id}/rsvps", response_model=MeetingPublic)
@@ -296,7 +219,7 @@ async def rsvp_meeting(
     async def rule(meeting: Meeting, tx: Transaction) -> tuple[Meeting, list[Envelope]]:
         return rsvp(meeting, command, caller, _now()), []
 
-    return show(await _change(runtime, meeting_id, caller, rule), caller)
+    return show(await changes.change_meeting(runtime, meeting_id, caller, rule), caller)
 
 
 @router.put("/meetings/{meeting_id}/attendance", response_model=MeetingPublic)
@@ -315,7 +238,7 @@ async def record_meeting_attendance(
         after = record_attendance(meeting, body.counts, body.names, caller, _now(), opens)
         return after, [events.attendance_recorded(after, correlation_id)]
 
-    return show(await _change(runtime, meeting_id, caller, rule), caller)
+    return show(await changes.change_meeting(runtime, meeting_id, caller, rule), caller)
 
 
 @router.post("/meetings/{meeting_id}/decisions", response_model=MeetingPublic)
@@ -341,7 +264,7 @@ async def record_meeting_decision(
             return meeting, []
         return after, [events.decision_recorded(after, decision, correlation_id)]
 
-    return show(await _change(runtime, meeting_id, caller, rule), caller)
+    return show(await changes.change_meeting(runtime, meeting_id, caller, rule), caller)
 
 
 @router.post("/meetings/{meeting_id}/minutes", response_model=MeetingPublic)
@@ -356,4 +279,4 @@ async def publish_meeting_minutes(
         after = publish_minutes(meeting, body.minutes, caller, _now())
         return after, [events.minutes_published(after, correlation_id)]
 
-    return show(await _change(runtime, meeting_id, caller, rule), caller)
+    return show(await changes.change_meeting(runtime, meeting_id, caller, rule), caller)

@@ -13,12 +13,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from services.meetings.api import MemberDep, NotFoundError
+from services.meetings.api import MemberDep
+from services.meetings.changes import NotFoundError
 from services.meetings.domain import Meeting
 from services.meetings.ical import commune_feed, meeting_ics
 from services.meetings.store import meeting_of
 from services.meetings.views import MeetingPage, MeetingPublic, show
-from services.runtime.identity import CallerDep
+from services.runtime.http import CallerDep
 from services.runtime.service import RuntimeDep
 
 router = APIRouter(tags=["calendar"])

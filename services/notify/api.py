@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from services.notify.domain import audiences_of
 from services.runtime.errors import DomainError
-from services.runtime.identity import CallerDep
+from services.runtime.http import CallerDep
 from services.runtime.service import RuntimeDep
 from services.runtime.stores import In
 

@@ -14,7 +14,7 @@ from contracts.notify import DeliveryChannel
 from services.notify.domain import DELIVERY_VIEWERS, may_view_deliveries
 from services.notify.domain.delivery import Status
 from services.runtime.errors import DomainError
-from services.runtime.identity import CallerDep
+from services.runtime.http import CallerDep
 from services.runtime.service import RuntimeDep
 from services.runtime.stores import In
 

@@ -12,7 +12,8 @@ from services.notify import deliveries
 from services.notify.domain.delivery import Status
 from services.notify.exchange import ExchangeDep
 from services.runtime.errors import DomainError
-from services.runtime.identity import CallerDep, Identity
+from services.runtime.http import CallerDep
+from services.runtime.identity import Identity
 from services.runtime.service import RuntimeDep
 from services.runtime.stores import In
 

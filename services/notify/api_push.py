@@ -18,7 +18,7 @@ from services.notify.domain import audiences_of
 from services.notify.exchange import ExchangeDep
 from services.notify.recipients import deactivate_push, endpoint_hash, save_push_subscription
 from services.runtime.errors import DomainError
-from services.runtime.identity import CallerDep
+from services.runtime.http import CallerDep
 from services.runtime.service import RuntimeDep
 
 router = APIRouter(prefix="/push", tags=["push"])

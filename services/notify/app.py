@@ -18,6 +18,7 @@ from services.notify.inbound import InboundHandler
 from services.notify.planner import Planner
 from services.notify.settings import NotifySettings
 from services.notify.store import COLLECTIONS
+from services.notify.wiring import Collaborators
 from services.runtime.service import Runtime, create_service_app
 
 __all__ = ["COLLECTIONS", "NotifySettings", "create_app"]
@@ -31,9 +32,18 @@ def create_app(
     exchange = Exchange(settings, clock, build_adapters(settings, clock), rng or random.Random())  # noqa: S311 - retry jitter, not secrets
 
     async def wire(runtime: Runtime) -> None:
-        exchange.planner = Planner(exchange, runtime.store)
-        exchange.inbound = InboundHandler(exchange, exchange.planner)
-        exchange.dispatcher = Dispatcher(exchange, runtime.store, on_commit=runtime.relay.wake)
+        # Each collaborator once, when the store is open; consumers and routes share them.
+        planner = Planner(exchange, runtime.store)
+        app.state.notify = Collaborators(
+            exchange=exchange,
+            planner=planner,
+            inbound=InboundHandler(exchange, planner),
+            dispatcher=Dispatcher(exchange, runtime.store, on_commit=runtime.relay.wake),
+        )
+
+    def collaborators() -> Collaborators:
+        wired: Collaborators = app.state.notify
+        return wired
 
     app = create_service_app(
         name="notify",
@@ -47,7 +57,7 @@ def create_app(
             webhooks.router,
             public.router,
         ],
-        consumers=consumer_factory(exchange),
+        consumers=consumer_factory(exchange, collaborators),
         on_start=wire,
     )
     app.state.exchange = exchange
@@ -58,12 +68,12 @@ def create_app(
         # The dispatcher starts once the store, bus, relay and consumers are up, and stops first.
         async with service_lifespan(app):
             await exchange.start()
-            assert exchange.dispatcher is not None
-            exchange.dispatcher.start()
+            dispatcher = collaborators().dispatcher
+            dispatcher.start()
             try:
                 yield
             finally:
-                await exchange.dispatcher.stop()
+                await dispatcher.stop()
                 await exchange.close()
 
     app.router.lifespan_context = lifespan

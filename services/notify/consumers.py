@@ -22,13 +22,17 @@ from contracts.needs import PERSON_ERASED
 from contracts.registry import UnreadableEvent, read_event
 from contracts.subjects import STREAM_BY_CONTEXT
 from services.notify.deliveries import Cause
+from services.notify.dispatcher import Wakeup
 from services.notify.domain.rules import RULES, Rule, rules_by_type
 from services.notify.erasure import PersonErasure
 from services.notify.exchange import Exchange
 from services.notify.planner import Planner
 from services.notify.projections import PROJECTIONS
+from services.notify.wiring import Collaborators
+from services.runtime.application import BusyError, UnitOfWork
 from services.runtime.consumer import ConsumerSpec, Handler
 from services.runtime.service import Runtime
+from services.runtime.stores import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +57,16 @@ def _event_type(raw: bytes) -> str:
     return kind
 
 
-def make_handler(runtime: Runtime, exchange: Exchange, durable: str, rules: Sequence[Rule[Any]]) -> Handler:
+def make_handler(
+    runtime: Runtime,
+    exchange: Exchange,
+    planner: Planner,
+    wakeup: Wakeup,
+    durable: str,
+    rules: Sequence[Rule[Any]],
+) -> Handler:
     by_type = rules_by_type(rules)
-    planner = Planner(exchange, runtime.store)
+    uow = UnitOfWork(runtime, lambda: BusyError("notify"))
     erasure = PersonErasure(runtime, exchange.clock, durable)
 
     async def handle(raw: bytes) -> None:
@@ -74,36 +85,41 @@ def make_handler(runtime: Runtime, exchange: Exchange, durable: str, rules: Sequ
             assert projection is not None
             model = projection[0]
         envelope, event = read_event(raw, model)
-        queued = 0
-        async with runtime.unit_of_work() as tx:
-            if not await tx.mark_processed(durable, envelope.id):
-                return
+
+        async def effect(tx: Transaction) -> int:
             now = exchange.clock.now()
             if projection is not None:
                 await projection[1](tx, event, now)
-            if rule is not None:
-                cause = Cause(envelope.id, envelope.correlationid)
-                queued = await planner.plan(tx, cause, list(rule.notices(event)), now)
-        if queued:
-            exchange.wake()
+            if rule is None:
+                return 0
+            cause = Cause(envelope.id, envelope.correlationid)
+            return await planner.plan(tx, cause, list(rule.notices(event)), now)
+
+        if await uow.once(durable, envelope.id, effect):
+            wakeup.ring()
 
     return handle
 
 
 def consumer_factory(
-    exchange: Exchange, rules: Sequence[Rule[Any]] = RULES
+    exchange: Exchange, collaborators: Callable[[], Collaborators], rules: Sequence[Rule[Any]] = RULES
 ) -> Callable[[Runtime], list[ConsumerSpec]]:
-    """One consumer per context that has a rule or a projection (and needs, for PersonErased)."""
+    """One consumer per context that has a rule or a projection (and needs, for PersonErased).
+
+    ``collaborators`` is read when the consumers start, after ``app.py`` built them."""
     types = {rule.event_type for rule in rules} | set(PROJECTIONS) | {PERSON_ERASED}
     contexts = sorted({context_of(t) for t in types})
 
     def consumers(runtime: Runtime) -> list[ConsumerSpec]:
+        wired = collaborators()
         return [
             ConsumerSpec(
                 durable=durable_name(context),
                 stream=STREAM_BY_CONTEXT[context],
                 filter_subjects=(f"khum.{context}.>",),
-                handler=make_handler(runtime, exchange, durable_name(context), rules),
+                handler=make_handler(
+                    runtime, exchange, wired.planner, wired.dispatcher.wakeup, durable_name(context), rules
+                ),
             )
             for context in contexts
         ]

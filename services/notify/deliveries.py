@@ -205,3 +205,24 @@ def events_for(doc: dict[str, Any], now: datetime) -> list[OutboxRow]:
             )
         )
     return rows
+
+
+async def apply_receipt(
+    tx: Transaction, doc: dict[str, Any], status: str, error: str | None, now: datetime
+) -> dict[str, Any] | None:
+    """A provider's delivery receipt: delivered, or failed for good (the phone never got it)."""
+    if doc["status"] != Status.SENT.value:
+        return None  # already final, or a receipt for a send we still think is in flight
+    if status == "delivered":
+        return await move(tx, doc, Status.DELIVERED, now, note="receipt")
+    last_error = {"code": f"sms.{status}", "reason": error or f"the network reported {status}"}
+    return await move(tx, doc, Status.FAILED, now, note="receipt", last_error=last_error, dead_letter=True)
+
+
+async def apply_early_receipt(tx: Transaction, doc: dict[str, Any], provider_id: str, now: datetime) -> None:
+    """A receipt that beat our own record of the send waits in ``pending_receipts``: applied
+    now that the send is recorded, once."""
+    early = await tx.get("pending_receipts", provider_id)
+    if early is not None and not early.get("applied"):
+        await apply_receipt(tx, doc, early["status"], early.get("error"), now)
+        await tx.replace("pending_receipts", {**early, "applied": True}, expected_version=early["version"])

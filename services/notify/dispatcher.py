@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,18 +35,37 @@ OFF_CHANNEL_RECHECK = timedelta(minutes=5)
 WAIT_FOR_TOKEN_MAX = 1.0
 
 
+class Wakeup:
+    """The dispatcher's doorbell. Whoever commits queued deliveries rings it, so they go now
+    rather than at the next poll; the dispatcher owns it and is the only one that waits."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def ring(self) -> None:
+        self._event.set()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    async def wait(self, at_most: float) -> None:
+        """Until rung, or ``at_most`` seconds."""
+        try:
+            async with asyncio.timeout(at_most):
+                await self._event.wait()
+        except TimeoutError:
+            pass
+
+
 class Dispatcher:
-    def __init__(self, exchange: Exchange, store: Store, on_commit: Any = None) -> None:
+    def __init__(self, exchange: Exchange, store: Store, on_commit: Callable[[], None] | None = None) -> None:
         self.exchange = exchange
         self.store = store
         self.on_commit = on_commit or (lambda: None)
-        self._wake = asyncio.Event()
+        self.wakeup = Wakeup()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.sent = 0
-
-    def wake(self) -> None:
-        self._wake.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="notify-dispatcher")
@@ -54,7 +74,7 @@ class Dispatcher:
         # Python 3.11's wait_for can swallow a cancel that lands as its wait ends; the flag makes
         # the loop end anyway.
         self._stopping = True
-        self._wake.set()
+        self.wakeup.ring()
         if self._task is not None:
             self._task.cancel()
             try:
@@ -66,18 +86,14 @@ class Dispatcher:
     async def _run(self) -> None:
         interval = self.exchange.settings.dispatch_interval_seconds
         while not self._stopping:
-            self._wake.clear()
+            self.wakeup.clear()
             try:
                 await self.run_once()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("dispatch pass failed; retrying")
-            try:
-                async with asyncio.timeout(interval):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+            await self.wakeup.wait(interval)
 
     async def due(self, now: datetime) -> list[dict[str, Any]]:
         """Queued deliveries whose time has come, soonest first (and stale "sending" ones)."""
@@ -226,12 +242,7 @@ class Dispatcher:
                 last_error=None,
             )
             if result.provider_id:
-                early = await tx.get("pending_receipts", result.provider_id)
-                if early is not None and not early.get("applied"):
-                    await apply_receipt(tx, stored, early["status"], early.get("error"), now)
-                    await tx.replace(
-                        "pending_receipts", {**early, "applied": True}, expected_version=early["version"]
-                    )
+                await deliveries.apply_early_receipt(tx, stored, result.provider_id, now)
         self.on_commit()
 
     async def _failed(self, doc: dict[str, Any], error: SendError) -> None:
@@ -289,17 +300,3 @@ class Dispatcher:
                 await deliveries.move(tx, current, Status.QUEUED, now, note="lease expired")
         except VersionConflictError:
             pass
-
-
-async def apply_receipt(
-    tx: Any, doc: dict[str, Any], status: str, error: str | None, now: datetime
-) -> dict[str, Any] | None:
-    """A provider's delivery receipt: delivered, or failed for good (the phone never got it)."""
-    if doc["status"] != Status.SENT.value:
-        return None  # already final, or a receipt for a send we still think is in flight
-    if status == "delivered":
-        return await deliveries.move(tx, doc, Status.DELIVERED, now, note="receipt")
-    last_error = {"code": f"sms.{status}", "reason": error or f"the network reported {status}"}
-    return await deliveries.move(
-        tx, doc, Status.FAILED, now, note="receipt", last_error=last_error, dead_letter=True
-    )

@@ -46,6 +46,7 @@ from contracts.subjects import all_communes
 from services.notify import deliveries
 from services.notify.domain.delivery import FINAL, Status
 from services.notify.domain.quiet import Clock
+from services.runtime.application import BusyError, UnitOfWork
 from services.runtime.erasure import DROP, KEEP, Digests, Scrubbed, Verdict, scrub_stream
 from services.runtime.service import Runtime
 from services.runtime.stores import In, Transaction
@@ -175,9 +176,12 @@ class PersonErasure:
             js = self.runtime.bus.js
             streams["KHUM_NOTIFY"] = await scrub_stream(js, "KHUM_NOTIFY", NOTIFY_SUBJECTS, decide)
             streams["KHUM_DLQ"] = await scrub_stream(js, "KHUM_DLQ", DEAD_LETTER_SUBJECTS, decide)
-        async with self.runtime.unit_of_work() as tx:
-            await tx.mark_processed(self.durable, envelope.id)
+
+        async def done(tx: Transaction) -> None:
             await self._record(tx, erased.erasure_id, "done", self.clock.now(), streams=streams)
+
+        # Scrubbing streams is safe to repeat, so the inbox only notes the end, never skips.
+        await UnitOfWork(self.runtime, lambda: BusyError("erasure")).once(self.durable, envelope.id, done)
         await self.runtime.store.forget_deleted()
         log.info(
             "erasure %s done: %s; streams %s",

@@ -1,14 +1,15 @@
 """What notify's consumers, routes and dispatcher share: settings, clock, channels, policies.
 
 Built once by the composition root (``app.py``); tests build one with a fixed clock and a
-seeded random source.
+seeded random source. It knows none of the collaborators that use it (planner, inbound handler,
+dispatcher): they take it, never the other way round.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, Request
 
@@ -19,11 +20,6 @@ from services.notify.domain.quiet import Clock, QuietHours
 from services.notify.domain.ratelimit import RateLimits
 from services.notify.settings import NotifySettings
 
-if TYPE_CHECKING:
-    from services.notify.dispatcher import Dispatcher
-    from services.notify.inbound import InboundHandler
-    from services.notify.planner import Planner
-
 
 @dataclass
 class Exchange:
@@ -31,9 +27,6 @@ class Exchange:
     clock: Clock
     adapters: dict[DeliveryChannel, ChannelAdapter]
     rng: random.Random = field(default_factory=random.Random)
-    dispatcher: Dispatcher | None = None
-    planner: Planner | None = None
-    inbound: InboundHandler | None = None
 
     def __post_init__(self) -> None:
         self.quiet: QuietHours | None = self.settings.quiet
@@ -48,11 +41,6 @@ class Exchange:
     @property
     def enabled(self) -> frozenset[DeliveryChannel]:
         return frozenset(self.adapters) | LOCAL_CHANNELS
-
-    def wake(self) -> None:
-        """After a commit that queued deliveries: send now rather than at the next poll."""
-        if self.dispatcher is not None:
-            self.dispatcher.wake()
 
     async def start(self) -> None:
         for adapter in self.adapters.values():

@@ -15,10 +15,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contracts.notify import InboundChannel
-from services.notify.dispatcher import apply_receipt
+from services.notify.deliveries import apply_receipt
 from services.notify.domain.signatures import SIGNATURE_HEADER, same_secret, verify
 from services.notify.exchange import Exchange, ExchangeDep
-from services.notify.inbound import Inbound, InboundHandler
+from services.notify.inbound import Inbound
+from services.notify.wiring import InboundDep, WakeupDep
 from services.runtime.errors import DomainError
 from services.runtime.service import RuntimeDep
 
@@ -131,14 +132,10 @@ async def _signed(request: Request, exchange: Exchange) -> bytes:
     return body
 
 
-def _handler(exchange: Exchange) -> InboundHandler:
-    if exchange.inbound is None:
-        raise RuntimeError("notify is not started")
-    return exchange.inbound
-
-
 @router.post("/sms/inbound", response_model=WebhookAnswer)
-async def sms_inbound(request: Request, runtime: RuntimeDep, exchange: ExchangeDep) -> WebhookAnswer:
+async def sms_inbound(
+    request: Request, runtime: RuntimeDep, exchange: ExchangeDep, inbound: InboundDep, wakeup: WakeupDep
+) -> WebhookAnswer:
     """A citizen's SMS to a commune's number, from the provider."""
     body = _parse(SmsInboundBody, await _signed(request, exchange))
     now = exchange.clock.now()
@@ -151,8 +148,8 @@ async def sms_inbound(request: Request, runtime: RuntimeDep, exchange: ExchangeD
         to=body.to,
     )
     async with runtime.unit_of_work() as tx:
-        result = await _handler(exchange).handle(tx, message, now)
-    exchange.wake()
+        result = await inbound.handle(tx, message, now)
+    wakeup.ring()
     return WebhookAnswer(
         status="duplicate" if result.duplicate else "accepted",
         message_id=result.message_id,
@@ -190,7 +187,9 @@ async def sms_receipt(request: Request, runtime: RuntimeDep, exchange: ExchangeD
 
 
 @router.post("/telegram", response_model=WebhookAnswer)
-async def telegram_update(request: Request, runtime: RuntimeDep, exchange: ExchangeDep) -> WebhookAnswer:
+async def telegram_update(
+    request: Request, runtime: RuntimeDep, exchange: ExchangeDep, inbound: InboundDep, wakeup: WakeupDep
+) -> WebhookAnswer:
     """An update from Telegram (setWebhook with ``secret_token``)."""
     secret = exchange.settings.secret("telegram_webhook_secret")
     if not secret:
@@ -202,7 +201,7 @@ async def telegram_update(request: Request, runtime: RuntimeDep, exchange: Excha
     if message is None or message.chat.type != "private" or message.text is None:
         return WebhookAnswer(status="ignored")  # edits, photos, group chatter: nothing to answer
     now = exchange.clock.now()
-    inbound = Inbound(
+    update_in = Inbound(
         channel=InboundChannel.TELEGRAM,
         provider_id=f"{message.chat.id}:{message.message_id}",
         sender=str(message.chat.id),
@@ -210,8 +209,8 @@ async def telegram_update(request: Request, runtime: RuntimeDep, exchange: Excha
         received_at=datetime.fromtimestamp(message.date, UTC),
     )
     async with runtime.unit_of_work() as tx:
-        result = await _handler(exchange).handle(tx, inbound, now)
-    exchange.wake()
+        result = await inbound.handle(tx, update_in, now)
+    wakeup.ring()
     return WebhookAnswer(
         status="duplicate" if result.duplicate else "accepted",
         message_id=result.message_id,

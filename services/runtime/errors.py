@@ -1,24 +1,13 @@
-"""Errors with a stable code and a message in Khmer and English, mapped to HTTP at the edge."""
+"""Errors with a stable code and a message in Khmer and English. Pure: the domain raises them.
+
+``services.runtime.http`` maps them to HTTP answers at the edge.
+"""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException
-
-log = logging.getLogger(__name__)
-
 LANGUAGES = ("km", "en")
-
-
-def language_of(request: Request) -> str:
-    """Khmer unless the caller asks for English first."""
-    header = request.headers.get("accept-language", "").strip().lower()
-    return "en" if header.startswith("en") else "km"
 
 
 class DomainError(Exception):
@@ -47,39 +36,5 @@ class DomainError(Exception):
         return self.messages.get(lang, self.messages["km"])
 
 
-_HTTP_MESSAGES: dict[int, tuple[str, str, str]] = {
-    401: ("auth.unauthenticated", "Please sign in.", "សូមចូលប្រើប្រាស់ជាមុនសិន។"),
-    403: ("auth.forbidden", "You may not do this here.", "អ្នកមិនមានសិទ្ធិធ្វើការនេះទេ។"),
-    404: ("not_found", "Not found.", "រកមិនឃើញ។"),
-}
-
-
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        extra = {"field": exc.field} if exc.field else {}
-        return JSONResponse(error_body(exc.code, exc.message(language_of(request)), **extra), exc.status)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [".".join(str(p) for p in e["loc"][1:]) for e in exc.errors()]
-        en = "Some fields are missing or invalid: {fields}."
-        km = "ព័ត៌មានខ្លះខ្វះ ឬមិនត្រឹមត្រូវ៖ {fields}។"
-        text = (en if language_of(request) == "en" else km).format(fields=", ".join(fields))
-        return JSONResponse(error_body("request.invalid", text, fields=fields), 422)
-
-    @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        code, en, km = _HTTP_MESSAGES.get(exc.status_code, ("http.error", str(exc.detail), str(exc.detail)))
-        text = en if language_of(request) == "en" else km
-        return JSONResponse(error_body(code, text), exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        text = "Something went wrong." if language_of(request) == "en" else "មានបញ្ហាបច្ចេកទេស។"
-        return JSONResponse(error_body("internal", text), 500)

@@ -17,8 +17,8 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 
 from services.runtime.bus import Bus
 from services.runtime.consumer import Consumer, ConsumerSpec
-from services.runtime.errors import install_error_handlers
 from services.runtime.health import router as health_router
+from services.runtime.http import install_error_handlers
 from services.runtime.logs import configure_logging, correlation_middleware
 from services.runtime.metrics import http_metrics
 from services.runtime.metrics import router as metrics_router

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from infra.stack import Stack, free_port
-from services.runtime.identity import Identity, Role, issue_token
+from services.runtime.identity import Identity, Role
+from services.runtime.tokens import issue_token
 from tests.bench.harness import run_load
 from tests.conftest import SUBMIT_NEED, UNLIMITED, GraphQL
 

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from infra.stack import Stack
-from services.runtime.identity import Identity, Role, issue_token
+from services.runtime.identity import Identity, Role
+from services.runtime.tokens import issue_token
 from tests.bench.harness import report, run_load
 from tests.conftest import SUBMIT_NEED, GraphQL
 

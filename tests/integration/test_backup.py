@@ -20,7 +20,8 @@ import pytest
 
 from infra import backup
 from infra.stack import Stack, free_port
-from services.runtime.identity import Identity, Role, issue_token
+from services.runtime.identity import Identity, Role
+from services.runtime.tokens import issue_token
 from tests.conftest import NOTIFICATIONS, SUBMIT_NEED, GraphQL, wait_for
 
 TRACK = "query($c: String!) { needByTrackingCode(code: $c) { trackingCode description villageCode status } }"

@@ -13,7 +13,8 @@ import nats
 import pytest
 
 from infra.stack import Stack
-from services.runtime.identity import AUDIENCE, ISSUER, Identity, Role, issue_token
+from services.runtime.identity import Identity, Role
+from services.runtime.tokens import AUDIENCE, ISSUER, issue_token
 from tests.conftest import SUBMIT_NEED, GraphQL
 
 

@@ -16,7 +16,8 @@ import pytest
 from contracts.budget import ALLOCATION_MADE, BUDGET_REVISED, EXPENDITURE_RECORDED, PROJECT_STATUS_CHANGED
 from contracts.meetings import DecisionKind
 from infra.stack import Stack
-from services.runtime.identity import PUBLIC_IDENTITY_ID, Identity, Role, issue_token
+from services.runtime.identity import PUBLIC_IDENTITY_ID, Identity, Role
+from services.runtime.tokens import issue_token
 from tests.conftest import GraphQL, wait_for
 from tests.integration.test_budget_support import (
     ALLOCATE,

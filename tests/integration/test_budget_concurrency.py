@@ -27,12 +27,13 @@ from services.budget.model import Act
 from services.budget.projects import Approval, NeedRef
 from services.budget.rules import BudgetError
 from services.runtime.bus import Bus
-from services.runtime.identity import Identity, Role, issue_token
+from services.runtime.identity import Identity, Role
 from services.runtime.outbox import OutboxRelay
 from services.runtime.service import Runtime
 from services.runtime.settings import ServiceSettings
 from services.runtime.stores.port import Doc
 from services.runtime.stores.sqlite import SqliteStore
+from services.runtime.tokens import issue_token
 from tests.conftest import GraphQL, wait_for
 from tests.integration.test_budget_support import (
     CREATE_PROJECT,

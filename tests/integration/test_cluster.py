@@ -31,7 +31,8 @@ from contracts.needs import NEED_SUBMITTED
 from infra import backup
 from infra.cluster import CONFIG_DIR, USERS, ClusterStack, ensure_route_certificates, password_variable
 from infra.stack import free_port, nats_server_binary
-from services.runtime.identity import Identity, Role, issue_token
+from services.runtime.identity import Identity, Role
+from services.runtime.tokens import issue_token
 from tests.conftest import wait_for
 
 LOAD = 2000

@@ -26,7 +26,8 @@ from contracts.envelope import new_event
 from contracts.needs import NEED_STATUS_CHANGED, NeedStatus, NeedStatusChangedV1
 from gateway.schema.ids import raw_id
 from infra.stack import Stack
-from services.runtime.identity import Identity, Role, issue_token
+from services.runtime.identity import Identity, Role
+from services.runtime.tokens import issue_token
 from tests.conftest import SUBMIT_NEED, GraphQL, wait_for
 
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")

@@ -244,10 +244,9 @@ async def test_a_person_turns_push_off_and_only_they_can(h: Harness) -> None:
 async def test_the_dedup_key_alone_stops_a_second_message_for_the_same_event(h: Harness) -> None:
     """Even past the inbox (a replayed event under a new consumer), one message per recipient."""
     need = _need("NPQR-STU", "+85515000002")
-    assert h.exchange.planner is not None
     for _ in range(2):
         async with h.store.transaction() as tx:
-            await h.exchange.planner.plan(tx, Cause("evt-replayed", None), need_submitted(need), MORNING)
+            await h.collaborators.planner.plan(tx, Cause("evt-replayed", None), need_submitted(need), MORNING)
     deliveries = await h.deliveries(cause="evt-replayed")
     assert sorted(d["channel"] for d in deliveries) == ["in_app", "sms"]
     assert await h.store.count("notifications", {"ref": "NPQR-STU"}) == 1
@@ -259,9 +258,8 @@ async def test_a_notice_for_later_waits_until_its_time_then_goes(h: Harness) -> 
     later = MORNING + timedelta(days=3)
     [receipt] = [n for n in need_submitted(_need("PQRS-TUV", number)) if n.kind == "need_receipt"]
     reminder = replace(receipt, not_before=later)
-    assert h.exchange.planner is not None
     async with h.store.transaction() as tx:
-        await h.exchange.planner.plan(tx, Cause("evt-reminder", None), [reminder], MORNING)
+        await h.collaborators.planner.plan(tx, Cause("evt-reminder", None), [reminder], MORNING)
     [queued] = await h.deliveries(cause="evt-reminder")
     assert queued["next_attempt_at"] == later.isoformat()
     await h.dispatch()

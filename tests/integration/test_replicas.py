@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from infra.stack import Process, Stack, free_port
-from services.runtime.identity import Identity, Role, issue_token
+from services.runtime.identity import Identity, Role
+from services.runtime.tokens import issue_token
 from tests.conftest import wait_for
 
 SUBMISSIONS = 300

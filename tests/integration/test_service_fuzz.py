@@ -10,7 +10,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from infra.stack import Stack
-from services.runtime.identity import Identity, Role, issue_token
+from services.runtime.identity import Identity, Role
+from services.runtime.tokens import issue_token
 
 OPENAPI = Path(__file__).resolve().parents[2] / "contracts" / "openapi"
 SCHEMAS = {

@@ -13,7 +13,8 @@ import websockets
 
 from gateway.schema.ids import raw_id
 from infra.stack import Stack
-from services.runtime.identity import Identity, Role, issue_token
+from services.runtime.identity import Identity, Role
+from services.runtime.tokens import issue_token
 from tests.conftest import NOTIFICATIONS, SUBMIT_NEED, GraphQL, wait_for
 
 LIVE_QUERY = 'subscription { notificationAdded { id kind ref text(lang: "en") communeCode } }'

@@ -28,11 +28,13 @@ from services.notify.channels.webpush_crypto import VapidKey
 from services.notify.domain.quiet import FixedClock
 from services.notify.exchange import Exchange
 from services.notify.settings import NotifySettings
-from services.runtime.identity import Identity, Role, issue_token
+from services.notify.wiring import Collaborators
+from services.runtime.identity import Identity, Role
 from services.runtime.outbox import OutboxRelay
 from services.runtime.service import Runtime
 from services.runtime.settings import DEVELOPMENT_SECRET
 from services.runtime.stores import Store
+from services.runtime.tokens import issue_token
 from tests.support.http import serve
 from tests.support.push_service import PushService
 from tests.support.sms_provider import SmsProvider
@@ -60,6 +62,7 @@ class Harness:
     nc: Client
     js: JetStreamContext
     vapid: VapidKey
+    collaborators: Collaborators
     runtime: Runtime | None = None
 
     @asynccontextmanager
@@ -74,8 +77,7 @@ class Harness:
         finally:
             runtime.relay = OutboxRelay(runtime.store, runtime.bus, process=runtime.name)
             runtime.relay.start()
-            if self.exchange.dispatcher is not None:
-                self.exchange.dispatcher.on_commit = runtime.relay.wake
+            self.collaborators.dispatcher.on_commit = runtime.relay.wake
 
     async def publish(
         self, payload: BaseModel, event_type: str, commune: str, *, subject: str | None = None
@@ -99,8 +101,7 @@ class Harness:
         return bool(info.num_pending == 0 and info.num_ack_pending == 0)
 
     async def dispatch(self) -> int:
-        assert self.exchange.dispatcher is not None
-        return await self.exchange.dispatcher.run_once()
+        return await self.collaborators.dispatcher.run_once()
 
     def token(self, role: Role, communes: tuple[str, ...], user: str = "u-test") -> dict[str, str]:
         return {"authorization": f"Bearer {issue_token(Identity(user, role, communes), DEVELOPMENT_SECRET)}"}
@@ -214,6 +215,7 @@ async def notify_harness(nats_url: str, folder: Path, **overrides: Any) -> Async
                                 nc=nc,
                                 js=nc.jetstream(),
                                 vapid=vapid,
+                                collaborators=app.state.notify,
                                 runtime=app.state.runtime,
                             )
                         finally:

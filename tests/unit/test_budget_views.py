@@ -7,8 +7,8 @@ import io
 from datetime import UTC, date, datetime
 
 from contracts.budget import BudgetLineKind
+from gateway.money import usd_of
 from gateway.pages.budget import bar, local_time, riel, transparency_csv, usd_text
-from gateway.schema.budget import usd_of
 from services.budget import domain, projects
 from services.budget.model import Act, Budget, Rate
 from services.budget.projects import Approval, NeedRef, ProjectDecision

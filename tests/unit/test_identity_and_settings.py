@@ -9,14 +9,9 @@ from pydantic import ValidationError
 
 from gateway.settings import GatewaySettings
 from services.intake.app import IntakeSettings
-from services.runtime.identity import (
-    Identity,
-    InvalidIdentityError,
-    Role,
-    issue_token,
-    verify_token,
-)
+from services.runtime.identity import Identity, Role
 from services.runtime.settings import DEVELOPMENT_SECRET
+from services.runtime.tokens import InvalidIdentityError, issue_token, verify_token
 
 SECRET = "s" * 40
 

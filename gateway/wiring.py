@@ -1,0 +1,26 @@
+"""What the gateway wires once at start, shared by the GraphQL API and the PWA pages.
+
+Neither side imports the other (import contract `pages-and-graphql-apart`); both take this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.accounts import Accounts
+from gateway.admin import Admin, Throttle
+from gateway.bridge import EventBridge
+from gateway.clients import ServiceClient
+from gateway.settings import GatewaySettings
+
+
+@dataclass
+class Gateway:
+    """Everything the gateway wired at start, shared by GraphQL and the PWA routes."""
+
+    settings: GatewaySettings
+    accounts: Accounts
+    services: dict[str, ServiceClient]
+    bridge: EventBridge
+    admin: Admin
+    throttle: Throttle
