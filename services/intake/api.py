@@ -27,6 +27,7 @@ from services.intake.inclusion import (
     Sex,
     make_person,
 )
+from services.intake.reserved import claim, is_reserved
 from services.intake.store import get_village, load_need, need_by_code
 from services.intake.tracking import new_tracking_code, normalise_tracking_code
 from services.intake.views import need_view, people_counts, public_view
@@ -93,6 +94,8 @@ class NeedCreate(BaseModel):
     collected_at: datetime | None = None
     raised_by: PersonIn | None = None
     idempotency_key: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_\-:.]+$")
+    # A code reserved for the caller's phone (services/intake/reserved.py), given offline.
+    tracking_code: str | None = Field(default=None, max_length=40)
 
 
 class ValidateIn(BaseModel):
@@ -149,7 +152,15 @@ async def submit_need(
             return need_view(existing, caller)
         try:
             async with runtime.unit_of_work() as tx:
-                stored = await insert_need(tx, command, caller, key=key, now=now, correlation=correlation_id)
+                stored = await insert_need(
+                    tx,
+                    command,
+                    caller,
+                    key=key,
+                    now=now,
+                    correlation=correlation_id,
+                    reserved=body.tracking_code,
+                )
             return need_view(stored, caller)
         except DuplicateKeyError as exc:
             if exc.field not in ("tracking_code", "idempotency_key"):
@@ -166,17 +177,24 @@ async def insert_need(
     key: str,
     now: datetime,
     correlation: str | None,
+    reserved: str | None = None,
 ) -> dict[str, Any]:
     """Validate a submission, store the need and its NeedSubmitted event in the caller's transaction."""
     village = await get_village(tx, command.village_code)
     description = domain.validate_submission(command, village, caller)
     assert village is not None
+    if reserved is not None:
+        tracking_code = await claim(tx, reserved, caller)
+    else:
+        tracking_code = new_tracking_code()
+        if await is_reserved(tx, tracking_code):
+            raise DuplicateKeyError("needs", "tracking_code")  # held by a phone: draw another
     doc = domain.new_need(
         command,
         village,
         caller,
         need_id=uuid7(),
-        tracking_code=new_tracking_code(),
+        tracking_code=tracking_code,
         idempotency_key=key,
         description=description,
         now=now,
