@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.accounts import Session
 from gateway.i18n import REPO_ROOT, gettext_for, page_language
+from gateway.pages import formatting
 from gateway.pages.assets import asset_url
 from gateway.schema.context import Gateway
 from gateway.sessions import session_of
@@ -32,6 +33,10 @@ def environment(lang: str) -> Environment:
     )
     env.install_gettext_translations(gettext_for(lang), newstyle=True)  # type: ignore[attr-defined]
     env.globals["asset"] = asset_url
+    env.globals["months"] = ",".join(formatting.month_names(lang))
+    # {{ n|num }} and {{ year|digits }}: numerals in the page's script, on every page.
+    env.filters["num"] = lambda value: formatting.number(value, lang)
+    env.filters["digits"] = lambda value: formatting.digits(value, lang)
     return env
 
 
