@@ -220,14 +220,22 @@
     }
   }
 
-  // The sign-in page with no signal: say so, instead of the browser's error page.
+  // The sign-in page with no signal: say so, instead of the browser's error page. (A phone
+  // often believes it is online when nothing gets through: ask the server, briefly.)
   const loginForm = $("#login-form");
   if (loginForm) {
+    let checked = false;
     loginForm.addEventListener("submit", (event) => {
-      const note = $("#login-offline");
-      if (navigator.onLine || !note) return;
+      if (event.defaultPrevented || checked) return;
       event.preventDefault();
-      note.hidden = false;
+      const note = $("#login-offline");
+      const abort = new AbortController();
+      setTimeout(() => abort.abort(), 5000);
+      fetch("/login", { method: "HEAD", cache: "no-store", signal: abort.signal }).then(() => {
+        checked = true; // the server answers: submit for real (the fields are checked again)
+        if (loginForm.requestSubmit) loginForm.requestSubmit(); else loginForm.submit();
+        checked = false;
+      }, () => { if (note) note.hidden = false; });
     });
   }
 
