@@ -22,7 +22,12 @@ from infra.stack import Stack
 from tests.e2e.conftest import OpenPage, shell_cached, sign_in
 from tests.e2e.test_pwa_offline import CODE, IDB_DUMP, _codes_reserved, _record, _server_codes, _server_needs
 
-SLOW_4G = {"offline": False, "latency": 150, "downloadThroughput": 1.6 * 1024 * 1024 / 8, "uploadThroughput": 750 * 1024 / 8}
+SLOW_4G = {
+    "offline": False,
+    "latency": 150,
+    "downloadThroughput": 1.6 * 1024 * 1024 / 8,
+    "uploadThroughput": 750 * 1024 / 8,
+}
 ME = "{ me { id } }"
 
 
