@@ -10,8 +10,9 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 
+from gateway.pages import formatting
 from infra.stack import Stack
 from tests.e2e.conftest import OpenPage, sign_in
 
@@ -135,3 +136,26 @@ async def test_the_calendar_subscription_names_the_commune_not_its_code(
     text = await button.inner_text()
     assert "160101" not in text and "១៦០១០១" not in text
     assert ("ម៉ាលិក" if lang == "km" else "Malik") in text, text
+
+
+@pytest.mark.parametrize("lang", ["km", "en"])
+async def test_the_browser_writes_dates_and_numbers_exactly_as_the_server_does(
+    open_page: OpenPage, stack: Stack, lang: str
+) -> None:
+    context, page = await open_page()
+    await context.add_cookies([{"name": "khum_lang", "value": lang, "url": stack.url}])
+    await sign_in(page, stack, "sophea")
+    await page.goto(f"{stack.url}/needs/new")
+    moments = ["2026-12-04T13:41:00+00:00", "2027-01-01T00:05:00+00:00", "2026-04-14T17:00:00+00:00"]
+    numbers = [0, 7, 16, 2026, 1234567]
+    browser = await page.evaluate(
+        "([ds, ns]) => [ds.map((d) => KhumFormat.date(new Date(d))), ns.map((n) => KhumFormat.number(n))]",
+        [moments, numbers],
+    )
+    assert browser == [
+        [formatting.local_datetime(m, lang) for m in moments],
+        [formatting.number(n, lang) for n in numbers],
+    ]
+    if lang == "km":
+        assert browser[0][0] == "៤ ធ្នូ ២០២៦ ២០:៤១"
+        await expect(page.locator("#step-label")).to_have_text("ជំហានទី ១ នៃ ៣")
