@@ -168,6 +168,10 @@ async function offlinePage(cache, lang, path) {
     (await cache.match(pageKey(lang, "/offline"))) || (await cache.match(pageKey(other, "/offline")));
 }
 
+// On a line that connects but carries nothing, a page kept on the phone is shown after this
+// long; the network's answer still refreshes the copy when it comes.
+const PAGE_WAIT_MS = 4000;
+
 async function fromNetworkFirst(request, url) {
   const cache = await caches.open(VERSION);
   const path = url.pathname + url.search;
@@ -176,20 +180,27 @@ async function fromNetworkFirst(request, url) {
     const login = await offlinePage(cache, await chosenLang(cache), "/login");
     if (login) return login;
   }
-  try {
-    const response = await fetch(request);
+  const network = fetch(request).then(async (response) => {
     const lang = response.headers.get("content-language");
     if (LANGS.indexOf(lang) >= 0) {
       await cache.put(CHOSEN, new Response(lang));
-      if (cacheable(response)) {
-        const copy = response.clone();
-        cache.put(pageKey(lang, path), copy).catch(() => {});
-      }
+      if (cacheable(response)) await cache.put(pageKey(lang, path), response.clone()).catch(() => {});
     }
     return response;
-  } catch (err) {
+  });
+  network.catch(() => {}); // awaited below where it matters; never an unhandled rejection
+  const kept = async () => {
     const lang = await chosenLang(cache);
-    const cached = (await cache.match(pageKey(lang, path))) || (await offlinePage(cache, lang, url.pathname));
+    return (await cache.match(pageKey(lang, path))) || (await offlinePage(cache, lang, url.pathname));
+  };
+  const slow = new Promise((resolve) => setTimeout(() => resolve("slow"), PAGE_WAIT_MS));
+  try {
+    const first = await Promise.race([network, slow]);
+    if (first !== "slow") return first;
+    const copy = await cache.match(pageKey(await chosenLang(cache), path));
+    return copy || (await network);
+  } catch (err) {
+    const cached = await kept();
     if (cached) return cached;
     return Response.redirect("/offline", 303);
   }

@@ -19,7 +19,8 @@ import httpx
 from playwright.async_api import BrowserContext, Page, Route, expect
 
 from infra.stack import Stack
-from tests.e2e.conftest import OpenPage, shell_cached, sign_in
+from tests.e2e.conftest import PASSWORD, OpenPage, shell_cached, sign_in
+from tests.e2e.relay import LineRelay
 from tests.e2e.test_pwa_offline import CODE, IDB_DUMP, _codes_reserved, _record, _server_codes, _server_needs
 
 SLOW_4G = {
@@ -292,3 +293,26 @@ async def test_consent_comes_before_personal_details_with_a_plain_checkbox(
     await page.uncheck("#consent")
     await page.click("#need-submit")
     await expect(page.locator(".field-error[data-for=consent]")).to_be_visible()
+
+
+async def test_on_a_silent_line_a_page_kept_on_the_phone_opens_within_seconds(
+    open_page: OpenPage, stack: Stack
+) -> None:
+    relay = LineRelay(stack.port)
+    await relay.start()
+    try:
+        context, page = await open_page()
+        await throttle(context, page, network=False)
+        await page.goto(f"{relay.url}/login")
+        await page.fill("#username", "sophea")
+        await page.fill("#password", PASSWORD)
+        await page.click("#login-form button[type=submit]")
+        await page.wait_for_url(f"{relay.url}/")
+        await shell_cached(page)
+        relay.mode = "hang"  # "connected", but nothing comes back, for the worker too
+        await page.goto(f"{relay.url}/needs/new", wait_until="commit", timeout=30_000)
+        await expect(page.locator("#need-form")).to_be_visible(timeout=20_000)
+        assert relay.swallowed > 0  # the page asked the network, which never answered
+    finally:
+        relay.mode = "pass"
+        await relay.stop()

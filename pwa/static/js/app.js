@@ -630,7 +630,9 @@
         if (!entry || entry.account !== session.account) return;
         restore(entry.input);
         key = entry.key; // it stays in the outbox, marked refused, until it is sent again
-        keptCode = entry.input.trackingCode || null;
+        // A code the server refused as not reserved cannot be kept; any other refusal keeps it.
+        const codeRefused = entry.error && entry.error.code === "need.tracking_code_not_reserved";
+        keptCode = codeRefused ? null : entry.input.trackingCode || null;
         if (entry.error) showRefusal(entry.error);
       }).catch(() => {});
     } else if (draftKey) {
