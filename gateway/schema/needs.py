@@ -479,8 +479,8 @@ class NeedsMutation:
         return Need.of(await info.context.call("intake", "POST", "/needs", json=body))
 
     @strawberry.mutation(
-        description="Reserve up to 20 tracking codes for this account's phone, to give citizens their "
-        "final code when a need is recorded with no signal (at most 50 held at once)."
+        description="Reserve 1 to 20 tracking codes for this account's phone, to give citizens their "
+        "final code when a need is recorded with no signal."
     )
     async def reserve_tracking_codes(self, info: Info[Context, None], count: int) -> list[str]:
         info.context.require_write("write:needs")

@@ -5,6 +5,11 @@ While online the phone reserves a small block of codes; a need submitted later w
 them (``tracking_code``) gets exactly that code, once, and only from the account that
 reserved it. Codes are drawn from the same space as every other tracking code, and a code
 drawn for an ordinary submission skips reserved ones, so the two never collide.
+
+A reservation is never taken back: a phone may hold its codes for weeks without signal, and
+a code already given to a citizen must stay theirs. Blocks are small (MAX_BLOCK) and calls
+are bounded by the gateway's rate limits; unused codes cost one row each out of about a
+billion possible codes.
 """
 
 from __future__ import annotations
@@ -23,7 +28,6 @@ from services.runtime.stores import Collection, DuplicateKeyError, Transaction
 
 RESERVED = Collection("reserved_codes", indexes=("user_id",))
 MAX_BLOCK = 20
-MAX_HELD = 50  # per account: a lost phone holds few codes
 
 router = APIRouter(tags=["needs"])
 
@@ -47,11 +51,10 @@ class CodeNotReservedError(NeedError):
 
 @router.post("/tracking-codes/reserve")
 async def reserve_codes(body: ReserveIn, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
-    """Reserve up to ``count`` fresh codes for the caller, never more than MAX_HELD held at once."""
-    held = await runtime.store.count(RESERVED.name, {"user_id": caller.user_id})
+    """Reserve ``count`` fresh codes for the caller."""
     codes: list[str] = []
     attempts = 0
-    while len(codes) < min(body.count, MAX_HELD - held) and attempts < body.count * 8:
+    while len(codes) < body.count and attempts < body.count * 8:
         attempts += 1
         code = new_tracking_code()
         if await runtime.store.find_one("needs", {"tracking_code": code}):
@@ -65,7 +68,7 @@ async def reserve_codes(body: ReserveIn, caller: CallerDep, runtime: RuntimeDep)
         except DuplicateKeyError:
             continue
         codes.append(code)
-    return {"codes": codes, "held": held + len(codes)}
+    return {"codes": codes}
 
 
 async def claim(tx: Transaction, raw: str, caller: Identity) -> str:

@@ -60,10 +60,11 @@ SIDEWAYS = """() => {
   return found.slice(0, 6);
 }"""
 
-# Western digits in what a Khmer reader sees, outside what must stay as typed: tracking codes,
-# addresses, amounts in US dollars, phone numbers, input values, the language switch.
+# Western digits in what a Khmer reader sees, outside what must stay as typed: tracking codes
+# and other identifiers, addresses, what people wrote (needs, reasons, messages), input values.
 LATIN_DIGITS = """() => {
   const keep = "script, style, [hidden], dialog:not([open]), .tracking-code, .code, code, .feed-url, " +
+    ".need-text, .reason, " +
     "[lang=en], input, textarea, select option[value=''], .phone, .usd, [data-code], [data-latin]";
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   const found = [];
