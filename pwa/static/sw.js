@@ -89,7 +89,7 @@ async function warm(account) {
   const marker = await cache.match(WARMED);
   if (marker && (await marker.text()) === account) return;
   if (await cache.match(SIGN_OUT)) return; // signed out here; the server has not heard yet
-  await keep(cache, SHELL_PAGES);
+  await keep(cache, SHELL_PAGES.concat(PUBLIC_PAGES));
   await cache.put(WARMED, new Response(account));
 }
 
@@ -140,7 +140,6 @@ self.addEventListener("install", (event) => {
       const cache = await caches.open(VERSION);
       // Hashed files are immutable: the copy the page just loaded comes from the HTTP cache.
       await cache.addAll(SHELL_FILES);
-      await keep(cache, PUBLIC_PAGES);
       await self.skipWaiting();
     })()
   );
@@ -158,6 +157,9 @@ self.addEventListener("activate", (event) => {
       }
       await Promise.all(old.map((n) => caches.delete(n)));
       await self.clients.claim();
+      // Then the public pages, both languages (the sign-in page for after a sign-out with no
+      // signal): after claiming, so the page is in the worker's hands without waiting for them.
+      await keep(await caches.open(VERSION), PUBLIC_PAGES);
     })()
   );
 });

@@ -166,7 +166,7 @@ async def test_signing_out_with_needs_waiting_warns_then_seals_them_for_the_same
     marker = f"logout-{uuid.uuid4().hex[:8]}"
     await _record(page, f"ស្ពានឈើ {marker}")
     # A loaded CI machine may take a while to fail the send and save to IndexedDB.
-    await expect(page.locator("#need-queued")).to_be_visible(timeout=20_000)
+    await expect(page.locator("#outbox-badge")).to_contain_text("(១)", timeout=20_000)
 
     await page.click("form[action='/logout'] button")
     dialog = page.locator("#logout-dialog")
