@@ -54,8 +54,11 @@ def page_language(conn: HTTPConnection) -> str:
 
     Browser language settings are not trusted for this: many phones in Cambodia are set to
     English only because Khmer was missing from them, not because their owners read English.
+
+    The service worker asks for a page in a given language (``x-khum-lang``) to keep both
+    languages' copies for offline use, so the switch works with no signal.
     """
-    chosen = conn.cookies.get(LANG_COOKIE)
+    chosen = conn.headers.get("x-khum-lang") or conn.cookies.get(LANG_COOKIE)
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
 
 

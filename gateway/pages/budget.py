@@ -180,6 +180,7 @@ async def _overview(
         session,
         status,
         commune=commune,
+        commune_name=await _commune_name(request, commune),
         year=year,
         lines=lines,
         set_kinds=[line["kind"] for line in lines],

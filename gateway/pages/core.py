@@ -15,6 +15,7 @@ from gateway.accounts import same_token
 from gateway.admin import AdminError
 from gateway.clients import ServiceError
 from gateway.i18n import LANG_COOKIE, LANGUAGES, page_language, translate
+from gateway.pages.assets import asset_url
 from gateway.pages.render import STATIC, TEMPLATES, gateway_of, render, safe_next, signed_in, to_login
 from gateway.sessions import SESSION_COOKIE, clear_session_cookie, is_secure, session_of, set_session_cookie
 from services.runtime.identity import Role
@@ -125,14 +126,29 @@ def _login_form(request: Request, error: str | None, username: str, target: str,
 
 @router.post("/logout")
 async def logout(request: Request, csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
+    """Sign out: only with the session's own CSRF token, so another site cannot sign anyone out.
+
+    No Clear-Site-Data "storage": it would wipe the phone's IndexedDB, where needs not yet
+    sent wait (sealed for their account's next sign-in). The pages clear what is personal
+    themselves (pwa/static/js/app.js, sw.js); "cache" drops HTTP-cached copies of pages.
+    """
     gateway = gateway_of(request)
     session, token = await session_of(request, gateway.accounts)
-    if session is not None and token and same_token(csrf_token, session.csrf_token):
+    if session is not None and token:
+        if not same_token(csrf_token, session.csrf_token):
+            lang = page_language(request)
+            return render(
+                request,
+                "error.html",
+                session,
+                403,
+                title=translate(lang, "Sign out"),
+                message=translate(lang, "Your page is out of date. Please reload it."),
+            )
         await gateway.accounts.close_session(token)
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookie(response)
-    # Offline copies of a facilitator's pages must not outlive the session on a shared phone.
-    response.headers["clear-site-data"] = '"cache", "storage"'
+    response.headers["clear-site-data"] = '"cache"'
     return response
 
 
@@ -170,10 +186,10 @@ async def manifest(request: Request) -> Response:
         "background_color": "#ffffff",
         "theme_color": "#0b5d3b",
         "icons": [
-            {"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
-            {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png"},
+            {"src": asset_url("icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": asset_url("icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
             {
-                "src": "/static/icons/icon-512-maskable.png",
+                "src": asset_url("icons/icon-512-maskable.png"),
                 "sizes": "512x512",
                 "type": "image/png",
                 "purpose": "maskable",
@@ -193,7 +209,21 @@ def _service_worker_source() -> str:
             digest.update(path.relative_to(folder).as_posix().encode())
             digest.update(path.read_bytes())
     source = (STATIC / "sw.js").read_text(encoding="utf-8")
-    return source.replace("__SHELL_DIGEST__", digest.hexdigest()[:12])
+    assets = {name: asset_url(name) for name in SHELL_ASSETS}
+    return source.replace("__SHELL_DIGEST__", digest.hexdigest()[:12]).replace(
+        "__SHELL_ASSETS__", json.dumps(assets)
+    )
+
+
+# The hashed files the service worker keeps for offline use (and imports, for the outbox).
+SHELL_ASSETS = (
+    "css/app.css",
+    "js/app.js",
+    "js/operations.js",
+    "js/outbox.js",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
+)
 
 
 @router.get("/sw.js")

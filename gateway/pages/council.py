@@ -15,8 +15,6 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
-from babel.numbers import format_decimal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -24,6 +22,7 @@ from contracts.needs import NeedStatus, Sector
 from gateway.accounts import Session
 from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
+from gateway.pages import formatting
 from gateway.pages.needs import (
     GROUP_LABELS,
     SECTOR_ICONS,
@@ -72,14 +71,12 @@ MISSING_SENTENCE_LABELS = {
 
 def number(value: int, lang: str) -> str:
     """A whole number with thousands separators, as the page's language writes it."""
-    return format_decimal(value, locale="km" if lang == "km" else "en")
+    return formatting.number(value, lang)
 
 
 def local_date(stamp: str, lang: str) -> str:
     """A UTC timestamp as a date and time in Phnom Penh, with Khmer month names and digits."""
-    moment = datetime.fromisoformat(stamp).astimezone(PHNOM_PENH)
-    text = format_datetime(moment, "d MMMM y HH:mm", locale="km" if lang == "km" else "en")
-    return text.translate(KHMER_DIGITS) if lang == "km" else text
+    return formatting.local_datetime(stamp, lang)
 
 
 def _count(value: Any) -> int:

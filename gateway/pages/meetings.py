@@ -277,9 +277,11 @@ async def meetings_page(request: Request) -> Response:
         return sorted(items, key=lambda m: m["starts_at"])
 
     base = str(request.base_url).rstrip("/")
+    names = await _commune_names(request, identity, lang)
     feeds = [
         {
             "code": code,
+            "name": names.get(code, code),
             "url": f"{base}/communes/{code}/meetings.ics",
             "webcal": f"webcal://{request.url.netloc}/communes/{code}/meetings.ics",
         }
@@ -296,6 +298,18 @@ async def meetings_page(request: Request) -> Response:
         can_manage=manager,
         feeds=feeds,
     )
+
+
+async def _commune_names(request: Request, identity: Any, lang: str) -> dict[str, str]:
+    """Communes by name, as people know them (a code only while intake cannot be reached)."""
+    try:
+        _, communes = (
+            await gateway_of(request).services["intake"].request("GET", "/communes", identity, lang=lang)
+        )
+    except ServiceError:
+        return {}
+    key = "name_km" if lang == "km" else "name_latin"
+    return {c["code"]: c[key] for c in communes}
 
 
 @router.get("/meetings/new")

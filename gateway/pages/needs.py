@@ -3,12 +3,10 @@ their story, and the public "track my need" page (no sign-in)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -17,6 +15,7 @@ from gateway.accounts import same_token
 from gateway.callers import PUBLIC_IDENTITY
 from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
+from gateway.pages import formatting
 from gateway.pages.render import gateway_of, render, signed_in, to_login
 
 router = APIRouter(include_in_schema=False)
@@ -130,9 +129,7 @@ KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 
 def _local(stamp: str, lang: str) -> str:
     """A UTC time shown in Phnom Penh time, with Khmer month names and digits in Khmer."""
-    moment = datetime.fromisoformat(stamp).astimezone(PHNOM_PENH)
-    text = format_datetime(moment, "d MMMM y HH:mm", locale="km" if lang == "km" else "en")
-    return text.translate(KHMER_DIGITS) if lang == "km" else text
+    return formatting.local_datetime(stamp, lang)
 
 
 def timeline(need: dict[str, Any], lang: str) -> list[dict[str, str]]:

@@ -3,7 +3,6 @@ loudspeaker scripts a village chief reads out, printable, marked "announced" whe
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from gateway.accounts import Session, same_token
 from gateway.clients import ServiceError, segment
 from gateway.i18n import page_language, translate
+from gateway.pages import formatting
 from gateway.pages.render import gateway_of, render, signed_in, to_login
 from services.runtime.identity import COUNCIL_ROLES, Role
 
@@ -56,8 +56,7 @@ KIND_LABELS = {
 def _when(value: str | None, lang: str) -> str:
     if not value:
         return ""
-    text = datetime.fromisoformat(value).astimezone(LOCAL).strftime("%d/%m/%Y %H:%M")
-    return text.translate(str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")) if lang == "km" else text
+    return formatting.local_datetime(value, lang)
 
 
 def _error(request: Request, session: Session, status: int, title: str, message: str) -> Response:

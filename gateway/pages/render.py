@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from functools import cache
 from typing import Any
 
@@ -11,6 +14,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.accounts import Session
 from gateway.i18n import REPO_ROOT, gettext_for, page_language
+from gateway.pages import formatting
+from gateway.pages.assets import asset_url
 from gateway.sessions import session_of
 from gateway.wiring import Gateway
 
@@ -27,6 +32,11 @@ def environment(lang: str) -> Environment:
         auto_reload=False,
     )
     env.install_gettext_translations(gettext_for(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["asset"] = asset_url
+    env.globals["months"] = ",".join(formatting.month_names(lang))
+    # {{ n|num }} and {{ year|digits }}: numerals in the page's script, on every page.
+    env.filters["num"] = lambda value: formatting.number(value, lang)
+    env.filters["digits"] = lambda value: formatting.digits(value, lang)
     return env
 
 
@@ -52,10 +62,27 @@ def render(
             lang=lang,
             user=session.account if session else None,
             csrf_token=session.csrf_token if session else None,
+            vault_key=vault_key(request, session) if session else None,
             **context,
         )
     )
-    return HTMLResponse(html, status_code=status, headers={"cache-control": "no-cache"})
+    headers = {
+        # A signed-in page holds the person's data and keys: never left in the HTTP cache.
+        "cache-control": "private, no-store" if session else "no-cache",
+        # content-language lets the service worker keep each language's copy of a page apart.
+        "content-language": lang,
+    }
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def vault_key(request: Request, session: Session) -> str:
+    """The key that seals an account's unsent needs on a shared phone at sign-out (AES-GCM,
+    in pwa/static/js/outbox.js). Derived here from the server's secret, it reaches the phone
+    only inside that account's signed-in pages, which sign-out deletes: until the same person
+    signs in again, nobody on the phone can read what they recorded."""
+    secret = gateway_of(request).settings.session_secret.get_secret_value().encode()
+    digest = hmac.new(secret, b"khum-outbox-vault:" + session.account.id.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
 
 
 def safe_next(target: str | None) -> str:

@@ -347,6 +347,11 @@ class SubmitNeedInput:
         default=None, description="When it was collected, if not now."
     )
     raised_by: PersonInput | None = strawberry.field(default=None, description="Who raised it.")
+    tracking_code: str | None = strawberry.field(
+        default=None,
+        description="A code reserved for this account with reserveTrackingCodes (given to the citizen "
+        "offline); the need gets exactly this code.",
+    )
 
 
 @strawberry.type(description="A message a citizen sent by SMS or Telegram, waiting to become a need.")
@@ -469,8 +474,19 @@ class NeedsMutation:
             "collected_at": input.collected_at.isoformat() if input.collected_at else None,
             "raised_by": input.raised_by.body() if input.raised_by else None,
             "idempotency_key": input.idempotency_key,
+            "tracking_code": input.tracking_code,
         }
         return Need.of(await info.context.call("intake", "POST", "/needs", json=body))
+
+    @strawberry.mutation(
+        description="Reserve 1 to 20 tracking codes for this account's phone, to give citizens their "
+        "final code when a need is recorded with no signal."
+    )
+    async def reserve_tracking_codes(self, info: Info[Context, None], count: int) -> list[str]:
+        info.context.require_write("write:needs")
+        data = await info.context.call("intake", "POST", "/tracking-codes/reserve", json={"count": count})
+        codes: list[str] = data["codes"]
+        return codes
 
     @strawberry.mutation(
         description="Make a citizen's message a need; the sender receives its tracking code."

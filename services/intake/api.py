@@ -84,6 +84,8 @@ class NeedCreate(BaseModel):
     collected_at: datetime | None = None
     raised_by: PersonIn | None = None
     idempotency_key: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_\-:.]+$")
+    # A code reserved for the caller's phone (services/intake/reserved.py), given offline.
+    tracking_code: str | None = Field(default=None, max_length=40)
 
 
 class ValidateIn(BaseModel):
@@ -133,7 +135,7 @@ async def submit_need(
         collected_at=body.collected_at,
     )
     stored, created = await commands.submit_need(
-        runtime, command, caller, now=now, correlation=correlation_id
+        runtime, command, caller, now=now, correlation=correlation_id, reserved=body.tracking_code
     )
     if not created:
         response.status_code = 200

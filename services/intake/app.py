@@ -8,7 +8,7 @@ import time
 from fastapi import FastAPI
 from pydantic_settings import SettingsConfigDict
 
-from services.intake import drafts, erasure
+from services.intake import drafts, erasure, reserved
 from services.intake.api import router as commands
 from services.intake.consumers import consumers
 from services.intake.gazetteer import import_package
@@ -51,8 +51,14 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     return create_service_app(
         name="intake",
         settings=settings,
-        collections=(*COLLECTIONS, drafts.DRAFTS, erasure.ERASURES, erasure.ERASED_CONTACTS),
-        routers=[commands, queries, gazetteer, drafts.router, erasure.router],
+        collections=(
+            *COLLECTIONS,
+            reserved.RESERVED,
+            drafts.DRAFTS,
+            erasure.ERASURES,
+            erasure.ERASED_CONTACTS,
+        ),
+        routers=[commands, queries, gazetteer, drafts.router, erasure.router, reserved.router],
         consumers=lambda rt: [*consumers(rt), *drafts.consumers(rt), *erasure.consumers(rt)],
         on_start=load_gazetteer,
         relay_enabled=settings.relay_enabled,

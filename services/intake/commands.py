@@ -14,6 +14,7 @@ from contracts.needs import ContactPoint, NeedStatus, Sector
 from services.intake import domain, events
 from services.intake.domain import NeedError, SubmitNeed
 from services.intake.inclusion import Consent, ConsentMethod, Person, make_person
+from services.intake.reserved import claim, is_reserved
 from services.intake.store import get_village, load_need, need_by_code
 from services.intake.tracking import new_tracking_code, normalise_tracking_code
 from services.intake.views import people_counts
@@ -47,17 +48,29 @@ async def insert_need(
     key: str,
     now: datetime,
     correlation: str | None,
+    reserved: str | None = None,
 ) -> dict[str, Any]:
-    """Validate a submission, store the need and its NeedSubmitted event in the caller's transaction."""
+    """Validate a submission, store the need and its NeedSubmitted event in the caller's transaction.
+
+    ``reserved`` is a tracking code the caller's phone reserved earlier and already gave the
+    citizen offline; it is claimed (once, by that account only). Otherwise a code is drawn, and
+    one that a phone holds counts as taken.
+    """
     village = await get_village(tx, command.village_code)
     description = domain.validate_submission(command, village, caller)
     assert village is not None
+    if reserved is not None:
+        tracking_code = await claim(tx, reserved, caller)
+    else:
+        tracking_code = new_tracking_code()
+        if await is_reserved(tx, tracking_code):
+            raise DuplicateKeyError("needs", "tracking_code")  # held by a phone: draw another
     doc = domain.new_need(
         command,
         village,
         caller,
         need_id=uuid7(),
-        tracking_code=new_tracking_code(),
+        tracking_code=tracking_code,
         idempotency_key=key,
         description=description,
         now=now,
@@ -74,6 +87,7 @@ async def submit_need(
     *,
     now: datetime,
     correlation: str | None,
+    reserved: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The stored need, and whether this call created it (False: a repeat of the same key)."""
     key = f"{caller.user_id}:{command.idempotency_key}"
@@ -82,7 +96,10 @@ async def submit_need(
         existing = await tx.find_one("needs", {"idempotency_key": key})
         if existing:
             return existing, False
-        return await insert_need(tx, command, caller, key=key, now=now, correlation=correlation), True
+        stored = await insert_need(
+            tx, command, caller, key=key, now=now, correlation=correlation, reserved=reserved
+        )
+        return stored, True
 
     return await unit_of_work(committer).run(change, again=_drawn_again)
 

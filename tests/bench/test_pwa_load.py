@@ -111,3 +111,54 @@ async def test_time_until_the_need_form_is_usable_on_a_throttled_phone(
     out = REPO_ROOT / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "pwa_load.json").write_text(json.dumps({"runs": runs, "median": medians}, indent=2))
+
+
+async def _first_visit_bytes(browser: Browser, stack: Stack) -> dict[str, Any]:
+    """What a facilitator's first visit to home transfers, until the service worker has kept
+    the offline pages (both languages) and files: total, JavaScript, and downloads per file."""
+    context, page = await _phone(browser, stack)
+    sizes: list[tuple[str, str, int]] = []
+
+    async def finished(request: Any) -> None:
+        response = await request.response()
+        if response is None or response.from_service_worker:
+            return
+        got = await request.sizes()
+        kind = (
+            "js"
+            if request.resource_type == "script" or request.url.split("?")[0].endswith(".js")
+            else "other"
+        )
+        sizes.append((request.url, kind, got["responseBodySize"] + got["responseHeadersSize"]))
+
+    context.on("requestfinished", finished)
+    try:
+        await page.goto(f"{stack.url}/", wait_until="commit")
+        await page.evaluate(CACHED)
+        await page.wait_for_timeout(500)
+    finally:
+        await context.close()
+    static = [url for url, _, size in sizes if "/static/" in url and size > 0]
+    return {
+        "total_kb": round(sum(s for _, _, s in sizes) / 1024, 1),
+        "js_kb": round(sum(s for _, k, s in sizes if k == "js") / 1024, 1),
+        "responses": len(sizes),
+        "static_downloaded_twice": sorted({u for u in static if static.count(u) > 1}),
+    }
+
+
+async def test_bytes_of_a_facilitators_first_visit_against_the_budget(browser: Browser, stack: Stack) -> None:
+    figures = await _first_visit_bytes(browser, stack)
+    print("\n== first visit to home on a throttled phone (budget: 100 KB in all, 30 KB of JavaScript) ==")
+    print(
+        f"  {figures['responses']} responses, {figures['total_kb']} KB "
+        f"({figures['total_kb'] / 100:.0%} of budget), JavaScript {figures['js_kb']} KB "
+        f"({figures['js_kb'] / 30:.0%} of budget); static files downloaded twice: "
+        f"{figures['static_downloaded_twice'] or 'none'}"
+    )
+    out = REPO_ROOT / "var" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "pwa_first_visit_bytes.json").write_text(json.dumps(figures, indent=2))
+    # Bytes, unlike times, do not depend on the machine: the budgets hold or the page grew.
+    assert figures["total_kb"] <= 100 and figures["js_kb"] <= 30
+    assert figures["static_downloaded_twice"] == []

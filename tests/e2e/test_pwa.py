@@ -50,10 +50,10 @@ async def test_a_facilitator_records_a_need_and_sees_its_tracking_code(page: Pag
     await page.fill("#description", description)
     await page.fill("#beneficiaries", "180")
     await page.click("[data-step='2'] [data-next]")
-    # Screen 3: who raised it, with consent
+    # Screen 3: who raised it, consent first
+    await page.check("#consent")
     await page.select_option("#sex", "female")
     await page.select_option("#disability", "mild")
-    await page.check("#consent")
     await page.click("#need-submit")
     code_box = page.locator("#tracking-code")
     await expect(code_box).to_be_visible()
@@ -80,7 +80,7 @@ async def test_an_empty_description_is_caught_before_sending(page: Page, stack: 
     sent: list[str] = []
     page.on(
         "request",
-        lambda request: sent.append(request.url) if request.url.endswith("/graphql") else None,
+        lambda request: sent.append(request.url) if "SubmitNeed" in (request.post_data or "") else None,
     )
     await page.click("[data-step='1'] [data-next]")
     await page.click("[data-step='2'] [data-next]")
@@ -126,7 +126,9 @@ async def test_personal_details_without_consent_are_stopped_at_the_consent_box(
     await page.click("[data-step='1'] [data-next]")
     await page.fill("#description", "ទឹកស្អាតសម្រាប់គ្រួសារក្រីក្រ")
     await page.click("[data-step='2'] [data-next]")
+    await page.check("#consent")
     await page.select_option("#idpoor", "1")
+    await page.uncheck("#consent")  # details stay filled in, consent taken back
     await page.click("#need-submit")
     error = page.locator(".field-error[data-for=consent]")
     await expect(error).to_be_visible()

@@ -56,7 +56,10 @@ async def test_the_need_form_checks_input_in_the_chosen_language_before_sending(
 ) -> None:
     await sign_in(page, stack)
     sent: list[str] = []
-    page.on("request", lambda request: sent.append(request.url) if request.url.endswith("/graphql") else None)
+    page.on(
+        "request",
+        lambda request: sent.append(request.url) if "SubmitNeed" in (request.post_data or "") else None,
+    )
     await page.goto(f"{stack.url}/needs/new")
     await page.click("[data-step='1'] [data-next]")
     await page.fill("#beneficiaries", "-5")

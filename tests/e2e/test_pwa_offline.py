@@ -1,6 +1,7 @@
 """Needs recorded with no signal wait in the phone's outbox and reach the server exactly once
-when the network is back; signing out warns about them and clears them; a need the server
-refuses waits with its error until the facilitator fixes it."""
+when the network is back, with the tracking code the citizen was given at once; signing out
+warns about them and seals them for the same account's next sign-in (nobody else can read
+them); a need the server refuses waits with its error until the facilitator fixes it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,23 @@ from infra.stack import Stack
 from tests.conftest import GraphQL
 from tests.e2e.conftest import OpenPage, shell_cached, sign_in
 
-MINE = "query($t: String!) { needs(filter: {text: $t, mine: true}, first: 50) { totalCount edges { node { description } } } }"
+MINE = "query($t: String!) { needs(filter: {text: $t, mine: true}, first: 50) { totalCount edges { node { description trackingCode } } } }"
+CODE = re.compile(r"^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{3}$")
+KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+
+
+async def _codes_reserved(page: Page) -> None:
+    """Waits until the phone holds tracking codes reserved for the signed-in account."""
+    await page.evaluate(
+        """async () => {
+            const account = document.querySelector('meta[name="khum-account"]').content;
+            for (let i = 0; i < 150; i += 1) {
+                if ((await self.KhumOutbox.codesOf(account)).length >= 5) return true;
+                await new Promise((r) => setTimeout(r, 100));
+            }
+            throw new Error("no tracking codes were reserved for this phone");
+        }"""
+    )
 
 
 async def _record(page: Page, description: str, village: str = "16010102") -> None:
@@ -26,6 +43,34 @@ async def _record(page: Page, description: str, village: str = "16010102") -> No
     await page.fill("#description", description)
     await page.click("[data-step='2'] [data-next]")
     await page.click("#need-submit")
+
+
+IDB_DUMP = """() => new Promise((resolve) => {
+    const req = indexedDB.open("khum");
+    req.onsuccess = () => {
+        const db = req.result, out = {};
+        const names = ["outbox", "sealed"].filter((n) => db.objectStoreNames.contains(n));
+        if (!names.length) { db.close(); return resolve({ outbox: [], sealed: [] }); }
+        const tx = db.transaction(names);
+        names.forEach((n) => { tx.objectStore(n).getAll().onsuccess = (e) => {
+            out[n] = e.target.result.map((row) => JSON.stringify(row, (k, v) =>
+                v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? Array.from(new Uint8Array(v.buffer || v)) : v));
+        }; });
+        tx.oncomplete = () => { db.close(); resolve(Object.assign({ outbox: [], sealed: [] }, out)); };
+    };
+    req.onerror = () => resolve({ outbox: ["unreadable"], sealed: [] });
+})"""
+
+
+async def _server_codes(stack: Stack, marker: str) -> dict[str, str]:
+    client = GraphQL(stack.url)
+    try:
+        await client.login("sophea")
+        body = await client.execute(MINE, {"t": marker})
+        edges = body["data"]["needs"]["edges"]  # type: ignore[index]
+        return {e["node"]["description"]: e["node"]["trackingCode"] for e in edges}
+    finally:
+        await client.close()
 
 
 async def _server_needs(stack: Stack, marker: str) -> list[str]:
@@ -62,18 +107,23 @@ async def test_five_needs_recorded_offline_reach_the_server_exactly_once_after_t
     await page.goto(f"{stack.url}/needs/new")
     marker = f"offline-{uuid.uuid4().hex[:8]}"
     answered = _submissions(context)
+    await _codes_reserved(page)
     await context.set_offline(True)
+    given: dict[str, str] = {}
     for n in range(5):
         await _record(page, f"អណ្តូងទឹកស្អាត {marker} លេខ {n}")
-        await expect(page.locator("#need-queued")).to_be_visible()
-        await expect(page.locator("#outbox-badge")).to_contain_text(f"({n + 1})")
-        await page.click("#need-queued [data-again]")
+        # The citizen leaves with the final code at once, though nothing was sent.
+        await expect(page.locator("#need-sync-note")).to_be_visible()
+        await expect(page.locator("#tracking-code")).to_have_text(CODE)
+        given[f"អណ្តូងទឹកស្អាត {marker} លេខ {n}"] = await page.locator("#tracking-code").inner_text()
+        await expect(page.locator("#outbox-badge")).to_contain_text(f"({n + 1})".translate(KHMER_DIGITS))
+        await page.click("#need-result [data-again]")
         await expect(page.locator("#need-form")).to_be_visible()
     await page.close()
 
     reopened = await context.new_page()  # still no network: the app opens from the phone
     await reopened.goto(f"{stack.url}/")
-    await expect(reopened.locator("#outbox-badge")).to_contain_text("(5)")
+    await expect(reopened.locator("#outbox-badge")).to_contain_text("(៥)")
     await reopened.click("#outbox-badge")
     await expect(reopened.locator("#outbox-list .outbox-entry")).to_have_count(5)
     assert await _server_needs(stack, marker) == []
@@ -82,8 +132,9 @@ async def test_five_needs_recorded_offline_reach_the_server_exactly_once_after_t
     await expect(reopened.locator("#outbox-badge")).to_be_hidden(timeout=30000)
     await expect(reopened.locator("#outbox")).to_be_hidden()
     descriptions = await _server_needs(stack, marker)
-    assert sorted(descriptions) == sorted(f"អណ្តូងទឹកស្អាត {marker} លេខ {n}" for n in range(5))
+    assert sorted(descriptions) == sorted(given)
     assert len(answered) == 5 and max(Counter(answered).values()) == 1, answered
+    assert await _server_codes(stack, marker) == given  # the codes given offline are the real ones
 
 
 async def test_a_need_saved_with_the_network_gets_its_tracking_code_at_once_and_leaves_nothing_waiting(
@@ -99,7 +150,7 @@ async def test_a_need_saved_with_the_network_gets_its_tracking_code_at_once_and_
     assert await _server_needs(stack, marker) == [f"ផ្លូវលំ {marker}"]
 
 
-async def test_signing_out_with_needs_waiting_warns_first_and_then_clears_them(
+async def test_signing_out_with_needs_waiting_warns_then_seals_them_for_the_same_persons_next_sign_in(
     open_page: OpenPage, stack: Stack
 ) -> None:
     # No service worker here: its own sends of the outbox are not always routed through
@@ -115,49 +166,55 @@ async def test_signing_out_with_needs_waiting_warns_first_and_then_clears_them(
     marker = f"logout-{uuid.uuid4().hex[:8]}"
     await _record(page, f"ស្ពានឈើ {marker}")
     # A loaded CI machine may take a while to fail the send and save to IndexedDB.
-    await expect(page.locator("#need-queued")).to_be_visible(timeout=20_000)
+    await expect(page.locator("#outbox-badge")).to_contain_text("(១)", timeout=20_000)
 
     await page.click("form[action='/logout'] button")
     dialog = page.locator("#logout-dialog")
     await expect(dialog).to_be_visible()
-    await expect(dialog.locator("#logout-text")).to_contain_text("1")
+    await expect(dialog.locator("#logout-text")).to_contain_text("១")
     await page.click("#logout-cancel")
     await expect(dialog).to_be_hidden()
-    await expect(page.locator("#outbox-badge")).to_contain_text("(1)")  # still signed in, still waiting
+    await expect(page.locator("#outbox-badge")).to_contain_text("(១)")  # still signed in, still waiting
 
     await page.click("form[action='/logout'] button")
     await page.click("#logout-confirm")
     await page.wait_for_url(f"{stack.url}/login")
     await context.unroute("**/graphql")
-    left = await page.evaluate(
-        """() => new Promise((resolve) => {
-            const req = indexedDB.open("khum");
-            req.onsuccess = () => {
-                const db = req.result;
-                if (!db.objectStoreNames.contains("outbox")) { db.close(); return resolve(0); }
-                const count = db.transaction("outbox").objectStore("outbox").count();
-                count.onsuccess = () => { db.close(); resolve(count.result); };
-            };
-            req.onerror = () => resolve(-1);
-        })"""
-    )
-    assert left == 0
+    # Nothing readable is left: the need is sealed (AES-GCM) for Sophea's next sign-in here.
+    stored = await page.evaluate(IDB_DUMP)
+    assert stored["outbox"] == [] and len(stored["sealed"]) == 1, stored
+    assert marker not in json.dumps(stored)
     kept = await page.evaluate(
         """async () => {
             const kept = [];
             for (const name of await caches.keys()) {
                 const cache = await caches.open(name);
-                for (const page of ["/", "/needs/new", "/needs/mine", "/notifications", "/__khum/warmed-for"]) {
-                    if (await cache.match(page)) kept.push(page);
+                for (const request of await cache.keys()) {
+                    const path = new URL(request.url).pathname;
+                    if (!path.startsWith("/static/") && !/login|offline|manifest|sign-out|lang/.test(path)) kept.push(path);
                 }
             }
             return kept;
         }"""
     )
     assert kept == []  # none of the person's pages stays on the phone
-    await sign_in(page, stack)
+
+    # The next person on the phone sees nothing of it, and cannot open it.
+    await sign_in(page, stack, "dara")
     await expect(page.locator("#outbox-badge")).to_be_hidden()
-    assert await _server_needs(stack, marker) == []
+    assert len((await page.evaluate(IDB_DUMP))["sealed"]) == 1
+    await page.click("form[action='/logout'] button")
+    await page.wait_for_url(f"{stack.url}/login")
+
+    # Sophea signs in again: her need is opened and sent, once.
+    await sign_in(page, stack)
+    for _ in range(100):
+        if await _server_needs(stack, marker):
+            break
+        await page.wait_for_timeout(200)
+    assert await _server_needs(stack, marker) == [f"ស្ពានឈើ {marker}"]
+    await expect(page.locator("#outbox-badge")).to_be_hidden()
+    assert (await page.evaluate(IDB_DUMP))["sealed"] == []
 
 
 async def test_a_need_the_server_refuses_waits_with_its_error_until_it_is_fixed(
@@ -179,7 +236,7 @@ async def test_a_need_the_server_refuses_waits_with_its_error_until_it_is_fixed(
     marker = f"refused-{uuid.uuid4().hex[:8]}"
     await context.set_offline(True)
     await _record(page, f"ប្រឡាយ {marker}", village="16010199")
-    await expect(page.locator("#need-queued")).to_be_visible()
+    await expect(page.locator("#need-result, #need-queued").locator("visible=true")).to_have_count(1)
     await context.set_offline(False)
     await page.goto(f"{stack.url}/needs/mine")
     entry = page.locator("#outbox-list .outbox-entry[data-state=failed]")

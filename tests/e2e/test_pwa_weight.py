@@ -5,11 +5,15 @@ asserted; times are only printed, by `make bench`."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 from playwright.async_api import Request
 
 from infra.stack import Stack
 from tests.e2e.conftest import PASSWORD, OpenPage, shell_cached
 
+HASHED = re.compile(r"\.[0-9a-f]{10}\.[a-z0-9]+$")
 TOTAL_BUDGET = 100 * 1024
 JS_BUDGET = 30 * 1024
 LOGIN = "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { csrfToken } }"
@@ -27,11 +31,14 @@ async def test_a_facilitators_first_visit_to_home_stays_within_the_byte_budget(
 
     transfers: list[tuple[str, str, int]] = []
     urls: list[str] = []
+    static_headers: dict[str, str] = {}
 
     async def finished(request: Request) -> None:
         response = await request.response()
         if response is None or response.from_service_worker:
             return  # answered from the phone's cache: nothing crossed the network
+        if "/static/" in request.url:
+            static_headers[request.url] = (await response.all_headers()).get("cache-control", "")
         sizes = await request.sizes()
         kind = (
             "js"
@@ -57,6 +64,13 @@ async def test_a_facilitators_first_visit_to_home_stays_within_the_byte_budget(
         u for u in urls if not u.startswith(stack.url)
     ]
     assert any(url.endswith("/needs/new") for url, _, _ in transfers)  # the offline form was fetched
+    # Static files: content-hashed names, cached for a year, each crossing the network once
+    # (the service worker's copy and its importScripts come from the HTTP cache: 0 bytes).
+    static = [(url, size) for url, _, size in transfers if "/static/" in url]
+    assert static and all(HASHED.search(url) for url, _ in static), static
+    assert all("immutable" in static_headers[url] for url, _ in static), static_headers
+    downloaded = Counter(url for url, size in static if size > 0)
+    assert max(downloaded.values()) == 1, downloaded
     assert total <= TOTAL_BUDGET
     assert js <= JS_BUDGET
 

@@ -36,25 +36,67 @@
     return Array.from(bytes, (b) => (b + 256).toString(16).slice(1)).join("");
   };
 
-  const dateFormat = (() => {
+  /* One formatter for numbers and dates, as the server's Babel writes them (gateway/pages/
+     formatting.py): Khmer digits and month names in Khmer, "d MMMM y HH:mm", Phnom Penh time. */
+  const km = lang !== "en";
+  const numberFormat = (() => {
     try {
-      return new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "km-KH", {
-        dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Phnom_Penh",
-      });
+      return new Intl.NumberFormat(km ? "km-KH" : "en-GB", { numberingSystem: km ? "khmr" : "latn" });
     } catch (e) {
-      return { format: (d) => d.toLocaleString() };
+      return { format: String };
     }
   })();
-  const fill = (template, n) => (template || "").replace("{n}", String(n));
+  const plain = (n, width) => {
+    try {
+      return new Intl.NumberFormat(km ? "km-KH" : "en-GB", {
+        numberingSystem: km ? "khmr" : "latn", useGrouping: false, minimumIntegerDigits: width || 1,
+      }).format(n);
+    } catch (e) {
+      return String(n);
+    }
+  };
+  // Month names: the phone's Intl where it knows the language, else the server's (Babel).
+  const months = meta("khum-months").split(",");
+  const monthName = (() => {
+    const locale = km ? "km-KH" : "en-GB";
+    try {
+      if (Intl.DateTimeFormat.supportedLocalesOf([locale]).length) {
+        const f = new Intl.DateTimeFormat(locale, { month: "long", timeZone: "Asia/Phnom_Penh" });
+        return (d) => f.format(d);
+      }
+    } catch (e) { /* below */ }
+    return null;
+  })();
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    day: "numeric", month: "numeric", year: "numeric", hour: "numeric", minute: "numeric",
+    hourCycle: "h23", timeZone: "Asia/Phnom_Penh",
+  });
+  const formatDate = (d) => {
+    const p = {};
+    parts.formatToParts(d).forEach((x) => { p[x.type] = Number(x.value); });
+    const month = monthName ? monthName(d) : months[p.month - 1] || String(p.month);
+    return plain(p.day) + " " + month + " " + plain(p.year) + " " + plain(p.hour, 2) + ":" + plain(p.minute, 2);
+  };
+  const dateFormat = { format: formatDate };
+  const fill = (template, n) => (template || "").replace("{n}", numberFormat.format(n));
+  window.KhumFormat = { number: (n) => numberFormat.format(n), date: formatDate };
+
+  // Wait for a promise, but no longer than `ms`: resolves to `fallback` when time is up.
+  const within = (ms, promise, fallback) => Promise.race([
+    promise, new Promise((resolve) => setTimeout(() => resolve(fallback), ms)),
+  ]);
 
   /* ---------- Outbox: badge, sending, logout ---------- */
 
   const badge = $("#outbox-badge");
+  const sendNow = $("#outbox-send-now");
+  const vaultKey = meta("khum-vault");
   const refreshBadge = () => {
     if (!session || !badge) return Promise.resolve();
     return Outbox.mine(session.account).then((rows) => {
       $(".badge-text", badge).textContent = fill(badge.dataset.template, rows.length);
       badge.hidden = rows.length === 0;
+      if (sendNow) sendNow.hidden = !rows.some((e) => e.state === "waiting");
       badge.classList.toggle("has-failed", rows.some((e) => e.state === "failed"));
     }, () => {});
   };
@@ -66,8 +108,10 @@
       .catch(() => {}); // no Background Sync: `online` and opening the app still send
   };
 
-  // While needs wait, try again now and then (phones often lose signal without an event).
-  let retryTimer = null, retryDelay = 15000;
+  // While needs wait, try again now and then (phones often lose signal without an event):
+  // soon at first, then less often, never more than a minute apart.
+  const FIRST_RETRY_MS = 2000, LAST_RETRY_MS = 60000;
+  let retryTimer = null, retryDelay = FIRST_RETRY_MS;
   const flush = () => {
     if (!session) return Promise.resolve(null);
     return Outbox.flush(session).then((report) => {
@@ -75,13 +119,38 @@
       if (report.waiting > 0) {
         registerSync();
         retryTimer = setTimeout(flush, retryDelay);
-        retryDelay = Math.min(retryDelay * 2, 300000);
+        retryDelay = Math.min(retryDelay * 2, LAST_RETRY_MS);
       } else {
-        retryDelay = 15000;
+        retryDelay = FIRST_RETRY_MS;
       }
       return report;
     }, () => null);
   };
+  // The network is back, or the person asked: cut a send stuck on a dead line and go at once.
+  const sendAgainNow = () => {
+    retryDelay = FIRST_RETRY_MS;
+    if (session) Outbox.kick();
+    return flush();
+  };
+
+  // Keep a few tracking codes reserved for this phone, to give citizens their code offline.
+  const CODES_LOW = 5, CODES_BLOCK = 10;
+  const reserveCodes = () => {
+    if (!session || !navigator.onLine) return Promise.resolve();
+    return Outbox.codesOf(session.account).then((have) => {
+      if (have.length >= CODES_LOW) return null;
+      return gql("ReserveTrackingCodes", { count: CODES_BLOCK - have.length }).then((body) => {
+        const codes = body && body.data && body.data.reserveTrackingCodes;
+        return codes && codes.length ? Outbox.addCodes(session.account, codes) : null;
+      });
+    }).catch(() => {});
+  };
+
+  const worker = () => navigator.serviceWorker && navigator.serviceWorker.controller;
+  // Any page: a sign-out made with no signal is sent as soon as the server can be reached.
+  const retrySignOut = () => { const sw = worker(); if (sw) sw.postMessage({ type: "retry" }); };
+  retrySignOut();
+  window.addEventListener("online", retrySignOut);
 
   if (session && "serviceWorker" in navigator) {
     // Keep this person's pages on the phone, so the need form opens with no signal.
@@ -91,23 +160,49 @@
   }
   if (session) {
     Outbox.listen(() => { refreshBadge(); renderOutbox(); });
-    Outbox.setSession(session).catch(() => {}).then(refreshBadge).then(flush);
-    window.addEventListener("online", () => { retryDelay = 15000; flush(); });
+    // Needs this account left sealed at its last sign-out on this phone come back, then go.
+    const unsealed = vaultKey ? Outbox.unseal(session.account, vaultKey).catch(() => 0) : Promise.resolve(0);
+    unsealed.then(() => Outbox.setSession(session)).catch(() => {})
+      .then(refreshBadge).then(flush).then(reserveCodes);
+    window.addEventListener("online", () => { sendAgainNow().then(reserveCodes); });
+    document.addEventListener("visibilitychange", () => { if (!document.hidden) flush(); });
+    if (sendNow) sendNow.addEventListener("click", sendAgainNow);
   }
+
+  const draftKey = session ? "khum-draft:" + session.account : "";
+  const forgetDrafts = () => {
+    try {
+      Object.keys(localStorage).filter((k) => k.indexOf("khum-draft:") === 0)
+        .forEach((k) => localStorage.removeItem(k));
+    } catch (e) { /* no storage: nothing kept */ }
+  };
 
   const logout = $('form[action="/logout"]');
   if (logout) {
     const dialog = $("#logout-dialog");
-    const forget = () => {
-      const work = [];
-      if (Outbox) work.push(Outbox.clear());
-      if (window.caches) work.push(caches.keys().then((names) => Promise.all(names.map((n) => caches.delete(n)))));
-      const sw = navigator.serviceWorker && navigator.serviceWorker.controller;
-      if (sw) sw.postMessage({ type: "clear" });
-      const limit = new Promise((resolve) => setTimeout(resolve, 3000)); // never block signing out
-      return Promise.race([Promise.all(work).catch(() => {}), limit]);
+    const csrf = () => (logout.elements.csrf_token ? logout.elements.csrf_token.value : "");
+    // Ask the service worker to forget this person's pages and tell the server (now or later).
+    const askWorker = (sw) => new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = (event) => resolve(event.data || {});
+      sw.postMessage({ type: "sign-out", csrf: csrf() }, [channel.port2]);
+    });
+    /* Signing out never destroys unsent needs and works with no signal: send what can be
+       sent in a few seconds, seal the rest for this account's next sign-in on this phone,
+       forget the person's pages and drafts, and let the service worker tell the server. */
+    const leave = async () => {
+      if (session) {
+        await within(3000, flush(), null);
+        Outbox.kick();
+        if (vaultKey) await Outbox.seal(session.account, vaultKey).catch(() => 0);
+        await Outbox.forgetSession().catch(() => {});
+      }
+      forgetDrafts();
+      const sw = worker();
+      if (!sw) { logout.submit(); return; } // no service worker: the plain form does it all
+      await within(6000, askWorker(sw), null);
+      location.replace("/login");
     };
-    const leave = () => forget().then(() => logout.submit());
     logout.addEventListener("submit", (event) => {
       event.preventDefault();
       const count = session ? Outbox.mine(session.account).then((rows) => rows.length, () => 0) : Promise.resolve(0);
@@ -116,12 +211,32 @@
         $("#logout-text", dialog).textContent = fill($("#logout-text", dialog).dataset.template, n);
         if (dialog.showModal) dialog.showModal();
         else if (window.confirm($("#logout-text", dialog).textContent)) leave();
+        return null;
       });
     });
     if (dialog) {
-      $("#logout-cancel", dialog).addEventListener("click", () => { dialog.close(); flush(); });
+      $("#logout-cancel", dialog).addEventListener("click", () => { dialog.close(); sendAgainNow(); });
       $("#logout-confirm", dialog).addEventListener("click", () => { dialog.close(); leave(); });
     }
+  }
+
+  // The sign-in page with no signal: say so, instead of the browser's error page. (A phone
+  // often believes it is online when nothing gets through: ask the server, briefly.)
+  const loginForm = $("#login-form");
+  if (loginForm) {
+    let checked = false;
+    loginForm.addEventListener("submit", (event) => {
+      if (event.defaultPrevented || checked) return;
+      event.preventDefault();
+      const note = $("#login-offline");
+      const abort = new AbortController();
+      setTimeout(() => abort.abort(), 5000);
+      fetch("/login", { method: "HEAD", cache: "no-store", signal: abort.signal }).then(() => {
+        checked = true; // the server answers: submit for real (the fields are checked again)
+        if (loginForm.requestSubmit) loginForm.requestSubmit(); else loginForm.submit();
+        checked = false;
+      }, () => { if (note) note.hidden = false; });
+    });
   }
 
   /* The list of needs waiting on this phone (on "Needs I recorded"). */
@@ -174,7 +289,7 @@
   if (outboxSection) {
     renderOutbox();
     const now = $("#outbox-send", outboxSection);
-    if (now) now.addEventListener("click", () => { retryDelay = 15000; flush(); });
+    if (now) now.addEventListener("click", sendAgainNow);
   }
 
   /* ---------- Need form ---------- */
@@ -186,6 +301,9 @@
     const code = $("#tracking-code");
     const sentPanel = $("#need-result");
     const queuedPanel = $("#need-queued");
+    // /needs/new?fix=KEY: a need the server refused comes back to the form with its error.
+    const fixKey = new URLSearchParams(location.search).get("fix");
+    let keptCode = null; // a refused need being fixed keeps the code its citizen was given
     let key = null; // one per form fill: a retry after a network error never makes a second need
     let shownKey = null; // the queued need the panel is about, to show its code once it is sent
 
@@ -219,13 +337,23 @@
     const steps = $$(".step", form);
     const label = $("#step-label");
     let current = 0;
-    const show = (index) => {
+    // Each step is a history entry: the phone's Back and Forward move between steps.
+    const show = (index, how) => {
       current = Math.max(0, Math.min(steps.length - 1, index));
       steps.forEach((step, i) => { step.hidden = i !== current; });
       if (label) label.textContent = fill(label.dataset.template, current + 1);
       const first = $("input, select, textarea", steps[current]);
       if (first && index !== 0) first.focus();
+      const state = { khumStep: current };
+      if (how === "push") history.pushState(state, "");
+      else if (how === "replace") history.replaceState(state, "");
     };
+    window.addEventListener("popstate", (event) => {
+      const state = event.state || {};
+      if (form.hidden || typeof state.khumStep !== "number") return;
+      clearErrors();
+      show(state.khumStep);
+    });
     const stepOf = (name) => {
       const field = form.elements[name];
       const el = field && (field.length && !field.tagName ? field[0] : field);
@@ -250,12 +378,23 @@
       }
       return !focusInvalid();
     };
-    $$("[data-next]", form).forEach((b) => b.addEventListener("click", () => { if (checkStep(current)) show(current + 1); }));
-    $$("[data-back]", form).forEach((b) => b.addEventListener("click", () => { clearErrors(); show(current - 1); }));
+    $$("[data-next]", form).forEach((b) => b.addEventListener("click", () => {
+      if (checkStep(current)) show(current + 1, "push");
+    }));
+    $$("[data-back]", form).forEach((b) => b.addEventListener("click", () => {
+      clearErrors();
+      const state = history.state || {};
+      if (state.khumStep === current && current > 0) history.back(); // the same as the phone's Back
+      else show(current - 1, "replace");
+    }));
     const syncKind = () => {
       const kind = $('input[name="raiserKind"]:checked', form).value;
       $$("[data-kind]", form).forEach((box) => { box.hidden = box.dataset.kind !== kind; });
     };
+    // Consent comes first: a person's details can be written only once it is ticked.
+    const personal = $("#personal-details", form);
+    const syncConsent = () => { if (personal) personal.disabled = !form.elements.consent.checked; };
+    form.elements.consent.addEventListener("change", syncConsent);
     $$('input[name="raiserKind"]', form).forEach((radio) => radio.addEventListener("change", syncKind));
     const syncTypes = () => {
       const sector = $('input[name="sector"]:checked', form);
@@ -330,6 +469,7 @@
       $$('input[name="raiserKind"]', form).forEach((radio) => { radio.checked = radio.value === r.kind; });
       syncKind();
       form.elements.consent.checked = Boolean(r.consent);
+      syncConsent();
       if (r.kind === "group") {
         set("people", r.people);
         Object.keys(GROUP_FIELDS).forEach((g) => set("count-" + g, r[GROUP_FIELDS[g]]));
@@ -350,37 +490,65 @@
       else formMessage(text);
     };
 
-    const showSent = (need) => {
+    const status = $("#need-status");
+    const say = (text) => { if (status) { status.textContent = text; status.hidden = !text; } };
+    const syncNote = $("#need-sync-note");
+    const showSent = (need, waiting) => {
       form.hidden = true;
+      say("");
       if (queuedPanel) queuedPanel.hidden = true;
       code.textContent = need.trackingCode;
+      if (syncNote) syncNote.hidden = !waiting;
       sentPanel.hidden = false;
       code.tabIndex = -1;
       code.focus();
+      history.replaceState({ khumStep: 0 }, "");
     };
     const showQueued = (entryKey) => {
       shownKey = entryKey;
       form.hidden = true;
+      say("");
       sentPanel.hidden = true;
       queuedPanel.hidden = false;
       const heading = $("h2", queuedPanel);
       heading.tabIndex = -1;
       heading.focus();
+      history.replaceState({ khumStep: 0 }, "");
     };
     if (Outbox) {
-      Outbox.listen((m) => { if (m.type === "sent" && m.key && m.key === shownKey) showSent(m.need); });
+      Outbox.listen((m) => {
+        if (m.type !== "sent" || !m.key || m.key !== shownKey) return;
+        if (!sentPanel.hidden && syncNote) syncNote.hidden = true; // it reached the server
+        else showSent(m.need, false);
+      });
     }
+
+    /* The draft survives closing the tab or the phone killing the browser (cleared once the
+       need is saved, and at sign-out). */
+    const saveDraft = () => {
+      if (!draftKey || fixKey) return;
+      try { localStorage.setItem(draftKey, JSON.stringify({ input: collect(), step: current })); } catch (e) { /* full */ }
+    };
+    const dropDraft = () => { try { if (draftKey) localStorage.removeItem(draftKey); } catch (e) { /* none */ } };
+    let draftTimer = null;
+    const draftSoon = () => { clearTimeout(draftTimer); draftTimer = setTimeout(saveDraft, 300); };
+    form.addEventListener("input", draftSoon);
+    form.addEventListener("change", draftSoon);
+    window.addEventListener("pagehide", () => { if (!form.hidden) saveDraft(); });
+
     const again = () => {
       form.reset();
       clearErrors();
       syncTypes();
       syncKind();
+      syncConsent();
+      dropDraft();
       key = null;
       shownKey = null;
       form.hidden = false;
       sentPanel.hidden = true;
       if (queuedPanel) queuedPanel.hidden = true;
-      show(0);
+      show(0, "replace");
       form.elements.villageCode.focus();
     };
     $$("[data-again]").forEach((link) => link.addEventListener("click", (event) => { event.preventDefault(); again(); }));
@@ -394,11 +562,14 @@
     // No IndexedDB (very old browser, some private modes): send at once, as before.
     const sendDirect = (input) => gql("SubmitNeed", { input }).then((body) => {
       const need = body && body.data && body.data.submitNeed;
-      if (need) { key = null; showSent(need); return; }
+      if (need) { key = null; showSent(need, false); return; }
       const error = body && body.errors && body.errors[0];
       if (error) showRefusal(Object.assign({ message: error.message }, error.extensions || {}));
       else formMessage(msg.msgNetwork);
     }, () => formMessage(msg.msgNetwork)); // the key is kept: a retry is the same need
+
+    // How long the form waits for the server before saying the need is safe on the phone.
+    const ANSWER_WAIT_MS = 3000;
 
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -406,26 +577,41 @@
       for (let i = 0; i < steps.length; i += 1) {
         if (!checkStep(i)) { show(i); focusInvalid(); return; }
       }
+      clearTimeout(draftTimer);
+      say(msg.msgSending); // at once: the tap was heard
       const input = collect();
       key = key || randomKey();
       input.idempotencyKey = key;
       const entryKey = key;
       const village = form.elements.villageCode.selectedOptions[0];
       busy(true);
-      const saved = session
-        ? Outbox.add({ key: entryKey, account: session.account, input, villageName: village ? village.textContent : "" })
-          .then(() => true, () => false)
-        : Promise.resolve(false);
+      const reserved = keptCode ? Promise.resolve(keptCode)
+        : session && !fixKey ? Outbox.takeCode(session.account).catch(() => null) : Promise.resolve(null);
+      const saved = reserved.then((given) => {
+        if (given) input.trackingCode = given;
+        if (!session) return false;
+        return Outbox.add({ key: entryKey, account: session.account, input, villageName: village ? village.textContent : "" })
+          .then(() => true, () => false);
+      });
       saved.then((queued) => {
         if (!queued) return sendDirect(input);
+        dropDraft();
         registerSync();
-        return flush().then((report) => {
+        const sending = flush();
+        return within(ANSWER_WAIT_MS, sending, null).then((report) => {
           if (report && report.sent[entryKey]) {
             key = null;
-            showSent(report.sent[entryKey]);
+            shownKey = entryKey;
+            showSent(report.sent[entryKey], false);
           } else if (report && report.failed[entryKey]) {
             // Refused: nothing was stored; fix it here and send again with the same key.
-            return Outbox.remove(entryKey).then(() => showRefusal(report.failed[entryKey]));
+            const back = input.trackingCode && !keptCode ? Outbox.addCodes(session.account, [input.trackingCode]) : null;
+            return Promise.resolve(back).then(() => Outbox.remove(entryKey))
+              .then(() => showRefusal(report.failed[entryKey]));
+          } else if (input.trackingCode) {
+            key = null; // safe in the outbox with its final code; sent in the background
+            shownKey = entryKey;
+            showSent({ trackingCode: input.trackingCode }, true);
           } else {
             key = null; // it is safe in the outbox; the next need gets its own key
             showQueued(entryKey);
@@ -435,18 +621,25 @@
       }).then(() => busy(false), () => busy(false));
     });
 
-    // /needs/new?fix=KEY: a need the server refused comes back to the form with its error.
-    const fixKey = new URLSearchParams(location.search).get("fix");
     syncTypes();
     syncKind();
-    show(0);
+    syncConsent();
+    show(0, "replace");
     if (fixKey && session) {
       Outbox.get(fixKey).then((entry) => {
         if (!entry || entry.account !== session.account) return;
         restore(entry.input);
         key = entry.key; // it stays in the outbox, marked refused, until it is sent again
+        // A code the server refused as not reserved cannot be kept; any other refusal keeps it.
+        const codeRefused = entry.error && entry.error.code === "need.tracking_code_not_reserved";
+        keptCode = codeRefused ? null : entry.input.trackingCode || null;
         if (entry.error) showRefusal(entry.error);
       }).catch(() => {});
+    } else if (draftKey) {
+      try {
+        const draft = JSON.parse(localStorage.getItem(draftKey) || "null");
+        if (draft && draft.input) restore(draft.input);
+      } catch (e) { /* an unreadable draft is dropped */ }
     }
     form.dataset.ready = "true";
     if (window.performance && performance.mark) performance.mark("khum-form-ready");

@@ -38,6 +38,9 @@ self.KhumOperations = {
   "RescheduleMeeting": {
     "hash": "42968118ecfcaa6517f69262339d4cf00e529fa6d3df6da6b9f63428aad68c4b"
   },
+  "ReserveTrackingCodes": {
+    "hash": "1edadb78d4e10c1921f3d8a3057973047b466291f47620998b32f205d6e01af1"
+  },
   "Rsvp": {
     "hash": "526f58ee18d2a005967ff7d9a9f59a94ba73df91659fc3ee1f51973d463d40cf"
   },

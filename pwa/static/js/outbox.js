@@ -6,12 +6,15 @@
   "use strict";
 
   const DB_NAME = "khum";
-  const DB_VERSION = 1;
+  const DB_VERSION = 2;
   const NEEDS = "outbox";
   const META = "meta";
+  const SEALED = "sealed"; // needs of a signed-out account, AES-GCM encrypted with its vault key
   const LOCK = "khum-outbox-send";
   const CHANNEL = "khum-outbox";
-  const TIMEOUT_MS = 30000;
+  // A weak line that connects but carries nothing must not hold the queue: a send that has
+  // not been answered by then is tried again later (the idempotency key makes that safe).
+  const TIMEOUT_MS = 10000;
   const ROUNDS = 5; // passes over the outbox per flush: entries added while sending are picked up
 
 
@@ -24,6 +27,7 @@
           const db = req.result;
           if (!db.objectStoreNames.contains(NEEDS)) db.createObjectStore(NEEDS, { keyPath: "key" });
           if (!db.objectStoreNames.contains(META)) db.createObjectStore(META, { keyPath: "name" });
+          if (!db.objectStoreNames.contains(SEALED)) db.createObjectStore(SEALED, { keyPath: "key" });
         };
         req.onsuccess = () => {
           const db = req.result;
@@ -86,9 +90,14 @@
   // session, a rate limit. Anything else is about the need itself: it waits for a fix.
   const retryable = (code) => !code || /^(service|auth|rate|limit|throttle)\b/.test(code) || code === "need.busy";
 
+  // The send in flight, so that "the network is back" or "Send now" can cut a hung one short.
+  let inFlight = null;
+  const kick = () => { if (inFlight) inFlight.abort(); };
+
   const send = (entry, session) => {
     const abort = typeof AbortController === "function" ? new AbortController() : null;
     const timer = abort ? setTimeout(() => abort.abort(), TIMEOUT_MS) : null;
+    inFlight = abort;
     return fetch("/graphql", {
       method: "POST",
       credentials: "same-origin",
@@ -103,6 +112,7 @@
     }).then((res) => (res.ok ? res.json() : { retry: true }), () => ({ retry: true, offline: true }))
       .then((body) => {
         if (timer) clearTimeout(timer);
+        if (inFlight === abort) inFlight = null;
         if (body.retry) return body;
         const need = body && body.data && body.data.submitNeed;
         if (need) return { need };
@@ -175,15 +185,60 @@
     return report;
   });
 
-  // Logout: forget everything this phone kept offline.
-  const clear = () => new Promise((resolve) => {
-    const done = () => { opened = null; resolve(); };
-    open().then((db) => db.close(), () => {}).then(() => {
-      opened = null;
-      const req = indexedDB.deleteDatabase(DB_NAME);
-      req.onsuccess = req.onerror = req.onblocked = done;
-    });
+  /* A shared phone: at sign-out the account's unsent needs are sealed with a key only its
+     own signed-in pages carry (gateway/pages/render.py vault_key), and opened again at its
+     next sign-in here, then sent. Nobody else on the phone can read them meanwhile. */
+  const bytes = (b64) => Uint8Array.from(atob(b64.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+  const vault = (b64) => crypto.subtle.importKey("raw", bytes(b64), "AES-GCM", false, ["encrypt", "decrypt"]);
+  const seal = (account, keyB64) => mine(account).then(async (rows) => {
+    if (!rows.length) return 0;
+    const key = await vault(keyB64);
+    for (const entry of rows) {
+      const iv = crypto.getRandomValues(new Uint8Array(12));
+      const data = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key,
+        new TextEncoder().encode(JSON.stringify(entry)));
+      await run(SEALED, "readwrite", (s) => s.put({ key: entry.key, account, iv, data }));
+      await run(NEEDS, "readwrite", (s) => s.delete(entry.key));
+    }
+    announce({ type: "changed" });
+    return rows.length;
   });
+  const unseal = (account, keyB64) => run(SEALED, "readonly", (s) => s.getAll()).then(async (rows) => {
+    const own = (rows || []).filter((r) => r.account === account);
+    if (!own.length) return 0;
+    const key = await vault(keyB64);
+    for (const row of own) {
+      const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: row.iv }, key, row.data);
+      await put(JSON.parse(new TextDecoder().decode(plain)));
+      await run(SEALED, "readwrite", (s) => s.delete(row.key));
+    }
+    announce({ type: "changed" });
+    return own.length;
+  });
+  const forgetSession = () => run(META, "readwrite", (s) => s.delete("session"));
 
-  scope.KhumOutbox = { add, all, mine, get, put, remove, flush, clear, getSession, setSession, listen, announce };
+  /* Tracking codes reserved for this phone while online (reserveTrackingCodes), so a citizen
+     leaves with their final code even with no signal; the server confirms it on sync. */
+  const codesOf = (account) => run(META, "readonly", (s) => s.get("codes:" + account))
+    .then((row) => (row && row.codes) || []);
+  const addCodes = (account, codes) => codesOf(account).then((have) => run(META, "readwrite",
+    (s) => s.put({ name: "codes:" + account, codes: have.concat(codes.filter((c) => have.indexOf(c) < 0)) })));
+  const takeCode = (account) => open().then((db) => new Promise((resolve, reject) => {
+    const tx = db.transaction(META, "readwrite"); // read and remove in one step: never used twice
+    const store = tx.objectStore(META);
+    let code = null;
+    const req = store.get("codes:" + account);
+    req.onsuccess = () => {
+      const codes = (req.result && req.result.codes) || [];
+      code = codes.shift() || null;
+      store.put({ name: "codes:" + account, codes });
+    };
+    tx.oncomplete = () => resolve(code);
+    tx.onerror = () => reject(tx.error);
+  }));
+
+  scope.KhumOutbox = {
+    add, all, mine, get, put, remove, flush, kick, getSession, setSession, forgetSession, listen, announce,
+    seal, unseal, codesOf, addCodes, takeCode,
+  };
 })(self);

@@ -1,0 +1,89 @@
+"""Tracking codes reserved for a facilitator's phone, so a citizen leaves with their final
+code even when the need is recorded with no signal.
+
+While online the phone reserves a small block of codes; a need submitted later with one of
+them (``tracking_code``) gets exactly that code, once, and only from the account that
+reserved it. Codes are drawn from the same space as every other tracking code, and a code
+drawn for an ordinary submission skips reserved ones, so the two never collide.
+
+A reservation is never taken back: a phone may hold its codes for weeks without signal, and
+a code already given to a citizen must stay theirs. Blocks are small (MAX_BLOCK) and calls
+are bounded by the gateway's rate limits; unused codes cost one row each out of about a
+billion possible codes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.intake.domain import NeedError
+from services.intake.tracking import InvalidTrackingCode, new_tracking_code, normalise_tracking_code
+from services.runtime.http import CallerDep
+from services.runtime.identity import Identity
+from services.runtime.service import RuntimeDep
+from services.runtime.stores import Collection, DuplicateKeyError, Transaction
+
+RESERVED = Collection("reserved_codes", indexes=("user_id",))
+MAX_BLOCK = 20
+
+router = APIRouter(tags=["needs"])
+
+
+class ReserveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    count: int = Field(ge=1, le=MAX_BLOCK)
+
+
+class CodeNotReservedError(NeedError):
+    def __init__(self) -> None:
+        super().__init__(
+            "need.tracking_code_not_reserved",
+            "This tracking code was not reserved for your account. Record the need again.",
+            "លេខកូដតាមដាននេះមិនបានបម្រុងទុកសម្រាប់គណនីរបស់អ្នកទេ។ សូមកត់ត្រាតម្រូវការម្តងទៀត។",
+            status=422,
+            field="trackingCode",
+        )
+
+
+@router.post("/tracking-codes/reserve")
+async def reserve_codes(body: ReserveIn, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Reserve ``count`` fresh codes for the caller."""
+    codes: list[str] = []
+    attempts = 0
+    while len(codes) < body.count and attempts < body.count * 8:
+        attempts += 1
+        code = new_tracking_code()
+        if await runtime.store.find_one("needs", {"tracking_code": code}):
+            continue
+        try:
+            async with runtime.unit_of_work() as tx:
+                await tx.insert(
+                    RESERVED.name,
+                    {"id": code, "user_id": caller.user_id, "reserved_at": datetime.now(UTC).isoformat()},
+                )
+        except DuplicateKeyError:
+            continue
+        codes.append(code)
+    return {"codes": codes}
+
+
+async def claim(tx: Transaction, raw: str, caller: Identity) -> str:
+    """The reserved code, given up by its reservation in the need's own transaction."""
+    try:
+        code = normalise_tracking_code(raw)
+    except InvalidTrackingCode:
+        raise CodeNotReservedError() from None
+    reservation = await tx.get(RESERVED.name, code)
+    if reservation is None or reservation["user_id"] != caller.user_id:
+        raise CodeNotReservedError()
+    await tx.delete(RESERVED.name, code)
+    return code
+
+
+async def is_reserved(tx: Transaction, code: str) -> bool:
+    return await tx.get(RESERVED.name, code) is not None

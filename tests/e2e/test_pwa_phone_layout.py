@@ -1,0 +1,162 @@
+"""Every page on a 360 px phone, in both languages: nothing scrolls sideways; Khmer pages
+write their numbers in Khmer digits; people see commune names, never gazetteer codes.
+
+Pages are found the way a person finds them (the meetings list links to a meeting, the
+budget links to a project), so a new page linked from these is walked too."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from playwright.async_api import Page, expect
+
+from gateway.pages import formatting
+from infra.stack import Stack
+from tests.e2e.conftest import OpenPage, sign_in
+
+YEAR = datetime.now(UTC).year
+PUBLIC = ["/login", "/track", "/offline", f"/communes/160101/budget/{YEAR}"]
+PAGES = {
+    None: PUBLIC,
+    "sophea": [
+        "/",
+        "/needs/new",
+        "/needs/new#2",
+        "/needs/new#3",
+        "/needs/mine",
+        "/notifications",
+        "/meetings",
+    ],
+    "dara": [
+        "/",
+        "/council/needs?status=all",
+        "/council/dashboard",
+        "/meetings",
+        "/needs/drafts",
+        "/loudspeaker",
+        "/notify/deliveries",
+    ],
+    "bopha": ["/meetings/new", "/budget", f"/budget/160101/{YEAR}", "/meetings"],
+    "visal": ["/admin"],
+}
+# Followed from the pages above: a meeting and its screens, a budget project, a loudspeaker script.
+FOLLOW = re.compile(
+    r"^/(meetings/(?!new$)[^/?#.]+(/agenda|/attendance|/minutes)?|budget/projects/[^/?#]+|m/[^/?#]+|loudspeaker/[^/?#]+)$"
+)
+
+SIDEWAYS = """() => {
+  const width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= width) return [];
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (typeof el.className === "string" && el.className.trim() ? "." + el.className.trim().split(/\\s+/).join(".") : "");
+  const found = ["scrolls sideways: " + document.documentElement.scrollWidth + " > " + width];
+  for (const el of document.body.querySelectorAll("*")) {
+    if (el.closest("[hidden], .table-wrap, dialog:not([open])")) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width && box.right > width + 1) found.push(name(el) + " ends at " + Math.round(box.right));
+  }
+  return found.slice(0, 6);
+}"""
+
+# Western digits in what a Khmer reader sees, outside what must stay as typed: tracking codes
+# and other identifiers, addresses, what people wrote (needs, reasons, messages), input values.
+LATIN_DIGITS = """() => {
+  const keep = "script, style, [hidden], dialog:not([open]), .tracking-code, .code, code, .feed-url, " +
+    ".need-text, .reason, " +
+    "[lang=en], input, textarea, select option[value=''], .phone, .usd, [data-code], [data-latin]";
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const found = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.trim();
+    if (!/[0-9]/.test(text) || node.parentElement.closest(keep)) continue;
+    if (/^[2-9A-Z]{4}-[2-9A-Z]{3}$/.test(text) || /https?:|webcal:|@/.test(text)) continue;
+    found.push(node.parentElement.tagName.toLowerCase() + ": " + text.slice(0, 60));
+  }
+  return found.slice(0, 10);
+}"""
+
+
+async def _step(page: Page, fragment: str) -> None:
+    """The need form's second and third screens (#2, #3)."""
+    if fragment in ("2", "3"):
+        await page.click("[data-step='1'] [data-next]")
+        await page.fill("#description", "ទឹកស្អាត")
+    if fragment == "3":
+        await page.click("[data-step='2'] [data-next]")
+
+
+async def _links(page: Page) -> list[str]:
+    hrefs: list[str] = await page.eval_on_selector_all(
+        "a[href^='/']", "els => els.map(e => e.getAttribute('href'))"
+    )
+    return [h for h in hrefs if FOLLOW.match(h)]
+
+
+@pytest.mark.parametrize("lang", ["km", "en"])
+@pytest.mark.parametrize("user", list(PAGES), ids=[u or "anonymous" for u in PAGES])
+async def test_every_page_fits_a_360_px_phone_and_writes_numbers_in_the_pages_script(
+    open_page: OpenPage, stack: Stack, user: str | None, lang: str
+) -> None:
+    context, page = await open_page(service_workers="block")
+    await context.add_cookies([{"name": "khum_lang", "value": lang, "url": stack.url}])
+    if user:
+        await sign_in(page, stack, user)
+    problems: dict[str, list[str]] = {}
+    todo = list(PAGES[user])
+    seen: set[str] = set()
+    while todo and len(seen) < 30:
+        path = todo.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        address, _, fragment = path.partition("#")
+        answer = await page.goto(stack.url + address + (f"?step={fragment}" if fragment else ""))
+        assert answer is not None and answer.status < 500, (path, answer and answer.status)
+        await _step(page, fragment)
+        found = list(await page.evaluate(SIDEWAYS))
+        if lang == "km":
+            found += [f"western digits: {d}" for d in await page.evaluate(LATIN_DIGITS)]
+        if found:
+            problems[path] = found
+        todo += [link for link in await _links(page) if link not in seen][:4]
+    print(f"\n{user or 'anonymous'} ({lang}): {len(seen)} pages at 360 px: {sorted(seen)}")
+    assert problems == {}, problems
+
+
+@pytest.mark.parametrize("lang", ["km", "en"])
+async def test_the_calendar_subscription_names_the_commune_not_its_code(
+    open_page: OpenPage, stack: Stack, lang: str
+) -> None:
+    context, page = await open_page()
+    await context.add_cookies([{"name": "khum_lang", "value": lang, "url": stack.url}])
+    await sign_in(page, stack, "sophea")
+    await page.goto(f"{stack.url}/meetings")
+    button = page.locator("a[href^='webcal:']").first
+    text = await button.inner_text()
+    assert "160101" not in text and "១៦០១០១" not in text
+    assert ("ម៉ាលិក" if lang == "km" else "Malik") in text, text
+
+
+@pytest.mark.parametrize("lang", ["km", "en"])
+async def test_the_browser_writes_dates_and_numbers_exactly_as_the_server_does(
+    open_page: OpenPage, stack: Stack, lang: str
+) -> None:
+    context, page = await open_page()
+    await context.add_cookies([{"name": "khum_lang", "value": lang, "url": stack.url}])
+    await sign_in(page, stack, "sophea")
+    await page.goto(f"{stack.url}/needs/new")
+    moments = ["2026-12-04T13:41:00+00:00", "2027-01-01T00:05:00+00:00", "2026-04-14T17:00:00+00:00"]
+    numbers = [0, 7, 16, 2026, 1234567]
+    browser = await page.evaluate(
+        "([ds, ns]) => [ds.map((d) => KhumFormat.date(new Date(d))), ns.map((n) => KhumFormat.number(n))]",
+        [moments, numbers],
+    )
+    assert browser == [
+        [formatting.local_datetime(m, lang) for m in moments],
+        [formatting.number(n, lang) for n in numbers],
+    ]
+    if lang == "km":
+        assert browser[0][0] == "៤ ធ្នូ ២០២៦ ២០:៤១"
+        await expect(page.locator("#step-label")).to_have_text("ជំហានទី ១ នៃ ៣")
