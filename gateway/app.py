@@ -5,30 +5,27 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import HTTPConnection
-from strawberry.fastapi import GraphQLRouter
-from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types import ExecutionResult
 
 from gateway import demo
 from gateway.accounts import COLLECTIONS, Accounts
 from gateway.admin import COLLECTIONS as ADMIN_COLLECTIONS
 from gateway.admin import Admin, Throttle
+from gateway.bodylimit import BodyLimit
 from gateway.bridge import EventBridge
 from gateway.clients import ServiceClient
+from gateway.graphql_http import KhumGraphQLRouter
 from gateway.i18n import language_of, translate
 from gateway.limits import Limits, RateLimiter, limit_of, limits_middleware
 from gateway.pages import ROUTERS as PAGE_ROUTERS
 from gateway.pages.render import STATIC
 from gateway.schema import build_schema
 from gateway.schema.context import Context, Gateway
-from gateway.schema.errors import with_codes
 from gateway.sessions import session_of
 from gateway.settings import GatewaySettings
 from services.runtime.bus import Bus
@@ -58,15 +55,6 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     )
 )
-
-
-class KhumGraphQLRouter(GraphQLRouter[Context, None]):
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
-        response = await super().process_result(request, result)
-        errors: Any = response.get("errors")
-        if errors:
-            response["errors"] = with_codes(errors)
-        return response
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -162,6 +150,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.middleware("http")(http_tracing("gateway"))
     app.middleware("http")(http_metrics("gateway"))
     app.middleware("http")(correlation_middleware())
+    # Outermost: a body over the limit is refused before any layer reads it.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(graphql, prefix="/graphql")

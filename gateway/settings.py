@@ -29,6 +29,8 @@ class GatewaySettings(ServiceSettings):
     # Browser sessions may send only the PWA's persisted operations (gateway/persisted.py).
     # Unset: on in production, off elsewhere (GraphiQL and the tests send their own queries).
     persisted_only: bool | None = None
+    # Request bodies past this are refused with 413 before they are read (gateway/bodylimit.py).
+    max_body_bytes: int = 1_000_000
 
     @model_validator(mode="after")
     def _no_demo_in_production(self) -> GatewaySettings:

@@ -38,17 +38,25 @@ def refusal(code: str, message: str) -> type[ASTValidationRule]:
 class PersistedOperations(SchemaExtension):
     """Turns a persisted-query hash into its operation; refuses other text where it must."""
 
-    def __init__(self, *, enforce: bool, max_tokens: int) -> None:
+    def __init__(self, *, enforce: bool, max_tokens: int, max_chars: int) -> None:
         super().__init__()
         self.enforce = enforce
         self.max_tokens = max_tokens
+        self.max_chars = max_chars
 
     def on_operation(self) -> Iterator[None]:
         ctx = self.execution_context
         requested = (ctx.operation_extensions or {}).get("persistedQuery")
         context = ctx.context
         refused: tuple[str, str] | None = None
-        if isinstance(requested, dict):
+        if ctx.query and len(ctx.query) > self.max_chars:
+            # Comments and whitespace are not tokens: without this a 2 MB comment is parsed.
+            ctx.query = None
+            refused = (
+                "limit.query_size",
+                context.t("The query is too long (at most %(n)s characters).", n=self.max_chars),
+            )
+        elif isinstance(requested, dict):
             operation = allowlist().get(str(requested.get("sha256Hash")))
             if operation is None:
                 refused = (
