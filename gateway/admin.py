@@ -68,6 +68,7 @@ class ApiToken:
     created_by: str
     created_at: str
     revoked_at: str | None
+    expires_at: str | None = None
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> ApiToken:
@@ -79,7 +80,11 @@ class ApiToken:
             doc["created_by"],
             doc["created_at"],
             doc.get("revoked_at"),
+            doc.get("expires_at"),
         )
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and datetime.fromisoformat(self.expires_at) <= now
 
     def identity(self) -> Identity:
         return Identity(f"token:{self.id}", Role.INTEGRATOR, self.communes, self.scopes)
@@ -296,7 +301,13 @@ class Admin:
         return Account.from_doc(updated)
 
     async def create_token(
-        self, actor: Account, *, name: str, scopes: tuple[str, ...], communes: tuple[str, ...]
+        self,
+        actor: Account,
+        *,
+        name: str,
+        scopes: tuple[str, ...],
+        communes: tuple[str, ...],
+        expires_at: datetime | None = None,
     ) -> tuple[ApiToken, str]:
         if actor.role not in ADMIN_ROLES:
             raise AdminError("auth.forbidden", "You may not do this here.")
@@ -308,6 +319,10 @@ class Admin:
             raise AdminError("token.scope_invalid", "Scopes are read and write:needs.", "scopes")
         if not name.strip() or len(name) > 100:
             raise AdminError("token.name_invalid", "Give the token a name of 1 to 100 characters.", "name")
+        if expires_at is not None:
+            expires_at = expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC)
+            if expires_at <= _now():
+                raise AdminError("token.expiry_invalid", "Give an expiry in the future.", "expiresAt")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         doc: dict[str, Any] = {
             "id": uuid7(),
@@ -318,6 +333,7 @@ class Admin:
             "created_by": actor.id,
             "created_at": _now().isoformat(),
             "revoked_at": None,
+            "expires_at": expires_at.astimezone(UTC).isoformat() if expires_at else None,
         }
         async with self.store.transaction() as tx:
             await tx.insert("api_tokens", doc)
@@ -349,7 +365,8 @@ class Admin:
         doc = await self.store.find_one("api_tokens", {"token_hash": _digest(bearer)})
         if doc is None or doc.get("revoked_at"):
             return None
-        return ApiToken.from_doc(doc)
+        token = ApiToken.from_doc(doc)
+        return None if token.expired(_now()) else token
 
     async def tokens(self, actor: Account) -> list[ApiToken]:
         if actor.role not in ADMIN_ROLES:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import HTTPConnection
@@ -19,8 +19,8 @@ from gateway.admin import Admin, Throttle
 from gateway.bodylimit import BodyLimit
 from gateway.bridge import EventBridge
 from gateway.clients import ServiceClient
-from gateway.graphql_http import KhumGraphQLRouter
-from gateway.i18n import language_of, translate
+from gateway.graphql_http import KhumGraphQLRouter, TokenRefused, token_refused
+from gateway.i18n import language_of
 from gateway.limits import Limits, RateLimiter, limit_of, limits_middleware
 from gateway.pages import ROUTERS as PAGE_ROUTERS
 from gateway.pages.render import STATIC
@@ -103,9 +103,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         if header.lower().startswith("bearer "):
             api_token = await gateway.admin.token(header[7:].strip())
             if api_token is None:
-                raise HTTPException(
-                    401, translate(lang, "This API token is not valid (revoked or mistyped).")
-                )
+                raise TokenRefused
             return Context(gateway, None, None, lang, api_token)
         session, token = await session_of(request, gateway.accounts)
         return Context(gateway, session, token, lang)
@@ -121,6 +119,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     app = FastAPI(title="Khum gateway", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.add_exception_handler(TokenRefused, token_refused)
     # Phones on 3G: pages, scripts and GraphQL answers travel compressed.
     app.add_middleware(GZipMiddleware, minimum_size=500)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from fastapi import Request, Response
+from starlette.websockets import WebSocket
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
@@ -48,6 +49,26 @@ _REFUSALS: tuple[tuple[str, str, str], ...] = (
     ("Unable to parse", MALFORMED, "The body is not valid JSON in UTF-8."),
     ("Not Found", "not_found", "Not found."),
 )
+
+
+class TokenRefused(Exception):
+    """A bearer token that is not (or no longer) valid: revoked, expired or mistyped."""
+
+
+async def token_refused(conn: Any, exc: Exception) -> Response:
+    """A GraphQL error with a code (HTTP 401), not FastAPI's ``{"detail": ...}``; a WebSocket
+    is closed with 4401, as the graphql-transport-ws protocol closes the unauthorized."""
+    if isinstance(conn, WebSocket):
+        await conn.close(4401, "Unauthorized")
+        return Response(status_code=401)  # not sent: Starlette ignores it for a WebSocket
+    lang = language_of(conn)
+    message = translate(lang, "This API token is not valid (revoked, expired or mistyped).")
+    return Response(
+        refusal_body("auth.token_invalid", message),
+        401,
+        media_type="application/json",
+        headers={"www-authenticate": 'Bearer error="invalid_token"'},
+    )
 
 
 def refusal_body(code: str, message: str) -> bytes:

@@ -6,7 +6,6 @@ import strawberry
 from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxTokensLimiter,
     ParserCache,
     ValidationCache,
@@ -18,7 +17,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from gateway.schema import accounts, budget, identity, meetings, needs, node, notifications, privacy
-from gateway.schema.errors import is_expected
+from gateway.schema.errors import CodedErrors, is_expected
 from gateway.schema.persisted import PersistedOperations
 
 # Each context module lists its root types in QUERIES, MUTATIONS and SUBSCRIPTIONS.
@@ -67,7 +66,7 @@ def build_schema(*, production: bool = False, persisted_only: bool | None = None
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
             lambda: MaxTokensLimiter(max_token_count=LIMITS["max_tokens"]),
             lambda: AddValidationRules(_LIMIT_RULES),
-            lambda: MaskErrors(should_mask_error=lambda error: not is_expected(error)),
+            CodedErrors,
         ],
     )
 

@@ -21,7 +21,7 @@ from contracts.budget import BudgetLineKind, ExpenditureStage, ProjectStatus
 from gateway.clients import ServiceError
 from gateway.schema.context import Context, segment
 from gateway.schema.errors import from_service
-from gateway.schema.ids import Node, raw_id, to_global
+from gateway.schema.ids import KEY_FORMAT, Node, raw_id, to_global
 from services.runtime.identity import PUBLIC_IDENTITY_ID, Identity, Role
 
 RIEL_DESCRIPTION = (
@@ -623,7 +623,7 @@ class DecideProjectInput:
 class RecordExpenditureInput:
     idempotency_key: str = strawberry.field(
         description="Made by the client once per entry: a retry returns the same entry; the same key with "
-        "different content is refused with budget.entry_immutable."
+        "different content is refused with budget.entry_immutable. " + KEY_FORMAT
     )
     allocation_id: strawberry.ID | None = strawberry.field(
         default=None, description="The allocation spent from."

@@ -11,6 +11,9 @@ import binascii
 
 import strawberry
 
+# Every idempotencyKey in the schema has this form (the services refuse any other).
+KEY_FORMAT = "8 to 100 characters of A-Z, a-z, 0-9, _ - : . (a UUID fits)."
+
 
 @strawberry.interface(description="Anything that can be fetched again by its global id with node(id).")
 class Node:

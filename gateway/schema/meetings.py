@@ -27,7 +27,7 @@ from gateway.bridge import EventBridge
 from gateway.clients import ServiceError
 from gateway.schema.context import Context
 from gateway.schema.errors import from_service, graphql_error
-from gateway.schema.ids import Node, raw_id, to_global
+from gateway.schema.ids import KEY_FORMAT, Node, raw_id, to_global
 from gateway.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
 from services.runtime.identity import Identity
 
@@ -473,7 +473,8 @@ class ScheduleMeetingInput:
     accessibility_notes: str | None = strawberry.field(default=None, description="Access notes.")
     remote_link: str | None = strawberry.field(default=None, description="https:// link to join from afar.")
     idempotency_key: str | None = strawberry.field(
-        default=None, description="Made by the client once per meeting: a repeat returns the first meeting."
+        default=None,
+        description="Made by the client once per meeting: a repeat returns the first meeting. " + KEY_FORMAT,
     )
 
 
@@ -540,7 +541,9 @@ class RecordDecisionInput:
     year: int = strawberry.field(description="The CIP year it is for.")
     needs: list[RankedNeedInput] = strawberry.field(default_factory=list, description="Ranks 1..n.")
     summary: str | None = strawberry.field(default=None, description="What was decided, in words.")
-    idempotency_key: str | None = strawberry.field(default=None, description="A repeat records nothing new.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A repeat records nothing new. " + KEY_FORMAT
+    )
 
 
 @strawberry.input(description="Which meetings to list.")

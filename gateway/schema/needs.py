@@ -17,7 +17,7 @@ from strawberry.types import Info
 from contracts.needs import NEED_STATUS_CHANGED, NeedStatus, NeedStatusChangedV1, Sector
 from gateway.schema.context import Context, segment
 from gateway.schema.errors import graphql_error
-from gateway.schema.ids import Node, raw_id, to_global
+from gateway.schema.ids import KEY_FORMAT, Node, raw_id, to_global
 from gateway.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
 
 strawberry.enum(Sector, description="The five CIP sectors.")
@@ -337,7 +337,8 @@ class SubmitNeedInput:
     village_code: str = strawberry.field(description="Gazetteer code of the village (8 digits).")
     description: str = strawberry.field(description="What is needed (1 to 2,000 characters).")
     idempotency_key: str = strawberry.field(
-        description="Made by the client once per need; a repeat returns the first need, never a second."
+        description="Made by the client once per need; a repeat returns the first need, never a second. "
+        + KEY_FORMAT
     )
     sector: Sector | None = strawberry.field(default=None, description="CIP sector.")
     need_type: str | None = strawberry.field(default=None, description="Type within the sector.")
@@ -375,7 +376,7 @@ class NeedDraft(Node):
 @strawberry.input(description="What a facilitator adds to a citizen's message to make it a need.")
 class ConfirmNeedDraftInput:
     village_code: str
-    idempotency_key: str
+    idempotency_key: str = strawberry.field(description="Made by the client once per draft. " + KEY_FORMAT)
     description: str | None = strawberry.field(
         default=None, description="Edited text; the message if left out."
     )
