@@ -88,6 +88,11 @@ class NeedSubmittedV1(BaseModel):
     village_name: PlaceName | None = Field(default=None, description="So consumers can say where")
     description: str = Field(min_length=1, max_length=DESCRIPTION_MAX)
     sector: Sector | None = None
+    need_type: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Type within the sector; a sensitive kind's text is never public (contracts/privacy.py)",
+    )
     collected_by: str = Field(description="Account id of the facilitator who recorded it")
     submitted_at: datetime
     contacts: list[ContactPoint] = Field(

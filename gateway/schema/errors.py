@@ -58,7 +58,14 @@ def is_expected(error: GraphQLError) -> bool:
 
 
 def input_error(error: GraphQLError, path: list[str | int], lang: str) -> GraphQLError:
+    """``request.invalid`` with the field's path; a scalar that refused with its own code (a
+    Riel, say) keeps its code and message, and gains the path."""
     field = ".".join(str(step) for step in path)
+    original = error.original_error
+    own = dict(original.extensions or {}) if isinstance(original, GraphQLError) else {}
+    if "code" in own:
+        assert isinstance(original, GraphQLError)
+        return GraphQLError(original.message, error.nodes, extensions={**own, "field": field, "path": path})
     detail = _VARIABLE.match(error.message)
     return GraphQLError(
         translate(lang, "This value is missing or invalid: %(field)s.", field=field),

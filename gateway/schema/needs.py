@@ -26,6 +26,11 @@ strawberry.enum(NeedStatus, description="Where a need is in its lifecycle.")
 CURSOR_KIND = "need"
 
 
+# The PublicNeed.description of a sensitive kind (non-null in the schema, so a note in both
+# languages rather than an empty string).
+PRIVATE_TEXT = "ព័ត៌មានលម្អិតរក្សាជាការសម្ងាត់។ Details are kept private."
+
+
 @strawberry.type(description='How many people of one group; under 5 shows as "<5" outside the council.')
 class GroupCount:
     group: str = strawberry.field(
@@ -164,7 +169,7 @@ class Need(Node):
             tracking_code=data["tracking_code"],
             commune_code=data["commune_code"],
             village_code=data["village_code"],
-            description=data["description"],
+            description=data["description"] if data["description"] is not None else PRIVATE_TEXT,
             sector=Sector(data["sector"]) if data.get("sector") else None,
             need_type=data.get("need_type"),
             beneficiaries=data.get("beneficiaries"),
@@ -193,7 +198,10 @@ class PublicNeed:
     tracking_code: str = strawberry.field(description="The tracking code.")
     commune_code: str = strawberry.field(description="Gazetteer code of the commune.")
     village_code: str = strawberry.field(description="Gazetteer code of the village.")
-    description: str = strawberry.field(description="What is needed.")
+    description: str = strawberry.field(
+        description="What is needed; for a sensitive kind (child protection, violence, a person's health) "
+        "only a note that the text is private (see `private`)."
+    )
     sector: Sector | None = strawberry.field(description="CIP sector.")
     status: NeedStatus = strawberry.field(description="Where the need is in its lifecycle.")
     status_reason: str | None = strawberry.field(description="Why it has this status.")
@@ -203,6 +211,9 @@ class PublicNeed:
     people: int = strawberry.field(description="How many people raised or support it.")
     history: list[StatusChange] = strawberry.field(description="Its story, step by step.")
     merged_into: PublicNeed | None = strawberry.field(description="The need it was merged into, if any.")
+    private: bool = strawberry.field(
+        default=False, description="A sensitive kind of need: only its category is public, never its text."
+    )
 
     @classmethod
     def of(cls, data: dict[str, Any], survivor: dict[str, Any] | None = None) -> PublicNeed:
@@ -210,7 +221,8 @@ class PublicNeed:
             tracking_code=data["tracking_code"],
             commune_code=data["commune_code"],
             village_code=data["village_code"],
-            description=data["description"],
+            description=data["description"] if data["description"] is not None else PRIVATE_TEXT,
+            private=data["description"] is None,
             sector=Sector(data["sector"]) if data.get("sector") else None,
             status=NeedStatus(data["status"]),
             status_reason=data.get("status_reason"),

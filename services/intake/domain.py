@@ -24,10 +24,18 @@ COMMENT_MAX = 1000
 # Types of need within each CIP sector (issue: road, water, school, health post, irrigation...).
 NEED_TYPES: dict[Sector, tuple[str, ...]] = {
     Sector.ECONOMIC: ("road", "bridge", "irrigation", "market", "electricity", "agriculture", "other"),
-    Sector.SOCIAL: ("water", "sanitation", "school", "health_post", "early_childhood", "other"),
+    Sector.SOCIAL: (
+        "water",
+        "sanitation",
+        "school",
+        "health_post",
+        "early_childhood",
+        "personal_health",  # the health of a named person: its text is never public
+        "other",
+    ),
     Sector.NATURAL_RESOURCES: ("forest", "fisheries", "land", "waste", "climate_resilience", "other"),
     Sector.ADMINISTRATION_SECURITY: ("civil_registration", "safety", "public_service", "other"),
-    Sector.GENDER: ("domestic_violence", "women_economic", "childcare", "other"),
+    Sector.GENDER: ("domestic_violence", "child_protection", "women_economic", "childcare", "other"),
 }
 CHANNELS = ("village_meeting", "home_visit", "phone", "telegram", "sms", "facebook", "partner_api")
 
