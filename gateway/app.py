@@ -85,7 +85,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             )
         }
         app.state.gateway = Gateway(
-            settings, accounts, services, bridge, Admin(store, accounts), Throttle(store)
+            settings,
+            accounts,
+            services,
+            bridge,
+            Admin(store, accounts),
+            Throttle(store, settings.login_failures_per_address),
         )
         app.state.store = store
         app.state.bus = bus
