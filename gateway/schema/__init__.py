@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext
 from gateway.schema import accounts, budget, identity, meetings, needs, node, notifications, privacy
 from gateway.schema.errors import CodedErrors, is_expected
 from gateway.schema.persisted import PersistedOperations
+from gateway.schema.relay import ListCaps
 
 # Each context module lists its root types in QUERIES, MUTATIONS and SUBSCRIPTIONS.
 _MODULES = (node, identity, accounts, needs, meetings, budget, notifications, privacy)
@@ -66,6 +67,7 @@ def build_schema(*, production: bool = False, persisted_only: bool | None = None
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
             lambda: MaxTokensLimiter(max_token_count=LIMITS["max_tokens"]),
             lambda: AddValidationRules(_LIMIT_RULES),
+            ListCaps,
             CodedErrors,
         ],
     )

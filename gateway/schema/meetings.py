@@ -752,7 +752,7 @@ class MeetingsQuery:
     ) -> list[AgendaCandidate]:
         ctx = info.context
         identity = ctx.require_caller()
-        params = {"commune": _commune(ctx, commune_code), "limit": max(1, min(first, 500))}
+        params = {"commune": _commune(ctx, commune_code), "limit": check_first(first, ctx.lang)}
         data = await _call(ctx, identity, "GET", "/agenda-candidates", params=params)
         return [
             AgendaCandidate(
