@@ -157,6 +157,12 @@ class Need(Node):
     supporters: list[PersonRecord] | None = strawberry.field(
         description="Who supports it (council of the commune only)."
     )
+    feedback_code: str | None = strawberry.field(
+        default=None,
+        description="Only in the answer that records the need (submitNeed, confirmNeedDraft): the "
+        "citizen's 6-digit code for recordNeedFeedback. Give it to them with the tracking code; "
+        "Khum keeps only a hash and never shows it again.",
+    )
 
     @strawberry.field(description="The village, with its names (batched: one call per page).")
     async def village(self, info: Info[Context, None]) -> Village | None:
@@ -190,6 +196,7 @@ class Need(Node):
             supporters=[PersonRecord.of(p) for p in data["supporters"]]
             if data.get("supporters") is not None
             else None,
+            feedback_code=data.get("feedback_code"),
         )
 
 
@@ -553,13 +560,27 @@ class NeedsMutation:
         }
         return Need.of(await info.context.call("intake", "POST", "/needs/merge", json=body))
 
-    @strawberry.mutation(description="Public: the citizen says whether a completed need was done well.")
+    @strawberry.mutation(
+        description="Public: the citizen says whether a completed need was done well. Without "
+        "signing in, give the 6-digit feedbackCode from the receipt (need.feedback_code_invalid "
+        "otherwise; 5 wrong codes lock it: need.feedback_locked)."
+    )
     async def record_need_feedback(
-        self, info: Info[Context, None], tracking_code: str, satisfied: bool, comment: str | None = None
+        self,
+        info: Info[Context, None],
+        tracking_code: str,
+        satisfied: bool,
+        comment: str | None = None,
+        feedback_code: str | None = None,
     ) -> PublicNeed:
         if info.context.session is not None or info.context.api_token is not None:
             info.context.require_write("write:needs")
-        body = {"code": tracking_code[:40], "satisfied": satisfied, "comment": comment}
+        body = {
+            "code": tracking_code[:40],
+            "satisfied": satisfied,
+            "comment": comment,
+            "secret": feedback_code[:20] if feedback_code else None,
+        }
         data = await info.context.call("intake", "POST", "/public/need/feedback", json=body)
         return PublicNeed.of(data)
 

@@ -6,6 +6,7 @@ transaction; optimistic concurrency (the document version) guards concurrent edi
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import uuid7
 from contracts.needs import ContactPoint, NeedStatus, Sector
-from services.intake import domain, events
+from services.intake import domain, events, feedback_code
 from services.intake.domain import NeedError, SubmitNeed
 from services.intake.inclusion import (
     AgeBand,
@@ -32,7 +33,7 @@ from services.intake.tracking import new_tracking_code, normalise_tracking_code
 from services.intake.views import need_view, people_counts, public_view
 from services.runtime.identity import CallerDep, Identity
 from services.runtime.outbox import outbox_row
-from services.runtime.service import RuntimeDep
+from services.runtime.service import Runtime, RuntimeDep
 from services.runtime.stores import DuplicateKeyError, Transaction, VersionConflictError
 
 router = APIRouter(tags=["needs"])
@@ -115,6 +116,8 @@ class FeedbackIn(BaseModel):
     code: str = Field(max_length=40)
     satisfied: bool
     comment: str | None = Field(default=None, max_length=5000)
+    # The citizen's feedback code (services/intake/feedback_code.py); required from the public.
+    secret: str | None = Field(default=None, max_length=20)
 
 
 @router.post("/needs", status_code=201)
@@ -148,9 +151,13 @@ async def submit_need(
             response.status_code = 200
             return need_view(existing, caller)
         try:
+            code = feedback_code.new_code()
             async with runtime.unit_of_work() as tx:
-                stored = await insert_need(tx, command, caller, key=key, now=now, correlation=correlation_id)
-            return need_view(stored, caller)
+                stored = await insert_need(
+                    tx, command, caller, key=key, now=now, correlation=correlation_id, feedback=code
+                )
+            # The feedback code is in this answer only: intake keeps its hash.
+            return {**need_view(stored, caller), "feedback_code": code}
         except DuplicateKeyError as exc:
             if exc.field not in ("tracking_code", "idempotency_key"):
                 raise
@@ -166,6 +173,7 @@ async def insert_need(
     key: str,
     now: datetime,
     correlation: str | None,
+    feedback: str | None = None,
 ) -> dict[str, Any]:
     """Validate a submission, store the need and its NeedSubmitted event in the caller's transaction."""
     village = await get_village(tx, command.village_code)
@@ -181,6 +189,8 @@ async def insert_need(
         description=description,
         now=now,
     )
+    if feedback:
+        doc["feedback_secret_hash"] = feedback_code.digest(doc["id"], feedback)
     stored = await tx.insert("needs", doc)
     await tx.add_outbox(outbox_row(events.need_submitted(stored, village, correlation)))
     return stored
@@ -271,7 +281,10 @@ async def merge_needs(
 async def record_feedback(
     body: FeedbackIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationId = None
 ) -> dict[str, Any]:
-    """A citizen (the tracking code is their key) verifies a completed need."""
+    """A citizen verifies a completed need: the public proves it is the citizen with the need's
+    feedback code (the tracking code alone is widely known); staff record it on their behalf."""
+    if caller.is_public:
+        await _check_feedback_code(runtime, normalise_tracking_code(body.code), body.secret)
     for _ in range(_CONFLICT_ATTEMPTS):
         try:
             async with runtime.unit_of_work() as tx:
@@ -291,6 +304,35 @@ async def record_feedback(
         except VersionConflictError:
             continue
     raise _busy()
+
+
+async def _check_feedback_code(runtime: Runtime, tracking_code: str, code: str | None) -> None:
+    """Feedback from the public proves itself with the need's feedback code; wrong codes count
+    (in their own transaction: the refusal must not roll the count back)."""
+    need = await need_by_code(runtime.store, tracking_code)
+    failures = int(need.get("feedback_failures", 0))
+    if failures >= feedback_code.MAX_FAILURES:
+        raise NeedError(
+            "need.feedback_locked",
+            "Too many wrong feedback codes: ask the facilitator who recorded the need.",
+            "លេខកូដមតិខុសច្រើនដងពេក៖ សូមសួរអ្នកសម្របសម្រួលដែលបានកត់ត្រាតម្រូវការនេះ។",
+            status=429,
+        )
+    if feedback_code.matches(need["id"], code, need.get("feedback_secret_hash")):
+        return
+    if code:
+        with contextlib.suppress(VersionConflictError):  # a concurrent change: this guess is not counted
+            async with runtime.unit_of_work() as tx:
+                await tx.replace(
+                    "needs", {**need, "feedback_failures": failures + 1}, expected_version=need["version"]
+                )
+    raise NeedError(
+        "need.feedback_code_invalid",
+        "Give the 6-digit feedback code written on your receipt with the tracking code.",
+        "សូមផ្តល់លេខកូដមតិ ៦ ខ្ទង់ ដែលសរសេរនៅលើបង្កាន់ដៃរបស់អ្នក ជាមួយលេខកូដតាមដាន។",
+        status=403,
+        field="feedbackCode",
+    )
 
 
 def _busy() -> NeedError:

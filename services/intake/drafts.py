@@ -20,7 +20,7 @@ from contracts.needs import ContactPoint, Sector
 from contracts.notify import INBOUND_MESSAGE_RECEIVED, InboundMessageReceivedV1
 from contracts.registry import read_event
 from contracts.subjects import all_communes
-from services.intake import domain
+from services.intake import domain, feedback_code
 from services.intake.api import insert_need
 from services.intake.domain import NeedError, SubmitNeed
 from services.intake.erasure import erased_before
@@ -186,13 +186,14 @@ async def confirm_draft(
                     key=f"{caller.user_id}:{body.idempotency_key}",
                     now=now,
                     correlation=correlation_id,
+                    feedback=(code := feedback_code.new_code()),
                 )
                 await tx.replace(
                     "drafts",
                     {**draft, "status": "confirmed", "need_id": stored["id"], "closed_by": caller.user_id},
                     expected_version=draft["version"],
                 )
-            return need_view(stored, caller)
+            return {**need_view(stored, caller), "feedback_code": code}
         except (VersionConflictError, DuplicateKeyError):
             continue
     raise NeedError(
