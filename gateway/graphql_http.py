@@ -14,13 +14,14 @@ from typing import Any
 
 from cross_web import HTTPException
 from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
 from starlette.websockets import WebSocket
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from gateway.i18n import language_of, translate
+from gateway.i18n import REPO_ROOT, language_of, translate
 from gateway.schema.context import Context
 from gateway.schema.errors import with_codes
 
@@ -85,7 +86,23 @@ def _coded(reason: str, status: int) -> tuple[str, str]:
     return "request.refused", "The request was refused."
 
 
+EXPLORER = REPO_ROOT / "pwa" / "templates" / "graphql_explorer.html"
+# The explorer's own policy, as strict as the site's: its script and styles are Khum's files.
+EXPLORER_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
 class KhumGraphQLRouter(GraphQLRouter[Context, None]):
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """Development only (``graphql_ide`` is off elsewhere): Khum's own explorer page, not
+        GraphiQL from a CDN (GraphiQL's editors need inline styles, which the CSP refuses)."""
+        return HTMLResponse(
+            EXPLORER.read_text(encoding="utf-8"),
+            headers={"content-security-policy": EXPLORER_CSP, "cache-control": "no-cache"},
+        )
+
     def decode_json(self, data: str | bytes) -> object:
         """Only a JSON object (or a list, which the batching check refuses) is a request."""
         try:
