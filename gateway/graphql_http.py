@@ -60,6 +60,9 @@ async def token_refused(conn: Any, exc: Exception) -> Response:
     """A GraphQL error with a code (HTTP 401), not FastAPI's ``{"detail": ...}``; a WebSocket
     is closed with 4401, as the graphql-transport-ws protocol closes the unauthorized."""
     if isinstance(conn, WebSocket):
+        # Accepted first, so the client reads the close code (a refused handshake is a bare 403).
+        offered = conn.scope.get("subprotocols") or []
+        await conn.accept("graphql-transport-ws" if "graphql-transport-ws" in offered else None)
         await conn.close(4401, "Unauthorized")
         return Response(status_code=401)  # not sent: Starlette ignores it for a WebSocket
     lang = language_of(conn)

@@ -27,7 +27,7 @@ class GatewaySettings(ServiceSettings):
     rate_anonymous_per_minute: int = 120
     service_timeout_seconds: float = 10.0
     # Browser sessions may send only the PWA's persisted operations (gateway/persisted.py).
-    # Unset: on in production, off elsewhere (GraphiQL and the tests send their own queries).
+    # Unset: on in production, off elsewhere (the explorer and the tests send their own queries).
     persisted_only: bool | None = None
     # Request bodies past this are refused with 413 before they are read (gateway/bodylimit.py).
     max_body_bytes: int = 1_000_000

@@ -6,7 +6,6 @@ transaction; optimistic concurrency (the document version) guards concurrent edi
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -33,7 +32,7 @@ from services.intake.tracking import new_tracking_code, normalise_tracking_code
 from services.intake.views import need_view, people_counts, public_view
 from services.runtime.identity import CallerDep, Identity
 from services.runtime.outbox import outbox_row
-from services.runtime.service import Runtime, RuntimeDep
+from services.runtime.service import RuntimeDep
 from services.runtime.stores import DuplicateKeyError, Transaction, VersionConflictError
 
 router = APIRouter(tags=["needs"])
@@ -284,7 +283,7 @@ async def record_feedback(
     """A citizen verifies a completed need: the public proves it is the citizen with the need's
     feedback code (the tracking code alone is widely known); staff record it on their behalf."""
     if caller.is_public:
-        await _check_feedback_code(runtime, normalise_tracking_code(body.code), body.secret)
+        await feedback_code.check(runtime, normalise_tracking_code(body.code), body.secret)
     for _ in range(_CONFLICT_ATTEMPTS):
         try:
             async with runtime.unit_of_work() as tx:
@@ -304,35 +303,6 @@ async def record_feedback(
         except VersionConflictError:
             continue
     raise _busy()
-
-
-async def _check_feedback_code(runtime: Runtime, tracking_code: str, code: str | None) -> None:
-    """Feedback from the public proves itself with the need's feedback code; wrong codes count
-    (in their own transaction: the refusal must not roll the count back)."""
-    need = await need_by_code(runtime.store, tracking_code)
-    failures = int(need.get("feedback_failures", 0))
-    if failures >= feedback_code.MAX_FAILURES:
-        raise NeedError(
-            "need.feedback_locked",
-            "Too many wrong feedback codes: ask the facilitator who recorded the need.",
-            "លេខកូដមតិខុសច្រើនដងពេក៖ សូមសួរអ្នកសម្របសម្រួលដែលបានកត់ត្រាតម្រូវការនេះ។",
-            status=429,
-        )
-    if feedback_code.matches(need["id"], code, need.get("feedback_secret_hash")):
-        return
-    if code:
-        with contextlib.suppress(VersionConflictError):  # a concurrent change: this guess is not counted
-            async with runtime.unit_of_work() as tx:
-                await tx.replace(
-                    "needs", {**need, "feedback_failures": failures + 1}, expected_version=need["version"]
-                )
-    raise NeedError(
-        "need.feedback_code_invalid",
-        "Give the 6-digit feedback code written on your receipt with the tracking code.",
-        "សូមផ្តល់លេខកូដមតិ ៦ ខ្ទង់ ដែលសរសេរនៅលើបង្កាន់ដៃរបស់អ្នក ជាមួយលេខកូដតាមដាន។",
-        status=403,
-        field="feedbackCode",
-    )
 
 
 def _busy() -> NeedError:

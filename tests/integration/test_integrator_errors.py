@@ -3,11 +3,14 @@ input error names the offending field by its GraphQL path, as typed clients send
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+import websockets
 
 from infra.stack import Stack
 from tests.conftest import SUBMIT_NEED, GraphQL, wait_for
@@ -127,3 +130,20 @@ async def test_an_api_token_with_an_expiry_works_until_then_and_is_refused_after
         await wait_for(refused, timeout=15, interval=0.5)
         after = await http.post("/graphql", json={"query": "{ __typename }"})
     assert after.json()["errors"][0]["extensions"]["code"] == "auth.token_invalid"
+
+
+async def test_an_invalid_token_on_a_websocket_is_closed_with_4401(stack: Stack) -> None:
+    url = stack.url.replace("http://", "ws://") + "/graphql"
+    try:
+        async with websockets.connect(
+            url,
+            subprotocols=["graphql-transport-ws"],
+            additional_headers={"authorization": "Bearer khum_nope"},
+        ) as ws:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+                await asyncio.wait_for(ws.recv(), 10)
+        code = closed.value.rcvd.code if closed.value.rcvd else None
+    except websockets.InvalidStatus as refused:  # refused before the upgrade: also no way in
+        code = refused.response.status_code
+    assert code == 4401, code
