@@ -28,7 +28,7 @@ from gateway.schema import build_schema
 from gateway.schema.context import Context, Gateway
 from gateway.sessions import session_of
 from gateway.settings import GatewaySettings
-from gateway.setup import refuse_demo_in_production
+from gateway.setup import DemoAccountsPresent, refuse_demo_in_production
 from services.runtime.bus import Bus
 from services.runtime.health import router as health_router
 from services.runtime.logs import correlation_middleware
@@ -68,7 +68,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         accounts = Accounts(store, settings.session_hours)
         if settings.demo:
             await demo.seed(accounts)
-        await refuse_demo_in_production(settings, accounts)
+        try:
+            await refuse_demo_in_production(settings, accounts)
+        except DemoAccountsPresent:
+            await store.close()  # so the refusal is the last word in the log, not a thread's noise
+            raise
         bus = Bus(settings.nats_url, name="khum-gateway")
         await bus.connect()
         await bus.ensure_streams(replicas=settings.stream_replicas)

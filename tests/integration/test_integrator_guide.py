@@ -58,7 +58,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         port=free_port(),
         demo=False,
         environment="production",
-        extra_env=UNLIMITED,
+        extra_env={name: dict(env) for name, env in UNLIMITED.items()},
     )
     khum.start()
     yield khum

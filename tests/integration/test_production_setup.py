@@ -19,7 +19,11 @@ LOGIN = "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { a
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     khum = Stack(
-        var=tmp_path_factory.mktemp("setup") / "var", port=free_port(), demo=True, extra_env=UNLIMITED
+        var=tmp_path_factory.mktemp("setup") / "var",
+        port=free_port(),
+        demo=True,
+        # A copy: Stack.restart stores its changes in extra_env, which must not reach the shared dict.
+        extra_env={name: dict(env) for name, env in UNLIMITED.items()},
     )
     khum.start()
     yield khum
