@@ -35,10 +35,18 @@ class Sector(StrEnum):
 # labels each type on its forms (gateway/pages/needs.py).
 NEED_TYPES: dict[Sector, tuple[str, ...]] = {
     Sector.ECONOMIC: ("road", "bridge", "irrigation", "market", "electricity", "agriculture", "other"),
-    Sector.SOCIAL: ("water", "sanitation", "school", "health_post", "early_childhood", "other"),
+    Sector.SOCIAL: (
+        "water",
+        "sanitation",
+        "school",
+        "health_post",
+        "early_childhood",
+        "personal_health",  # the health of a named person: its text is never public
+        "other",
+    ),
     Sector.NATURAL_RESOURCES: ("forest", "fisheries", "land", "waste", "climate_resilience", "other"),
     Sector.ADMINISTRATION_SECURITY: ("civil_registration", "safety", "public_service", "other"),
-    Sector.GENDER: ("domestic_violence", "women_economic", "childcare", "other"),
+    Sector.GENDER: ("domestic_violence", "child_protection", "women_economic", "childcare", "other"),
 }
 
 
@@ -99,6 +107,11 @@ class NeedSubmittedV1(BaseModel):
     village_name: PlaceName | None = Field(default=None, description="So consumers can say where")
     description: str = Field(min_length=1, max_length=DESCRIPTION_MAX)
     sector: Sector | None = None
+    need_type: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Type within the sector; a sensitive kind's text is never public (contracts/privacy.py)",
+    )
     collected_by: str = Field(description="Account id of the facilitator who recorded it")
     submitted_at: datetime
     contacts: list[ContactPoint] = Field(

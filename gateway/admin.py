@@ -34,6 +34,8 @@ SCOPES = ("read", "write:needs")
 THROTTLE_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
 THROTTLE_LOCK = timedelta(minutes=15)
+THROTTLE_LOCK_MAX = timedelta(hours=24)
+THROTTLE_ADDRESS_FAILURES = 30
 
 ADMIN_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.NATIONAL_ADMIN})
 
@@ -68,6 +70,7 @@ class ApiToken:
     created_by: str
     created_at: str
     revoked_at: str | None
+    expires_at: str | None = None
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> ApiToken:
@@ -79,7 +82,11 @@ class ApiToken:
             doc["created_by"],
             doc["created_at"],
             doc.get("revoked_at"),
+            doc.get("expires_at"),
         )
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and datetime.fromisoformat(self.expires_at) <= now
 
     def identity(self) -> Identity:
         return Identity(f"token:{self.id}", Role.INTEGRATOR, self.communes, self.scopes)
@@ -296,7 +303,13 @@ class Admin:
         return Account.from_doc(updated)
 
     async def create_token(
-        self, actor: Account, *, name: str, scopes: tuple[str, ...], communes: tuple[str, ...]
+        self,
+        actor: Account,
+        *,
+        name: str,
+        scopes: tuple[str, ...],
+        communes: tuple[str, ...],
+        expires_at: datetime | None = None,
     ) -> tuple[ApiToken, str]:
         if actor.role not in ADMIN_ROLES:
             raise AdminError("auth.forbidden", "You may not do this here.")
@@ -308,6 +321,10 @@ class Admin:
             raise AdminError("token.scope_invalid", "Scopes are read and write:needs.", "scopes")
         if not name.strip() or len(name) > 100:
             raise AdminError("token.name_invalid", "Give the token a name of 1 to 100 characters.", "name")
+        if expires_at is not None:
+            expires_at = expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC)
+            if expires_at <= _now():
+                raise AdminError("token.expiry_invalid", "Give an expiry in the future.", "expiresAt")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         doc: dict[str, Any] = {
             "id": uuid7(),
@@ -318,6 +335,7 @@ class Admin:
             "created_by": actor.id,
             "created_at": _now().isoformat(),
             "revoked_at": None,
+            "expires_at": expires_at.astimezone(UTC).isoformat() if expires_at else None,
         }
         async with self.store.transaction() as tx:
             await tx.insert("api_tokens", doc)
@@ -349,7 +367,8 @@ class Admin:
         doc = await self.store.find_one("api_tokens", {"token_hash": _digest(bearer)})
         if doc is None or doc.get("revoked_at"):
             return None
-        return ApiToken.from_doc(doc)
+        token = ApiToken.from_doc(doc)
+        return None if token.expired(_now()) else token
 
     async def tokens(self, actor: Account) -> list[ApiToken]:
         if actor.role not in ADMIN_ROLES:
@@ -394,40 +413,66 @@ class Admin:
 
 
 class Throttle:
-    """Repeated failed logins for one name lock it for a while (stored, so replicas agree)."""
+    """Failed logins lock an account, whichever alias was typed (username in any case or
+    spacing, phone number in any format), and separately a client address; each new lock lasts
+    twice the one before (back-off), up to ``THROTTLE_LOCK_MAX``. Stored, so replicas agree.
 
-    def __init__(self, store: Store) -> None:
+    The address limit is higher than the account's: a village shares one mobile address, and
+    one person's typos must not lock out everyone behind it."""
+
+    def __init__(self, store: Store, per_address: int = THROTTLE_ADDRESS_FAILURES) -> None:
         self.store = store
+        self.per_address = per_address
 
-    async def check(self, login: str) -> None:
-        doc = await self.store.get("login_attempts", normalise_login(login))
-        if doc and doc.get("locked_until"):
-            remaining = (datetime.fromisoformat(doc["locked_until"]) - _now()).total_seconds()
-            if remaining > 0:
-                raise AdminError(
-                    "auth.throttled",
-                    "Too many failed attempts. Wait a few minutes and try again.",
-                    retry_after=int(remaining) + 1,
-                )
-
-    async def failed(self, login: str) -> None:
+    async def _keys(self, login: str, address: str | None) -> list[tuple[str, int]]:
         key = normalise_login(login)
+        doc = await self.store.find_one("accounts", {"username": key}) or await self.store.find_one(
+            "accounts", {"phone": key}
+        )
+        keys = [(f"account:{doc['id']}" if doc else f"login:{key}", THROTTLE_FAILURES)]
+        if address:
+            keys.append((f"address:{address}", self.per_address))
+        return keys
+
+    async def check(self, login: str, address: str | None = None) -> None:
         now = _now()
-        async with self.store.transaction() as tx:
-            doc = await tx.get("login_attempts", key)
-            recent = [
-                t
-                for t in (doc or {}).get("failures", [])
-                if datetime.fromisoformat(t) > now - THROTTLE_WINDOW
-            ]
-            recent.append(now.isoformat())
-            locked = (now + THROTTLE_LOCK).isoformat() if len(recent) >= THROTTLE_FAILURES else None
-            await tx.upsert(
-                "login_attempts", {"id": key, "failures": recent[-THROTTLE_FAILURES:], "locked_until": locked}
+        waits = []
+        for key, _ in await self._keys(login, address):
+            doc = await self.store.get("login_attempts", key)
+            if doc and doc.get("locked_until"):
+                waits.append((datetime.fromisoformat(doc["locked_until"]) - now).total_seconds())
+        remaining = max(waits, default=0.0)
+        if remaining > 0:
+            raise AdminError(
+                "auth.throttled",
+                "Too many failed attempts. Wait a few minutes and try again.",
+                retry_after=int(remaining) + 1,
             )
 
-    async def succeeded(self, login: str) -> None:
-        key = normalise_login(login)
+    async def failed(self, login: str, address: str | None = None) -> None:
+        now = _now()
+        for key, limit in await self._keys(login, address):
+            async with self.store.transaction() as tx:
+                doc = await tx.get("login_attempts", key) or {}
+                recent = [
+                    t for t in doc.get("failures", []) if datetime.fromisoformat(t) > now - THROTTLE_WINDOW
+                ]
+                recent.append(now.isoformat())
+                locks, locked = int(doc.get("locks", 0)), doc.get("locked_until")
+                if len(recent) >= limit:
+                    locks += 1
+                    lock = min(THROTTLE_LOCK * 2 ** (locks - 1), THROTTLE_LOCK_MAX)
+                    locked, recent = (now + lock).isoformat(), []
+                await tx.upsert(
+                    "login_attempts",
+                    {"id": key, "failures": recent[-limit:], "locks": locks, "locked_until": locked},
+                )
+
+    async def succeeded(self, login: str, address: str | None = None) -> None:
+        """The account starts afresh; the address keeps its count (others may be guessing)."""
+        key, _ = (await self._keys(login, None))[0]
         if await self.store.get("login_attempts", key):
             async with self.store.transaction() as tx:
-                await tx.upsert("login_attempts", {"id": key, "failures": [], "locked_until": None})
+                await tx.upsert(
+                    "login_attempts", {"id": key, "failures": [], "locks": 0, "locked_until": None}
+                )

@@ -5,32 +5,30 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import HTTPConnection
-from strawberry.fastapi import GraphQLRouter
-from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types import ExecutionResult
 
 from gateway import demo
 from gateway.accounts import COLLECTIONS, Accounts
 from gateway.admin import COLLECTIONS as ADMIN_COLLECTIONS
 from gateway.admin import Admin, Throttle
+from gateway.bodylimit import BodyLimit
 from gateway.bridge import EventBridge
 from gateway.clients import ServiceClient
-from gateway.i18n import language_of, translate
+from gateway.graphql_http import KhumGraphQLRouter, TokenRefused, token_refused
+from gateway.i18n import language_of
 from gateway.limits import Limits, RateLimiter, limit_of, limits_middleware
 from gateway.pages import ROUTERS as PAGE_ROUTERS
 from gateway.pages.render import STATIC
 from gateway.schema import build_schema
 from gateway.schema.context import Context, Gateway
-from gateway.schema.errors import with_codes
 from gateway.sessions import session_of
 from gateway.settings import GatewaySettings
+from gateway.setup import DemoAccountsPresent, refuse_demo_in_production
 from services.runtime.bus import Bus
 from services.runtime.health import router as health_router
 from services.runtime.logs import correlation_middleware
@@ -60,15 +58,6 @@ CSP = "; ".join(
 )
 
 
-class KhumGraphQLRouter(GraphQLRouter[Context, None]):
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
-        response = await super().process_result(request, result)
-        errors: Any = response.get("errors")
-        if errors:
-            response["errors"] = with_codes(errors)
-        return response
-
-
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
 
@@ -79,6 +68,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         accounts = Accounts(store, settings.session_hours)
         if settings.demo:
             await demo.seed(accounts)
+        try:
+            await refuse_demo_in_production(settings, accounts)
+        except DemoAccountsPresent:
+            await store.close()  # so the refusal is the last word in the log, not a thread's noise
+            raise
         bus = Bus(settings.nats_url, name="khum-gateway")
         await bus.connect()
         await bus.ensure_streams(replicas=settings.stream_replicas)
@@ -95,7 +89,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             )
         }
         app.state.gateway = Gateway(
-            settings, accounts, services, bridge, Admin(store, accounts), Throttle(store)
+            settings,
+            accounts,
+            services,
+            bridge,
+            Admin(store, accounts),
+            Throttle(store, settings.login_failures_per_address),
         )
         app.state.store = store
         app.state.bus = bus
@@ -115,9 +114,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         if header.lower().startswith("bearer "):
             api_token = await gateway.admin.token(header[7:].strip())
             if api_token is None:
-                raise HTTPException(
-                    401, translate(lang, "This API token is not valid (revoked or mistyped).")
-                )
+                raise TokenRefused
             return Context(gateway, None, None, lang, api_token)
         session, token = await session_of(request, gateway.accounts)
         return Context(gateway, session, token, lang)
@@ -133,6 +130,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     app = FastAPI(title="Khum gateway", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.add_exception_handler(TokenRefused, token_refused)
     # Phones on 3G: pages, scripts and GraphQL answers travel compressed.
     app.add_middleware(GZipMiddleware, minimum_size=500)
 
@@ -162,6 +160,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.middleware("http")(http_tracing("gateway"))
     app.middleware("http")(http_metrics("gateway"))
     app.middleware("http")(correlation_middleware())
+    # Outermost: a body over the limit is refused before any layer reads it.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(graphql, prefix="/graphql")

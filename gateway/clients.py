@@ -63,10 +63,13 @@ class ServiceClient:
         body = response.json() if response.content else None
         if response.status_code >= 400:
             error = (body or {}).get("error", {}) if isinstance(body, dict) else {}
+            message = str(error.get("message", _unavailable(lang, self.name)))
+            for name in _field_names(error):
+                message = message.replace(name, graphql_name(name))
             raise ServiceError(
                 response.status_code,
                 error.get("code", "service.error"),
-                error.get("message", _unavailable(lang, self.name)),
+                message,
                 _field_of(error),
             )
         return response.status_code, body
@@ -75,9 +78,26 @@ class ServiceClient:
         await self._http.aclose()
 
 
+def graphql_name(field: str) -> str:
+    """A service's field path as the GraphQL schema spells it: ``idempotency_key`` is
+    ``idempotencyKey`` (the services speak Python, integrators read the SDL)."""
+    return ".".join(
+        head + "".join(part.title() for part in tail)
+        for head, *tail in (step.split("_") for step in field.split("."))
+    )
+
+
+def _field_names(error: dict[str, Any]) -> list[str]:
+    names = [error["field"]] if error.get("field") else []
+    fields = error.get("fields")
+    if isinstance(fields, list):
+        names += [str(f) for f in fields if f]
+    return sorted({str(n) for n in names}, key=len, reverse=True)
+
+
 def _field_of(error: dict[str, Any]) -> str | None:
-    field = error.get("field")
-    return str(field) if field else None
+    names = [error["field"]] if error.get("field") else error.get("fields") or []
+    return ", ".join(graphql_name(str(n)) for n in names) if names else None
 
 
 def _unavailable(lang: str, name: str) -> str:

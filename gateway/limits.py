@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.client_address import client_address
 from gateway.i18n import language_of, translate
 from gateway.sessions import SESSION_COOKIE
 
@@ -75,8 +76,7 @@ def caller_key(request: Request, limits: Limits) -> tuple[str, Limit]:
     session = request.cookies.get(SESSION_COOKIE)
     if session:
         return f"session:{hashlib.sha256(session.encode()).hexdigest()[:32]}", limits.session
-    host = request.client.host if request.client else "unknown"
-    return f"ip:{host}", limits.anonymous
+    return f"ip:{client_address(request)}", limits.anonymous
 
 
 def _graphql_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:

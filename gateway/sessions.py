@@ -6,13 +6,14 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from gateway.accounts import Accounts, Session
+from gateway.client_address import forwarded_https
 from gateway.settings import GatewaySettings
 
 SESSION_COOKIE = "khum_session"
 
 
 def is_secure(conn: HTTPConnection) -> bool:
-    return conn.url.scheme in ("https", "wss")
+    return conn.url.scheme in ("https", "wss") or forwarded_https(conn)
 
 
 def set_session_cookie(

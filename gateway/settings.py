@@ -27,8 +27,15 @@ class GatewaySettings(ServiceSettings):
     rate_anonymous_per_minute: int = 120
     service_timeout_seconds: float = 10.0
     # Browser sessions may send only the PWA's persisted operations (gateway/persisted.py).
-    # Unset: on in production, off elsewhere (GraphiQL and the tests send their own queries).
+    # Unset: on in production, off elsewhere (the explorer and the tests send their own queries).
     persisted_only: bool | None = None
+    # Request bodies past this are refused with 413 before they are read (gateway/bodylimit.py).
+    max_body_bytes: int = 1_000_000
+    # Proxies (addresses or networks) whose X-Forwarded-For / -Proto are believed
+    # (gateway/client_address.py); none by default, so a client cannot pick its own address.
+    trusted_proxies: tuple[str, ...] = ()
+    # Failed logins from one address (any accounts) within 15 minutes before it waits.
+    login_failures_per_address: int = 30
 
     @model_validator(mode="after")
     def _no_demo_in_production(self) -> GatewaySettings:

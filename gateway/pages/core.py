@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from gateway.accounts import same_token
 from gateway.admin import AdminError
+from gateway.client_address import client_address
 from gateway.clients import ServiceError
 from gateway.i18n import LANG_COOKIE, LANGUAGES, page_language, translate
 from gateway.pages.assets import asset_url
@@ -90,12 +91,12 @@ async def login_submit(
         error = translate(lang, "Your page is out of date. Please reload it.")
         return _login_form(request, error, username, target, 400)
     try:
-        await gateway.throttle.check(username)
+        await gateway.throttle.check(username, client_address(request))
     except AdminError as exc:
         return _login_form(request, translate(lang, exc.message), username, target, 429)
     account = await gateway.accounts.authenticate(username, password)
     if account is None:
-        await gateway.throttle.failed(username)
+        await gateway.throttle.failed(username, client_address(request))
         error = translate(lang, "Wrong phone number, username or password.")
         return _login_form(request, error, username, target, 401)
     await gateway.throttle.succeeded(username)

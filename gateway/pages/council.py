@@ -219,7 +219,7 @@ def _card(need: dict[str, Any], villages: dict[str, str], lang: str) -> dict[str
         "tracking_code": need["tracking_code"],
         "status": need["status"],
         "words": status_words(need, lang),
-        "description": need["description"],
+        "description": need["description"] or translate(lang, "Details are kept private."),
         "village": villages.get(need["village_code"], need["village_code"]),
         "sector": {"icon": SECTOR_ICONS[sector], "label": translate(lang, SECTOR_LABELS[sector])}
         if sector

@@ -53,6 +53,7 @@ TYPE_LABELS: dict[Sector, dict[str, str]] = {
         "school": "School",
         "health_post": "Health post",
         "early_childhood": "Early childhood care",
+        "personal_health": "A person's health",
         "other": "Other",
     },
     Sector.NATURAL_RESOURCES: {
@@ -71,6 +72,7 @@ TYPE_LABELS: dict[Sector, dict[str, str]] = {
     },
     Sector.GENDER: {
         "domestic_violence": "Domestic violence",
+        "child_protection": "Child protection",
         "women_economic": "Women's livelihoods",
         "childcare": "Childcare",
         "other": "Other",

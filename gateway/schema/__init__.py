@@ -6,7 +6,6 @@ import strawberry
 from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxTokensLimiter,
     ParserCache,
     ValidationCache,
@@ -18,8 +17,9 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from gateway.schema import accounts, budget, identity, meetings, needs, node, notifications, privacy
-from gateway.schema.errors import is_expected
+from gateway.schema.errors import CodedErrors, is_expected
 from gateway.schema.persisted import PersistedOperations
+from gateway.schema.relay import ListCaps
 
 # Each context module lists its root types in QUERIES, MUTATIONS and SUBSCRIPTIONS.
 _MODULES = (node, identity, accounts, needs, meetings, budget, notifications, privacy)
@@ -27,7 +27,7 @@ Query = merge_types("Query", tuple(t for m in _MODULES for t in m.QUERIES))
 Mutation = merge_types("Mutation", tuple(t for m in _MODULES for t in m.MUTATIONS))
 Subscription = merge_types("Subscription", tuple(t for m in _MODULES for t in m.SUBSCRIPTIONS))
 
-LIMITS = {"max_depth": 10, "max_tokens": 2000, "max_aliases": 15}
+LIMITS = {"max_depth": 10, "max_tokens": 2000, "max_aliases": 15, "max_query_chars": 20_000}
 CACHED_DOCUMENTS = 1000
 # The limits as validation rules made once: the validation cache is keyed by the rules too, and
 # QueryDepthLimiter or MaxAliasesLimiter would make new rule classes on every request.
@@ -60,12 +60,15 @@ def build_schema(*, production: bool = False, persisted_only: bool | None = None
         extensions=[
             # The PWA and integrators send the same few documents over and over: parse and
             # validate each once (bounded LRU caches), not on every request.
-            lambda: PersistedOperations(enforce=enforce, max_tokens=LIMITS["max_tokens"]),
+            lambda: PersistedOperations(
+                enforce=enforce, max_tokens=LIMITS["max_tokens"], max_chars=LIMITS["max_query_chars"]
+            ),
             lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
             lambda: MaxTokensLimiter(max_token_count=LIMITS["max_tokens"]),
             lambda: AddValidationRules(_LIMIT_RULES),
-            lambda: MaskErrors(should_mask_error=lambda error: not is_expected(error)),
+            ListCaps,
+            CodedErrors,
         ],
     )
 

@@ -36,6 +36,9 @@ class ApiToken:
     communes: list[str] = strawberry.field(description="Commune codes (or province prefixes) it covers.")
     created_at: datetime
     revoked: bool
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="When it stops working (UTC); null: until revoked."
+    )
 
     @classmethod
     def of(cls, token: TokenRecord) -> ApiToken:
@@ -46,6 +49,7 @@ class ApiToken:
             communes=list(token.communes),
             created_at=datetime.fromisoformat(token.created_at),
             revoked=token.revoked_at is not None,
+            expires_at=datetime.fromisoformat(token.expires_at) if token.expires_at else None,
         )
 
 
@@ -123,6 +127,10 @@ class CreateApiTokenInput:
     name: str
     scopes: list[str]
     communes: list[str]
+    expires_at: datetime | None = strawberry.field(
+        default=None,
+        description="When it stops working (ISO 8601; UTC if no offset). Leave out: until revoked.",
+    )
 
 
 def _actor(ctx: Context) -> AccountRecord:
@@ -308,7 +316,11 @@ class AccountsMutation:
         token, secret = await _run(
             ctx,
             ctx.gateway.admin.create_token(
-                _actor(ctx), name=input.name, scopes=tuple(input.scopes), communes=tuple(input.communes)
+                _actor(ctx),
+                name=input.name,
+                scopes=tuple(input.scopes),
+                communes=tuple(input.communes),
+                expires_at=input.expires_at,
             ),
         )
         return ApiTokenCreated(api_token=ApiToken.of(token), secret=secret)

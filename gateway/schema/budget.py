@@ -22,7 +22,7 @@ from gateway.clients import ServiceError
 from gateway.money import usd_of
 from gateway.schema.context import Context, segment
 from gateway.schema.errors import from_service
-from gateway.schema.ids import Node, raw_id, to_global
+from gateway.schema.ids import KEY_FORMAT, Node, raw_id, to_global
 from services.runtime.identity import Identity
 
 RIEL_DESCRIPTION = (
@@ -433,8 +433,12 @@ class TransparencyTotals:
 
 @strawberry.type(description="A need in the public view: what became of it and why. No personal data.")
 class TransparencyNeed:
-    tracking_code: str | None = strawberry.field(description="The citizen's tracking code.")
-    description: str | None = strawberry.field(description="What is needed.")
+    tracking_code: str | None = strawberry.field(
+        description="Always null: a tracking code lets its holder act for the citizen; it is not published."
+    )
+    description: str | None = strawberry.field(
+        description="What is needed; null for sensitive kinds (child protection, violence, health)."
+    )
     village_code: str | None = strawberry.field(description="Gazetteer code of the village.")
     status: ProjectStatus = strawberry.field(description="Its project's status.")
     reason: str | None = strawberry.field(description="Why, for deferred, rejected and at-risk needs.")
@@ -442,6 +446,7 @@ class TransparencyNeed:
     allocated: Riel = strawberry.field(description="Riel allocated to that project.")
     spent: Riel = strawberry.field(description="Riel paid out on that project.")
     names: strawberry.Private[dict[str, str] | None]
+    sector: str | None = strawberry.field(default=None, description="CIP sector (its category).")
 
     @strawberry.field(
         description="The village's name in the caller's language (Khmer unless English is chosen)."
@@ -454,8 +459,9 @@ class TransparencyNeed:
     @classmethod
     def of(cls, data: dict[str, Any]) -> TransparencyNeed:
         return cls(
-            tracking_code=data.get("tracking_code"),
+            tracking_code=None,
             description=data.get("description"),
+            sector=data.get("sector"),
             village_code=data.get("village_code"),
             status=ProjectStatus(data["status"]),
             reason=data.get("reason"),
@@ -610,7 +616,7 @@ class DecideProjectInput:
 class RecordExpenditureInput:
     idempotency_key: str = strawberry.field(
         description="Made by the client once per entry: a retry returns the same entry; the same key with "
-        "different content is refused with budget.entry_immutable."
+        "different content is refused with budget.entry_immutable. " + KEY_FORMAT
     )
     allocation_id: strawberry.ID | None = strawberry.field(
         default=None, description="The allocation spent from."

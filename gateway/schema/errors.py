@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, VariableDefinitionNode
+from strawberry.extensions import MaskErrors
 
 from gateway.clients import ServiceError
+from gateway.i18n import translate
 
 
 def graphql_error(code: str, message: str, field: str | None = None) -> GraphQLError:
@@ -20,12 +23,76 @@ def from_service(error: ServiceError) -> GraphQLError:
     return graphql_error(error.code, error.message, error.field)
 
 
+_VARIABLE = re.compile(
+    r"^Variable '\$(?P<name>\w+)' has invalid value(?: at (?P<at>[^:]+))?: (?P<detail>.*)$", re.S
+)
+_NAMED_FIELD = re.compile(r"(?:required|unknown) field '(\w+)'")
+_STEP = re.compile(r"\.(\w+)|\[(\d+)\]")
+
+
+def variable_path(error: GraphQLError) -> list[str | int] | None:
+    """The GraphQL path of the offending value (``["i", "idempotencyKey"]``) when the error is
+    graphql-core's refusal of a variable, else None. graphql-core gives the path only in its
+    message, so it is read from there (``Variable '$i' has invalid value at .x[0]: ...``)."""
+    node = error.nodes[0] if error.nodes else None
+    if not isinstance(node, VariableDefinitionNode):
+        return None
+    found = _VARIABLE.match(error.message)
+    if found is None:
+        return [node.variable.name.value]
+    path: list[str | int] = [found["name"]]
+    for name, index in _STEP.findall(found["at"] or ""):
+        path.append(name or int(index))
+    named = _NAMED_FIELD.search(found["detail"])
+    if named:
+        path.append(named[1])
+    return path
+
+
 def is_expected(error: GraphQLError) -> bool:
     """Errors we raised on purpose (they carry a code) are shown; anything else is masked."""
     original = error.original_error
-    if original is None:
-        return True  # parse and validation errors: safe and useful to integrators
+    if original is None or variable_path(error) is not None:
+        return True  # parse, validation and variable errors: safe and useful to integrators
     return isinstance(original, GraphQLError) and "code" in (original.extensions or {})
+
+
+def input_error(error: GraphQLError, path: list[str | int], lang: str) -> GraphQLError:
+    """``request.invalid`` with the field's path; a scalar that refused with its own code (a
+    Riel, say) keeps its code and message, and gains the path."""
+    field = ".".join(str(step) for step in path)
+    original = error.original_error
+    own = dict(original.extensions or {}) if isinstance(original, GraphQLError) else {}
+    if "code" in own:
+        assert isinstance(original, GraphQLError)
+        return GraphQLError(original.message, error.nodes, extensions={**own, "field": field, "path": path})
+    detail = _VARIABLE.match(error.message)
+    return GraphQLError(
+        translate(lang, "This value is missing or invalid: %(field)s.", field=field),
+        error.nodes,
+        extensions={
+            "code": "request.invalid",
+            "field": field,
+            "path": path,
+            "detail": detail["detail"] if detail else error.message,
+        },
+    )
+
+
+class CodedErrors(MaskErrors):
+    """Masks the unexpected (as MaskErrors) and turns graphql-core's refusals of variables into
+    ``request.invalid`` with the GraphQL path of the field, over HTTP and WebSocket alike."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: not is_expected(error))
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        lang = str(getattr(self.execution_context.context, "lang", "km"))
+        coded = []
+        for error in errors:
+            path = variable_path(error)
+            coded.append(input_error(error, path, lang) if path is not None else error)
+        return super()._process_errors(coded)
 
 
 _LIMIT_CODES = (

@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from gateway.accounts import Account as AccountRecord
 from gateway.admin import AdminError
+from gateway.client_address import client_address
 from gateway.schema.context import Context
 from gateway.schema.errors import graphql_error
 from gateway.schema.ids import Node, to_global
@@ -62,13 +63,14 @@ class IdentityMutation:
     )
     async def login(self, info: Info[Context, None], login: str, password: str) -> LoginResult:
         ctx = info.context
+        address = client_address(ctx.request) if ctx.request is not None else None
         try:
-            await ctx.gateway.throttle.check(login)
+            await ctx.gateway.throttle.check(login, address)
         except AdminError as exc:
             raise ctx.refuse(exc) from None
         account = await ctx.gateway.accounts.authenticate(login, password)
         if account is None:
-            await ctx.gateway.throttle.failed(login)
+            await ctx.gateway.throttle.failed(login, address)
             raise graphql_error("auth.login_failed", ctx.t("Wrong phone number, username or password."))
         await ctx.gateway.throttle.succeeded(login)
         previous = ctx.request.cookies.get(SESSION_COOKIE) if ctx.request is not None else None

@@ -12,7 +12,10 @@ import strawberry
 
 from gateway.ids import parse_global, raw_id
 
-__all__ = ["Node", "parse_global", "raw_id", "to_global"]
+__all__ = ["KEY_FORMAT", "Node", "parse_global", "raw_id", "to_global"]
+
+# Every idempotencyKey in the schema has this form (the services refuse any other).
+KEY_FORMAT = "8 to 100 characters of A-Z, a-z, 0-9, _ - : . (a UUID fits)."
 
 
 @strawberry.interface(description="Anything that can be fetched again by its global id with node(id).")

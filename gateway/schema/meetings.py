@@ -23,11 +23,12 @@ from strawberry.types import Info
 
 from contracts.envelope import Envelope
 from contracts.meetings import AgendaItemKind, DecisionKind, MeetingState, MeetingType
+from contracts.privacy import SUPPRESSED
 from gateway.bridge import EventBridge
 from gateway.clients import ServiceError
 from gateway.schema.context import Context
 from gateway.schema.errors import from_service, graphql_error
-from gateway.schema.ids import Node, raw_id, to_global
+from gateway.schema.ids import KEY_FORMAT, Node, raw_id, to_global
 from gateway.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
 from services.runtime.identity import Identity
 
@@ -98,6 +99,14 @@ class AgendaItem:
     owner: str = strawberry.field(description="Who leads this item.")
 
 
+HIDDEN = ' Null when fewer than 5 and you are not on the commune\'s council ("<5", contracts/privacy.py).'
+
+
+def _shown(counts: dict[str, Any]) -> dict[str, Any]:
+    """The service's "<5" (an Int field cannot carry it) becomes null."""
+    return {k: None if v == SUPPRESSED else v for k, v in counts.items()}
+
+
 @strawberry.type(description="A published agenda.")
 class Agenda:
     items: list[AgendaItem] = strawberry.field(description="In order.")
@@ -109,10 +118,10 @@ class Agenda:
 class RsvpTotals:
     people: int = strawberry.field(description="Everyone.")
     women: int = strawberry.field(description="Women.")
-    disability: int = strawberry.field(description="People with disabilities.")
-    idpoor: int = strawberry.field(description="Members of IDPoor households.")
-    indigenous: int = strawberry.field(description="Indigenous people.")
-    migrant: int = strawberry.field(description="People who work away from home.")
+    disability: int | None = strawberry.field(description="People with disabilities." + HIDDEN)
+    idpoor: int | None = strawberry.field(description="Members of IDPoor households." + HIDDEN)
+    indigenous: int | None = strawberry.field(description="Indigenous people." + HIDDEN)
+    migrant: int | None = strawberry.field(description="People who work away from home." + HIDDEN)
     youth: int = strawberry.field(description="Young people.")
     remote: int = strawberry.field(description="Joining from afar.")
 
@@ -141,10 +150,10 @@ class Attendance:
     remote: int = strawberry.field(description="Taking part from afar.")
     women: int = strawberry.field(description="Women.")
     men: int = strawberry.field(description="Men.")
-    disability: int = strawberry.field(description="People with disabilities.")
-    idpoor: int = strawberry.field(description="Members of IDPoor households.")
-    indigenous: int = strawberry.field(description="Indigenous people.")
-    migrant: int = strawberry.field(description="People who work away from home.")
+    disability: int | None = strawberry.field(description="People with disabilities." + HIDDEN)
+    idpoor: int | None = strawberry.field(description="Members of IDPoor households." + HIDDEN)
+    indigenous: int | None = strawberry.field(description="Indigenous people." + HIDDEN)
+    migrant: int | None = strawberry.field(description="People who work away from home." + HIDDEN)
     youth: int = strawberry.field(description="Young people.")
     council_present: int = strawberry.field(description="Council members present.")
     council_total: int = strawberry.field(description="Council members in all.")
@@ -276,7 +285,7 @@ class Meeting(Node):
             if agenda
             else None,
             rsvps=RsvpSummary(
-                attending=RsvpTotals(**rsvps["attending"]),
+                attending=RsvpTotals(**_shown(rsvps["attending"])),
                 maybe_people=rsvps["maybe_people"],
                 not_attending_people=rsvps["not_attending_people"],
                 answers=rsvps["answers"],
@@ -291,7 +300,7 @@ class Meeting(Node):
                 ],
             ),
             attendance=Attendance(
-                **attendance["counts"],
+                **_shown(attendance["counts"]),
                 quorum_met=attendance["quorum_met"],
                 recorded_at=datetime.fromisoformat(attendance["recorded_at"]),
                 names=attendance["names"],
@@ -473,7 +482,8 @@ class ScheduleMeetingInput:
     accessibility_notes: str | None = strawberry.field(default=None, description="Access notes.")
     remote_link: str | None = strawberry.field(default=None, description="https:// link to join from afar.")
     idempotency_key: str | None = strawberry.field(
-        default=None, description="Made by the client once per meeting: a repeat returns the first meeting."
+        default=None,
+        description="Made by the client once per meeting: a repeat returns the first meeting. " + KEY_FORMAT,
     )
 
 
@@ -540,7 +550,9 @@ class RecordDecisionInput:
     year: int = strawberry.field(description="The CIP year it is for.")
     needs: list[RankedNeedInput] = strawberry.field(default_factory=list, description="Ranks 1..n.")
     summary: str | None = strawberry.field(default=None, description="What was decided, in words.")
-    idempotency_key: str | None = strawberry.field(default=None, description="A repeat records nothing new.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A repeat records nothing new. " + KEY_FORMAT
+    )
 
 
 @strawberry.input(description="Which meetings to list.")
@@ -740,7 +752,7 @@ class MeetingsQuery:
     ) -> list[AgendaCandidate]:
         ctx = info.context
         identity = ctx.require_caller()
-        params = {"commune": _commune(ctx, commune_code), "limit": max(1, min(first, 500))}
+        params = {"commune": _commune(ctx, commune_code), "limit": check_first(first, ctx.lang)}
         data = await _call(ctx, identity, "GET", "/agenda-candidates", params=params)
         return [
             AgendaCandidate(

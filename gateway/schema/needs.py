@@ -17,13 +17,18 @@ from strawberry.types import Info
 from contracts.needs import NEED_STATUS_CHANGED, NeedStatus, NeedStatusChangedV1, Sector
 from gateway.schema.context import Context, segment
 from gateway.schema.errors import graphql_error
-from gateway.schema.ids import Node, raw_id, to_global
+from gateway.schema.ids import KEY_FORMAT, Node, raw_id, to_global
 from gateway.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
 
 strawberry.enum(Sector, description="The five CIP sectors.")
 strawberry.enum(NeedStatus, description="Where a need is in its lifecycle.")
 
 CURSOR_KIND = "need"
+
+
+# The PublicNeed.description of a sensitive kind (non-null in the schema, so a note in both
+# languages rather than an empty string).
+PRIVATE_TEXT = "ព័ត៌មានលម្អិតរក្សាជាការសម្ងាត់។ Details are kept private."
 
 
 @strawberry.type(description='How many people of one group; under 5 shows as "<5" outside the council.')
@@ -152,6 +157,12 @@ class Need(Node):
     supporters: list[PersonRecord] | None = strawberry.field(
         description="Who supports it (council of the commune only)."
     )
+    feedback_code: str | None = strawberry.field(
+        default=None,
+        description="Only in the answer that records the need (submitNeed, confirmNeedDraft): the "
+        "citizen's 6-digit code for recordNeedFeedback. Give it to them with the tracking code; "
+        "Khum keeps only a hash and never shows it again.",
+    )
 
     @strawberry.field(description="The village, with its names (batched: one call per page).")
     async def village(self, info: Info[Context, None]) -> Village | None:
@@ -164,7 +175,7 @@ class Need(Node):
             tracking_code=data["tracking_code"],
             commune_code=data["commune_code"],
             village_code=data["village_code"],
-            description=data["description"],
+            description=data["description"] if data["description"] is not None else PRIVATE_TEXT,
             sector=Sector(data["sector"]) if data.get("sector") else None,
             need_type=data.get("need_type"),
             beneficiaries=data.get("beneficiaries"),
@@ -185,6 +196,7 @@ class Need(Node):
             supporters=[PersonRecord.of(p) for p in data["supporters"]]
             if data.get("supporters") is not None
             else None,
+            feedback_code=data.get("feedback_code"),
         )
 
 
@@ -193,7 +205,10 @@ class PublicNeed:
     tracking_code: str = strawberry.field(description="The tracking code.")
     commune_code: str = strawberry.field(description="Gazetteer code of the commune.")
     village_code: str = strawberry.field(description="Gazetteer code of the village.")
-    description: str = strawberry.field(description="What is needed.")
+    description: str = strawberry.field(
+        description="What is needed; for a sensitive kind (child protection, violence, a person's health) "
+        "only a note that the text is private (see `private`)."
+    )
     sector: Sector | None = strawberry.field(description="CIP sector.")
     status: NeedStatus = strawberry.field(description="Where the need is in its lifecycle.")
     status_reason: str | None = strawberry.field(description="Why it has this status.")
@@ -203,6 +218,9 @@ class PublicNeed:
     people: int = strawberry.field(description="How many people raised or support it.")
     history: list[StatusChange] = strawberry.field(description="Its story, step by step.")
     merged_into: PublicNeed | None = strawberry.field(description="The need it was merged into, if any.")
+    private: bool = strawberry.field(
+        default=False, description="A sensitive kind of need: only its category is public, never its text."
+    )
 
     @classmethod
     def of(cls, data: dict[str, Any], survivor: dict[str, Any] | None = None) -> PublicNeed:
@@ -210,7 +228,8 @@ class PublicNeed:
             tracking_code=data["tracking_code"],
             commune_code=data["commune_code"],
             village_code=data["village_code"],
-            description=data["description"],
+            description=data["description"] if data["description"] is not None else PRIVATE_TEXT,
+            private=data["description"] is None,
             sector=Sector(data["sector"]) if data.get("sector") else None,
             status=NeedStatus(data["status"]),
             status_reason=data.get("status_reason"),
@@ -337,7 +356,8 @@ class SubmitNeedInput:
     village_code: str = strawberry.field(description="Gazetteer code of the village (8 digits).")
     description: str = strawberry.field(description="What is needed (1 to 2,000 characters).")
     idempotency_key: str = strawberry.field(
-        description="Made by the client once per need; a repeat returns the first need, never a second."
+        description="Made by the client once per need; a repeat returns the first need, never a second. "
+        + KEY_FORMAT
     )
     sector: Sector | None = strawberry.field(default=None, description="CIP sector.")
     need_type: str | None = strawberry.field(default=None, description="Type within the sector.")
@@ -380,7 +400,7 @@ class NeedDraft(Node):
 @strawberry.input(description="What a facilitator adds to a citizen's message to make it a need.")
 class ConfirmNeedDraftInput:
     village_code: str
-    idempotency_key: str
+    idempotency_key: str = strawberry.field(description="Made by the client once per draft. " + KEY_FORMAT)
     description: str | None = strawberry.field(
         default=None, description="Edited text; the message if left out."
     )
@@ -556,13 +576,27 @@ class NeedsMutation:
         }
         return Need.of(await info.context.call("intake", "POST", "/needs/merge", json=body))
 
-    @strawberry.mutation(description="Public: the citizen says whether a completed need was done well.")
+    @strawberry.mutation(
+        description="Public: the citizen says whether a completed need was done well. Without "
+        "signing in, give the 6-digit feedbackCode from the receipt (need.feedback_code_invalid "
+        "otherwise; 5 wrong codes lock it: need.feedback_locked)."
+    )
     async def record_need_feedback(
-        self, info: Info[Context, None], tracking_code: str, satisfied: bool, comment: str | None = None
+        self,
+        info: Info[Context, None],
+        tracking_code: str,
+        satisfied: bool,
+        comment: str | None = None,
+        feedback_code: str | None = None,
     ) -> PublicNeed:
         if info.context.session is not None or info.context.api_token is not None:
             info.context.require_write("write:needs")
-        body = {"code": tracking_code[:40], "satisfied": satisfied, "comment": comment}
+        body = {
+            "code": tracking_code[:40],
+            "satisfied": satisfied,
+            "comment": comment,
+            "secret": feedback_code[:20] if feedback_code else None,
+        }
         data = await info.context.call("intake", "POST", "/public/need/feedback", json=body)
         return PublicNeed.of(data)
 

@@ -48,6 +48,7 @@ def consumers(runtime: Runtime) -> list[ConsumerSpec]:
                 "village_name": need.village_name.model_dump() if need.village_name else None,
                 "description": need.description,
                 "sector": need.sector.value if need.sector else None,
+                "need_type": need.need_type,
                 "submitted_at": need.submitted_at.isoformat(),
             },
         )

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from contracts.budget import BudgetLineKind, ProjectStatus
+from contracts.privacy import public_description
 from services.budget.model import Allocation, Budget, LedgerEntry, Line, Project
 
 LINE_ORDER = tuple(BudgetLineKind)
@@ -205,8 +206,11 @@ def transparency_view(budget: Budget, needs: Mapping[str, dict[str, Any]]) -> di
             doc = needs.get(need_id, {})
             groups[group].append(
                 {
-                    "tracking_code": doc.get("tracking_code"),
-                    "description": doc.get("description"),
+                    # No tracking code: with it anyone could act for the citizen (feedback), and
+                    # a sensitive kind of need shows its category only (contracts/privacy.py).
+                    "tracking_code": None,
+                    "description": public_description(doc.get("need_type"), doc.get("description")),
+                    "sector": doc.get("sector"),
                     "village_code": doc.get("village_code"),
                     "village_name": doc.get("village_name"),
                     "status": project.status.value,

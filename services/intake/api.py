@@ -13,7 +13,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.needs import ContactPoint, Sector
-from services.intake import commands
+from services.intake import commands, feedback_code
 from services.intake.domain import SubmitNeed
 from services.intake.inclusion import (
     AgeBand,
@@ -26,6 +26,7 @@ from services.intake.inclusion import (
     Sex,
     make_person,
 )
+from services.intake.tracking import normalise_tracking_code
 from services.intake.views import need_view, public_view
 from services.runtime.http import CallerDep, CorrelationDep
 from services.runtime.identity import Identity
@@ -108,6 +109,8 @@ class FeedbackIn(BaseModel):
     code: str = Field(max_length=40)
     satisfied: bool
     comment: str | None = Field(default=None, max_length=5000)
+    # The citizen's feedback code (services/intake/feedback_code.py); required from the public.
+    secret: str | None = Field(default=None, max_length=20)
 
 
 @router.post("/needs", status_code=201)
@@ -134,12 +137,16 @@ async def submit_need(
         raised_by=body.raised_by.to_domain(caller, now, "raisedBy") if body.raised_by else None,
         collected_at=body.collected_at,
     )
-    stored, created = await commands.submit_need(
+    recorded = await commands.submit_need(
         runtime, command, caller, now=now, correlation=correlation_id, reserved=body.tracking_code
     )
-    if not created:
+    if not recorded.created:
         response.status_code = 200
-    return need_view(stored, caller)
+    view = need_view(recorded.need, caller)
+    if recorded.feedback_code:
+        # The feedback code is in this answer only: intake keeps its hash.
+        view["feedback_code"] = recorded.feedback_code
+    return view
 
 
 @router.post("/needs/{need_id}/validate")
@@ -186,7 +193,10 @@ async def merge_needs(
 async def record_feedback(
     body: FeedbackIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationDep = None
 ) -> dict[str, Any]:
-    """A citizen (the tracking code is their key) verifies a completed need."""
+    """A citizen verifies a completed need: the public proves it is the citizen with the need's
+    feedback code (the tracking code alone is widely known); staff record it on their behalf."""
+    if caller.is_public:
+        await feedback_code.check(runtime, normalise_tracking_code(body.code), body.secret)
     now = datetime.now(UTC)
     stored = await commands.record_feedback(
         runtime, body.code, body.satisfied, body.comment, now, correlation_id

@@ -6,12 +6,13 @@ unit of work, which retries a concurrent edit and answers ``need.busy`` (409) if
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from contracts.envelope import uuid7
 from contracts.needs import ContactPoint, NeedStatus, Sector
-from services.intake import domain, events
+from services.intake import domain, events, feedback_code
 from services.intake.domain import NeedError, SubmitNeed
 from services.intake.inclusion import Consent, ConsentMethod, Person, make_person
 from services.intake.reserved import claim, is_reserved
@@ -49,8 +50,11 @@ async def insert_need(
     now: datetime,
     correlation: str | None,
     reserved: str | None = None,
+    feedback: str | None = None,
 ) -> dict[str, Any]:
     """Validate a submission, store the need and its NeedSubmitted event in the caller's transaction.
+
+    ``feedback`` is the citizen's feedback code (``feedback_code``): only its hash is stored.
 
     ``reserved`` is a tracking code the caller's phone reserved earlier and already gave the
     citizen offline; it is claimed (once, by that account only). Otherwise a code is drawn, and
@@ -75,9 +79,21 @@ async def insert_need(
         description=description,
         now=now,
     )
+    if feedback:
+        doc["feedback_secret_hash"] = feedback_code.digest(doc["id"], feedback)
     stored = await tx.insert("needs", doc)
     await emit(tx, [events.need_submitted(stored, village, correlation)])
     return stored
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A need as recorded, and the citizen's feedback code: in this answer only, and only when
+    this call created the need (a repeat of the same key gets None: the code was given once)."""
+
+    need: dict[str, Any]
+    created: bool
+    feedback_code: str | None
 
 
 async def submit_need(
@@ -88,18 +104,18 @@ async def submit_need(
     now: datetime,
     correlation: str | None,
     reserved: str | None = None,
-) -> tuple[dict[str, Any], bool]:
-    """The stored need, and whether this call created it (False: a repeat of the same key)."""
+) -> Recorded:
     key = f"{caller.user_id}:{command.idempotency_key}"
+    code = feedback_code.new_code()
 
-    async def change(tx: Transaction) -> tuple[dict[str, Any], bool]:
+    async def change(tx: Transaction) -> Recorded:
         existing = await tx.find_one("needs", {"idempotency_key": key})
         if existing:
-            return existing, False
+            return Recorded(existing, created=False, feedback_code=None)
         stored = await insert_need(
-            tx, command, caller, key=key, now=now, correlation=correlation, reserved=reserved
+            tx, command, caller, key=key, now=now, correlation=correlation, reserved=reserved, feedback=code
         )
-        return stored, True
+        return Recorded(stored, created=True, feedback_code=code)
 
     return await unit_of_work(committer).run(change, again=_drawn_again)
 
@@ -233,10 +249,11 @@ async def confirm_draft(
     idempotency_key: str,
     now: datetime,
     correlation: str | None,
-) -> dict[str, Any]:
+) -> Recorded:
     """A citizen's message becomes a need; its sender is the raiser and hears the tracking code."""
+    code = feedback_code.new_code()
 
-    async def change(tx: Transaction) -> dict[str, Any]:
+    async def change(tx: Transaction) -> Recorded:
         draft = await _open_draft(tx, draft_id, caller)
         sender = ContactPoint.model_validate(draft["sender"])
         # Writing to the commune is the citizen's own request to be answered on that channel.
@@ -268,10 +285,12 @@ async def confirm_draft(
                 field="villageCode",
             )
         key = f"{caller.user_id}:{idempotency_key}"
-        stored = await insert_need(tx, command, caller, key=key, now=now, correlation=correlation)
+        stored = await insert_need(
+            tx, command, caller, key=key, now=now, correlation=correlation, feedback=code
+        )
         confirmed = {**draft, "status": "confirmed", "need_id": stored["id"], "closed_by": caller.user_id}
         await save(tx, "drafts", draft, confirmed)
-        return stored
+        return Recorded(stored, created=True, feedback_code=code)
 
     # A concurrent confirm of the same draft: look again (it is then closed, and says so).
     return await UnitOfWork(committer, draft_busy).run(change, again=_drawn_again)

@@ -124,7 +124,7 @@ async def confirm_draft(
     correlation_id: CorrelationDep = None,
 ) -> dict[str, Any]:
     """Turn a citizen's message into a need; its sender is the raiser and hears the tracking code."""
-    stored = await commands.confirm_draft(
+    recorded = await commands.confirm_draft(
         runtime,
         draft_id,
         caller,
@@ -136,7 +136,8 @@ async def confirm_draft(
         now=datetime.now(UTC),
         correlation=correlation_id,
     )
-    return need_view(stored, caller)
+    # The feedback code is in this answer only: intake keeps its hash.
+    return {**need_view(recorded.need, caller), "feedback_code": recorded.feedback_code}
 
 
 @router.post("/drafts/{draft_id}/dismiss")

@@ -42,6 +42,7 @@ def need_submitted(doc: dict[str, Any], village: Village, correlation_id: str | 
             village_name=PlaceName(km=village.name_km, latin=village.name_latin),
             description=doc["description"],
             sector=Sector(doc["sector"]) if doc["sector"] else None,
+            need_type=doc.get("need_type"),
             collected_by=doc["collected_by"],
             submitted_at=datetime.fromisoformat(doc["submitted_at"]),
             contacts=contacts,

@@ -14,10 +14,10 @@ from enum import StrEnum
 from typing import Any
 
 from contracts.needs import ContactPoint
+from contracts.privacy import SMALL_COUNT, SUPPRESSED
 from services.runtime.errors import DomainError
 
-SMALL_COUNT = 5
-SUPPRESSED = "<5"
+__all__ = ["SMALL_COUNT", "SUPPRESSED"]
 
 
 class Sex(StrEnum):
@@ -246,11 +246,3 @@ def person_to_doc(person: Person) -> dict[str, Any]:
         else None,
         "contact": person.contact.model_dump(mode="json") if person.contact else None,
     }
-
-
-def suppress(count: int, *, privileged: bool) -> int | str:
-    """Small counts hide who they are about: under 5 (zero included, so a zero cannot be told
-    apart from a one) becomes "<5" for anyone outside the commune's council roles."""
-    if privileged or count >= SMALL_COUNT:
-        return count
-    return SUPPRESSED

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from contracts.needs import NeedStatus, Sector
-from services.intake.inclusion import Group, suppress
+from contracts.privacy import suppress
+from services.intake.inclusion import Group
 from services.intake.store import load_need, need_by_code
 from services.intake.tracking import normalise_tracking_code
 from services.intake.views import need_view, people_counts, public_view
@@ -156,7 +157,7 @@ async def need_stats(
                 cell["groups"][name] += n
 
     def shown(cell: dict[str, Any]) -> dict[str, Any]:
-        return {**cell, "groups": {g: suppress(n, privileged=privileged) for g, n in cell["groups"].items()}}
+        return {**cell, "groups": {g: suppress(n, council=privileged) for g, n in cell["groups"].items()}}
 
     return {
         "commune_code": commune,

@@ -22,10 +22,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake.domain import NeedError
 from services.intake.tracking import InvalidTrackingCode, new_tracking_code, normalise_tracking_code
+from services.runtime.application import BusyError, UnitOfWork
 from services.runtime.http import CallerDep
 from services.runtime.identity import Identity
 from services.runtime.service import RuntimeDep
-from services.runtime.stores import Collection, DuplicateKeyError, Transaction
+from services.runtime.stores import Collection, Transaction
 
 RESERVED = Collection("reserved_codes", indexes=("user_id",))
 MAX_BLOCK = 20
@@ -52,23 +53,26 @@ class CodeNotReservedError(NeedError):
 
 @router.post("/tracking-codes/reserve")
 async def reserve_codes(body: ReserveIn, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
-    """Reserve ``count`` fresh codes for the caller."""
-    codes: list[str] = []
-    attempts = 0
-    while len(codes) < body.count and attempts < body.count * 8:
-        attempts += 1
-        code = new_tracking_code()
-        if await runtime.store.find_one("needs", {"tracking_code": code}):
-            continue
-        try:
-            async with runtime.unit_of_work() as tx:
-                await tx.insert(
-                    RESERVED.name,
-                    {"id": code, "user_id": caller.user_id, "reserved_at": datetime.now(UTC).isoformat()},
-                )
-        except DuplicateKeyError:
-            continue
-        codes.append(code)
+    """Reserve ``count`` fresh codes for the caller, all in one transaction.
+
+    A code already given to a need is skipped; one drawn twice at the same moment (another
+    phone reserving, or a need drawing it) makes the whole block draw again.
+    """
+    now = datetime.now(UTC).isoformat()
+
+    async def change(tx: Transaction) -> list[str]:
+        codes: list[str] = []
+        while len(codes) < body.count:
+            code = new_tracking_code()
+            if code in codes or await tx.find_one("needs", {"tracking_code": code}):
+                continue
+            await tx.insert(RESERVED.name, {"id": code, "user_id": caller.user_id, "reserved_at": now})
+            codes.append(code)
+        return codes
+
+    codes = await UnitOfWork(runtime, lambda: BusyError("need")).run(
+        change, again=lambda exc: exc.collection == RESERVED.name
+    )
     return {"codes": codes}
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.intake.inclusion import Group, suppress
+from contracts.privacy import public_description, suppress
+from services.intake.inclusion import Group
 from services.runtime.identity import Identity
 
 
@@ -47,23 +48,34 @@ def _base(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def public_view(doc: dict[str, Any]) -> dict[str, Any]:
-    """For anyone with the tracking code, and for the transparency pages."""
+    """For anyone with the tracking code, and for the transparency pages. A need of a sensitive
+    kind shows its category only (contracts/privacy.py): ``description`` is None."""
     total, _ = people_counts(doc)
-    return {**_base(doc), "people": total, "history": _history(doc, with_actors=False)}
+    base = _base(doc)
+    return {
+        **base,
+        "description": public_description(base["need_type"], base["description"]),
+        "people": total,
+        "history": _history(doc, with_actors=False),
+    }
 
 
 def need_view(doc: dict[str, Any], caller: Identity) -> dict[str, Any]:
     """For signed-in callers: the council of the need's commune sees everyone; others see counts."""
     privileged = caller.is_council_of(doc["commune_code"])
     total, groups = people_counts(doc)
+    base = _base(doc)
+    if not (privileged or caller.user_id == doc["collected_by"]):
+        # Sensitive kinds: the text only for the council and the facilitator who recorded it.
+        base["description"] = public_description(base["need_type"], base["description"])
     view = {
-        **_base(doc),
+        **base,
         "beneficiaries": doc.get("beneficiaries"),
         "channel": doc.get("channel"),
         "collected_by": doc["collected_by"],
         "collected_at": doc.get("collected_at"),
         "people": total,
-        "groups": {name: suppress(n, privileged=privileged) for name, n in groups.items()},
+        "groups": {name: suppress(n, council=privileged) for name, n in groups.items()},
         "merged_from": doc.get("merged_from", []),
         "feedback": doc.get("feedback", []),
         "history": _history(doc, with_actors=privileged or caller.user_id == doc["collected_by"]),

@@ -1,7 +1,9 @@
 """How a meeting is shown through the API: to its commune, to its council, to the public.
 
 Names noted at attendance are for the council only; the public sees a meeting only once it
-was announced, without who answered for which group.
+was announced, without who answered for which group. Counts of the sensitive groups
+(disability, IDPoor, indigenous, migrant) in attendance and RSVPs follow the one privacy rule
+(contracts/privacy.py): under 5 they read "<5" outside the commune's council.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from pydantic import BaseModel
 
 from contracts.meetings import (
     AgendaItem,
-    AttendanceCounts,
     DecisionKind,
     MeetingState,
     MeetingType,
     RankedNeed,
 )
+from contracts.privacy import suppress_groups
 from services.meetings.attendance import RSVP_GROUPS, RsvpResponse
 from services.meetings.domain import MANAGING_ROLES, Meeting
 from services.meetings.labels import LANGUAGES, MEETING_STATES, MEETING_TYPES
@@ -54,15 +56,33 @@ class RsvpGroupPublic(BaseModel):
     at: datetime
 
 
+Count = int | str  # a whole number, or "<5" where the privacy rule hides it
+
+
 class RsvpTotals(BaseModel):
     people: int = 0
     women: int = 0
-    disability: int = 0
-    idpoor: int = 0
-    indigenous: int = 0
-    migrant: int = 0
+    disability: Count = 0
+    idpoor: Count = 0
+    indigenous: Count = 0
+    migrant: Count = 0
     youth: int = 0
     remote: int = 0
+
+
+class AttendanceCountsPublic(BaseModel):
+    total: int
+    in_person: int
+    remote: int
+    women: int
+    men: int
+    disability: Count
+    idpoor: Count
+    indigenous: Count
+    migrant: Count
+    youth: int
+    council_present: int
+    council_total: int
 
 
 class RsvpSummary(BaseModel):
@@ -74,7 +94,7 @@ class RsvpSummary(BaseModel):
 
 
 class AttendancePublic(BaseModel):
-    counts: AttendanceCounts
+    counts: AttendanceCountsPublic
     quorum_met: bool
     recorded_at: datetime
     names: list[str]
@@ -132,13 +152,13 @@ class MeetingPage(BaseModel):
     total: int
 
 
-def _rsvps(meeting: Meeting, with_groups: bool) -> RsvpSummary:
-    attending = RsvpTotals()
+def _rsvps(meeting: Meeting, with_groups: bool, council: bool) -> RsvpSummary:
+    totals = dict.fromkeys(("people", *RSVP_GROUPS), 0)
     maybe = absent = 0
     for answer in meeting.rsvps:
         if answer.response == RsvpResponse.ATTENDING:
             counts = answer.counts.model_dump()
-            attending = RsvpTotals(**{k: getattr(attending, k) + counts[k] for k in ("people", *RSVP_GROUPS)})
+            totals = {k: totals[k] + counts[k] for k in totals}
         elif answer.response == RsvpResponse.MAYBE:
             maybe += answer.counts.people
         else:
@@ -148,7 +168,7 @@ def _rsvps(meeting: Meeting, with_groups: bool) -> RsvpSummary:
         for a in meeting.rsvps
     ]
     return RsvpSummary(
-        attending=attending,
+        attending=RsvpTotals(**suppress_groups(totals, council=council)),
         maybe_people=maybe,
         not_attending_people=absent,
         answers=len(meeting.rsvps),
@@ -159,6 +179,8 @@ def _rsvps(meeting: Meeting, with_groups: bool) -> RsvpSummary:
 def show(meeting: Meeting, caller: Identity | None) -> MeetingPublic:
     """``caller`` None: the public view."""
     council = caller is not None and caller.role in MANAGING_ROLES and caller.covers(meeting.commune_code)
+    # Small counts: the commune's own council roles only (not admins, not the public).
+    own_council = caller is not None and caller.is_council_of(meeting.commune_code)
     agenda = meeting.agenda
     attendance = meeting.attendance
     return MeetingPublic(
@@ -189,9 +211,11 @@ def show(meeting: Meeting, caller: Identity | None) -> MeetingPublic:
         )
         if agenda
         else None,
-        rsvps=_rsvps(meeting, with_groups=caller is not None),
+        rsvps=_rsvps(meeting, with_groups=caller is not None, council=own_council),
         attendance=AttendancePublic(
-            counts=attendance.counts,
+            counts=AttendanceCountsPublic(
+                **suppress_groups(attendance.counts.model_dump(), council=own_council)
+            ),
             quorum_met=attendance.quorum_met,
             recorded_at=attendance.recorded_at,
             names=attendance.names if council else [],

@@ -130,4 +130,7 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        # Uvicorn would believe X-Forwarded-For from 127.0.0.1 by default, so anyone on the host
+        # could choose their address; the gateway decides itself (gateway/client_address.py).
+        proxy_headers=False,
     )

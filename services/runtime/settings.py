@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.runtime.secret_strength import weakness
+
 # Public on purpose: only ever accepted in development, refused anywhere else.
 DEVELOPMENT_SECRET = "khum-development-secret-not-for-production-use"  # noqa: S105
 
@@ -30,10 +32,12 @@ class ServiceSettings(BaseSettings):
     def _refuse_default_secrets(self) -> ServiceSettings:
         if self.environment != "development":
             for name, value in self._secrets().items():
-                if value == DEVELOPMENT_SECRET or len(value) < 32:
+                why = "the development secret" if value == DEVELOPMENT_SECRET else weakness(value)
+                if why:
                     raise ValueError(
-                        f"{name} must be set to a random secret of 32+ characters "
-                        f"outside development (environment={self.environment})"
+                        f"{name} must be a random secret of 32+ characters outside development "
+                        f"(environment={self.environment}): it is {why}. "
+                        "Make one with `openssl rand -hex 32`."
                     )
         return self
 

@@ -303,12 +303,18 @@ async def _status_is(client: GraphQL, code: str, status: str) -> bool:
 
 
 async def test_a_citizen_can_verify_only_a_completed_need(stack: Stack, facilitator: GraphQL) -> None:
-    need = await submit(facilitator)
+    fields = {"villageCode": "16010101", "description": "ផ្លូវ", "idempotencyKey": uuid.uuid4().hex}
+    made = await facilitator.execute(
+        "mutation($i: SubmitNeedInput!) { submitNeed(input: $i) { trackingCode feedbackCode } }",
+        {"i": fields},
+    )
+    need = made["data"]["submitNeed"]  # type: ignore[index]
     anonymous = GraphQL(stack.url, lang="en")
     try:
         body = await anonymous.execute(
-            "mutation($c: String!) { recordNeedFeedback(trackingCode: $c, satisfied: true) { status } }",
-            {"c": need["trackingCode"]},
+            "mutation($c: String!, $f: String) "
+            "{ recordNeedFeedback(trackingCode: $c, satisfied: true, feedbackCode: $f) { status } }",
+            {"c": need["trackingCode"], "f": need["feedbackCode"]},
         )
         assert body["errors"][0]["extensions"]["code"] == "need.transition_invalid"
     finally:

@@ -85,12 +85,18 @@ async def test_a_browser_session_sends_only_allowlisted_operations(
 
 async def test_anonymous_callers_are_held_to_the_allowlist_and_tokens_are_not(stack: Stack) -> None:
     async with httpx.AsyncClient(base_url=stack.url) as anonymous:
-        body = await _post(anonymous, {"query": '{ needByTrackingCode(code: "AAAA-AAA") { status } }'})
+        body = await _post(anonymous, {"query": "{ needs(first: 1) { totalCount } }"})
         assert _code(body) == "graphql.persisted_only"
-        login = await _post(
-            anonymous, {"query": 'mutation { login(login: "visal", password: "x") { csrfToken } }'}
-        )
-        assert _code(login) == "graphql.persisted_only", "browsers sign in through the login page"
+        # The documented public reads are open, as text too (docs/integrators.md).
+        body = await _post(anonymous, {"query": '{ needByTrackingCode(code: "AAAA-AAA") { status } }'})
+        assert _code(body) != "graphql.persisted_only", body
+        mixed = '{ needByTrackingCode(code: "AAAA-AAA") { status } needs(first: 1) { totalCount } }'
+        assert _code(await _post(anonymous, {"query": mixed})) == "graphql.persisted_only"
+        # A script may sign in by text (to get an API token); a browser page may not.
+        login = {"query": 'mutation { login(login: "visal", password: "x") { csrfToken } }'}
+        assert _code(await _post(anonymous, login)) == "auth.login_failed"
+        anonymous.headers["sec-fetch-mode"] = "cors"
+        assert _code(await _post(anonymous, login)) == "graphql.persisted_only", "browsers use the login page"
 
     admin, csrf = await sign_in(stack.url, "visal", page="/admin")
     form = await admin.post(

@@ -63,13 +63,17 @@ def test_the_public_view_shows_lines_the_ccwc_line_and_each_needs_fate_with_reas
         "exchange_rate": {"riel_per_usd": 4000, "as_of": "2026-01-05"},
     }
     assert view["totals"] == {"amount": 3_500_000, "allocated": 1_000_000, "spent": 0, "remaining": 3_500_000}
-    assert [(n["tracking_code"], n["status"]) for n in view["funded_needs"]] == [("AAAA-BB1", "funded")]
-    assert [(n["tracking_code"], n["reason"]) for n in view["deferred_needs"]] == [
-        ("AAAA-BB2", "=Transfer cut")
+    assert [(n["description"], n["status"]) for n in view["funded_needs"]] == [("Need 1", "funded")]
+    assert [(n["description"], n["reason"]) for n in view["deferred_needs"]] == [("Need 2", "=Transfer cut")]
+    assert [(n["description"], n["reason"]) for n in view["rejected_needs"]] == [
+        ("Need 3", "Outside the commune")
     ]
-    assert [(n["tracking_code"], n["reason"]) for n in view["rejected_needs"]] == [
-        ("AAAA-BB3", "Outside the commune")
-    ]
+    # A tracking code lets its holder act for the citizen: never published.
+    assert all(
+        n["tracking_code"] is None
+        for group in ("funded_needs", "deferred_needs", "rejected_needs")
+        for n in view[group]
+    )
 
 
 def test_the_public_view_of_a_year_without_lines_says_it_is_not_published() -> None:
@@ -105,7 +109,7 @@ def test_the_csv_export_has_a_row_per_line_and_need_and_never_a_formula() -> Non
     assert [r["record"] for r in rows] == ["line", "line", "total", "need", "need", "need"]
     assert rows[0]["amount_riel"] == "3000000"
     deferred = next(r for r in rows if r["status"] == "deferred")
-    assert deferred["tracking_code"] == "AAAA-BB2"
+    assert deferred["need"] == "Need 2" and deferred["tracking_code"] == ""
     assert deferred["reason"] == "'=Transfer cut"  # a spreadsheet shows it as text, never runs it
 
 

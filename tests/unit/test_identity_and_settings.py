@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 import time
+from collections.abc import Callable
 
 import pytest
 from pydantic import ValidationError
@@ -41,18 +43,50 @@ def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("KHUM_INTAKE_IDENTITY_SECRET", "short")
     with pytest.raises(ValidationError, match="identity_secret"):
         IntakeSettings()
-    monkeypatch.setenv("KHUM_INTAKE_IDENTITY_SECRET", "r" * 40)
+    monkeypatch.setenv("KHUM_INTAKE_IDENTITY_SECRET", secrets.token_hex(32))
     assert IntakeSettings().environment == "production"
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "a" * 32,
+        "changeme" * 4,
+        "ab" * 20,
+        "my-secret-" + "x1y2z3" * 5,
+        "0123456789abcdef" * 2,
+        "aaaaabbbbbcccccdddddeeeeefffffgg",
+    ],
+)
+def test_production_refuses_placeholder_and_low_entropy_secrets(
+    monkeypatch: pytest.MonkeyPatch, weak: str
+) -> None:
+    monkeypatch.setenv("KHUM_INTAKE_ENVIRONMENT", "production")
+    monkeypatch.setenv("KHUM_INTAKE_IDENTITY_SECRET", weak)
+    with pytest.raises(ValidationError, match="identity_secret"):
+        IntakeSettings()
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: secrets.token_hex(16), lambda: secrets.token_hex(32), lambda: secrets.token_urlsafe(32)]
+)
+def test_production_accepts_generated_secrets(
+    monkeypatch: pytest.MonkeyPatch, make: Callable[[], str]
+) -> None:
+    monkeypatch.setenv("KHUM_INTAKE_ENVIRONMENT", "production")
+    for _ in range(20):
+        monkeypatch.setenv("KHUM_INTAKE_IDENTITY_SECRET", make())
+        assert IntakeSettings().environment == "production"
 
 
 def test_the_gateway_refuses_a_default_session_secret_and_demo_accounts_in_production(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("KHUM_GATEWAY_ENVIRONMENT", "production")
-    monkeypatch.setenv("KHUM_GATEWAY_IDENTITY_SECRET", "r" * 40)
+    monkeypatch.setenv("KHUM_GATEWAY_IDENTITY_SECRET", secrets.token_hex(32))
     with pytest.raises(ValidationError, match="session_secret"):
         GatewaySettings()
-    monkeypatch.setenv("KHUM_GATEWAY_SESSION_SECRET", "q" * 40)
+    monkeypatch.setenv("KHUM_GATEWAY_SESSION_SECRET", secrets.token_hex(32))
     assert GatewaySettings().demo is False
     monkeypatch.setenv("KHUM_GATEWAY_DEMO", "true")
     with pytest.raises(ValidationError, match="demo"):

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from contracts.needs import ContactChannel, ContactPoint, NeedStatus, Sector
+from contracts.privacy import suppress
 from services.intake import domain
 from services.intake.inclusion import (
     AgeBand,
@@ -19,7 +20,6 @@ from services.intake.inclusion import (
     Severity,
     Sex,
     make_person,
-    suppress,
 )
 from services.intake.views import need_view, people_counts, public_view
 from services.runtime.identity import Identity, Role
@@ -106,8 +106,8 @@ def test_an_idpoor_level_other_than_1_or_2_is_refused() -> None:
 
 @pytest.mark.parametrize(("count", "shown"), [(0, "<5"), (1, "<5"), (4, "<5"), (5, 5), (120, 120)])
 def test_small_counts_are_hidden_outside_the_council(count: int, shown: int | str) -> None:
-    assert suppress(count, privileged=False) == shown
-    assert suppress(count, privileged=True) == count
+    assert suppress(count, council=False) == shown
+    assert suppress(count, council=True) == count
 
 
 def _need(commune: str = "160101", code: str = "ABCD-EFG", need_id: str = "n1") -> dict[str, Any]:

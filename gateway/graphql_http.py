@@ -1,0 +1,137 @@
+"""GraphQL over HTTP at the gateway: every refusal is a GraphQL error with a stable code.
+
+Strawberry answers a request it cannot run (a body that is not JSON, a batch, a GET, an unknown
+operation name) with a plain-text 400, and a body that is JSON but not an object (``null``,
+``[]`` nested 100,000 deep, a string, invalid UTF-8) with a 500 and a traceback. Integrators'
+clients read ``errors[0].extensions.code``; so here every such answer is
+``{"data": null, "errors": [{"message", "extensions": {"code"}}]}`` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cross_web import HTTPException
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
+from starlette.websockets import WebSocket
+from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
+
+from gateway.i18n import REPO_ROOT, language_of, translate
+from gateway.schema.context import Context
+from gateway.schema.errors import with_codes
+
+MALFORMED = "request.malformed"
+
+ONE_OPERATION = "Send one operation per request (batching is off)."
+USE_POST = "Send GraphQL operations with POST and a JSON body."
+NOT_AN_OBJECT = "The body must be a JSON object with query, variables, operationName."
+# Strawberry's reasons (English, unstable) to our codes and messages (stable, translated).
+_REFUSALS: tuple[tuple[str, str, str], ...] = (
+    ("Batching", "graphql.batching_unsupported", ONE_OPERATION),
+    ("Too many operations", "graphql.batching_unsupported", ONE_OPERATION),
+    ("only supports GET and POST", "request.method", USE_POST),
+    ("GET", "graphql.get_unsupported", USE_POST),
+    (
+        "are not allowed when using",
+        "graphql.operation_type",
+        "Subscriptions go over the WebSocket; queries and mutations over POST.",
+    ),
+    ("Unsupported content type", "request.content_type", "Send a JSON body (application/json)."),
+    ("No GraphQL query", "graphql.query_missing", "The request has no GraphQL query."),
+    ("Unknown operation named", "graphql.operation_name", "The query has no operation of that name."),
+    ("Can't get GraphQL operation type", "graphql.operation_name", "Name the operation to run."),
+    ("must be a string or null", MALFORMED, NOT_AN_OBJECT),
+    ("must be an object or null", MALFORMED, NOT_AN_OBJECT),
+    ("Unable to parse", MALFORMED, "The body is not valid JSON in UTF-8."),
+    ("Not Found", "not_found", "Not found."),
+)
+
+
+class TokenRefused(Exception):
+    """A bearer token that is not (or no longer) valid: revoked, expired or mistyped."""
+
+
+async def token_refused(conn: Any, exc: Exception) -> Response:
+    """A GraphQL error with a code (HTTP 401), not FastAPI's ``{"detail": ...}``; a WebSocket
+    is closed with 4401, as the graphql-transport-ws protocol closes the unauthorized."""
+    if isinstance(conn, WebSocket):
+        # Accepted first, so the client reads the close code (a refused handshake is a bare 403).
+        offered = conn.scope.get("subprotocols") or []
+        await conn.accept("graphql-transport-ws" if "graphql-transport-ws" in offered else None)
+        await conn.close(4401, "Unauthorized")
+        return Response(status_code=401)  # not sent: Starlette ignores it for a WebSocket
+    lang = language_of(conn)
+    message = translate(lang, "This API token is not valid (revoked, expired or mistyped).")
+    return Response(
+        refusal_body("auth.token_invalid", message),
+        401,
+        media_type="application/json",
+        headers={"www-authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+def refusal_body(code: str, message: str) -> bytes:
+    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def _coded(reason: str, status: int) -> tuple[str, str]:
+    for fragment, code, message in _REFUSALS:
+        if fragment in reason:
+            return code, message
+    if status == 400:
+        return MALFORMED, NOT_AN_OBJECT
+    return "request.refused", "The request was refused."
+
+
+EXPLORER = REPO_ROOT / "pwa" / "templates" / "graphql_explorer.html"
+# The explorer's own policy, as strict as the site's: its script and styles are Khum's files.
+EXPLORER_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+class KhumGraphQLRouter(GraphQLRouter[Context, None]):
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """Development only (``graphql_ide`` is off elsewhere): Khum's own explorer page, not
+        GraphiQL from a CDN (GraphiQL's editors need inline styles, which the CSP refuses)."""
+        return HTMLResponse(
+            EXPLORER.read_text(encoding="utf-8"),
+            headers={"content-security-policy": EXPLORER_CSP, "cache-control": "no-cache"},
+        )
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Only a JSON object (or a list, which the batching check refuses) is a request."""
+        try:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+            value = json.loads(text)
+        except (UnicodeDecodeError, RecursionError, json.JSONDecodeError) as exc:
+            raise HTTPException(400, "Unable to parse request body as JSON") from exc
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "The GraphQL operation's `query` must be a string or null, if provided.")
+        return value
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context=context, root_value=root_value)
+        except HTTPException as exc:
+            code, message = _coded(exc.reason, exc.status_code)
+            lang = language_of(request)
+            return Response(
+                refusal_body(code, translate(lang, message)),
+                exc.status_code,
+                media_type="application/json",
+            )
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        errors: Any = response.get("errors")
+        if errors:
+            response["errors"] = with_codes(errors)
+        return response
