@@ -20,6 +20,7 @@ from strawberry.types import ExecutionContext
 from gateway.schema import accounts, budget, identity, meetings, needs, node, notifications, privacy
 from gateway.schema.errors import is_expected
 from gateway.schema.persisted import PersistedOperations
+from services.runtime.errors import UNAVAILABLE
 
 # Each context module lists its root types in QUERIES, MUTATIONS and SUBSCRIPTIONS.
 _MODULES = (node, identity, accounts, needs, meetings, budget, notifications, privacy)
@@ -35,6 +36,24 @@ _LIMIT_RULES: list[type[ASTValidationRule]] = [
     depth_rule(LIMITS["max_depth"], None),
     aliases_rule(LIMITS["max_aliases"]),
 ]
+
+
+class KhumMaskErrors(MaskErrors):
+    """Masks unexpected errors, except a store or broker that cannot take a write now: that is
+    ``service.unavailable`` (retry later), as when a service answers 503. The language of the
+    request is not known here: the message is in Khmer, the default; clients act on the code."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if isinstance(error.original_error, UNAVAILABLE):
+            return GraphQLError(
+                "សេវាមិនអាចរក្សាទុកបានទេឥឡូវនេះ។ សូមព្យាយាមម្តងទៀតបន្តិចទៀត។",
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": "service.unavailable", "retryable": True},
+            )
+        return super().anonymise_error(error)
 
 
 class KhumSchema(strawberry.Schema):
@@ -65,7 +84,7 @@ def build_schema(*, production: bool = False, persisted_only: bool | None = None
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
             lambda: MaxTokensLimiter(max_token_count=LIMITS["max_tokens"]),
             lambda: AddValidationRules(_LIMIT_RULES),
-            lambda: MaskErrors(should_mask_error=lambda error: not is_expected(error)),
+            lambda: KhumMaskErrors(should_mask_error=lambda error: not is_expected(error)),
         ],
     )
 

@@ -8,7 +8,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from nats.errors import ConnectionClosedError, NoServersError, OutboundBufferLimitError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.errors import ServiceUnavailableError
 from starlette.exceptions import HTTPException
+
+from services.runtime.stores.port import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,19 @@ _HTTP_MESSAGES: dict[int, tuple[str, str, str]] = {
 }
 
 
+RETRY_AFTER_SECONDS = 5
+
+# Causes that say "not now", not "never": the request may be sent again as it is.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    StoreUnavailable,
+    NoServersError,
+    ConnectionClosedError,
+    OutboundBufferLimitError,
+    NatsTimeoutError,
+    ServiceUnavailableError,
+)
+
+
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
 
@@ -77,6 +95,20 @@ def install_error_handlers(app: FastAPI) -> None:
         code, en, km = _HTTP_MESSAGES.get(exc.status_code, ("http.error", str(exc.detail), str(exc.detail)))
         text = en if language_of(request) == "en" else km
         return JSONResponse(error_body(code, text), exc.status_code, headers=exc.headers)
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("%s %s: service unavailable: %r", request.method, request.url.path, exc)
+        en = "The service cannot save this right now. Please try again shortly."
+        km = "សេវាមិនអាចរក្សាទុកបានទេឥឡូវនេះ។ សូមព្យាយាមម្តងទៀតបន្តិចទៀត។"
+        text = en if language_of(request) == "en" else km
+        return JSONResponse(
+            error_body("service.unavailable", text, retryable=True),
+            503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    for cause in UNAVAILABLE:
+        app.add_exception_handler(cause, _unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

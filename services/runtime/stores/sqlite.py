@@ -14,7 +14,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,31 @@ from services.runtime.stores.port import (
     In,
     OutboxRow,
     Store,
+    StoreUnavailable,
     Transaction,
     VersionConflictError,
     Where,
     check_field,
 )
+
+# Result codes (sqlite3's ``sqlite_errorname``) that say "cannot write now", not "this write is
+# wrong": a full disk, a read-only file or folder, another process's lock, an I/O error.
+_UNAVAILABLE = (
+    "SQLITE_FULL",
+    "SQLITE_READONLY",
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_IOERR",
+    "SQLITE_CANTOPEN",
+)
+
+
+def _unavailable(exc: sqlite3.OperationalError) -> Exception:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(_UNAVAILABLE):
+        return StoreUnavailable(f"{name}: {exc}")
+    return exc
+
 
 # Each entry moves the runtime's own tables one version forward; never edit a shipped entry.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -244,18 +264,43 @@ class SqliteStore(Store):
     async def schema_version(self) -> int:
         return await self._read_version(self._read())
 
+    async def probe_write(self) -> None:
+        """A real, committed write (one row of ``meta``): it fails as any write would when the
+        disk is full, the file is read-only or another process holds the write lock."""
+        async with self.transaction():
+            assert self._writer is not None
+            await self._writer.execute(
+                "INSERT INTO meta (key, value) VALUES ('write_probe', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (_now(),),
+            )
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         if self._writer is None:
             raise RuntimeError("store is not open")
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise _unavailable(exc) from exc
             try:
                 yield _SqliteTransaction(self, self._writer)
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
+            except BaseException as exc:
+                try:
+                    await self._writer.execute("ROLLBACK")
+                except sqlite3.Error:
+                    # SQLite may already have rolled back (e.g. after SQLITE_FULL).
+                    log.debug("rollback after a failed write of %s failed", self.path, exc_info=True)
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise _unavailable(exc) from exc
                 raise
-            await self._writer.execute("COMMIT")
+            try:
+                await self._writer.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                with suppress(sqlite3.Error):
+                    await self._writer.execute("ROLLBACK")
+                raise _unavailable(exc) from exc
 
     async def get(self, collection: str, doc_id: str) -> Doc | None:
         return await self._get(self._read(), collection, doc_id)
