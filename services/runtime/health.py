@@ -1,9 +1,10 @@
 """Liveness and readiness: ``/healthz`` (the process answers), ``/readyz`` (it can do its work).
 
 Ready means the store takes a real write now (a committed probe row: a full disk, a read-only
-file or another process's lock make it fail, where a read would still succeed) and the NATS
-connection is up. Unready answers 503 with the reason per check, so a load balancer stops
-sending writes that could only fail.
+file or another process's lock make it fail, where a read would still succeed), no real write
+was refused for such a cause in the last 30 s without one succeeding since (a small probe can
+fit where a need does not), and the NATS connection is up. Unready answers 503 with the reason
+per check, so a load balancer stops sending writes that could only fail.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ async def readyz(request: Request) -> JSONResponse:
         if store is None:
             raise RuntimeError("not started")
         await asyncio.wait_for(store.probe_write(), PROBE_TIMEOUT_SECONDS)
-        checks["store"] = "ok"
+        failure = store.recent_write_failure()
+        checks["store"] = "ok" if failure is None else f"unavailable: last write failed: {failure[:200]}"
     except Exception as exc:
         checks["store"] = f"unavailable: {type(exc).__name__}: {str(exc)[:200]}"
     checks["nats"] = "ok" if bus is not None and bus.is_connected else "unavailable"

@@ -143,6 +143,10 @@ class Store(ABC):
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
 
+    def recent_write_failure(self) -> str | None:
+        """Why a recent write failed for want of room, permission or lock (adapters that track it)."""
+        return None
+
     async def probe_write(self) -> None:
         """Raise :class:`StoreUnavailable` if a write cannot be made now (for ``/readyz``).
         Adapters that can, write for real; the default only checks the database answers."""
