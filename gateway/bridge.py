@@ -12,7 +12,7 @@ anything else. It may pass the stream sequence of the last event it saw (its cur
 gets what matched since then, read from the stream up to the tail's position at the moment it
 registered, then live events above that position; so each event once, in stream order.
 
-A subscriber that cannot keep up (``LISTENER_LIMIT`` live events waiting) is not dropped
+A subscriber that cannot keep up (its backlog of live events waiting, ``live_backlog``) is not dropped
 silently: it gets every event it had, then :class:`SubscriberTooSlow`, and the resolver closes
 the WebSocket with ``CLOSE_TOO_SLOW``; the client subscribes again from its cursor. The
 position lives in memory only: after a gateway restart nobody is listening, and each client's
@@ -44,11 +44,11 @@ from services.runtime.bus import Bus
 
 log = logging.getLogger(__name__)
 
-LISTENER_LIMIT = 100
-MAX_REPLAY = 1000
+LISTENER_LIMIT = 500
+MAX_REPLAY = 10_000
 CLOSE_TOO_SLOW = 4420
-"""WebSocket close code for a subscriber that fell ``LISTENER_LIMIT`` events behind: resubscribe
-with the cursor of the last event received (nothing is lost)."""
+"""WebSocket close code for a subscriber that fell its backlog (``LISTENER_LIMIT`` by default)
+behind: resubscribe with the cursor of the last event received (nothing is lost)."""
 
 MEETING_EVENTS = "khum.meetings"
 """The feed of every meetings event, whatever its type, keyed by commune."""
@@ -213,9 +213,10 @@ class Listener:
 class Tail:
     """Follows one feed's stream from a position the bridge keeps, and fans events out."""
 
-    def __init__(self, bus: Bus, feed: Feed) -> None:
+    def __init__(self, bus: Bus, feed: Feed, backlog: int = LISTENER_LIMIT) -> None:
         self.bus = bus
         self.feed = feed
+        self.backlog = backlog
         self.position = 0
         self.listeners: dict[str, set[Listener]] = defaultdict(set)
         self.restarts = 0
@@ -285,6 +286,8 @@ class Tail:
             idle = 0
             for msg in msgs:
                 self._dispatch(msg)
+                # Let subscribers send between events: a batch is a burst, not a backlog.
+                await asyncio.sleep(0)
 
     def _dispatch(self, msg: Msg) -> None:
         seq = msg.metadata.sequence.stream
@@ -299,9 +302,9 @@ class Tail:
 
 
 class EventBridge:
-    def __init__(self, bus: Bus, feeds: Iterable[Feed] = ()) -> None:
+    def __init__(self, bus: Bus, feeds: Iterable[Feed] = (), backlog: int = LISTENER_LIMIT) -> None:
         self.bus = bus
-        self.tails = {feed.name: Tail(bus, feed) for feed in (list(feeds) or FEEDS)}
+        self.tails = {feed.name: Tail(bus, feed, backlog) for feed in (list(feeds) or FEEDS)}
 
     async def start(self) -> None:
         for tail in self.tails.values():

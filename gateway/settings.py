@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.runtime.settings import DEVELOPMENT_SECRET, ServiceSettings
@@ -29,6 +29,9 @@ class GatewaySettings(ServiceSettings):
     # Browser sessions may send only the PWA's persisted operations (gateway/persisted.py).
     # Unset: on in production, off elsewhere (GraphiQL and the tests send their own queries).
     persisted_only: bool | None = None
+    # Live events a subscriber may have waiting before it is closed with 4420 "too slow" (it
+    # resumes from its cursor, nothing is lost): room for a burst, not for a phone gone quiet.
+    live_backlog: int = Field(default=500, ge=1)
 
     @model_validator(mode="after")
     def _no_demo_in_production(self) -> GatewaySettings:

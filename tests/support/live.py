@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,10 @@ from contracts.notify import audiences_for
 COMMUNE = "160101"
 SUBSCRIPTIONS: dict[str, tuple[str, str]] = {
     # id: (field, document)
-    "n": ("notificationAdded", "subscription($a: String) { notificationAdded(after: $a) { id cursor } }"),
+    "n": (
+        "notificationAdded",
+        "subscription($a: String) { notificationAdded(after: $a) { id text cursor } }",
+    ),
     "s": (
         "needStatusChanged",
         f'subscription($a: String) {{ needStatusChanged(communeCode: "{COMMUNE}", after: $a) '
@@ -50,6 +54,10 @@ class Screen:
     cookie: str
     read_delay: float = 0.0
     """Seconds to wait before reading each message: a phone too slow to keep up."""
+    stall: float = 0.0
+    """Seconds to stop reading after the first event (once): a phone gone quiet in a burst."""
+    receive_buffer: int | None = None
+    """A small kernel receive buffer (bytes), so a slow reader's socket fills soon."""
     cursors: dict[str, str | None] = field(default_factory=lambda: dict.fromkeys(SUBSCRIPTIONS))
     seen: dict[str, list[int]] = field(default_factory=lambda: {k: [] for k in SUBSCRIPTIONS})
     connections: int = 0
@@ -66,13 +74,25 @@ class Screen:
                     self.close_codes.append(exc.rcvd.code)
             await asyncio.sleep(0.3)
 
+    async def _socket(self) -> socket.socket | None:
+        if self.receive_buffer is None:
+            return None
+        host, _, port = self.ws_url.removeprefix("ws://").partition("/")[0].partition(":")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+        return sock
+
     async def _connection(self, stop: asyncio.Event) -> None:
         async with websockets.connect(
             self.ws_url,
+            sock=await self._socket(),
             subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
             additional_headers={"cookie": self.cookie},
             open_timeout=5,
             max_queue=4,
+            compression=None,  # as a phone's browser may: what it is sent is what it must read
         ) as ws:
             await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
             assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
@@ -88,6 +108,9 @@ class Screen:
                     continue
                 if self.read_delay:
                     await asyncio.sleep(self.read_delay)
+                if self.stall and any(self.seen.values()):
+                    await asyncio.sleep(self.stall)
+                    self.stall = 0.0
                 message = json.loads(raw)
                 if message["type"] == "ping":
                     await ws.send(json.dumps({"type": "pong"}))
