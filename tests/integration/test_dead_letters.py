@@ -191,3 +191,31 @@ def test_a_consumer_that_names_no_event_type_is_refused() -> None:
 
     with pytest.raises(ValueError, match="names no event type"):
         ConsumerSpec("wide", "KHUM_NEEDS", ("khum.needs.>",), handler)
+
+
+async def test_a_handler_slower_than_the_ack_wait_is_kept_alive_not_redelivered(nats_url: str) -> None:
+    """Progress acknowledgements hold a batch while a live process works on it: with a 1 s ack
+    wait, a 2.5 s handler still sees its message once, and the one queued behind it too."""
+    bus = Bus(nats_url, "test-progress")
+    await bus.connect()
+    await bus.ensure_streams()
+    calls: list[str] = []
+
+    async def slow(raw: bytes) -> None:
+        calls.append(json.loads(raw)["key"])
+        await asyncio.sleep(2.5)
+
+    durable = f"slow-{uuid.uuid4().hex[:8]}"
+    subject = f"khum.budget.Slow.v1.{uuid.uuid4().int % 10**6:06d}"
+    consumer = Consumer(bus, ConsumerSpec(durable, "KHUM_BUDGET", (subject,), slow, ack_wait=1.0))
+    await consumer.start()
+    try:
+        for key in ("first", "second"):
+            await bus.js.publish(subject, json.dumps({"type": "khum.budget.Slow.v1", "key": key}).encode())
+        await wait_for(lambda: asyncio.sleep(0, result=consumer.handled == 2), timeout=30)
+        assert calls == ["first", "second"]
+        info = await bus.js.consumer_info("KHUM_BUDGET", durable)
+        assert info.num_redelivered == 0
+    finally:
+        await consumer.stop()
+        await bus.close()
