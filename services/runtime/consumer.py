@@ -164,7 +164,14 @@ class Consumer:
             keep_alive = asyncio.create_task(self._keep_alive(pending))
             try:
                 while pending:
-                    await self._process(pending[0])
+                    try:
+                        await self._process(pending[0])
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        # Acking or dead-lettering failed (the broker is away): the message is
+                        # redelivered after the ack wait; the loop must outlive the outage.
+                        log.exception("%s could not settle %s", self.spec.durable, pending[0].subject)
                     pending.pop(0)
             finally:
                 keep_alive.cancel()
