@@ -76,7 +76,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         bus = Bus(settings.nats_url, name="khum-gateway")
         await bus.connect()
         await bus.ensure_streams(replicas=settings.stream_replicas)
-        bridge = EventBridge(bus)
+        bridge = EventBridge(bus, backlog=settings.live_backlog)
         await bridge.start()
         secret = settings.identity_secret.get_secret_value()
         services = {

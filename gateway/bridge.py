@@ -1,9 +1,18 @@
 """Bridges NATS events to GraphQL subscriptions, filtered by who may see them.
 
-One ordered, ephemeral JetStream consumer per bridged event type, starting at new messages:
-it sees each stored event once (the broker has already absorbed relay duplicates) and fans it
-out to in-process listeners. Listeners choose by a key the event yields: the audience of a
-notification, or the commune of anything else; resolvers decide which keys a caller may use.
+One *tail* per feed (notifications, need status changes, meetings events; see
+:mod:`gateway.feeds`): a pull consumer with no acks that the bridge itself positions. It starts
+after the stream's last message when the gateway starts (never at the beginning: a new screen
+gets new events, not history), keeps the stream sequence of the last message it handled, and
+after any failure (nats-server killed, paused or restarted, the consumer gone) makes a new
+consumer starting just after that sequence. A message at or below the position is never handed
+out twice, whatever the broker replays.
+
+Subscribers are :class:`~gateway.feeds.Listener` objects keyed by the audience of a
+notification, or the commune of anything else; they resume from a cursor. One that cannot keep
+up is closed by the resolver with ``CLOSE_TOO_SLOW`` and subscribes again from its cursor. The
+position lives in memory only: after a gateway restart nobody is listening, and each client's
+cursor is the position that matters (see docs/integrators.md).
 """
 
 from __future__ import annotations
@@ -11,145 +20,168 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from nats.aio.msg import Msg
-from nats.js.api import DeliverPolicy
-from pydantic import BaseModel, ValidationError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.errors import NotFoundError
 
-from contracts.envelope import Envelope
-from contracts.needs import NEED_STATUS_CHANGED
-from contracts.notify import NOTIFICATION_QUEUED
-from contracts.registry import EVENTS, UnreadableEvent, read_event
-from contracts.subjects import STREAM_BY_CONTEXT, all_communes
+from gateway.feeds import (
+    BATCH,
+    FEEDS,
+    IDLE_CHECKS,
+    LISTENER_LIMIT,
+    MEETING_EVENTS,
+    Delivery,
+    Feed,
+    Listener,
+    ReplayTooLong,
+    SubscriberTooSlow,
+    consumer_config,
+    decode,
+)
 from services.runtime.bus import Bus
 
 log = logging.getLogger(__name__)
 
-LISTENER_QUEUE = 100
+CLOSE_TOO_SLOW = 4420
+"""WebSocket close code for a subscriber that fell its backlog behind: resubscribe with the
+cursor of the last event received (nothing is lost)."""
 
-
-@dataclass(frozen=True)
-class Bridged:
-    """One event type the bridge carries, and the key listeners select it by."""
-
-    event_type: str
-    key: Callable[[Envelope, Any], str]
-
-
-def by_commune(envelope: Envelope, _: Any) -> str:
-    return envelope.communecode
-
-
-BRIDGED: list[Bridged] = [
-    Bridged(NOTIFICATION_QUEUED, lambda _, n: str(n.audience)),
-    Bridged(NEED_STATUS_CHANGED, by_commune),
+__all__ = [
+    "CLOSE_TOO_SLOW",
+    "MEETING_EVENTS",
+    "Delivery",
+    "EventBridge",
+    "ReplayTooLong",
+    "SubscriberTooSlow",
 ]
 
 
-@dataclass(frozen=True)
-class Delivery:
-    envelope: Envelope
-    payload: BaseModel
+class Tail:
+    """Follows one feed's stream from a position the bridge keeps, and fans events out."""
+
+    def __init__(self, bus: Bus, feed: Feed, backlog: int = LISTENER_LIMIT) -> None:
+        self.bus = bus
+        self.feed = feed
+        self.backlog = backlog
+        self.position = 0
+        self.listeners: dict[str, set[Listener]] = defaultdict(set)
+        self.restarts = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.position = (await self.bus.js.stream_info(self.feed.stream)).state.last_seq
+        self._task = asyncio.create_task(self._run(), name=f"bridge-{self.feed.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            sub: Any = None
+            try:
+                sub = await self._subscribe()
+                await self._follow(sub)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.restarts += 1
+                log.warning(
+                    "bridge %s lost its consumer (%r); resuming after %d", self.feed.name, exc, self.position
+                )
+                await asyncio.sleep(0.5)
+            finally:
+                if sub is not None:
+                    with suppress(Exception):
+                        await sub.unsubscribe()
+
+    async def _subscribe(self) -> Any:
+        last = (await self.bus.js.stream_info(self.feed.stream)).state.last_seq
+        if last < self.position:
+            # The stream was restored from an older copy: its new events reuse sequences.
+            log.warning(
+                "bridge %s: stream %s is behind the bridge (%d < %d)",
+                self.feed.name,
+                self.feed.stream,
+                last,
+                self.position,
+            )
+            self.position = last
+        return await self.bus.js.pull_subscribe(
+            self.feed.subject, stream=self.feed.stream, config=consumer_config(self.position + 1)
+        )
+
+    async def _follow(self, sub: Any) -> None:
+        idle = 0
+        while True:
+            try:
+                msgs = await sub.fetch(BATCH, timeout=1.0)
+            except (NatsTimeoutError, TimeoutError):
+                idle += 1
+                if idle >= IDLE_CHECKS:
+                    idle = 0
+                    # A consumer lost with a restarted server would otherwise idle here forever.
+                    try:
+                        await sub.consumer_info()
+                    except NotFoundError as exc:
+                        raise ConnectionError("bridge consumer gone") from exc
+                continue
+            idle = 0
+            for msg in msgs:
+                self._dispatch(msg)
+                # Let subscribers send between events: a batch is a burst, not a backlog.
+                await asyncio.sleep(0)
+
+    def _dispatch(self, msg: Msg) -> None:
+        seq = msg.metadata.sequence.stream
+        if seq <= self.position:
+            return
+        self.position = seq
+        delivery = decode(self.feed, msg)
+        if delivery is None:
+            return
+        for listener in list(self.listeners.get(self.feed.key(delivery.envelope, delivery.payload), ())):
+            listener.offer(delivery)
 
 
 class EventBridge:
-    def __init__(self, bus: Bus, bridged: Iterable[Bridged] = ()) -> None:
+    def __init__(self, bus: Bus, feeds: Iterable[Feed] = (), backlog: int = LISTENER_LIMIT) -> None:
         self.bus = bus
-        self.bridged = list(bridged) or list(BRIDGED)
-        self._listeners: dict[tuple[str, str], set[asyncio.Queue[Delivery]]] = defaultdict(set)
-        self._meeting_listeners: dict[str, set[asyncio.Queue[Envelope]]] = defaultdict(set)
-        self._subs: list[Any] = []
+        self.tails = {feed.name: Tail(bus, feed, backlog) for feed in (list(feeds) or FEEDS)}
 
     async def start(self) -> None:
-        for item in self.bridged:
-            context = item.event_type.split(".")[1]
-            self._subs.append(
-                await self.bus.js.subscribe(
-                    all_communes(item.event_type),
-                    stream=STREAM_BY_CONTEXT[context],
-                    ordered_consumer=True,
-                    deliver_policy=DeliverPolicy.NEW,
-                    cb=self._handler(item),
-                )
-            )
-        # Every meetings event, whatever its type: meetingChanged reports them all by commune.
-        self._subs.append(
-            await self.bus.js.subscribe(
-                "khum.meetings.>",
-                stream="KHUM_MEETINGS",
-                ordered_consumer=True,
-                deliver_policy=DeliverPolicy.NEW,
-                cb=self._on_meeting_event,
-            )
-        )
-
-    async def _on_meeting_event(self, msg: Msg) -> None:
-        try:
-            envelope = Envelope.model_validate_json(msg.data)
-        except ValidationError:
-            log.warning("bridge skipped an unreadable meetings event on %s", msg.subject)
-            return
-        for queue in list(self._meeting_listeners.get(envelope.communecode, ())):
-            if queue.full():
-                log.warning("a slow meetingChanged subscriber missed an event")
-                continue
-            queue.put_nowait(envelope)
-
-    @asynccontextmanager
-    async def listen_meetings(self, commune_code: str) -> AsyncIterator[asyncio.Queue[Envelope]]:
-        """One commune's meetings events, of every type, until the block ends."""
-        queue: asyncio.Queue[Envelope] = asyncio.Queue(LISTENER_QUEUE)
-        self._meeting_listeners[commune_code].add(queue)
-        try:
-            yield queue
-        finally:
-            self._meeting_listeners[commune_code].discard(queue)
-            if not self._meeting_listeners[commune_code]:
-                del self._meeting_listeners[commune_code]
+        for tail in self.tails.values():
+            await tail.start()
 
     async def stop(self) -> None:
-        for sub in self._subs:
-            try:
-                await sub.unsubscribe()
-            except Exception:  # the connection may be closing already
-                log.debug("unsubscribe failed", exc_info=True)
-        self._subs.clear()
-
-    def _handler(self, item: Bridged) -> Callable[[Msg], Any]:
-        model = EVENTS[item.event_type].model
-
-        async def on_message(msg: Msg) -> None:
-            try:
-                envelope, payload = read_event(msg.data, model)
-            except UnreadableEvent as exc:
-                log.warning("bridge skipped an unreadable %s: %s", item.event_type, exc)
-                return
-            delivery = Delivery(envelope, payload)
-            for queue in list(self._listeners.get((item.event_type, item.key(envelope, payload)), ())):
-                if queue.full():
-                    log.warning("a slow subscriber missed a %s", item.event_type)
-                    continue
-                queue.put_nowait(delivery)
-
-        return on_message
+        for tail in self.tails.values():
+            await tail.stop()
 
     @asynccontextmanager
-    async def listen(self, event_type: str, keys: Iterable[str]) -> AsyncIterator[asyncio.Queue[Delivery]]:
-        """Deliveries of ``event_type`` whose key is one of ``keys``, until the block ends."""
-        if not any(item.event_type == event_type for item in self.bridged):
-            raise ValueError(f"{event_type} is not bridged")
-        queue: asyncio.Queue[Delivery] = asyncio.Queue(LISTENER_QUEUE)
-        wanted = [(event_type, key) for key in keys]
-        for slot in wanted:
-            self._listeners[slot].add(queue)
+    async def listen(
+        self, feed: str, keys: Iterable[str], after: int | None = None
+    ) -> AsyncIterator[Listener]:
+        """Deliveries of ``feed`` whose key is one of ``keys``, after stream sequence ``after``
+        (or from now), until the block ends."""
+        tail = self.tails.get(feed)
+        if tail is None:
+            raise ValueError(f"{feed} is not bridged")
+        wanted = frozenset(keys)
+        # No await between reading the position and registering: nothing falls in between.
+        listener = Listener(tail.bus, tail.feed, tail.position, tail.backlog, wanted, after)
+        for key in wanted:
+            tail.listeners[key].add(listener)
         try:
-            yield queue
+            yield listener
         finally:
-            for slot in wanted:
-                self._listeners[slot].discard(queue)
-                if not self._listeners[slot]:
-                    del self._listeners[slot]
+            for key in wanted:
+                tail.listeners[key].discard(listener)
+                if not tail.listeners[key]:
+                    del tail.listeners[key]

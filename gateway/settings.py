@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.runtime.settings import DEVELOPMENT_SECRET, ServiceSettings
@@ -36,6 +36,9 @@ class GatewaySettings(ServiceSettings):
     trusted_proxies: tuple[str, ...] = ()
     # Failed logins from one address (any accounts) within 15 minutes before it waits.
     login_failures_per_address: int = 30
+    # Live events a subscriber may have waiting before it is closed with 4420 "too slow" (it
+    # resumes from its cursor, nothing is lost): room for a burst, not for a phone gone quiet.
+    live_backlog: int = Field(default=500, ge=1)
 
     @model_validator(mode="after")
     def _no_demo_in_production(self) -> GatewaySettings:

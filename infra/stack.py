@@ -115,6 +115,9 @@ class Stack:
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
     processes: dict[str, Process] = field(default_factory=dict)
     nats_url: str = ""
+    # fsync every JetStream write before its PubAck (see infra/nats/single.conf); off only for
+    # the benchmark that measures what it costs.
+    nats_sync: bool = True
 
     def __post_init__(self) -> None:
         self.var = self.var.resolve()
@@ -141,13 +144,21 @@ class Stack:
         run_dir.mkdir(parents=True, exist_ok=True)
         for stale in run_dir.glob("nats-server_*.ports"):
             stale.unlink()
+        # The sync policy has no command-line flag: a small generated config carries it.
+        config = run_dir / "nats.conf"
+        config.write_text(
+            "jetstream {\n"
+            f"  store_dir: {json.dumps(str(self.var / 'nats'))}\n"
+            + ("  sync_interval: always\n" if self.nats_sync else "")
+            + "}\n"
+        )
         process = Process(
             "nats",
             [
                 nats_server_binary(),
+                "--config",
+                str(config),
                 "--jetstream",
-                "--store_dir",
-                str(self.var / "nats"),
                 "--addr",
                 "127.0.0.1",
                 "--port",

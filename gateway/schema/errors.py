@@ -10,6 +10,7 @@ from strawberry.extensions import MaskErrors
 
 from gateway.clients import ServiceError
 from gateway.i18n import translate
+from services.runtime.http import UNAVAILABLE
 
 
 def graphql_error(code: str, message: str, field: str | None = None) -> GraphQLError:
@@ -26,6 +27,10 @@ def from_service(error: ServiceError) -> GraphQLError:
 _VARIABLE = re.compile(
     r"^Variable '\$(?P<name>\w+)' has invalid value(?: at (?P<at>[^:]+))?: (?P<detail>.*)$", re.S
 )
+UNAVAILABLE_MESSAGE = {
+    "en": "The service cannot save this right now. Please try again shortly.",
+    "km": "សេវាមិនអាចរក្សាទុកបានទេឥឡូវនេះ។ សូមព្យាយាមម្តងទៀតបន្តិចទៀត។",
+}
 _NAMED_FIELD = re.compile(r"(?:required|unknown) field '(\w+)'")
 _STEP = re.compile(r"\.(\w+)|\[(\d+)\]")
 
@@ -93,6 +98,21 @@ class CodedErrors(MaskErrors):
             path = variable_path(error)
             coded.append(input_error(error, path, lang) if path is not None else error)
         return super()._process_errors(coded)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        # A store or broker that cannot take a write now is not a bug: ``service.unavailable``
+        # (retry later), as when a service answers 503.
+        if isinstance(error.original_error, UNAVAILABLE):
+            lang = str(getattr(self.execution_context.context, "lang", "km"))
+            return GraphQLError(
+                UNAVAILABLE_MESSAGE["en" if lang == "en" else "km"],
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": "service.unavailable", "retryable": True},
+            )
+        return super().anonymise_error(error)
 
 
 _LIMIT_CODES = (

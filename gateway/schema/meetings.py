@@ -4,31 +4,26 @@ the rules; every resolver passes the caller's identity through and maps refusals
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import strawberry
-from nats.aio.msg import Msg
-from nats.js.api import DeliverPolicy
-from pydantic import ValidationError
 from strawberry.types import Info
 
-from contracts.envelope import Envelope
 from contracts.meetings import AgendaItemKind, DecisionKind, MeetingState, MeetingType
 from contracts.privacy import SUPPRESSED
-from gateway.bridge import EventBridge
+from gateway.bridge import MEETING_EVENTS
 from gateway.clients import ServiceError
 from gateway.schema.context import Context
 from gateway.schema.errors import from_service, graphql_error
 from gateway.schema.ids import KEY_FORMAT, Node, raw_id, to_global
+from gateway.schema.live import AFTER_DESCRIPTION, deliveries, live_cursor
 from gateway.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
 from services.runtime.identity import Identity
 
@@ -38,7 +33,6 @@ PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 CURSOR_KIND = "meeting"
 # Integrators' API tokens need this scope to change meetings (people need the page's CSRF token).
 WRITE_SCOPE = "write:meetings"
-LIVE_QUEUE = 100
 _ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
 _COMMUNE = re.compile(r"^\d{6}$")
 
@@ -441,6 +435,7 @@ class MeetingChange:
     meeting_id: strawberry.ID = strawberry.field(description="The meeting.")
     commune_code: str = strawberry.field(description="The commune.")
     occurred_at: datetime = strawberry.field(description="When (UTC).")
+    cursor: str = strawberry.field(description="Pass as `after` when subscribing again to resume here.")
     caller: strawberry.Private[Identity]
 
     @strawberry.field(description="The meeting as it is now.")
@@ -993,64 +988,14 @@ class MeetingsMutation:
 # ---------- live changes ----------
 
 
-@runtime_checkable
-class MeetingEventSource(Protocol):
-    """What the gateway's event bridge offers once it fans meeting events out (see the report):
-    a queue of envelopes of one commune's meeting events, for as long as the context is open."""
-
-    def listen_meetings(self, commune_code: str) -> AbstractAsyncContextManager[asyncio.Queue[Envelope]]: ...
-
-
-def meeting_subject(commune_code: str) -> str:
-    """Every meetings event of one commune, whatever its type and version."""
-    return f"khum.meetings.*.*.{commune_code}"
-
-
-@asynccontextmanager
-async def meeting_events(bridge: EventBridge, commune_code: str) -> AsyncIterator[asyncio.Queue[Envelope]]:
-    """A commune's meeting events as they are stored, from now on.
-
-    Uses the bridge's fan-out when it has one; until then, an ordered ephemeral consumer of this
-    subscription's own on KHUM_MEETINGS (each sees each stored event once, like the bridge's).
-    """
-    if isinstance(bridge, MeetingEventSource):
-        async with bridge.listen_meetings(commune_code) as shared:
-            yield shared
-        return
-    queue: asyncio.Queue[Envelope] = asyncio.Queue(LIVE_QUEUE)
-
-    async def deliver(msg: Msg) -> None:
-        try:
-            envelope = Envelope.model_validate_json(msg.data)
-        except ValidationError:
-            log.warning("meetingChanged skipped an unreadable event on %s", msg.subject)
-            return
-        if queue.full():
-            log.warning("a slow meetingChanged subscriber missed an event")
-            return
-        queue.put_nowait(envelope)
-
-    sub = await bridge.bus.js.subscribe(
-        meeting_subject(commune_code),
-        stream="KHUM_MEETINGS",
-        ordered_consumer=True,
-        deliver_policy=DeliverPolicy.NEW,
-        cb=deliver,
-    )
-    try:
-        yield queue
-    finally:
-        try:
-            await sub.unsubscribe()
-        except Exception:  # the connection may be closing already
-            log.debug("unsubscribe failed", exc_info=True)
-
-
 @strawberry.type
 class MeetingsSubscription:
     @strawberry.subscription(description="Every change to the meetings of a commune of yours, as it happens.")
     async def meeting_changed(
-        self, info: Info[Context, None], commune_code: str
+        self,
+        info: Info[Context, None],
+        commune_code: str,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
     ) -> AsyncGenerator[MeetingChange, None]:
         ctx = info.context
         identity = ctx.require_caller()
@@ -1059,16 +1004,16 @@ class MeetingsSubscription:
             raise graphql_error(
                 "auth.forbidden", ctx.t("You may not see this commune's meetings."), "communeCode"
             )
-        async with meeting_events(ctx.gateway.bridge, code) as queue:
-            while True:
-                envelope = await queue.get()
-                yield MeetingChange(
-                    event=envelope.type.split(".")[2],
-                    meeting_id=to_global("Meeting", envelope.subject or ""),
-                    commune_code=envelope.communecode,
-                    occurred_at=envelope.time,
-                    caller=identity,
-                )
+        async for delivery in deliveries(info, MEETING_EVENTS, [code], after):
+            envelope = delivery.envelope
+            yield MeetingChange(
+                event=envelope.type.split(".")[2],
+                meeting_id=to_global("Meeting", envelope.subject or ""),
+                commune_code=envelope.communecode,
+                occurred_at=envelope.time,
+                cursor=live_cursor(MEETING_EVENTS, delivery),
+                caller=identity,
+            )
 
 
 QUERIES: tuple[type, ...] = (MeetingsQuery,)

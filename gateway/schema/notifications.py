@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -16,6 +16,7 @@ from gateway.clients import ServiceError
 from gateway.schema.context import Context, segment
 from gateway.schema.errors import from_service
 from gateway.schema.ids import raw_id
+from gateway.schema.live import AFTER_DESCRIPTION, deliveries, live_cursor
 from gateway.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
 
 CURSOR_KIND = "notification"
@@ -42,6 +43,10 @@ class Notification:
     created_at: datetime = strawberry.field(description="When it was queued (UTC).")
     read: bool = strawberry.field(description="Whether the signed-in person has marked it read.")
     texts: strawberry.Private[dict[str, str]]
+    cursor: str | None = strawberry.field(
+        default=None,
+        description="On notificationAdded only: pass as `after` when subscribing again to resume here.",
+    )
 
     @strawberry.field(description="The message in the caller's language (Khmer unless English is chosen).")
     def text(self, info: Info[Context, None], lang: str | None = None) -> str:
@@ -61,8 +66,9 @@ class Notification:
         )
 
     @classmethod
-    def of_event(cls, event: NotificationQueuedV1) -> Notification:
+    def of_event(cls, event: NotificationQueuedV1, cursor: str | None = None) -> Notification:
         return cls(
+            cursor=cursor,
             id=strawberry.ID(event.notification_id),
             kind=event.kind,
             ref=event.ref,
@@ -295,15 +301,17 @@ class NotifyMutation:
 @strawberry.type
 class NotificationsSubscription:
     @strawberry.subscription(description="New notifications for the signed-in person, as they are queued.")
-    async def notification_added(self, info: Info[Context, None]) -> AsyncGenerator[Notification, None]:
+    async def notification_added(
+        self,
+        info: Info[Context, None],
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+    ) -> AsyncGenerator[Notification, None]:
         session = info.context.require_session()
         account = session.account
         audiences = audiences_for(account.role.value, account.communes)
-        async with info.context.gateway.bridge.listen(NOTIFICATION_QUEUED, audiences) as queue:
-            while True:
-                delivery = await queue.get()
-                assert isinstance(delivery.payload, NotificationQueuedV1)
-                yield Notification.of_event(delivery.payload)
+        async for delivery in deliveries(info, NOTIFICATION_QUEUED, audiences, after):
+            assert isinstance(delivery.payload, NotificationQueuedV1)
+            yield Notification.of_event(delivery.payload, live_cursor(NOTIFICATION_QUEUED, delivery))
 
 
 QUERIES: tuple[type, ...] = (NotificationsQuery, NotifyQuery)

@@ -2,8 +2,10 @@
 rules table (``notify-needs`` on KHUM_NEEDS today; ``notify-meetings`` appears with the first
 meeting rule).
 
-Each consumer takes its context's whole subject space and handles the types it knows: a new
-event type elsewhere in the stream is acknowledged and skipped, never dead-lettered. For one
+Each consumer names the event types (and versions) it handles: those with a rule or a
+projection, and PersonErased. The runtime dead-letters any other version of them (a
+``NeedSubmitted`` v2 shipped before notify learns it lands in KHUM_DLQ, to be replayed once
+notify knows it), and other event types never reach it. For one
 event, the inbox mark, notify's copy of the need, the inbox entries, queued deliveries and their
 events all commit in one transaction, so a redelivered event changes nothing. PersonErased is
 handled by ``erasure.py`` on the same consumer, so it comes after every event before it.
@@ -20,7 +22,7 @@ from pydantic import BaseModel
 
 from contracts.needs import PERSON_ERASED
 from contracts.registry import UnreadableEvent, read_event
-from contracts.subjects import STREAM_BY_CONTEXT
+from contracts.subjects import STREAM_BY_CONTEXT, all_communes
 from services.notify.deliveries import Cause
 from services.notify.dispatcher import Wakeup
 from services.notify.domain.rules import RULES, Rule, rules_by_type
@@ -47,13 +49,8 @@ def durable_name(context: str) -> str:
 
 
 def _event_type(raw: bytes) -> str:
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise UnreadableEvent(f"invalid envelope: not JSON ({exc})") from exc
-    kind = data.get("type") if isinstance(data, dict) else None
-    if not isinstance(kind, str):
-        raise UnreadableEvent("invalid envelope: no event type")
+    # The runtime has already checked the envelope is JSON with a type this consumer names.
+    kind: str = json.loads(raw)["type"]
     return kind
 
 
@@ -77,8 +74,8 @@ def make_handler(
         rule = by_type.get(kind)
         projection = PROJECTIONS.get(kind)
         if rule is None and projection is None:
-            log.debug("%s skips %s: no rule for it", durable, kind)
-            return
+            # Unreachable while the filters come from the same rules; never a silent skip.
+            raise UnreadableEvent(f"{durable} has no rule or projection for {kind!r}")
         if rule is not None:
             model: type[BaseModel] = rule.model
         else:
@@ -116,7 +113,7 @@ def consumer_factory(
             ConsumerSpec(
                 durable=durable_name(context),
                 stream=STREAM_BY_CONTEXT[context],
-                filter_subjects=(f"khum.{context}.>",),
+                filter_subjects=tuple(all_communes(t) for t in sorted(types) if context_of(t) == context),
                 handler=make_handler(
                     runtime, exchange, wired.planner, wired.dispatcher.wakeup, durable_name(context), rules
                 ),

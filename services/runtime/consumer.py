@@ -1,17 +1,32 @@
 """Durable pull consumers: explicit ack, bounded redelivery with backoff, dead letters.
 
+A consumer names the event types it handles, with their version, in its filter subjects
+(``khum.<context>.<Event>.v<N>.<commune or *>``); a filter that names no type (``khum.needs.>``)
+is refused when the spec is built. The runtime subscribes to *every* version of those events
+and lets through to the handler only an envelope whose type (and subject) is one the consumer
+named: anything else (not JSON, no type, an unknown version such as ``…v99``) goes straight to
+``KHUM_DLQ`` with its reason. So no consumer can skip an event it does not know: it cannot even
+see one without the runtime dead-lettering it.
+
 A handler gets the raw message bytes. It raises :class:`UnreadableEvent` for a message that
-can never succeed (bad envelope, bad payload, unknown version): that message goes straight to
-``KHUM_DLQ`` with the reason. Any other exception is retried with backoff; after
-``max_deliver`` attempts the message goes to ``KHUM_DLQ`` too. Either way the consumer goes on.
-Handlers must be idempotent: they record the event id in their store's inbox in the same
-transaction as their effect (see :meth:`Transaction.mark_processed`).
+can never succeed (bad envelope, bad payload): that message goes to ``KHUM_DLQ`` with the
+reason. Any other exception is retried with backoff; after ``max_deliver`` attempts the message
+goes to ``KHUM_DLQ`` too. Either way the consumer goes on. Handlers must be idempotent: they
+record the event id in their store's inbox in the same transaction as their effect (see
+:meth:`Transaction.mark_processed`).
+
+The ack wait is short (``ack_wait``, 5 s) so that messages a crashed process held come back
+within seconds, not half a minute. A batch being worked through is kept alive with progress
+acknowledgements (``+WPI``) every third of the ack wait, so a slow handler or a long batch is
+not redelivered while the process is alive and working.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +49,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[bytes], Awaitable[None]]
 
 DEFAULT_BACKOFF: tuple[float, ...] = (0.5, 2.0, 5.0, 15.0, 30.0)
+ACK_WAIT_SECONDS = 5.0
+
+_TYPED_FILTER = re.compile(r"^(khum\.[a-z]+\.[A-Za-z0-9]+)\.(v[0-9]+)\.([0-9]+|\*)$")
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,50 @@ class ConsumerSpec:
     handler: Handler
     max_deliver: int = 6
     backoff: tuple[float, ...] = field(default=DEFAULT_BACKOFF)
+    ack_wait: float = ACK_WAIT_SECONDS
+
+    def __post_init__(self) -> None:
+        for subject in self.filter_subjects:
+            if not _TYPED_FILTER.match(subject):
+                raise ValueError(
+                    f"{self.durable}: filter {subject!r} names no event type and version "
+                    "(khum.<context>.<Event>.v<N>.<commune or *>); a consumer lists what it handles"
+                )
+
+    @property
+    def accepts(self) -> frozenset[str]:
+        """Event types (with version) the handler gets; every other one is dead-lettered."""
+        matches = (_TYPED_FILTER.match(subject) for subject in self.filter_subjects)
+        return frozenset(f"{m.group(1)}.{m.group(2)}" for m in matches if m is not None)
+
+    @property
+    def subscribed(self) -> list[str]:
+        """The broker-side filters: every version of each named event, so an unknown version
+        reaches this consumer and is dead-lettered instead of sitting unseen in the stream."""
+        wide: list[str] = []
+        for subject in self.filter_subjects:
+            match = _TYPED_FILTER.match(subject)
+            assert match is not None
+            widened = f"{match.group(1)}.*.{match.group(3)}"
+            if widened not in wide:
+                wide.append(widened)
+        return wide
+
+
+def unaccepted(spec: ConsumerSpec, subject: str, raw: bytes) -> str | None:
+    """Why this message is not one ``spec`` handles, or None when it is."""
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        return f"invalid envelope: not JSON ({exc})"
+    kind = data.get("type") if isinstance(data, dict) else None
+    if not isinstance(kind, str):
+        return "invalid envelope: no event type"
+    if kind not in spec.accepts:
+        return f"unknown event type or version {kind!r} for {spec.durable}"
+    if not subject.startswith(kind + "."):
+        return f"event type {kind!r} does not match its subject {subject!r}"
+    return None
 
 
 class Consumer:
@@ -65,8 +127,8 @@ class Consumer:
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             max_deliver=self.spec.max_deliver,
-            ack_wait=30,
-            filter_subjects=list(self.spec.filter_subjects),
+            ack_wait=self.spec.ack_wait,
+            filter_subjects=self.spec.subscribed,
             max_ack_pending=1000,
         )
         await self.bus.js.add_consumer(self.spec.stream, config)
@@ -98,8 +160,32 @@ class Consumer:
                 log.exception("fetch failed on %s; retrying", self.spec.durable)
                 await asyncio.sleep(1.0)
                 continue
-            for msg in msgs:
-                await self._process(msg)
+            pending = list(msgs)
+            keep_alive = asyncio.create_task(self._keep_alive(pending))
+            try:
+                while pending:
+                    try:
+                        await self._process(pending[0])
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        # Acking or dead-lettering failed (the broker is away): the message is
+                        # redelivered after the ack wait; the loop must outlive the outage.
+                        log.exception("%s could not settle %s", self.spec.durable, pending[0].subject)
+                    pending.pop(0)
+            finally:
+                keep_alive.cancel()
+
+    async def _keep_alive(self, pending: list[Msg]) -> None:
+        """Progress acknowledgements for the fetched messages not yet handled, so the short ack
+        wait redelivers only what a dead process held, never what a live one is working on."""
+        while True:
+            await asyncio.sleep(self.spec.ack_wait / 3)
+            for msg in list(pending):
+                try:
+                    await msg.in_progress()
+                except Exception:  # the connection may be reconnecting; redelivery covers it
+                    log.debug("progress ack failed on %s", self.spec.durable, exc_info=True)
 
     async def _process(self, msg: Msg) -> None:
         headers = msg.headers or {}
@@ -116,6 +202,11 @@ class Consumer:
             correlation_id.reset(token)
 
     async def _handle(self, msg: Msg) -> None:
+        refused = unaccepted(self.spec, msg.subject, msg.data)
+        if refused is not None:
+            await self._dead_letter(msg, refused)
+            EVENTS_CONSUMED.labels(self.spec.durable, "dead_lettered").inc()
+            return
         try:
             await self.spec.handler(msg.data)
         except UnreadableEvent as exc:

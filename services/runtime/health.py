@@ -1,11 +1,24 @@
-"""Liveness and readiness: ``/healthz`` (the process answers), ``/readyz`` (store and NATS reachable)."""
+"""Liveness and readiness: ``/healthz`` (the process answers), ``/readyz`` (it can do its work).
+
+Ready means the store takes a real write now (a committed probe row: a full disk, a read-only
+file or another process's lock make it fail, where a read would still succeed), no real write
+was refused for such a cause in the last 30 s without one succeeding since (a small probe can
+fit where a need does not), and the NATS connection is up. Unready answers 503 with the reason
+per check, so a load balancer stops sending writes that could only fail.
+"""
 
 from __future__ import annotations
+
+import asyncio
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from services.runtime.http import RETRY_AFTER_SECONDS
+
 router = APIRouter(tags=["health"])
+
+PROBE_TIMEOUT_SECONDS = 8.0
 
 
 @router.get("/healthz")
@@ -21,12 +34,16 @@ async def readyz(request: Request) -> JSONResponse:
     try:
         if store is None:
             raise RuntimeError("not started")
-        await store.ping()
-        checks["store"] = "ok"
+        await asyncio.wait_for(store.probe_write(), PROBE_TIMEOUT_SECONDS)
+        failure = store.recent_write_failure()
+        checks["store"] = "ok" if failure is None else f"unavailable: last write failed: {failure[:200]}"
     except Exception as exc:
-        checks["store"] = f"unavailable: {type(exc).__name__}"
+        checks["store"] = f"unavailable: {type(exc).__name__}: {str(exc)[:200]}"
     checks["nats"] = "ok" if bus is not None and bus.is_connected else "unavailable"
     ready = all(v == "ok" for v in checks.values())
+    headers = {} if ready else {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        200 if ready else 503,
+        headers=headers,
     )

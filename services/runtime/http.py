@@ -13,11 +13,15 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from nats.errors import ConnectionClosedError, NoServersError, OutboundBufferLimitError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.errors import ServiceUnavailableError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.runtime.errors import DomainError, error_body
 from services.runtime.identity import Identity
 from services.runtime.logs import CORRELATION_HEADER
+from services.runtime.stores.port import StoreUnavailable
 from services.runtime.tokens import InvalidIdentityError, verify_token
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,19 @@ _HTTP_MESSAGES: dict[int, tuple[str, str, str]] = {
     403: ("auth.forbidden", "You may not do this here.", "អ្នកមិនមានសិទ្ធិធ្វើការនេះទេ។"),
     404: ("not_found", "Not found.", "រកមិនឃើញ។"),
 }
+
+
+RETRY_AFTER_SECONDS = 5
+
+# Causes that say "not now", not "never": the request may be sent again as it is.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    StoreUnavailable,
+    NoServersError,
+    ConnectionClosedError,
+    OutboundBufferLimitError,
+    NatsTimeoutError,
+    ServiceUnavailableError,
+)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -55,6 +72,20 @@ def install_error_handlers(app: FastAPI) -> None:
         code, en, km = _HTTP_MESSAGES.get(exc.status_code, ("http.error", str(exc.detail), str(exc.detail)))
         text = en if language_of(request) == "en" else km
         return JSONResponse(error_body(code, text), exc.status_code, headers=exc.headers)
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("%s %s: service unavailable: %r", request.method, request.url.path, exc)
+        en = "The service cannot save this right now. Please try again shortly."
+        km = "សេវាមិនអាចរក្សាទុកបានទេឥឡូវនេះ។ សូមព្យាយាមម្តងទៀតបន្តិចទៀត។"
+        text = en if language_of(request) == "en" else km
+        return JSONResponse(
+            error_body("service.unavailable", text, retryable=True),
+            503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    for cause in UNAVAILABLE:
+        app.add_exception_handler(cause, _unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -32,7 +32,7 @@ def test_committed_graphql_sdl_matches_the_schema() -> None:
 
 def test_the_schema_has_the_operations_integrators_rely_on() -> None:
     text = sdl()
-    for operation in ("submitNeed(", "login(", "notifications(", "notificationAdded:"):
+    for operation in ("submitNeed(", "login(", "notifications(", "notificationAdded("):
         assert operation in text
 
 

@@ -1,5 +1,8 @@
 """Faults while citizens' needs stream in: every process killed with SIGKILL in turn and
-restarted, NATS paused (SIGSTOP) and resumed, NATS restarted. Afterwards every accepted
+restarted, NATS paused (SIGSTOP) and resumed, NATS restarted. A service is frozen (SIGSTOP)
+for a moment before its kill so that its consumers hold fetched, unacknowledged messages when
+it dies; the suite prints how soon after the kill those were redelivered and acknowledged
+(the consumers' short ack wait, not the old 30 s). Afterwards every accepted
 submission exists exactly once, every one produced exactly one council notification, no
 outbox row is left unsent, and nothing went to the dead-letter stream.
 
@@ -139,12 +142,66 @@ async def _time_to_resume(stack: Stack) -> float:
         await council.close()
 
 
+Held = dict[str, int]  # durable -> highest stream sequence delivered to it
+
+
+async def _hold_then_kill(stack: Stack, name: str) -> Held:
+    """Freeze ``name`` until one of its consumers holds unacknowledged messages (bounded), note
+    what each had been delivered, and kill it. Returns those consumers that held some."""
+    process = stack.processes[name]
+    process.signal(signal.SIGSTOP)
+    nc = await nats.connect(stack.nats_url)
+    held: Held = {}
+    try:
+        js = nc.jetstream()
+        for _ in range(30):
+            held = {}
+            for stream in ("KHUM_NEEDS", "KHUM_MEETINGS", "KHUM_BUDGET", "KHUM_NOTIFY"):
+                for info in await js.consumers_info(stream):
+                    durable = info.config.durable_name or ""
+                    if durable.startswith(f"{name}-") and (info.num_ack_pending or 0) > 0:
+                        assert info.delivered is not None
+                        held[durable] = info.delivered.stream_seq
+            if held:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await nc.close()
+        process.signal(signal.SIGKILL)
+    return held
+
+
+async def _redelivered_after(stack: Stack, held: Held, killed_at: float) -> float | None:
+    """Seconds from the kill until every message the dead consumers held was acknowledged
+    again (their ack floor reached what they had been delivered); None if nothing was held."""
+    if not held:
+        return None
+    nc = await nats.connect(stack.nats_url)
+    try:
+        js = nc.jetstream()
+        streams = {
+            info.config.durable_name: s
+            for s in ("KHUM_NEEDS", "KHUM_MEETINGS", "KHUM_BUDGET", "KHUM_NOTIFY")
+            for info in await js.consumers_info(s)
+            if info.config.durable_name in held
+        }
+        while time.monotonic() - killed_at < 120:
+            floors = {d: (await js.consumer_info(streams[d], d)).ack_floor for d in held}
+            if all((floors[d] is not None and floors[d].stream_seq >= seq) for d, seq in held.items()):
+                return time.monotonic() - killed_at
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"messages held by {sorted(held)} not redelivered within 120 s")
+    finally:
+        await nc.close()
+
+
 async def test_nothing_is_lost_or_duplicated_through_kills_pauses_and_restarts(faulty: Stack) -> None:
     stack = faulty
     submitter = Submitter(stack)
     stop_at = time.monotonic() + DEADLINE_SECONDS
     workers = [asyncio.create_task(submitter.run(stop_at)) for _ in range(CONCURRENCY)]
     kills: list[str] = []
+    redelivery: list[str] = []
 
     async def wait_progress(fraction: float) -> None:
         while submitter.next < SUBMISSIONS * fraction and time.monotonic() < stop_at:
@@ -153,10 +210,19 @@ async def test_nothing_is_lost_or_duplicated_through_kills_pauses_and_restarts(f
     step = 0.8 / (len(SERVICES) + 3)
     for n, name in enumerate([*SERVICES, "gateway"]):
         await wait_progress(step * (n + 1))
-        stack.processes[name].signal(signal.SIGKILL)
+        held = await _hold_then_kill(stack, name)
+        killed_at = time.monotonic()
         await asyncio.to_thread(stack.processes[name].popen.wait, 10)  # type: ignore[union-attr]
         await asyncio.to_thread(stack.restart, name)
+        ready_after = time.monotonic() - killed_at
         kills.append(name)
+        if name in SERVICES:
+            after = await _redelivered_after(stack, held, killed_at)
+            figure = "nothing held" if after is None else f"{after:.1f} s ({', '.join(sorted(held))})"
+            redelivery.append(f"{name}: {figure}, ready again after {ready_after:.1f} s")
+            print(
+                f"\nredelivery after SIGKILL of {name}: {figure}; process ready again after {ready_after:.1f} s"
+            )
 
     await wait_progress(step * (len(SERVICES) + 2))
     stack.processes["nats"].signal(signal.SIGSTOP)
@@ -199,7 +265,8 @@ async def test_nothing_is_lost_or_duplicated_through_kills_pauses_and_restarts(f
     print(
         f"\nfaults: {SUBMISSIONS} submissions, kills {kills}, NATS paused {PAUSE_SECONDS:.0f} s and restarted; "
         f"retries {submitter.retries}; lost {len(missing)}, duplicated {len(doubled) + len(twice)}; "
-        f"consumers resumed {resume_after_pause:.1f} s after the pause, {resume_after_restart:.1f} s after the restart"
+        f"consumers resumed {resume_after_pause:.1f} s after the pause, {resume_after_restart:.1f} s after the restart; "
+        f"redelivery after each kill: {'; '.join(redelivery)}"
     )
     assert not missing, f"{len(missing)} needs without a council notification"
     assert not doubled, f"{len(doubled)} needs with more than one notification"

@@ -110,7 +110,7 @@ async def test_a_failing_handler_is_retried_with_backoff_then_dead_lettered(nats
     attempts: dict[str, int] = {}
 
     async def flaky(raw: bytes) -> None:
-        key = raw.decode()
+        key = json.loads(raw)["key"]
         attempts[key] = attempts.get(key, 0) + 1
         if key == "recovers" and attempts[key] < 3:
             raise ConnectionError("store briefly unavailable")
@@ -122,14 +122,17 @@ async def test_a_failing_handler_is_retried_with_backoff_then_dead_lettered(nats
     spec = ConsumerSpec(durable, "KHUM_BUDGET", (subject,), flaky, max_deliver=3, backoff=(0.1, 0.2))
     consumer = Consumer(bus, spec)
     await consumer.start()
+    never = json.dumps({"type": "khum.budget.Probe.v1", "key": "never"}).encode()
     try:
-        await bus.js.publish(subject, b"recovers")
-        await bus.js.publish(subject, b"never")
+        await bus.js.publish(
+            subject, json.dumps({"type": "khum.budget.Probe.v1", "key": "recovers"}).encode()
+        )
+        await bus.js.publish(subject, never)
         await wait_for(lambda: asyncio.sleep(0, result=consumer.handled == 1 and consumer.dead_lettered == 1))
         assert attempts == {"recovers": 3, "never": 3}
         letters = await _dead_letters(bus.nc, f"khum.dlq.{durable}.>")
         [(data, headers)] = letters
-        assert data == b"never"
+        assert data == never
         assert headers["Khum-Dlq-Reason"].startswith("gave up after 3 attempts")
     finally:
         await consumer.stop()
@@ -145,4 +148,74 @@ async def test_stream_provisioning_is_idempotent(nats_url: str) -> None:
         names = {info.config.name for info in await bus.js.streams_info()}
         assert {"KHUM_NEEDS", "KHUM_MEETINGS", "KHUM_BUDGET", "KHUM_NOTIFY", "KHUM_DLQ"} <= names
     finally:
+        await bus.close()
+
+
+async def test_a_consumer_dead_letters_every_type_or_version_it_does_not_name(nats_url: str) -> None:
+    """The runtime, not the handler, refuses what a consumer did not list: no consumer can skip."""
+    bus = Bus(nats_url, "test-unknown")
+    await bus.connect()
+    await bus.ensure_streams()
+    seen: list[bytes] = []
+
+    async def handler(raw: bytes) -> None:
+        seen.append(raw)
+
+    durable = f"known-{uuid.uuid4().hex[:8]}"
+    commune = f"{uuid.uuid4().int % 10**6:06d}"
+    spec = ConsumerSpec(durable, "KHUM_BUDGET", (f"khum.budget.Probe.v1.{commune}",), handler)
+    consumer = Consumer(bus, spec)
+    await consumer.start()
+    known = json.dumps({"type": "khum.budget.Probe.v1"}).encode()
+    newer = json.dumps({"type": "khum.budget.Probe.v99"}).encode()
+    mislabelled = json.dumps({"type": "khum.budget.Other.v1"}).encode()
+    try:
+        await bus.js.publish(f"khum.budget.Probe.v1.{commune}", known)
+        await bus.js.publish(f"khum.budget.Probe.v99.{commune}", newer)
+        await bus.js.publish(f"khum.budget.Probe.v1.{commune}", mislabelled)
+        await wait_for(lambda: asyncio.sleep(0, result=consumer.handled == 1 and consumer.dead_lettered == 2))
+        assert seen == [known]
+        reasons = {
+            data: h["Khum-Dlq-Reason"] for data, h in await _dead_letters(bus.nc, f"khum.dlq.{durable}.>")
+        }
+        assert reasons[newer] == f"unknown event type or version 'khum.budget.Probe.v99' for {durable}"
+        assert "khum.budget.Other.v1" in reasons[mislabelled]
+    finally:
+        await consumer.stop()
+        await bus.close()
+
+
+def test_a_consumer_that_names_no_event_type_is_refused() -> None:
+    async def handler(raw: bytes) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="names no event type"):
+        ConsumerSpec("wide", "KHUM_NEEDS", ("khum.needs.>",), handler)
+
+
+async def test_a_handler_slower_than_the_ack_wait_is_kept_alive_not_redelivered(nats_url: str) -> None:
+    """Progress acknowledgements hold a batch while a live process works on it: with a 1 s ack
+    wait, a 2.5 s handler still sees its message once, and the one queued behind it too."""
+    bus = Bus(nats_url, "test-progress")
+    await bus.connect()
+    await bus.ensure_streams()
+    calls: list[str] = []
+
+    async def slow(raw: bytes) -> None:
+        calls.append(json.loads(raw)["key"])
+        await asyncio.sleep(2.5)
+
+    durable = f"slow-{uuid.uuid4().hex[:8]}"
+    subject = f"khum.budget.Slow.v1.{uuid.uuid4().int % 10**6:06d}"
+    consumer = Consumer(bus, ConsumerSpec(durable, "KHUM_BUDGET", (subject,), slow, ack_wait=1.0))
+    await consumer.start()
+    try:
+        for key in ("first", "second"):
+            await bus.js.publish(subject, json.dumps({"type": "khum.budget.Slow.v1", "key": key}).encode())
+        await wait_for(lambda: asyncio.sleep(0, result=consumer.handled == 2), timeout=30)
+        assert calls == ["first", "second"]
+        info = await bus.js.consumer_info("KHUM_BUDGET", durable)
+        assert info.num_redelivered == 0
+    finally:
+        await consumer.stop()
         await bus.close()

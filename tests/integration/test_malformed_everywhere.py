@@ -1,17 +1,20 @@
-"""A malformed CloudEvent on every subject any consumer reads goes to KHUM_DLQ with a reason,
-and every service keeps running. The consumers are discovered from the broker, so a consumer
+"""A malformed CloudEvent, and a well-formed one of a version nobody knows (``…v99``), on every
+subject any consumer reads goes to KHUM_DLQ with a reason, and every service keeps running. The consumers are discovered from the broker, so a consumer
 added later is covered without editing this test."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import nats
 import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from contracts.envelope import uuid7
 from contracts.subjects import STREAMS
 from infra.stack import SERVICES, Stack, free_port
 from tests.conftest import UNLIMITED, wait_for
@@ -33,6 +36,7 @@ async def test_garbage_on_every_consumed_subject_is_dead_lettered_and_services_s
     js = nc.jetstream()
     try:
         consumed: dict[str, str] = {}
+        unknown_versions: set[tuple[str, str]] = set()  # (durable, v99 subject)
         for spec in STREAMS:
             if spec.name == "KHUM_DLQ":
                 continue
@@ -42,7 +46,10 @@ async def test_garbage_on_every_consumed_subject_is_dead_lettered_and_services_s
                 filters = info.config.filter_subjects or [info.config.filter_subject or ""]
                 for subject in filters:
                     consumed[info.config.durable_name] = subject.replace("*", "160101").replace(">", "x")
+                    event = ".".join(subject.split(".")[:3])
+                    unknown_versions.add((info.config.durable_name, f"{event}.v99.160101"))
         assert len(consumed) >= 4, consumed
+        assert ("notify-needs", "khum.needs.NeedSubmitted.v99.160101") in unknown_versions
         marker = uuid.uuid4().hex.encode()
         for durable, subject in consumed.items():
             await js.publish(
@@ -50,6 +57,18 @@ async def test_garbage_on_every_consumed_subject_is_dead_lettered_and_services_s
                 b"not a cloudevent " + marker,
                 headers={"Nats-Msg-Id": f"{durable}-{marker.decode()}"},
             )
+        for subject in sorted({subject for _, subject in unknown_versions}):
+            envelope = {
+                "specversion": "1.0",
+                "id": uuid7(),
+                "source": "/tests/newer-producer",
+                "type": subject.rsplit(".", 1)[0],
+                "time": datetime.now(UTC).isoformat(),
+                "communecode": "160101",
+                "datacontenttype": "application/json",
+                "data": {"marker": marker.decode(), "ភូមិ": "ថ្មី"},
+            }
+            await js.publish(subject, json.dumps(envelope).encode(), headers={"Nats-Msg-Id": envelope["id"]})
 
         async def all_dead_lettered() -> bool:
             sub = await js.pull_subscribe(
@@ -64,7 +83,14 @@ async def test_garbage_on_every_consumed_subject_is_dead_lettered_and_services_s
             seen = {
                 m.headers.get("Khum-Dlq-Consumer") for m in letters if marker in (m.data or b"") and m.headers
             }
-            return set(consumed) <= seen
+            newer = {
+                (m.headers["Khum-Dlq-Consumer"], m.headers["Khum-Dlq-Subject"])
+                for m in letters
+                if marker in (m.data or b"")
+                and m.headers
+                and "unknown event type or version" in m.headers.get("Khum-Dlq-Reason", "")
+            }
+            return set(consumed) <= seen and unknown_versions <= newer
 
         await wait_for(all_dead_lettered, timeout=30)
     finally:

@@ -723,7 +723,12 @@
     const setStatus = (attr) => { if (status) status.textContent = status.getAttribute(attr) || ""; };
 
     // graphql-transport-ws, one subscription (id "1"), reconnecting with backoff 1 s .. 30 s.
-    let ws = null, delay = 1000, retry = null, steady = null, acks = 0;
+    // `after` is the cursor of the last notification received: a resubscription (after a drop,
+    // a gateway restart, or close 4420 "too slow") gets what came since, each once.
+    let ws = null, delay = 1000, retry = null, steady = null, acks = 0, after = null;
+    // Too much happened since the cursor: drop it, so the next connection reloads the list.
+    const expired = (errors) => (errors || []).some((e) =>
+      e && e.extensions && e.extensions.code === "subscription.cursor_expired");
     const reconnect = () => {
       if (retry) return;
       retry = setTimeout(connect, delay);
@@ -749,20 +754,26 @@
         if (!m) return;
         if (m.type === "connection_ack") {
           setStatus("data-live");
-          send({ id: "1", type: "subscribe", payload: { query: LIVE, operationName: "NotificationAdded" } });
+          send({ id: "1", type: "subscribe",
+            payload: { query: LIVE, operationName: "NotificationAdded", variables: { after } } });
           steady = setTimeout(() => { delay = 1000; }, 10000); // healthy link: reset the backoff
-          if (acks++) load(); // after a reconnect, fetch what came while away
+          if (acks++ && !after) load(); // no cursor yet: fetch what came while away
         } else if (m.type === "next" && m.id === "1") {
-          add(m.payload && m.payload.data && m.payload.data.notificationAdded);
+          const added = m.payload && m.payload.data && m.payload.data.notificationAdded;
+          if (added && added.cursor) after = added.cursor;
+          if (expired(m.payload && m.payload.errors)) after = null;
+          add(added);
         } else if (m.type === "ping") {
           send({ type: "pong" });
         } else if ((m.type === "error" || m.type === "complete") && m.id === "1") {
+          if (m.type === "error" && expired(m.payload)) after = null;
           sock.close(1000); // the subscription ended: start again, with backoff
         }
       };
       sock.onerror = () => setStatus("data-offline");
-      sock.onclose = () => {
+      sock.onclose = (event) => {
         clearTimeout(steady);
+        if (event.code === 4420) delay = 1000; // too slow: resume from `after` at once
         if (ws === sock) ws = null;
         setStatus("data-offline");
         reconnect();

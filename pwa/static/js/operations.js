@@ -11,8 +11,8 @@ self.KhumOperations = {
     "hash": "d298834dfc5be0069de1eca5b44b0056d8fee89701d2d77282853acabd7f124c"
   },
   "NotificationAdded": {
-    "hash": "6af62f80a3c936df537abfc95d830e5d68b632334cf733fdf42903b084d7147a",
-    "query": "subscription NotificationAdded {\n  notificationAdded {\n    ...NotificationFields\n  }\n}\n\nfragment NotificationFields on Notification {\n  id\n  text\n  kind\n  ref\n  createdAt\n}"
+    "hash": "562728a24268847467272cd2fa1fc16fbdf26f093d8792d704d678155248a64c",
+    "query": "subscription NotificationAdded($after: String) {\n  notificationAdded(after: $after) {\n    ...NotificationFields\n    cursor\n  }\n}\n\nfragment NotificationFields on Notification {\n  id\n  text\n  kind\n  ref\n  createdAt\n}"
   },
   "Notifications": {
     "hash": "5859c237954bf0305ced6d269a1f7089798c454219217ba6dcab4f127d0ef85e"

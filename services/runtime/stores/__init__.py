@@ -7,6 +7,7 @@ from services.runtime.stores.port import (
     In,
     OutboxRow,
     Store,
+    StoreUnavailable,
     Transaction,
     VersionConflictError,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "In",
     "OutboxRow",
     "Store",
+    "StoreUnavailable",
     "Transaction",
     "VersionConflictError",
     "open_store",

@@ -87,6 +87,12 @@ class VersionConflictError(Exception):
     """The document changed since it was read: reload and decide again."""
 
 
+class StoreUnavailable(Exception):
+    """The store cannot take a write now (disk full, file read-only, locked by another process,
+    I/O error, server unreachable). Nothing was written; the same request may succeed later,
+    so callers answer ``service.unavailable`` (503, Retry-After), never ``internal``."""
+
+
 class Transaction(ABC):
     """One atomic unit of work: state, outbox rows and inbox marks commit or vanish together."""
 
@@ -136,6 +142,18 @@ class Store(ABC):
     @abstractmethod
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
+
+    def recent_write_failure(self) -> str | None:
+        """Why a recent write failed for want of room, permission or lock (adapters that track it)."""
+        return None
+
+    async def probe_write(self) -> None:
+        """Raise :class:`StoreUnavailable` if a write cannot be made now (for ``/readyz``).
+        Adapters that can, write for real; the default only checks the database answers."""
+        try:
+            await self.ping()
+        except Exception as exc:
+            raise StoreUnavailable(f"store unreachable: {exc!r}") from exc
 
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...

@@ -13,8 +13,9 @@ import json
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,34 @@ from services.runtime.stores.port import (
     In,
     OutboxRow,
     Store,
+    StoreUnavailable,
     Transaction,
     VersionConflictError,
     Where,
     check_field,
 )
+
+# Result codes (sqlite3's ``sqlite_errorname``) that say "cannot write now", not "this write is
+# wrong": a full disk, a read-only file or folder, another process's lock, an I/O error.
+_UNAVAILABLE = (
+    "SQLITE_FULL",
+    "SQLITE_READONLY",
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_IOERR",
+    "SQLITE_CANTOPEN",
+)
+
+
+WRITE_FAILURE_MEMORY_SECONDS = 30.0
+
+
+def _unavailable(exc: sqlite3.OperationalError) -> Exception:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(_UNAVAILABLE):
+        return StoreUnavailable(f"{name}: {exc}")
+    return exc
+
 
 # Each entry moves the runtime's own tables one version forward; never edit a shipped entry.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -172,6 +196,8 @@ class SqliteStore(Store):
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        # The last write refused for want of room, permission or lock, until a write succeeds.
+        self._write_failure: tuple[float, str] | None = None
 
     async def open(self) -> None:
         if self.path != ":memory:":
@@ -244,18 +270,65 @@ class SqliteStore(Store):
     async def schema_version(self) -> int:
         return await self._read_version(self._read())
 
+    def recent_write_failure(self, within: float = WRITE_FAILURE_MEMORY_SECONDS) -> str | None:
+        """Why the last write failed, if it did less than ``within`` seconds ago and no write
+        succeeded since. A small probe can fit in room SQLite already has (WAL frames, free
+        pages) while a real write cannot; this keeps the real failure visible to ``/readyz``."""
+        if self._write_failure is None or time.monotonic() - self._write_failure[0] > within:
+            return None
+        return self._write_failure[1]
+
+    async def probe_write(self) -> None:
+        """A real, committed write (one row of ``meta``): it fails as any write would when the
+        disk is full, the file is read-only or another process holds the write lock."""
+        async with self._transaction(probe=True):
+            assert self._writer is not None
+            await self._writer.execute(
+                "INSERT INTO meta (key, value) VALUES ('write_probe', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (_now(),),
+            )
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        return self._transaction(probe=False)
+
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
+    async def _transaction(self, *, probe: bool) -> AsyncIterator[Transaction]:
+        try:
+            async with self._write_txn() as tx:
+                yield tx
+        except StoreUnavailable as exc:
+            self._write_failure = (time.monotonic(), str(exc))
+            raise
+        if not probe:
+            self._write_failure = None
+
+    @asynccontextmanager
+    async def _write_txn(self) -> AsyncIterator[Transaction]:
         if self._writer is None:
             raise RuntimeError("store is not open")
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise _unavailable(exc) from exc
             try:
                 yield _SqliteTransaction(self, self._writer)
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
+            except BaseException as exc:
+                try:
+                    await self._writer.execute("ROLLBACK")
+                except sqlite3.Error:
+                    # SQLite may already have rolled back (e.g. after SQLITE_FULL).
+                    log.debug("rollback after a failed write of %s failed", self.path, exc_info=True)
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise _unavailable(exc) from exc
                 raise
-            await self._writer.execute("COMMIT")
+            try:
+                await self._writer.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                with suppress(sqlite3.Error):
+                    await self._writer.execute("ROLLBACK")
+                raise _unavailable(exc) from exc
 
     async def get(self, collection: str, doc_id: str) -> Doc | None:
         return await self._get(self._read(), collection, doc_id)
