@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -23,7 +25,7 @@ from gateway.admin import Admin, Throttle
 from gateway.bridge import EventBridge
 from gateway.clients import ServiceClient
 from gateway.i18n import language_of, translate
-from gateway.limits import Limits, RateLimiter, limit_of, limits_middleware
+from gateway.limits import Limits, LimitsMiddleware, RateLimiter, limit_of
 from gateway.pages import ROUTERS as PAGE_ROUTERS
 from gateway.pages.render import STATIC
 from gateway.schema import build_schema
@@ -32,12 +34,11 @@ from gateway.schema.errors import with_codes
 from gateway.sessions import session_of
 from gateway.settings import GatewaySettings
 from services.runtime.bus import Bus
+from services.runtime.edge import Edge
 from services.runtime.health import router as health_router
-from services.runtime.logs import correlation_middleware
-from services.runtime.metrics import http_metrics
 from services.runtime.metrics import router as metrics_router
 from services.runtime.stores import open_store
-from services.runtime.tracing import http_tracing, setup_tracing
+from services.runtime.tracing import setup_tracing
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,35 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     )
 )
+
+
+class SecurityHeaders:
+    """Plain ASGI: the strict headers on every HTTP answer (unless the route set its own)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # GraphiQL (development only) loads its page scripts inline; every other response is strict.
+        graphiql = scope["path"] == "/graphql" and scope["method"] == "GET"
+        https = scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if not graphiql:
+                    headers.setdefault("content-security-policy", CSP)
+                headers.setdefault("x-content-type-options", "nosniff")
+                headers.setdefault("referrer-policy", "strict-origin-when-cross-origin")
+                headers.setdefault("x-frame-options", "DENY")
+                if https:
+                    headers.setdefault("strict-transport-security", "max-age=63072000; includeSubDomains")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class KhumGraphQLRouter(GraphQLRouter[Context, None]):
@@ -133,35 +163,20 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     app = FastAPI(title="Khum gateway", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
-    # Phones on 3G: pages, scripts and GraphQL answers travel compressed.
-    app.add_middleware(GZipMiddleware, minimum_size=500)
+    # Phones on 3G: pages, scripts and long GraphQL answers travel compressed. Below about one
+    # TCP segment compressing saves no round trip and costs CPU on every small GraphQL answer.
+    app.add_middleware(GZipMiddleware, minimum_size=1400)
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        headers = response.headers
-        # GraphiQL (development only) loads its page scripts inline; every other response is strict.
-        if not (request.url.path == "/graphql" and request.method == "GET"):
-            headers.setdefault("content-security-policy", CSP)
-        headers.setdefault("x-content-type-options", "nosniff")
-        headers.setdefault("referrer-policy", "strict-origin-when-cross-origin")
-        headers.setdefault("x-frame-options", "DENY")
-        if request.url.scheme == "https":
-            headers.setdefault("strict-transport-security", "max-age=63072000; includeSubDomains")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     limits = Limits(
         token=limit_of(settings.rate_token_per_minute),
         session=limit_of(settings.rate_session_per_minute),
         anonymous=limit_of(settings.rate_anonymous_per_minute),
     )
-    app.middleware("http")(limits_middleware(RateLimiter(), limits))
+    app.add_middleware(LimitsMiddleware, limiter=RateLimiter(), limits=limits)
     setup_tracing("gateway", settings.trace_export)
-    app.middleware("http")(http_tracing("gateway"))
-    app.middleware("http")(http_metrics("gateway"))
-    app.middleware("http")(correlation_middleware())
+    app.add_middleware(Edge, process="gateway")
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(graphql, prefix="/graphql")

@@ -11,13 +11,10 @@ import json
 import logging
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from opentelemetry import trace
-from starlette.requests import Request
-from starlette.responses import Response
 
 CORRELATION_HEADER = "x-correlation-id"
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
@@ -66,20 +63,3 @@ def configure_logging(process: str, level: str, fmt: str) -> None:
 
 def new_correlation_id() -> str:
     return uuid.uuid4().hex
-
-
-def correlation_middleware() -> Callable[
-    [Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]
-]:
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        sent = request.headers.get(CORRELATION_HEADER, "")
-        cid = sent if 8 <= len(sent) <= 64 and sent.replace("-", "").isalnum() else new_correlation_id()
-        token = correlation_id.set(cid)
-        try:
-            response = await call_next(request)
-        finally:
-            correlation_id.reset(token)
-        response.headers[CORRELATION_HEADER] = cid
-        return response
-
-    return middleware
