@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.staticfiles import StaticFiles
@@ -13,6 +13,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -28,6 +30,7 @@ from gateway.i18n import language_of, translate
 from gateway.limits import Limits, LimitsMiddleware, RateLimiter, limit_of
 from gateway.pages import ROUTERS as PAGE_ROUTERS
 from gateway.pages.render import STATIC
+from gateway.revocation import Revocations
 from gateway.schema import build_schema
 from gateway.schema.context import Context, Gateway
 from gateway.schema.errors import with_codes
@@ -90,7 +93,20 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class ClosableWebSocketAdapter(ASGIWebSocketAdapter):
+    """Sends nothing once the server has closed the socket (a revocation closes it from outside
+    the subscription: the operation is cancelled when the close completes, and until then its
+    messages are dropped here rather than raising in the operation's task)."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        if self.ws.application_state == WebSocketState.DISCONNECTED:
+            return
+        await super().send_json(message)
+
+
 class KhumGraphQLRouter(GraphQLRouter[Context, None]):
+    websocket_adapter_class = ClosableWebSocketAdapter
+
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
         errors: Any = response.get("errors")
@@ -106,12 +122,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings.store_url, COLLECTIONS + ADMIN_COLLECTIONS)
         await store.open()
-        accounts = Accounts(store, settings.session_hours)
+        revocations = Revocations()
+        accounts = Accounts(store, settings.session_hours, revocations)
         if settings.demo:
             await demo.seed(accounts)
         bus = Bus(settings.nats_url, name="khum-gateway")
         await bus.connect()
         await bus.ensure_streams(replicas=settings.stream_replicas)
+        await revocations.start(bus.nc)
+        bus.on_reconnect.append(revocations.clear_caches)
         bridge = EventBridge(bus)
         await bridge.start()
         secret = settings.identity_secret.get_secret_value()
@@ -132,6 +151,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await revocations.stop()
             await bridge.stop()
             for client in services.values():
                 await client.close()
@@ -148,8 +168,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 raise HTTPException(
                     401, translate(lang, "This API token is not valid (revoked or mistyped).")
                 )
+            if request.scope["type"] == "websocket":
+                gateway.accounts.revocations.watch(cast(WebSocket, request), [("token", api_token.id)])
             return Context(gateway, None, None, lang, api_token)
         session, token = await session_of(request, gateway.accounts)
+        if session is not None and request.scope["type"] == "websocket":
+            # Sign-out, deactivation or a change of rights closes this socket (code 4403).
+            keys = [("session", session.id), ("account", session.account.id)]
+            gateway.accounts.revocations.watch(cast(WebSocket, request), keys)
         return Context(gateway, session, token, lang)
 
     graphql = KhumGraphQLRouter(
