@@ -7,6 +7,7 @@ NATS connection drains before the store closes.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -120,6 +121,12 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
 
     process = app.title.removeprefix("Khum ").strip() or "khum"
     configure_logging(process, settings.log_level, settings.log_format)
+    # Everything imported so far lives as long as the process: keep it out of every collection,
+    # and collect the young generation less often (a GraphQL answer allocates thousands of
+    # short-lived objects that reference counting frees anyway; the profile showed the
+    # collector at a seventh of the gateway's time under load).
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
     uvicorn.run(
         app,
         host=settings.host,

@@ -53,6 +53,7 @@ class Subscriber:
             ready.set()
             try:
                 async for raw in ws:
+                    assert isinstance(raw, str), "graphql-transport-ws sends text frames"
                     message = json.loads(raw)
                     if message["type"] == "ping":
                         await ws.send(json.dumps({"type": "pong"}))
