@@ -152,13 +152,19 @@ class Need(Node):
     supporters: list[PersonRecord] | None = strawberry.field(
         description="Who supports it (council of the commune only)."
     )
+    # Set by a page that fetched its villages up front (a 1-tuple: the village may be unknown).
+    known_village: strawberry.Private[tuple[Village | None] | None] = None
 
     @strawberry.field(description="The village, with its names (batched: one call per page).")
-    async def village(self, info: Info[Context, None]) -> Village | None:
-        return await village_loader(info.context).load(self.village_code)
+    def village(self, info: Info[Context, None]) -> Village | None:
+        # Synchronous when the page fetched its villages: graphql-core then completes the whole
+        # list without a coroutine per need. Otherwise the executor awaits the batched load.
+        if self.known_village is not None:
+            return self.known_village[0]
+        return village_loader(info.context).load(self.village_code)  # type: ignore[return-value]
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> Need:
+    def of(cls, data: dict[str, Any], villages: dict[str, Village | None] | None = None) -> Need:
         return cls(
             id=to_global("Need", data["id"]),
             tracking_code=data["tracking_code"],
@@ -185,7 +191,20 @@ class Need(Node):
             supporters=[PersonRecord.of(p) for p in data["supporters"]]
             if data.get("supporters") is not None
             else None,
+            known_village=(villages.get(data["village_code"]),) if villages is not None else None,
         )
+
+
+def _selects(selections: list[Any], path: tuple[str, ...]) -> bool:
+    """Whether the query asks for the field at ``path`` (through fragments too)."""
+    for selection in selections:
+        name = getattr(selection, "name", None)
+        if name is None or not hasattr(selection, "alias"):  # a fragment: look inside it
+            if _selects(selection.selections, path):
+                return True
+        elif name == path[0] and (len(path) == 1 or _selects(selection.selections, path[1:])):
+            return True
+    return False
 
 
 @strawberry.type(description="What anyone with the tracking code may see. No personal data.")
@@ -425,7 +444,14 @@ class NeedsQuery:
         if after_id:
             params["after"] = after_id
         page = await info.context.call("intake", "GET", "/needs", params=params)
-        edges = [NeedEdge(cursor=encode_cursor(CURSOR_KIND, n["id"]), node=Need.of(n)) for n in page["items"]]
+        items = page["items"]
+        villages: dict[str, Village | None] | None = None
+        if items and _selects(info.selected_fields, ("needs", "edges", "node", "village")):
+            codes = list(dict.fromkeys(n["village_code"] for n in items))
+            villages = dict(zip(codes, await village_loader(info.context).load_many(codes), strict=True))
+        edges = [
+            NeedEdge(cursor=encode_cursor(CURSOR_KIND, n["id"]), node=Need.of(n, villages)) for n in items
+        ]
         return NeedConnection(
             edges=edges,
             page_info=PageInfo(
