@@ -6,7 +6,7 @@ local auth = os.getenv("WRK_AUTHORIZATION")
 if auth and auth ~= "" then wrk.headers["authorization"] = auth end
 
 local prefix = os.getenv("WRK_KEY_PREFIX") or "bench"
-local villages = { "21010301", "21010302", "21010303", "21010304" }
+local villages = { "16010101", "16010102", "16010103", "16010104" }
 local counter = 0
 local query = "mutation($i: SubmitNeedInput!) { submitNeed(input: $i) { id trackingCode status } }"
 
