@@ -13,7 +13,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from contracts.envelope import uuid7
-from gateway.revocation import Revocations, TimedCache
+from gateway.cache import TimedCache
+from gateway.revocation import Revocations
 from services.runtime.identity import Identity, Role
 from services.runtime.stores import Collection, DuplicateKeyError, Store
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from contracts.envelope import uuid7
 from gateway.accounts import Account, Accounts, hash_password, normalise_login
-from gateway.revocation import TimedCache
+from gateway.cache import TimedCache
 from services.runtime.identity import Identity, Role
 from services.runtime.stores import Collection, DuplicateKeyError, Store, Transaction
 

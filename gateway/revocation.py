@@ -9,7 +9,7 @@ every other gateway replica. ``Revocations.revoke`` does it in two steps:
    applies the same way (its own message, echoed back, is applied again: it is idempotent).
 
 Core NATS delivers at most once, so a replica disconnected at that moment could miss one: its
-cache entries live at most ``CACHE_SECONDS`` and it drops its whole cache when it reconnects.
+cache entries live at most a minute (``gateway.cache``) and it drops its whole cache when it reconnects.
 
 What is revoked is named by kind and id: ``session`` (the stored session id), ``account`` (every
 session of that account) or ``token`` (an API token's id). Sockets are closed with code 4403
@@ -21,12 +21,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 import uuid
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from typing import Generic, TypeVar
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -39,56 +36,7 @@ SUBJECT = "khum.gateway.revoked"
 CLOSE_CODE = 4403
 CLOSE_REASON = "access revoked"
 KINDS = ("session", "account", "token")
-# The safety net for a revocation message a replica missed (core NATS, at most once).
-CACHE_SECONDS = 60.0
-CACHE_ENTRIES = 20_000
-
 Key = tuple[str, str]
-V = TypeVar("V")
-
-
-class TimedCache(Generic[V]):
-    """A small LRU map whose entries expire after ``ttl`` seconds.
-
-    A reader takes ``generation`` before reading the store and gives it back to ``put``: if
-    anything was forgotten meanwhile, what it read may predate that revocation and is not kept.
-    """
-
-    def __init__(self, ttl: float = CACHE_SECONDS, size: int = CACHE_ENTRIES) -> None:
-        self.ttl = ttl
-        self.size = size
-        self.generation = 0
-        self._entries: OrderedDict[str, tuple[float, V]] = OrderedDict()
-
-    def get(self, key: str) -> V | None:
-        found = self._entries.get(key)
-        if found is None:
-            return None
-        if found[0] <= time.monotonic():
-            del self._entries[key]
-            return None
-        return found[1]
-
-    def put(self, key: str, value: V, generation: int) -> None:
-        if generation != self.generation:
-            return
-        self._entries[key] = (time.monotonic() + self.ttl, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-
-    def drop(self, key: str) -> None:
-        self.generation += 1
-        self._entries.pop(key, None)
-
-    def drop_where(self, test: Callable[[V], bool]) -> None:
-        self.generation += 1
-        for key in [k for k, (_, v) in self._entries.items() if test(v)]:
-            del self._entries[key]
-
-    def clear(self) -> None:
-        self.generation += 1
-        self._entries.clear()
 
 
 class Revocations:
