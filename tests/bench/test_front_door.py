@@ -19,7 +19,6 @@ import sys
 import time
 import uuid
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,7 +28,18 @@ import websockets
 from infra.stack import REPO_ROOT, Stack
 from services.runtime.identity import Identity, Role, issue_token
 from tests.bench.harness import baseline_process, percentile
-from tests.bench.wrk import CONNECTIONS, SECONDS, WrkFigures, rss_mib, run_wrk, wrk_binary
+from tests.bench.wrk import (
+    CONNECTIONS,
+    SECONDS,
+    SLICES,
+    Target,
+    WrkFigures,
+    alternate,
+    cpu_seconds,
+    measure,
+    rss_mib,
+    wrk_binary,
+)
 from tests.conftest import SUBMIT_NEED, GraphQL
 
 pytestmark = pytest.mark.bench
@@ -149,20 +159,16 @@ async def _submit_to_notification(stack: Stack, token: str) -> dict[str, Any]:
     }
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def _settle(stack: Stack, quiet: float = 0.05, limit: float = 90.0) -> None:
-    """Wait (at most ``limit`` seconds) until Khum's processes use under ``quiet`` of a core."""
+    """Wait (at most ``limit`` seconds) until Khum's processes have used under ``quiet`` of a
+    core each for three seconds running."""
     pids = [p.popen.pid for p in stack.processes.values() if p.popen is not None]
     deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        before = sum(_cpu_seconds(pid) for pid in pids)
+    calm = 0
+    while calm < 3 and time.monotonic() < deadline:
+        before = sum(cpu_seconds(pid) for pid in pids)
         await asyncio.sleep(1.0)
-        if sum(_cpu_seconds(pid) for pid in pids) - before < quiet * len(pids):
-            return
+        calm = calm + 1 if sum(cpu_seconds(pid) for pid in pids) - before < quiet * len(pids) else 0
 
 
 def _row(fig: WrkFigures, base: WrkFigures, extra: str = "") -> str:
@@ -186,17 +192,45 @@ async def test_the_front_door_under_wrk(stack: Stack) -> None:
     intake_url = f"{stack.processes['intake'].url}/needs?commune=210103&limit=100"
 
     with baseline_process() as (base_url, base_proc):
-        hello = run_wrk("bare FastAPI hello (1 worker)", f"{base_url}/hello", "get.lua")
-        typename = run_wrk("GraphQL {__typename}", graphql, "post.lua", {**bearer, "WRK_BODY": TYPENAME})
-        page = run_wrk("100-need page via GraphQL", graphql, "post.lua", {**bearer, "WRK_BODY": PAGE})
-        intake_page = run_wrk(
-            "intake GET /needs?limit=100",
-            intake_url,
-            "get.lua",
-            {"WRK_AUTHORIZATION": f"Bearer {intake_token}"},
+        gateway = {"gateway": stack.processes["gateway"].popen.pid}  # type: ignore[union-attr]
+        behind = {**gateway, "intake": stack.processes["intake"].popen.pid}  # type: ignore[union-attr]
+        hello, typename = alternate(
+            [
+                Target(
+                    "bare FastAPI hello (1 worker)",
+                    f"{base_url}/hello",
+                    "get.lua",
+                    {},
+                    {"hello": base_proc.pid},
+                ),
+                Target(
+                    "GraphQL {__typename}", graphql, "post.lua", {**bearer, "WRK_BODY": TYPENAME}, gateway
+                ),
+            ]
         )
-        submit = run_wrk(
-            "submitNeed", graphql, "submit.lua", {**bearer, "WRK_KEY_PREFIX": uuid.uuid4().hex[:12]}
+        page, intake_page = alternate(
+            [
+                Target(
+                    "100-need page via GraphQL", graphql, "post.lua", {**bearer, "WRK_BODY": PAGE}, behind
+                ),
+                Target(
+                    "intake GET /needs?limit=100",
+                    intake_url,
+                    "get.lua",
+                    {"WRK_AUTHORIZATION": f"Bearer {intake_token}"},
+                    {"intake": behind["intake"]},
+                ),
+            ]
+        )
+        everyone = {n: p.popen.pid for n, p in stack.processes.items() if p.popen is not None}
+        submit = measure(
+            Target(
+                "submitNeed",
+                graphql,
+                "submit.lua",
+                {**bearer, "WRK_KEY_PREFIX": uuid.uuid4().hex[:12]},
+                everyone,
+            )
         )
         # The submissions leave work for the consumers (notify, meetings, budget): let it drain,
         # or the paced run would measure that backlog rather than its own latency.
@@ -210,7 +244,10 @@ async def test_the_front_door_under_wrk(stack: Stack) -> None:
         memory["bare hello"] = rss_mib(base_proc.pid)
 
     page_ratio = page.per_second / intake_page.per_second if intake_page.per_second else float("nan")
-    print(f"\n== front door (wrk, 1 thread, {CONNECTIONS} connections, {SECONDS} s each) ==")
+    print(
+        f"\n== front door (wrk, 1 thread, {CONNECTIONS} connections, {SECONDS} s each; pairs compared"
+        f" in {SLICES} alternating slices) =="
+    )
     print(_row(hello, hello))
     print(_row(typename, hello, "   (target >= 0.30)"))
     print(_row(submit, hello, "   (target >= 0.10)"))
@@ -222,6 +259,9 @@ async def test_the_front_door_under_wrk(stack: Stack) -> None:
         f"p50 {paced['notify_p50_ms']} ms, p99 {paced['notify_p99_ms']} ms (target < 200); "
         f"submit answer p50 {paced['submit_p50_ms']} ms, p99 {paced['submit_p99_ms']} ms"
     )
+    print("  CPU per request (ms), by process:")
+    for fig in (hello, typename, page, intake_page, submit):
+        print(f"    {fig.name:<36} " + ", ".join(f"{k} {v}" for k, v in fig.cpu_ms.items()))
     print("  resident memory at the end (MiB): " + ", ".join(f"{k} {v}" for k, v in memory.items()))
     out = REPO_ROOT / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
