@@ -13,7 +13,6 @@ from cross_web import HTTPException as ViewHTTPException
 from fastapi import BackgroundTasks, FastAPI, HTTPException, Request, Response
 from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import HTTPConnection
 from starlette.routing import Route
@@ -70,6 +69,15 @@ CSP = "; ".join(
 )
 
 
+_STRICT = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+_CSP = (b"content-security-policy", CSP.encode())
+_HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+
+
 class SecurityHeaders:
     """Plain ASGI: the strict headers on every HTTP answer (unless the route set its own)."""
 
@@ -80,20 +88,19 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        wanted = list(_STRICT)
         # GraphiQL (development only) loads its page scripts inline; every other response is strict.
-        graphiql = scope["path"] == "/graphql" and scope["method"] == "GET"
-        https = scope.get("scheme") == "https"
+        if not (scope["path"] == "/graphql" and scope["method"] == "GET"):
+            wanted.append(_CSP)
+        if scope.get("scheme") == "https":
+            wanted.append(_HSTS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                if not graphiql:
-                    headers.setdefault("content-security-policy", CSP)
-                headers.setdefault("x-content-type-options", "nosniff")
-                headers.setdefault("referrer-policy", "strict-origin-when-cross-origin")
-                headers.setdefault("x-frame-options", "DENY")
-                if https:
-                    headers.setdefault("strict-transport-security", "max-age=63072000; includeSubDomains")
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(pair for pair in wanted if pair[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -119,7 +119,9 @@ class LimitsMiddleware:
             await send(message)
 
         try:
-            await asyncio.wait_for(self.app(scope, receive, send_started), REQUEST_TIMEOUT_SECONDS)
+            # asyncio.timeout, not wait_for: no extra task per request
+            async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+                await self.app(scope, receive, send_started)
         except TimeoutError:
             if started:
                 raise  # part of the answer is out: the server closes the connection
