@@ -13,7 +13,7 @@ import httpx
 import websockets
 
 from gateway.revocation import CLOSE_CODE
-from infra.stack import Stack
+from infra.stack import Process, Stack, free_port
 from tests.conftest import SUBMIT_NEED, GraphQL
 from tests.integration.test_gateway_accounts import CREATE, SET_PASSWORD
 
@@ -26,8 +26,8 @@ MEETINGS = 'subscription { meetingChanged(communeCode: "160101") { __typename } 
 class Subscriber:
     """One graphql-transport-ws connection: subscribes, then records what arrives and how it closes."""
 
-    def __init__(self, stack: Stack, headers: dict[str, str]) -> None:
-        self.url = stack.url.replace("http://", "ws://") + "/graphql"
+    def __init__(self, stack: Stack, headers: dict[str, str], base_url: str | None = None) -> None:
+        self.url = (base_url or stack.url).replace("http://", "ws://") + "/graphql"
         self.headers = headers
         self.received: list[dict[str, Any]] = []
         self.close_code: int | None = None
@@ -194,3 +194,52 @@ async def test_signing_out_closes_that_session_s_sockets_only(stack: Stack) -> N
         await kept.close()
         await leaving.close()
         await staying.close()
+
+
+async def test_a_revocation_reaches_every_gateway_replica(stack: Stack) -> None:
+    """A second gateway on the same store and NATS: a token revoked through the first one stops
+    working on the second (its cache forgets it) and the second's sockets close."""
+    env = stack.env_for("gateway")
+    port = free_port()
+    env["KHUM_GATEWAY_PORT"] = str(port)
+    env["KHUM_GATEWAY_DEMO"] = "false"
+    other = Process(
+        "gateway-2",
+        [*stack.processes["gateway"].argv],
+        env,
+        stack.var / "log" / "gateway-2.log",
+        url=f"http://127.0.0.1:{port}",
+    )
+    other.start()
+    stack.processes["gateway-2"] = other
+    admin = GraphQL(stack.url)
+    watcher: Subscriber | None = None
+    try:
+        stack.wait_ready(["gateway-2"])
+        await admin.login("visal")
+        body = await admin.execute(
+            "mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { secret apiToken { id } } }",
+            {"i": {"name": "two replicas", "scopes": ["read"], "communes": ["160101"]}},
+        )
+        created = body["data"]["createApiToken"]
+        bearer = {"authorization": f"Bearer {created['secret']}"}
+        query = {"query": "{ needs(first: 1) { totalCount } }"}
+        async with httpx.AsyncClient(base_url=other.url or "", headers=bearer) as integrator:
+            first = await integrator.post("/graphql", json=query)  # the second gateway caches it
+            assert first.status_code == 200 and "errors" not in first.json(), first.text
+            watcher = Subscriber(stack, bearer, base_url=other.url)
+            await watcher.open(STATUS)
+            revoked = await admin.execute(
+                "mutation($id: ID!) { revokeApiToken(id: $id) { revoked } }",
+                {"id": created["apiToken"]["id"]},
+            )
+            assert revoked["data"]["revokeApiToken"]["revoked"] is True
+            assert await watcher.wait_closed() == CLOSE_CODE
+            after = await integrator.post("/graphql", json=query)
+            assert after.status_code == 401
+    finally:
+        if watcher is not None:
+            await watcher.close()
+        await admin.close()
+        other.stop()
+        del stack.processes["gateway-2"]
