@@ -47,7 +47,9 @@ run: bootstrap
 test: bootstrap browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Load comes from wrk (Debian package `wrk`); without it the front-door bench skips and says so.
 bench: bootstrap
+	@command -v wrk >/dev/null || echo "wrk not found (apt-get install -y wrk): the front-door bench will be skipped"
 	$(PY) -m pytest tests/bench -m bench -p no:cacheprovider -s -q $(PYTEST_ARGS)
 
 # A consistent backup of the embedded mode (stores, then stream snapshots), keeping the last 14.

@@ -13,6 +13,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from contracts.envelope import uuid7
+from gateway.cache import TimedCache
+from gateway.revocation import Revocations
 from services.runtime.identity import Identity, Role
 from services.runtime.stores import Collection, DuplicateKeyError, Store
 
@@ -80,9 +82,21 @@ def normalise_login(login: str) -> str:
 
 
 class Accounts:
-    def __init__(self, store: Store, session_hours: int) -> None:
+    """Accounts and sessions; sessions are served from memory, kept true by ``revocations``."""
+
+    def __init__(self, store: Store, session_hours: int, revocations: Revocations | None = None) -> None:
         self.store = store
         self.session_hours = session_hours
+        self.revocations = revocations or Revocations()
+        # session id -> (session, its expiry); one store read per session a minute, not per request
+        self._sessions: TimedCache[tuple[Session, datetime]] = TimedCache()
+        self.revocations.on_revoke(self._forget, self._sessions.clear)
+
+    def _forget(self, kind: str, id: str) -> None:
+        if kind == "session":
+            self._sessions.drop(id)
+        elif kind == "account":
+            self._sessions.drop_where(lambda entry: entry[0].account.id == id)
 
     async def create(
         self,
@@ -160,21 +174,32 @@ class Accounts:
         return token, Session(doc["id"], account, doc["csrf_token"])
 
     async def session(self, token: str) -> Session | None:
-        doc = await self.store.get("sessions", _session_key(token))
+        key = _session_key(token)
+        cached = self._sessions.get(key)
+        if cached is not None:
+            session, expires = cached
+            return session if expires > datetime.now(UTC) else None
+        generation = self._sessions.generation
+        doc = await self.store.get("sessions", key)
         if doc is None or doc["revoked"]:
             return None
-        if datetime.fromisoformat(doc["expires_at"]) <= datetime.now(UTC):
+        expires = datetime.fromisoformat(doc["expires_at"])
+        if expires <= datetime.now(UTC):
             return None
         account = await self.get(doc["user_id"])
         if account is None or not account.active or doc.get("epoch", 0) != account.session_epoch:
             return None  # deactivated, or every session ended by a password reset
-        return Session(doc["id"], account, doc["csrf_token"])
+        session = Session(doc["id"], account, doc["csrf_token"])
+        self._sessions.put(key, (session, expires), generation)
+        return session
 
     async def close_session(self, token: str) -> None:
+        key = _session_key(token)
         async with self.store.transaction() as tx:
-            doc = await tx.get("sessions", _session_key(token))
+            doc = await tx.get("sessions", key)
             if doc and not doc["revoked"]:
                 await tx.replace("sessions", {**doc, "revoked": True}, expected_version=doc["version"])
+        await self.revocations.revoke("session", key)
 
 
 def hash_password(password: str) -> str:

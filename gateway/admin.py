@@ -17,6 +17,7 @@ from typing import Any
 
 from contracts.envelope import uuid7
 from gateway.accounts import Account, Accounts, hash_password, normalise_login
+from gateway.cache import TimedCache
 from services.runtime.identity import Identity, Role
 from services.runtime.stores import Collection, DuplicateKeyError, Store, Transaction
 
@@ -128,6 +129,13 @@ class Admin:
     def __init__(self, store: Store, accounts: Accounts) -> None:
         self.store = store
         self.accounts = accounts
+        # token digest -> token; revocations (pushed, see gateway/revocation.py) keep it true
+        self._tokens: TimedCache[ApiToken] = TimedCache()
+        accounts.revocations.on_revoke(self._forget, self._tokens.clear)
+
+    def _forget(self, kind: str, id: str) -> None:
+        if kind == "token":
+            self._tokens.drop_where(lambda token: token.id == id)
 
     async def _audit(
         self, tx: Transaction, actor: str, action: str, target: str, details: dict[str, Any]
@@ -252,6 +260,9 @@ class Admin:
             await self._audit(
                 tx, actor.id, action, account_id, {k: v for k, v in changes.items() if k != "session_epoch"}
             )
+        # A change of rights ends the account's open subscriptions; a new name only refreshes caches.
+        rights = role is not None or communes is not None or active is not None
+        await self.accounts.revocations.revoke("account", account_id, close=rights)
         return Account.from_doc(updated)
 
     async def reset_password(self, actor: Account, account_id: str) -> str:
@@ -272,6 +283,7 @@ class Admin:
             }
             await tx.replace("accounts", {**doc, **changes}, expected_version=doc["version"])
             await self._audit(tx, actor.id, "account.password_reset", account_id, {})
+        await self.accounts.revocations.revoke("account", account_id)
         return code
 
     async def set_password(self, login: str, code: str, password: str) -> Account:
@@ -359,16 +371,26 @@ class Admin:
                 "api_tokens", {**doc, "revoked_at": _now().isoformat()}, expected_version=doc["version"]
             )
             await self._audit(tx, actor.id, "token.revoked", token_id, {"name": doc["name"]})
+        await self.accounts.revocations.revoke("token", token_id)
         return ApiToken.from_doc(updated)
 
     async def token(self, bearer: str) -> ApiToken | None:
         if not bearer.startswith(TOKEN_PREFIX):
             return None
-        doc = await self.store.find_one("api_tokens", {"token_hash": _digest(bearer)})
+        digest = _digest(bearer)
+        cached = self._tokens.get(digest)
+        if cached is not None:
+            # A token may expire while it is cached: the expiry is checked on every use.
+            return None if cached.expired(_now()) else cached
+        generation = self._tokens.generation
+        doc = await self.store.find_one("api_tokens", {"token_hash": digest})
         if doc is None or doc.get("revoked_at"):
             return None
         token = ApiToken.from_doc(doc)
-        return None if token.expired(_now()) else token
+        if token.expired(_now()):
+            return None
+        self._tokens.put(digest, token, generation)
+        return token
 
     async def tokens(self, actor: Account) -> list[ApiToken]:
         if actor.role not in ADMIN_ROLES:

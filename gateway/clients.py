@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import orjson
 
 from gateway.metrics import SERVICE_CALLS
 from services.runtime.identity import Identity
@@ -30,11 +31,16 @@ class ServiceError(Exception):
         self.field = field
 
 
+# One pooled client per service for the gateway's life: connections are kept alive and reused,
+# so a request costs no TCP handshake; the pool is bounded so a burst queues, not floods.
+POOL = httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=60)
+
+
 class ServiceClient:
     def __init__(self, name: str, base_url: str, secret: str, timeout: float) -> None:
         self.name = name
         self._secret = secret
-        self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=POOL)
 
     async def request(
         self,
@@ -60,7 +66,7 @@ class ServiceClient:
             response = await self._http.request(method, path, json=json, params=params, headers=headers)
         except httpx.HTTPError as exc:
             raise ServiceError(503, "service.unavailable", _unavailable(lang, self.name)) from exc
-        body = response.json() if response.content else None
+        body = orjson.loads(response.content) if response.content else None
         if response.status_code >= 400:
             error = (body or {}).get("error", {}) if isinstance(body, dict) else {}
             message = str(error.get("message", _unavailable(lang, self.name)))

@@ -10,14 +10,18 @@ clients read ``errors[0].extensions.code``; so here every such answer is
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -97,7 +101,26 @@ EXPLORER_CSP = (
 )
 
 
+class ClosableWebSocketAdapter(ASGIWebSocketAdapter):
+    """Sends nothing once the server has closed the socket (a revocation closes it from outside
+    the subscription: the operation is cancelled when the close completes, and until then its
+    messages are dropped here rather than raising in the operation's task)."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        if self.ws.application_state == WebSocketState.DISCONNECTED:
+            return
+        encoded = self.view.encode_json(message)
+        # graphql-transport-ws speaks text frames (a browser would get a Blob from bytes).
+        text = encoded.decode() if isinstance(encoded, bytes) else encoded
+        try:
+            await self.ws.send_text(text)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class KhumGraphQLRouter(GraphQLRouter[Context, None]):
+    websocket_adapter_class = ClosableWebSocketAdapter
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """Development only (``graphql_ide`` is off elsewhere): Khum's own explorer page, not
         GraphiQL from a CDN (GraphiQL's editors need inline styles, which the CSP refuses)."""
@@ -107,15 +130,23 @@ class KhumGraphQLRouter(GraphQLRouter[Context, None]):
         )
 
     def decode_json(self, data: str | bytes) -> object:
-        """Only a JSON object (or a list, which the batching check refuses) is a request."""
+        """Only a JSON object (or a list, which the batching check refuses) is a request.
+
+        orjson: several times faster than the standard library on every request, and it refuses
+        invalid UTF-8 and nesting past 1,024 levels as a JSON error, never a crash."""
         try:
-            text = data.decode("utf-8") if isinstance(data, bytes) else data
-            value = json.loads(text)
-        except (UnicodeDecodeError, RecursionError, json.JSONDecodeError) as exc:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
             raise HTTPException(400, "Unable to parse request body as JSON") from exc
         if not isinstance(value, dict | list):
             raise HTTPException(400, "The GraphQL operation's `query` must be a string or null, if provided.")
         return value
+
+    def encode_json(self, data: object) -> bytes:
+        try:
+            return orjson.dumps(data)
+        except TypeError:  # an integer past 64 bits: the standard library writes any size
+            return json.dumps(data, separators=(",", ":")).encode()
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:

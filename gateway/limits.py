@@ -15,11 +15,12 @@ import hashlib
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.client_address import client_address
 from gateway.i18n import language_of, translate
@@ -86,26 +87,47 @@ def _graphql_error(status: int, code: str, message: str, headers: dict[str, str]
     )
 
 
-def limits_middleware(
-    limiter: RateLimiter, limits: Limits
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if request.url.path != "/graphql" or request.method != "POST":
-            return await call_next(request)
-        key, limit = caller_key(request, limits)
-        wait = limiter.take(key, limit)
-        lang = language_of(request)
+class LimitsMiddleware:
+    """Plain ASGI: rate limit and time limit for ``POST /graphql``; everything else passes."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, limits: Limits) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/graphql" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        key, limit = caller_key(request, self.limits)
+        wait = self.limiter.take(key, limit)
         if wait > 0:
             message = translate(
-                lang, "Too many requests: at most %(n)s a minute. Try again shortly.", n=limit.per_minute
+                language_of(request),
+                "Too many requests: at most %(n)s a minute. Try again shortly.",
+                n=limit.per_minute,
             )
-            return _graphql_error(429, "rate_limited", message, {"retry-after": str(int(wait) + 1)})
-        try:
-            return await asyncio.wait_for(call_next(request), REQUEST_TIMEOUT_SECONDS)
-        except TimeoutError:
-            message = translate(
-                lang, "The request took too long (over %(n)s seconds).", n=int(REQUEST_TIMEOUT_SECONDS)
-            )
-            return _graphql_error(504, "timeout", message)
+            response = _graphql_error(429, "rate_limited", message, {"retry-after": str(int(wait) + 1)})
+            await response(scope, receive, send)
+            return
+        started = False
 
-    return middleware
+        async def send_started(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            # asyncio.timeout, not wait_for: no extra task per request
+            async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+                await self.app(scope, receive, send_started)
+        except TimeoutError:
+            if started:
+                raise  # part of the answer is out: the server closes the connection
+            message = translate(
+                language_of(request),
+                "The request took too long (over %(n)s seconds).",
+                n=int(REQUEST_TIMEOUT_SECONDS),
+            )
+            await _graphql_error(504, "timeout", message)(scope, receive, send)

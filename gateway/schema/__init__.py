@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
@@ -17,6 +11,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from gateway.schema import accounts, budget, identity, meetings, needs, node, notifications, privacy
+from gateway.schema.documents import Documents
 from gateway.schema.errors import CodedErrors, is_expected
 from gateway.schema.persisted import PersistedOperations
 from gateway.schema.relay import ListCaps
@@ -28,13 +23,12 @@ Mutation = merge_types("Mutation", tuple(t for m in _MODULES for t in m.MUTATION
 Subscription = merge_types("Subscription", tuple(t for m in _MODULES for t in m.SUBSCRIPTIONS))
 
 LIMITS = {"max_depth": 10, "max_tokens": 2000, "max_aliases": 15, "max_query_chars": 20_000}
-CACHED_DOCUMENTS = 1000
 # The limits as validation rules made once: the validation cache is keyed by the rules too, and
 # QueryDepthLimiter or MaxAliasesLimiter would make new rule classes on every request.
-_LIMIT_RULES: list[type[ASTValidationRule]] = [
+_LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (
     depth_rule(LIMITS["max_depth"], None),
     aliases_rule(LIMITS["max_aliases"]),
-]
+)
 
 
 class KhumSchema(strawberry.Schema):
@@ -63,10 +57,7 @@ def build_schema(*, production: bool = False, persisted_only: bool | None = None
             lambda: PersistedOperations(
                 enforce=enforce, max_tokens=LIMITS["max_tokens"], max_chars=LIMITS["max_query_chars"]
             ),
-            lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
-            lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
-            lambda: MaxTokensLimiter(max_token_count=LIMITS["max_tokens"]),
-            lambda: AddValidationRules(_LIMIT_RULES),
+            lambda: Documents(max_tokens=LIMITS["max_tokens"], rules=_LIMIT_RULES),
             ListCaps,
             CodedErrors,
         ],

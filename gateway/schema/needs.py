@@ -15,6 +15,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from contracts.needs import NEED_STATUS_CHANGED, NeedStatus, NeedStatusChangedV1, Sector
+from gateway.cache import TimedCache
 from gateway.schema.context import Context, segment
 from gateway.schema.errors import graphql_error
 from gateway.schema.ids import KEY_FORMAT, Node, raw_id, to_global
@@ -93,30 +94,23 @@ class Village:
     commune_name_latin: str = strawberry.field(description="The commune's name in Latin letters.")
 
 
+# Gazetteer names are national reference data that intake loads at start and never edits:
+# kept here an hour, a page of needs costs one call to intake rather than two.
+_VILLAGES: TimedCache[Village] = TimedCache(ttl=3600.0, size=20_000)
+_VILLAGE_FIELDS = ("code", "name_km", "name_latin", "commune_code", "commune_name_km", "commune_name_latin")
+
+
 def village_loader(ctx: Context) -> DataLoader[str, Village | None]:
-    """One call to intake for all the villages a page of needs mentions."""
+    """One call to intake for the villages a page of needs mentions that are not known yet."""
 
     async def load(codes: list[str]) -> list[Village | None]:
-        found = await ctx.call(
-            "intake", "GET", "/villages/by-code", params={"codes": list(dict.fromkeys(codes))}
-        )
-        by_code = {
-            v["code"]: Village(
-                **{
-                    k: v[k]
-                    for k in (
-                        "code",
-                        "name_km",
-                        "name_latin",
-                        "commune_code",
-                        "commune_name_km",
-                        "commune_name_latin",
-                    )
-                }
-            )
-            for v in found
-        }
-        return [by_code.get(code) for code in codes]
+        missing = [code for code in dict.fromkeys(codes) if _VILLAGES.get(code) is None]
+        if missing:
+            generation = _VILLAGES.generation
+            found = await ctx.call("intake", "GET", "/villages/by-code", params={"codes": missing})
+            for v in found:
+                _VILLAGES.put(v["code"], Village(**{k: v[k] for k in _VILLAGE_FIELDS}), generation)
+        return [_VILLAGES.get(code) for code in codes]
 
     return ctx.loader("villages", load)
 
@@ -164,13 +158,19 @@ class Need(Node):
         "citizen's 6-digit code for recordNeedFeedback. Give it to them with the tracking code; "
         "Khum keeps only a hash and never shows it again.",
     )
+    # Set by a page that fetched its villages up front (a 1-tuple: the village may be unknown).
+    known_village: strawberry.Private[tuple[Village | None] | None] = None
 
     @strawberry.field(description="The village, with its names (batched: one call per page).")
-    async def village(self, info: Info[Context, None]) -> Village | None:
-        return await village_loader(info.context).load(self.village_code)
+    def village(self, info: Info[Context, None]) -> Village | None:
+        # Synchronous when the page fetched its villages: graphql-core then completes the whole
+        # list without a coroutine per need. Otherwise the executor awaits the batched load.
+        if self.known_village is not None:
+            return self.known_village[0]
+        return village_loader(info.context).load(self.village_code)  # type: ignore[return-value]
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> Need:
+    def of(cls, data: dict[str, Any], villages: dict[str, Village | None] | None = None) -> Need:
         return cls(
             id=to_global("Need", data["id"]),
             tracking_code=data["tracking_code"],
@@ -198,7 +198,20 @@ class Need(Node):
             if data.get("supporters") is not None
             else None,
             feedback_code=data.get("feedback_code"),
+            known_village=(villages.get(data["village_code"]),) if villages is not None else None,
         )
+
+
+def _selects(selections: list[Any], path: tuple[str, ...]) -> bool:
+    """Whether the query asks for the field at ``path`` (through fragments too)."""
+    for selection in selections:
+        name = getattr(selection, "name", None)
+        if name is None or not hasattr(selection, "alias"):  # a fragment: look inside it
+            if _selects(selection.selections, path):
+                return True
+        elif name == path[0] and (len(path) == 1 or _selects(selection.selections, path[1:])):
+            return True
+    return False
 
 
 @strawberry.type(description="What anyone with the tracking code may see. No personal data.")
@@ -451,7 +464,14 @@ class NeedsQuery:
         if after_id:
             params["after"] = after_id
         page = await info.context.call("intake", "GET", "/needs", params=params)
-        edges = [NeedEdge(cursor=encode_cursor(CURSOR_KIND, n["id"]), node=Need.of(n)) for n in page["items"]]
+        items = page["items"]
+        villages: dict[str, Village | None] | None = None
+        if items and _selects(info.selected_fields, ("needs", "edges", "node", "village")):
+            codes = list(dict.fromkeys(n["village_code"] for n in items))
+            villages = dict(zip(codes, await village_loader(info.context).load_many(codes), strict=True))
+        edges = [
+            NeedEdge(cursor=encode_cursor(CURSOR_KIND, n["id"]), node=Need.of(n, villages)) for n in items
+        ]
         return NeedConnection(
             edges=edges,
             page_info=PageInfo(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import nats
 from nats.aio.client import Client
@@ -29,6 +29,12 @@ class Bus:
         self.name = name
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
+        # Called after a reconnect: whatever relied on core NATS messages may have missed some.
+        self.on_reconnect: list[Callable[[], None]] = []
+
+    async def _reconnected(self) -> None:
+        for callback in self.on_reconnect:
+            callback()
 
     async def connect(self) -> None:
         # A cluster is given as comma-separated URLs; the client fails over between them.
@@ -41,6 +47,7 @@ class Bus:
             connect_timeout=5,
             allow_reconnect=True,
             drain_timeout=5,
+            reconnected_cb=self._reconnected,
         )
         self._js = self._nc.jetstream()
 

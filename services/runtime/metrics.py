@@ -8,8 +8,6 @@ read when Prometheus scrapes, so they are never stale.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -39,23 +37,6 @@ DLQ_SIZE = Gauge("khum_dead_letters", "Messages in the dead-letter stream KHUM_D
 router = APIRouter(include_in_schema=False)
 
 BACKLOG_CAP = 10_000
-
-
-def http_metrics(
-    process: str,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        # Templated route paths keep the label set small; a router mounted at a prefix (GraphQL)
-        # reports an empty path, so it is named by the URL it was mounted at.
-        path = getattr(route, "path", None) or (request.url.path if route is not None else "unmatched")
-        HTTP_REQUESTS.labels(process, request.method, path, str(response.status_code)).inc()
-        HTTP_SECONDS.labels(process, path).observe(time.perf_counter() - started)
-        return response
-
-    return middleware
 
 
 async def refresh_gauges(runtime: Any) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,8 +29,6 @@ from opentelemetry.sdk.trace.export import (
 )
 from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-from starlette.requests import Request
-from starlette.responses import Response
 
 _propagator = TraceContextTextMapPropagator()
 _tracer = trace.get_tracer("khum")
@@ -110,20 +108,3 @@ def span_from(traceparent: str | None, name: str, kind: SpanKind, **attributes: 
     finally:
         if token is not None:
             otel_context.detach(token)
-
-
-def http_tracing(
-    process: str,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if request.url.path in ("/healthz", "/readyz", "/metrics"):
-            return await call_next(request)
-        with span_from(
-            request.headers.get("traceparent"),
-            f"{request.method} {request.url.path}",
-            SpanKind.SERVER,
-            process=process,
-        ):
-            return await call_next(request)
-
-    return middleware

@@ -78,6 +78,13 @@ async def run_load(
 @contextmanager
 def baseline_server() -> Iterator[str]:
     """uvicorn with one worker serving tests/bench/baseline_app.py on a free loopback port."""
+    with baseline_process() as (url, _):
+        yield url
+
+
+@contextmanager
+def baseline_process() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The baseline server, with its process (for its resident memory)."""
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -108,7 +115,7 @@ def baseline_server() -> Iterator[str]:
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError("baseline server did not start")
             time.sleep(0.1)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         proc.wait(10)

@@ -22,7 +22,8 @@ import pytest
 from playwright.async_api import Page
 
 from infra.stack import Stack, free_port
-from services.runtime.identity import Identity, Role, issue_token
+from services.runtime.identity import Identity, Role
+from services.runtime.tokens import issue_token
 from tests.conftest import SUBMIT_NEED, UNLIMITED, GraphQL
 from tests.e2e.conftest import sign_in
 

@@ -26,7 +26,8 @@ import httpx
 import pytest
 
 from infra.stack import Stack, free_port
-from services.runtime.identity import Identity, Role, issue_token
+from services.runtime.identity import Identity, Role
+from services.runtime.tokens import issue_token
 from tests.conftest import SUBMIT_NEED, UNLIMITED, GraphQL
 from tests.support.live import Screen, expected, quiet_positions
 

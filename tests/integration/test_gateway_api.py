@@ -42,7 +42,9 @@ async def test_a_page_of_needs_costs_the_same_service_calls_whatever_its_size(
         edges = body["data"]["needs"]["edges"]
         assert len(edges) == size
         assert all(e["node"]["village"]["communeNameKm"] == "គោកធ្លក" for e in edges)
-    assert calls == [2, 2, 2]  # the list, then one batched village lookup
+    # The list, and one batched lookup of the villages the gateway does not know yet (their
+    # names are kept): never one call per need, whatever the page size.
+    assert calls[0] <= 2 and calls[1:] == [1, 1]
 
 
 async def test_node_fetches_a_need_again_by_its_global_id_with_the_same_rules(

@@ -12,7 +12,8 @@ import httpx
 
 from gateway.schema.ids import raw_id
 from infra.stack import Stack
-from services.runtime.identity import ALL_COMMUNES, PUBLIC_IDENTITY_ID, Identity, Role, issue_token
+from services.runtime.identity import ALL_COMMUNES, PUBLIC_IDENTITY_ID, Identity, Role
+from services.runtime.tokens import issue_token
 from tests.conftest import SUBMIT_NEED, GraphQL
 from tests.integration.test_meetings_api import RSVP, announced, data_of
 from tests.integration.test_privacy_walk import _selection, _walk
