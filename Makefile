@@ -29,6 +29,13 @@ lock:
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --group build --universal \
 	  --python-version 3.11 --generate-hashes --custom-compile-command 'make lock' -o $(LOCK)
 
+# axe-core for the accessibility checks in the browser tests (package-lock.json pins it).
+NODE_STAMP := node_modules/.khum-installed
+# Optional: without npm, only the axe checks of the browser tests skip (and say why).
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else echo "npm not found: the accessibility (axe) checks will be skipped"; fi
+
 bootstrap: $(STAMP) $(NODE_STAMP)
 
 # The browser tests drive Debian's Chromium when it is there; otherwise Playwright's own

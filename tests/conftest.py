@@ -173,3 +173,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             red=True,
             bold=True,
         )
+    unchecked = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "accessibility checks skipped" in str(getattr(report, "longrepr", ""))
+    ]
+    if unchecked:
+        terminalreporter.write_line(
+            f"ACCESSIBILITY CHECKS DID NOT RUN: {len(unchecked)} skipped for want of axe-core. "
+            "Fix: install npm, then `make bootstrap` (it runs `npm ci`)",
+            red=True,
+            bold=True,
+        )

@@ -100,3 +100,13 @@ def test_no_source_or_test_reads_a_folder_beside_the_clone() -> None:
         if re.search(r"""parent\s*/\s*["']shared["']|\.\./shared""", text) and path != Path(__file__):
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_bootstrap_installs_the_node_packages_the_browser_tests_use() -> None:
+    """axe-core comes from npm: a bootstrap without the npm step skips every accessibility check."""
+    makefile = (ROOT / "Makefile").read_text()
+    bootstrap = re.search(r"^bootstrap:(.*)$", makefile, re.MULTILINE)
+    assert bootstrap is not None and "$(NODE_STAMP)" in bootstrap.group(1)
+    assert re.search(r"^NODE_STAMP :=", makefile, re.MULTILINE)
+    assert re.search(r"^\$\(NODE_STAMP\):.*package-lock\.json", makefile, re.MULTILINE)
+    assert "npm ci" in makefile
