@@ -12,9 +12,8 @@ from strawberry.types import ExecutionContext
 
 from gateway.schema import accounts, budget, identity, meetings, needs, node, notifications, privacy
 from gateway.schema.documents import Documents
-from gateway.schema.errors import CodedErrors, is_expected
+from gateway.schema.errors import is_expected
 from gateway.schema.persisted import PersistedOperations
-from gateway.schema.relay import ListCaps
 
 # Each context module lists its root types in QUERIES, MUTATIONS and SUBSCRIPTIONS.
 _MODULES = (node, identity, accounts, needs, meetings, budget, notifications, privacy)
@@ -46,6 +45,9 @@ def build_schema(*, production: bool = False, persisted_only: bool | None = None
     sessions may send only the PWA's persisted operations; introspection stays on because third
     parties build on this API."""
     enforce = production if persisted_only is None else persisted_only
+    persisted = PersistedOperations(
+        enforce=enforce, max_tokens=LIMITS["max_tokens"], max_chars=LIMITS["max_query_chars"]
+    )
     return KhumSchema(
         config=StrawberryConfig(disable_field_suggestions=production),
         query=Query,
@@ -53,13 +55,10 @@ def build_schema(*, production: bool = False, persisted_only: bool | None = None
         subscription=Subscription,
         extensions=[
             # The PWA and integrators send the same few documents over and over: parse and
-            # validate each once (bounded LRU caches), not on every request.
-            lambda: PersistedOperations(
-                enforce=enforce, max_tokens=LIMITS["max_tokens"], max_chars=LIMITS["max_query_chars"]
-            ),
-            lambda: Documents(max_tokens=LIMITS["max_tokens"], rules=_LIMIT_RULES),
-            ListCaps,
-            CodedErrors,
+            # validate each once (bounded LRU caches), not on every request. One extension does
+            # it all, with persisted operations, list caps and error codes: each extension
+            # costs context managers on every request.
+            lambda: Documents(persisted=persisted, max_tokens=LIMITS["max_tokens"], rules=_LIMIT_RULES),
         ],
     )
 
