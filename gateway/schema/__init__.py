@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from gateway.schema import accounts, budget, identity, meetings, needs, node, notifications, privacy
-from gateway.schema.documents import Documents
+from gateway.schema.documents import Documents, LeanRunner
 from gateway.schema.errors import is_expected
 from gateway.schema.persisted import PersistedOperations
 
@@ -31,6 +33,11 @@ _LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (
 
 
 class KhumSchema(strawberry.Schema):
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return LeanRunner(execution_context=execution_context, extensions=extensions)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

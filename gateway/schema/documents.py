@@ -13,10 +13,19 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 from functools import lru_cache
+from types import TracebackType
 from typing import Any
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse, specified_rules
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.context import (
+    ExecutingContextManager,
+    ExtensionContextManagerBase,
+    OperationContextManager,
+    ParsingContextManager,
+    ValidationContextManager,
+)
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.schema import validate_document
 from strawberry.types import StreamExecutionResult
 
@@ -116,3 +125,47 @@ class Documents(SchemaExtension):
 
     def _lang(self) -> str:
         return str(getattr(self.execution_context.context, "lang", "km"))
+
+
+class _Lean(ExtensionContextManagerBase):
+    """A phase no extension hooks into costs nothing (Strawberry makes an exit stack anyway)."""
+
+    async def __aenter__(self) -> None:
+        if self.hooks:
+            await super().__aenter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.hooks:
+            await super().__aexit__(exc_type, exc, tb)
+
+
+class _Operation(_Lean, OperationContextManager):
+    pass
+
+
+class _Parsing(_Lean, ParsingContextManager):
+    pass
+
+
+class _Validation(_Lean, ValidationContextManager):
+    pass
+
+
+class _Executing(_Lean, ExecutingContextManager):
+    pass
+
+
+class LeanRunner(SchemaExtensionsRunner):
+    def operation(self) -> OperationContextManager:
+        return _Operation(self.extensions)
+
+    def parsing(self) -> ParsingContextManager:
+        return _Parsing(self.extensions)
+
+    def validation(self) -> ValidationContextManager:
+        return _Validation(self.extensions)
+
+    def executing(self) -> ExecutingContextManager:
+        return _Executing(self.extensions)
