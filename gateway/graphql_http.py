@@ -173,7 +173,6 @@ class KhumGraphQLRouter(GraphQLRouter[Context, None]):
 
 
 _POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
-_STREAMING = (b"multipart", b"event-stream")
 ContextGetter = Callable[[Request], Awaitable[Context]]
 
 
@@ -199,9 +198,11 @@ class GraphQLPost:
     exit-stack layers, and Strawberry's HTTP view (which parses the content type with the
     ``email`` package and checks results against runtime protocols): a third of a small
     request's time. Everything unusual (another content type, a body that is not a JSON
-    object, a batch, a streaming ``Accept``, a query that is not a string, an operation the
-    view refuses) goes on to the view with the body replayed, so its refusals and codes are
-    the same as before. The answer is built as the view builds it (``process_result`` with
+    object, a batch, a query that is not a string, an operation the view refuses) goes on to
+    the view with the body replayed, so its refusals and codes are the same as before. The
+    view's HTTP streaming transports are off (subscriptions go over the WebSocket), so an
+    ``Accept`` asking for a stream changes nothing; a subscription sent here is refused with
+    ``graphql.operation_type``. The answer is built as the view builds it (``process_result`` with
     codes, the resolvers' status and cookies)."""
 
     def __init__(
@@ -220,9 +221,7 @@ class GraphQLPost:
         for name, value in scope["headers"]:
             if name == b"content-type":
                 json_body = value.startswith(b"application/json")
-            elif name == b"accept" and any(kind in value for kind in _STREAMING):
-                await self.app(scope, receive, send)
-                return
+                break
         if not json_body:
             await self.app(scope, receive, send)
             return
@@ -265,7 +264,16 @@ class GraphQLPost:
                 allowed_operation_types=_POST_OPERATIONS,
                 operation_extensions=data.get("extensions"),
             )
-        except (CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError):
+        except InvalidOperationTypeError:
+            # A subscription: the view would run it as a query (its POST allows subscriptions
+            # for streaming transports, which are off here) and answer an internal error.
+            code, reason = _coded("are not allowed when using", 400)
+            refused = Response(
+                refusal_body(code, translate(context.lang, reason)), 400, media_type="application/json"
+            )
+            await refused(scope, receive, send)
+            return
+        except (CannotGetOperationTypeError, MissingQueryError):
             # Refused before anything ran: the view answers these with its codes.
             await self.app(scope, _replay(body), send)
             return
