@@ -23,7 +23,7 @@ from gateway.admin import Admin, Throttle
 from gateway.bodylimit import BodyLimit
 from gateway.bridge import EventBridge
 from gateway.clients import ServiceClient
-from gateway.graphql_http import KhumGraphQLRouter, TokenRefused, token_refused
+from gateway.graphql_http import GraphQLPost, KhumGraphQLRouter, TokenRefused, token_refused
 from gateway.i18n import language_of
 from gateway.limits import Limits, LimitsMiddleware, RateLimiter, limit_of
 from gateway.pages import ROUTERS as PAGE_ROUTERS
@@ -198,6 +198,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = FastAPI(title="Khum gateway", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.add_exception_handler(TokenRefused, token_refused)
+    # Innermost: the usual GraphQL POST goes to the schema without the router and the view;
+    # every other request (and anything unusual about this one) reaches them unchanged.
+    app.add_middleware(GraphQLPost, router=graphql, context_getter=context_getter, route=graphql_route)
     # Phones on 3G: pages, scripts and long GraphQL answers travel compressed. Below about one
     # TCP segment compressing saves no round trip and costs CPU on every small GraphQL answer.
     app.add_middleware(GZipMiddleware, minimum_size=1400)

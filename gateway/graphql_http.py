@@ -10,19 +10,23 @@ clients read ``errors[0].extensions.code``; so here every such answer is
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from fastapi import Request, Response
+from fastapi import BackgroundTasks, Request, Response
 from fastapi.responses import HTMLResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.exceptions import MissingQueryError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from gateway.i18n import REPO_ROOT, language_of, translate
@@ -166,3 +170,129 @@ class KhumGraphQLRouter(GraphQLRouter[Context, None]):
         if errors:
             response["errors"] = with_codes(errors)
         return response
+
+
+_POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+ContextGetter = Callable[[Request], Awaitable[Context]]
+
+
+def _replay(body: bytes) -> Receive:
+    """A receive that hands the already-read body to the layers behind (then waits, as a
+    client that has sent everything does)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+class GraphQLPost:
+    """``POST /graphql`` with a JSON object body, straight to the schema (plain ASGI).
+
+    The usual request of the PWA and of integrators skips FastAPI's router, its exception and
+    exit-stack layers, and Strawberry's HTTP view (which parses the content type with the
+    ``email`` package and checks results against runtime protocols): a third of a small
+    request's time. Everything unusual (another content type, a body that is not a JSON
+    object, a batch, a query that is not a string, an operation the view refuses) goes on to
+    the view with the body replayed, so its refusals and codes are the same as before. The
+    view's HTTP streaming transports are off (subscriptions go over the WebSocket), so an
+    ``Accept`` asking for a stream changes nothing; a subscription sent here is refused with
+    ``graphql.operation_type``. The answer is built as the view builds it (``process_result`` with
+    codes, the resolvers' status and cookies)."""
+
+    def __init__(
+        self, app: ASGIApp, router: KhumGraphQLRouter, context_getter: ContextGetter, route: object
+    ) -> None:
+        self.app = app
+        self.router = router
+        self.context_getter = context_getter
+        self.route = route
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/graphql" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        json_body = False
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                json_body = value.startswith(b"application/json")
+                break
+        if not json_body:
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        scope["route"] = self.route  # as FastAPI's routes do: the metrics label
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            data = None
+        if not isinstance(data, dict) or not self._plain(data):
+            await self.app(scope, _replay(body), send)
+            return
+        request = Request(scope, _replay(body))
+        try:
+            context = await self.context_getter(request)
+        except TokenRefused as exc:
+            await (await token_refused(request, exc))(scope, receive, send)
+            return
+        sub_response = Response()
+        sub_response.status_code = None  # type: ignore[assignment]  # "not set": 200 unless a resolver sets it
+        del sub_response.headers["content-length"]
+        context.request = request
+        context.response = sub_response
+        context.background_tasks = BackgroundTasks()
+        try:
+            result = await self.router.schema.execute(
+                data["query"],
+                variable_values=data.get("variables"),
+                context_value=context,
+                root_value=None,
+                operation_name=data.get("operationName"),
+                allowed_operation_types=_POST_OPERATIONS,
+                operation_extensions=data.get("extensions"),
+            )
+        except InvalidOperationTypeError:
+            # A subscription: the view would run it as a query (its POST allows subscriptions
+            # for streaming transports, which are off here) and answer an internal error.
+            code, reason = _coded("are not allowed when using", 400)
+            refused = Response(
+                refusal_body(code, translate(context.lang, reason)), 400, media_type="application/json"
+            )
+            await refused(scope, receive, send)
+            return
+        except (CannotGetOperationTypeError, MissingQueryError):
+            # Refused before anything ran: the view answers these with its codes.
+            await self.app(scope, _replay(body), send)
+            return
+        answer = self.router.encode_json(await self.router.process_result(request, result))
+        headers = [
+            (b"content-length", str(len(answer)).encode()),
+            (b"content-type", b"application/json"),
+            *sub_response.headers.raw,
+        ]
+        status = sub_response.status_code or 200
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+
+    @staticmethod
+    def _plain(data: dict[str, Any]) -> bool:
+        """What the view would accept as one operation, with the query given as text."""
+        return (
+            isinstance(data.get("query"), str)
+            and isinstance(data.get("variables"), dict | None)
+            and isinstance(data.get("extensions"), dict | None)
+            and isinstance(data.get("operationName"), str | None)
+        )

@@ -64,10 +64,13 @@ def page_language(conn: HTTPConnection) -> str:
 
 def language_of(conn: HTTPConnection) -> str:
     """For the API: the km/en switch's cookie wins; then Accept-Language; then Khmer."""
-    chosen = conn.cookies.get(LANG_COOKIE)
-    if chosen in LANGUAGES:
-        return chosen
-    header = conn.headers.get("accept-language", "").strip().lower()
+    headers = conn.headers
+    # Most API calls carry no language cookie: parse the cookies only when it may be there.
+    if LANG_COOKIE in headers.get("cookie", ""):
+        chosen = conn.cookies.get(LANG_COOKIE)
+        if chosen in LANGUAGES:
+            return chosen
+    header = headers.get("accept-language", "").strip().lower()
     return "en" if header.startswith("en") else DEFAULT_LANGUAGE
 
 

@@ -13,10 +13,25 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 from functools import lru_cache
+from types import TracebackType
+from typing import Any
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse, specified_rules
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.context import (
+    ExecutingContextManager,
+    ExtensionContextManagerBase,
+    OperationContextManager,
+    ParsingContextManager,
+    ValidationContextManager,
+)
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.schema import validate_document
+from strawberry.types import StreamExecutionResult
+
+from gateway.schema.errors import coded_errors
+from gateway.schema.persisted import PersistedOperations
+from gateway.schema.relay import ListSize, list_cap_error, list_sizes
 
 Rules = tuple[type[ASTValidationRule], ...]
 # Distinct documents kept: the PWA's few dozen and integrators' own, bounded so unique query
@@ -25,8 +40,10 @@ CACHED_DOCUMENTS = 1000
 
 
 @lru_cache(maxsize=CACHED_DOCUMENTS)
-def _parsed(query: str, max_tokens: int) -> DocumentNode:
-    return parse(query, max_tokens=max_tokens)
+def _parsed(query: str, max_tokens: int) -> tuple[DocumentNode, tuple[ListSize, ...]]:
+    """The document and its list-size arguments (both depend on the text alone)."""
+    document = parse(query, max_tokens=max_tokens)
+    return document, list_sizes(document)
 
 
 class _Validations:
@@ -55,30 +72,100 @@ _validations = _Validations(CACHED_DOCUMENTS)
 
 
 class Documents(SchemaExtension):
-    """Token limit and extra validation rules, with parsing and validation cached."""
+    """The schema's one extension: persisted operations, the token and size limits, parsing
+    and validation (cached per query text), the list caps, and error codes and masking.
 
-    def __init__(self, *, max_tokens: int, rules: Rules) -> None:
+    One ``on_operation`` hook does all of it (Strawberry runs each hook of each extension as a
+    context manager, per request): the document is parsed and validated before Strawberry's
+    own parse and validation phases, which then find nothing left to do. A text that does not
+    parse is left to Strawberry, which raises the same syntax error in its parse phase."""
+
+    def __init__(self, *, persisted: PersistedOperations, max_tokens: int, rules: Rules) -> None:
         super().__init__()
+        self.persisted = persisted
         self.max_tokens = max_tokens
-        self.rules = rules
+        self.rules = (*specified_rules, *rules)
+        self._streamed = False
 
     def on_operation(self) -> Iterator[None]:
         ctx = self.execution_context
-        ctx.parse_options["max_tokens"] = self.max_tokens
-        ctx.validation_rules = (*ctx.validation_rules, *self.rules)
+        refusal = self.persisted.apply(ctx)
+        rules = self.rules if refusal is None else (*self.rules, refusal)
+        query = ctx.query
+        if query:
+            ctx.parse_options["max_tokens"] = self.max_tokens
+            try:
+                document, sizes = _parsed(query, self.max_tokens)
+            except GraphQLError:
+                pass  # Strawberry parses again in its parse phase and answers the syntax error
+            else:
+                ctx.graphql_document = document
+                # Set here, Strawberry's own validation (with ctx.validation_rules) is skipped.
+                refused = _validations.of(ctx.schema._schema, query, document, rules)
+                if sizes and not refused:
+                    capped = list_cap_error(sizes, ctx.variables, self._lang())
+                    if capped is not None:
+                        refused = [capped]
+                ctx.pre_execution_errors = refused
+        yield
+        if self._streamed:
+            return  # a subscription's results were handled one by one
+        result: Any = ctx.result
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = coded_errors(errors, self._lang())
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """Each result of a subscription over the WebSocket, before it is sent."""
+        self._streamed = True
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = coded_errors(errors, self._lang())  # type: ignore[union-attr]
         yield
 
-    def on_parse(self) -> Iterator[None]:
-        ctx = self.execution_context
-        if ctx.graphql_document is None and ctx.query:
-            ctx.graphql_document = _parsed(ctx.query, self.max_tokens)
-        yield
+    def _lang(self) -> str:
+        return str(getattr(self.execution_context.context, "lang", "km"))
 
-    def on_validate(self) -> Iterator[None]:
-        ctx = self.execution_context
-        if ctx.graphql_document is not None and ctx.query:
-            rules = tuple(ctx.validation_rules)
-            ctx.pre_execution_errors = _validations.of(
-                ctx.schema._schema, ctx.query, ctx.graphql_document, rules
-            )
-        yield
+
+class _Lean(ExtensionContextManagerBase):
+    """A phase no extension hooks into costs nothing (Strawberry makes an exit stack anyway)."""
+
+    async def __aenter__(self) -> None:
+        if self.hooks:
+            await super().__aenter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.hooks:
+            await super().__aexit__(exc_type, exc, tb)
+
+
+class _Operation(_Lean, OperationContextManager):
+    pass
+
+
+class _Parsing(_Lean, ParsingContextManager):
+    pass
+
+
+class _Validation(_Lean, ValidationContextManager):
+    pass
+
+
+class _Executing(_Lean, ExecutingContextManager):
+    pass
+
+
+class LeanRunner(SchemaExtensionsRunner):
+    def operation(self) -> OperationContextManager:
+        return _Operation(self.extensions)
+
+    def parsing(self) -> ParsingContextManager:
+        return _Parsing(self.extensions)
+
+    def validation(self) -> ValidationContextManager:
+        return _Validation(self.extensions)
+
+    def executing(self) -> ExecutingContextManager:
+        return _Executing(self.extensions)

@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 from graphql import GraphQLError, VariableDefinitionNode
-from strawberry.extensions import MaskErrors
 
 from gateway.clients import ServiceError
 from gateway.i18n import translate
@@ -27,6 +26,7 @@ def from_service(error: ServiceError) -> GraphQLError:
 _VARIABLE = re.compile(
     r"^Variable '\$(?P<name>\w+)' has invalid value(?: at (?P<at>[^:]+))?: (?P<detail>.*)$", re.S
 )
+MASKED_MESSAGE = "Unexpected error."
 UNAVAILABLE_MESSAGE = {
     "en": "The service cannot save this right now. Please try again shortly.",
     "km": "សេវាមិនអាចរក្សាទុកបានទេឥឡូវនេះ។ សូមព្យាយាមម្តងទៀតបន្តិចទៀត។",
@@ -84,35 +84,42 @@ def input_error(error: GraphQLError, path: list[str | int], lang: str) -> GraphQ
     )
 
 
-class CodedErrors(MaskErrors):
-    """Masks the unexpected (as MaskErrors) and turns graphql-core's refusals of variables into
-    ``request.invalid`` with the GraphQL path of the field, over HTTP and WebSocket alike."""
-
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=lambda error: not is_expected(error))
-
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        lang = str(getattr(self.execution_context.context, "lang", "km"))
-        coded = []
-        for error in errors:
-            path = variable_path(error)
-            coded.append(input_error(error, path, lang) if path is not None else error)
-        return super()._process_errors(coded)
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+def masked(error: GraphQLError, lang: str) -> GraphQLError:
+    """What the caller sees of an unexpected error: nothing of its message or cause."""
+    if isinstance(error.original_error, UNAVAILABLE):
         # A store or broker that cannot take a write now is not a bug: ``service.unavailable``
         # (retry later), as when a service answers 503.
-        if isinstance(error.original_error, UNAVAILABLE):
-            lang = str(getattr(self.execution_context.context, "lang", "km"))
-            return GraphQLError(
-                UNAVAILABLE_MESSAGE["en" if lang == "en" else "km"],
-                nodes=error.nodes,
-                source=error.source,
-                positions=error.positions,
-                path=error.path,
-                extensions={"code": "service.unavailable", "retryable": True},
-            )
-        return super().anonymise_error(error)
+        return GraphQLError(
+            UNAVAILABLE_MESSAGE["en" if lang == "en" else "km"],
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "service.unavailable", "retryable": True},
+        )
+    return GraphQLError(
+        MASKED_MESSAGE,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+    )
+
+
+def coded_errors(errors: list[GraphQLError], lang: str) -> list[GraphQLError]:
+    """Masks the unexpected and turns graphql-core's refusals of variables into
+    ``request.invalid`` with the GraphQL path of the field, over HTTP and WebSocket alike."""
+    coded = []
+    for error in errors:
+        path = variable_path(error)
+        if path is not None:
+            coded.append(input_error(error, path, lang))
+        elif is_expected(error):
+            coded.append(error)
+        else:
+            coded.append(masked(error, lang))
+    return coded
 
 
 _LIMIT_CODES = (

@@ -10,7 +10,6 @@ it off, so a script injected into a page still meets the allowlist.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import cache, lru_cache
 
 from graphql import (
@@ -26,7 +25,7 @@ from graphql import (
     ValidationRule,
     parse,
 )
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from gateway.persisted import allowlist, canonical, digest
 from gateway.schema.errors import graphql_error
@@ -98,11 +97,13 @@ def refusal(code: str, message: str) -> type[ASTValidationRule]:
     return Refused
 
 
-class PersistedOperations(SchemaExtension):
-    """Turns a persisted-query hash into its operation; refuses other text where it must."""
+class PersistedOperations:
+    """Turns a persisted-query hash into its operation; refuses other text where it must.
+
+    Not a schema extension of its own: ``gateway/schema/gate.py`` calls it from the one
+    extension the schema has (each extension costs a context manager per phase per request)."""
 
     def __init__(self, *, enforce: bool, max_tokens: int, max_chars: int) -> None:
-        super().__init__()
         self.enforce = enforce
         self.max_tokens = max_tokens
         self.max_chars = max_chars
@@ -112,8 +113,9 @@ class PersistedOperations(SchemaExtension):
         allowed = PUBLIC_FIELDS if from_browser(context) else SCRIPT_FIELDS
         return fields is not None and bool(fields) and fields <= allowed
 
-    def on_operation(self) -> Iterator[None]:
-        ctx = self.execution_context
+    def apply(self, ctx: ExecutionContext) -> type[ASTValidationRule] | None:
+        """Put the operation's text on ``ctx``; a refusal comes back as a validation rule (which
+        reaches HTTP and WebSocket callers alike), None when the operation may run."""
         requested = (ctx.operation_extensions or {}).get("persistedQuery")
         context = ctx.context
         refused: tuple[str, str] | None = None
@@ -144,7 +146,7 @@ class PersistedOperations(SchemaExtension):
                 "graphql.persisted_only",
                 context.t("Send your own queries with an API token (see the integrators' guide)."),
             )
-        if refused is not None:
-            ctx.query = ctx.query or "{ __typename }"
-            ctx.validation_rules = (*ctx.validation_rules, refusal(*refused))
-        yield
+        if refused is None:
+            return None
+        ctx.query = ctx.query or "{ __typename }"
+        return refusal(*refused)

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import strawberry
 from graphql import (
     ArgumentNode,
     DocumentNode,
+    GraphQLError,
     IntValueNode,
     OperationDefinitionNode,
     VariableNode,
     value_from_ast_untyped,
     visit,
 )
-from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.language import Visitor
-from strawberry.extensions import SchemaExtension
 
 from gateway.i18n import translate
 from gateway.schema.errors import graphql_error
@@ -56,17 +54,20 @@ def check_first(first: int, lang: str) -> int:
 
 
 LIST_ARGUMENTS = frozenset({"first", "last", "limit"})
+# (argument, literal value) or (argument, variable name, the variable's default)
+ListSize = tuple[str, object, str | None]
 
 
-def _argument_values(document: DocumentNode, variables: dict[str, Any]) -> Iterator[tuple[str, object]]:
-    """Every (name, value) of a list-size argument anywhere in the document."""
+def list_sizes(document: DocumentNode) -> tuple[ListSize, ...]:
+    """Every list-size argument anywhere in the document: a literal, or a variable with its
+    default. Depends on the document alone, so it is worked out once per query text."""
     defaults = {
         v.variable.name.value: value_from_ast_untyped(v.default_value) if v.default_value else None
         for d in document.definitions
         if isinstance(d, OperationDefinitionNode)
         for v in d.variable_definitions or ()
     }
-    found: list[tuple[str, object]] = []
+    found: list[ListSize] = []
 
     class Arguments(Visitor):
         def enter_argument(self, node: ArgumentNode, *_: object) -> None:
@@ -75,28 +76,23 @@ def _argument_values(document: DocumentNode, variables: dict[str, Any]) -> Itera
             value = node.value
             if isinstance(value, VariableNode):
                 name = value.name.value
-                found.append((node.name.value, variables.get(name, defaults.get(name))))
+                found.append((node.name.value, defaults.get(name), name))
             elif isinstance(value, IntValueNode):
-                found.append((node.name.value, int(value.value)))
+                found.append((node.name.value, int(value.value), None))
 
     visit(document, Arguments())
-    return iter(found)
+    return tuple(found)
 
 
-class ListCaps(SchemaExtension):
+def list_cap_error(
+    sizes: tuple[ListSize, ...], variables: dict[str, Any] | None, lang: str
+) -> GraphQLError | None:
     """One cap for every list argument of the schema (``first``, ``last``, ``limit``): 1 to
     ``MAX_PAGE``, checked once per operation before anything runs, so a field added later
     cannot forget it (``agendaCandidates(first: 100000)`` slipped through a per-field check)."""
-
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
-        document = ctx.graphql_document
-        if document is not None and ctx.result is None:
-            for name, value in _argument_values(document, ctx.variables or {}):
-                if isinstance(value, int) and not 1 <= value <= MAX_PAGE:
-                    lang = str(getattr(ctx.context, "lang", "km"))
-                    message = translate(lang, "`first` must be between 1 and %(max)s.", max=MAX_PAGE)
-                    error = graphql_error("page.size_invalid", message, name)
-                    ctx.result = GraphQLExecutionResult(data=None, errors=[error])
-                    break
-        yield
+    for name, default, variable in sizes:
+        value = default if variable is None or not variables else variables.get(variable, default)
+        if isinstance(value, int) and not 1 <= value <= MAX_PAGE:
+            message = translate(lang, "`first` must be between 1 and %(max)s.", max=MAX_PAGE)
+            return graphql_error("page.size_invalid", message, name)
+    return None

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.runtime.logs import CORRELATION_HEADER, correlation_id, new_correlation_id
 from services.runtime.metrics import HTTP_REQUESTS, HTTP_SECONDS
-from services.runtime.tracing import span_from
+from services.runtime.tracing import span_from, tracing_on
 
 _CORRELATION = CORRELATION_HEADER.encode()
 _UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -54,6 +54,9 @@ class Edge:
     def __init__(self, app: ASGIApp, process: str) -> None:
         self.app = app
         self.process = process
+        # The labelled metrics by (method, route, status): prometheus_client looks a child up
+        # under a lock on every ``labels`` call.
+        self._metrics: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,11 +79,12 @@ class Edge:
         started = time.perf_counter()
         try:
             path = scope["path"]
-            if path in _UNTRACED:
+            traceparent = header(scope, b"traceparent")
+            if path in _UNTRACED or (traceparent is None and not tracing_on()):
                 await self.app(scope, receive, send_with_id)
             else:
                 with span_from(
-                    header(scope, b"traceparent"),
+                    traceparent,
                     f"{scope['method']} {path}",
                     SpanKind.SERVER,
                     process=self.process,
@@ -88,6 +92,13 @@ class Edge:
                     await self.app(scope, receive, send_with_id)
         finally:
             correlation_id.reset(token)
-            label = route_label(scope)
-            HTTP_REQUESTS.labels(self.process, scope["method"], label, str(status)).inc()
-            HTTP_SECONDS.labels(self.process, label).observe(time.perf_counter() - started)
+            key = (scope["method"], route_label(scope), str(status))
+            metrics = self._metrics.get(key)
+            if metrics is None:
+                metrics = (
+                    HTTP_REQUESTS.labels(self.process, *key),
+                    HTTP_SECONDS.labels(self.process, key[1]),
+                )
+                self._metrics[key] = metrics
+            metrics[0].inc()
+            metrics[1].observe(time.perf_counter() - started)

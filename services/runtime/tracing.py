@@ -86,6 +86,12 @@ def setup_tracing(process: str, export: str | None) -> None:
     trace.set_tracer_provider(provider)
 
 
+def tracing_on() -> bool:
+    """Whether spans are recorded here (a provider installed by ``setup_tracing`` or an SDK).
+    Without one, a span with no parent to pass on does nothing but cost time."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
 def current_traceparent() -> str | None:
     carrier: dict[str, str] = {}
     _propagator.inject(carrier)

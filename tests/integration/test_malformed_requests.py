@@ -42,6 +42,7 @@ def _code(response: httpx.Response) -> str:
         (b"{ __typename }", {"content-type": "text/plain"}, "request.content_type"),
         (b"{}", JSON, "graphql.query_missing"),
         (b'{"query": "query A { __typename }", "operationName": "B"}', JSON, "graphql.operation_name"),
+        (b'{"query": "subscription { notificationAdded { id } }"}', JSON, "graphql.operation_type"),
     ],
     ids=[
         "invalid-utf8",
@@ -57,6 +58,7 @@ def _code(response: httpx.Response) -> str:
         "text-plain",
         "no-query",
         "unknown-operation",
+        "subscription-over-post",
     ],
 )
 async def test_a_malformed_body_is_a_400_with_a_graphql_error_and_a_code(
@@ -67,6 +69,23 @@ async def test_a_malformed_body_is_a_400_with_a_graphql_error_and_a_code(
     assert response.status_code == 400, response.text[:300]
     assert response.headers["content-type"].startswith("application/json")
     assert _code(response) == code
+
+
+async def test_a_well_formed_post_answers_alike_however_its_json_is_labelled(stack: Stack) -> None:
+    """The usual POST is served by the gateway's direct path, an unusual one by Strawberry's
+    view: the answer, its headers from the outer layers and its refusals are the same."""
+    body = b'{"query": "{ __typename }"}'
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+        answers = [
+            await http.post("/graphql", content=body, headers={"content-type": kind})
+            for kind in ("application/json", "application/json; charset=utf-8")
+        ]
+    for response in answers:
+        assert response.status_code == 200, response.text
+        assert response.json() == {"data": {"__typename": "Query"}}
+        assert response.headers["content-type"].startswith("application/json")
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-correlation-id"]
 
 
 async def test_a_get_query_is_refused_with_a_code(stack: Stack) -> None:
