@@ -26,10 +26,11 @@ from gateway.callers import public_identity
 from gateway.clients import ServiceError, segment
 from gateway.i18n import page_language, translate
 from gateway.money import usd_of
-from gateway.pages.render import gateway_of, render, signed_in, to_login
+from gateway.pages.guards import PageRoute, SessionDep, current_session
+from gateway.pages.render import gateway_of, render, signed_in
 from services.runtime.identity import COUNCIL_ROLES, Identity
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 BAR_WIDTH = 300  # SVG user units; the bar scales to the width of its card
@@ -118,10 +119,7 @@ def _fail(request: Request, session: Session | None, exc: ServiceError) -> Respo
 
 
 @router.get("/budget")
-async def budget_home(request: Request) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
+async def budget_home(request: Request, session: SessionDep) -> Response:
     communes = [c for c in session.account.communes if len(c) == 6]
     if not communes:
         lang = page_language(request)
@@ -131,10 +129,9 @@ async def budget_home(request: Request) -> Response:
 
 
 @router.get("/budget/{commune}/{year:int}")
-async def budget_page(request: Request, commune: str, year: int, saved: str | None = None) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
+async def budget_page(
+    request: Request, session: SessionDep, commune: str, year: int, saved: str | None = None
+) -> Response:
     return await _overview(request, session, commune, year, saved=bool(saved))
 
 
@@ -208,9 +205,7 @@ async def _form_post(
     back: str,
 ) -> tuple[Session | None, Response | None, ServiceError | None]:
     """Check the session and its CSRF token, then forward a form to the budget service."""
-    session = await signed_in(request)
-    if session is None:
-        return None, to_login(request), None
+    session = await current_session(request)
     if not same_token(csrf_token, session.csrf_token):
         lang = page_language(request)
         error = ServiceError(400, "auth.csrf", translate(lang, "Your page is out of date. Please reload it."))
@@ -286,10 +281,9 @@ async def create_project_form(
 
 
 @router.get("/budget/projects/{project_id}")
-async def project_page(request: Request, project_id: str, saved: str | None = None) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
+async def project_page(
+    request: Request, session: SessionDep, project_id: str, saved: str | None = None
+) -> Response:
     return await _project(request, session, project_id, saved=bool(saved))
 
 

@@ -23,6 +23,7 @@ from gateway.accounts import Session
 from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
 from gateway.pages import formatting
+from gateway.pages.guards import PageRoute, current_session
 from gateway.pages.needs import (
     GROUP_LABELS,
     SECTOR_ICONS,
@@ -32,10 +33,10 @@ from gateway.pages.needs import (
     TYPE_LABELS,
     status_words,
 )
-from gateway.pages.render import gateway_of, render, signed_in, to_login
+from gateway.pages.render import gateway_of, render
 from services.runtime.identity import COUNCIL_ROLES
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 PAGE_SIZE = 50
@@ -91,9 +92,7 @@ def _refuse(request: Request, session: Session | None, lang: str, status: int, m
 
 async def _council(request: Request, commune: str | None) -> tuple[Session, str, str] | Response:
     """The signed-in council member, their language, and the commune the page is about."""
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
+    session = await current_session(request)
     lang = page_language(request)
     communes = [c for c in session.account.communes if len(c) == 6]
     if session.account.role not in COUNCIL_ROLES or not communes:
