@@ -24,7 +24,7 @@ from gateway.callers import PUBLIC_IDENTITY
 from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
 from gateway.ids import raw_id
-from gateway.pages.guards import PageRoute, SessionDep, current_session
+from gateway.pages.guards import PageRoute, SessionDep
 from gateway.pages.render import gateway_of, render, signed_in
 from services.runtime.identity import COUNCIL_ROLES, Identity, Role
 
@@ -419,8 +419,9 @@ async def public_meeting_page(request: Request, meeting_id: str) -> Response:
     return render(request, "meeting_public.html", session, meeting=card(request, data, lang))
 
 
-async def _managed(request: Request, meeting_id: str, template: str, **extra: Any) -> Response:
-    session = await current_session(request)
+async def _managed(
+    request: Request, session: Session, meeting_id: str, template: str, **extra: Any
+) -> Response:
     lang = page_language(request)
     if not can_manage(session.account.identity()):
         return _forbidden(request, session, lang)
@@ -468,7 +469,7 @@ async def agenda_page(request: Request, session: SessionDep, meeting_id: str) ->
 
 
 @router.get("/meetings/{meeting_id}/attendance")
-async def attendance_page(request: Request, meeting_id: str) -> Response:
+async def attendance_page(request: Request, session: SessionDep, meeting_id: str) -> Response:
     lang = page_language(request)
     counters = [
         {
@@ -479,14 +480,14 @@ async def attendance_page(request: Request, meeting_id: str) -> Response:
         }
         for name, label, hint in COUNTERS
     ]
-    return await _managed(request, meeting_id, "meeting_attendance.html", counters=counters)
+    return await _managed(request, session, meeting_id, "meeting_attendance.html", counters=counters)
 
 
 @router.get("/meetings/{meeting_id}/minutes")
-async def minutes_page(request: Request, meeting_id: str) -> Response:
+async def minutes_page(request: Request, session: SessionDep, meeting_id: str) -> Response:
     lang = page_language(request)
     kinds = [{"value": k, "label": translate(lang, v)} for k, v in DECISION_KINDS.items()]
-    return await _managed(request, meeting_id, "meeting_minutes.html", kinds=kinds)
+    return await _managed(request, session, meeting_id, "meeting_minutes.html", kinds=kinds)
 
 
 @router.get("/meetings/{meeting_id}")
