@@ -13,7 +13,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     needs.router,
     council.router,
     meetings.router,
-    budget.router,
+    *budget.ROUTERS,
     notify.router,
     admin.router,
     about.router,

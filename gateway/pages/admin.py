@@ -8,15 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from gateway.accounts import Session, same_token
+from gateway.accounts import Session
 from gateway.admin import ADMIN_ROLES, AdminError
 from gateway.clients import ServiceError
 from gateway.erasure import erase_person
 from gateway.i18n import page_language, translate
-from gateway.pages.render import gateway_of, render, signed_in, to_login
+from gateway.pages.guards import CsrfDep, PageRoute, SessionDep
+from gateway.pages.render import gateway_of, render
 from services.runtime.identity import Role
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 MANAGER_ROLES = ADMIN_ROLES | {Role.COMMUNE_CHIEF}
 
@@ -44,35 +45,22 @@ async def _page(request: Request, session: Session, *, status: int = 200, **extr
 
 
 @router.get("/admin")
-async def admin_home(request: Request) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
+async def admin_home(request: Request, session: SessionDep) -> Response:
     if session.account.role not in MANAGER_ROLES:
         return RedirectResponse("/", status_code=303)
     return await _page(request, session)
 
 
-async def _checked(request: Request, csrf_token: str) -> Session | None:
-    session = await signed_in(request)
-    if session is None or not same_token(csrf_token, session.csrf_token):
-        return None
-    return session
-
-
 @router.post("/admin/accounts")
 async def create_account(
     request: Request,
-    csrf_token: Annotated[str, Form(max_length=100)],
+    session: CsrfDep,
     username: Annotated[str, Form(max_length=60)],
     display_name: Annotated[str, Form(max_length=120)],
     role: Annotated[str, Form(max_length=40)],
     communes: Annotated[str, Form(max_length=500)],
     phone: Annotated[str, Form(max_length=30)] = "",
 ) -> Response:
-    session = await _checked(request, csrf_token)
-    if session is None:
-        return to_login(request)
     lang = page_language(request)
     try:
         chosen = Role(role)
@@ -96,11 +84,10 @@ async def create_account(
 
 @router.post("/admin/accounts/{account_id}/reset")
 async def reset(
-    request: Request, account_id: str, csrf_token: Annotated[str, Form(max_length=100)]
+    request: Request,
+    session: CsrfDep,
+    account_id: str,
 ) -> Response:
-    session = await _checked(request, csrf_token)
-    if session is None:
-        return to_login(request)
     try:
         code = await gateway_of(request).admin.reset_password(session.account, account_id)
     except AdminError as exc:
@@ -111,13 +98,10 @@ async def reset(
 @router.post("/admin/accounts/{account_id}/active")
 async def set_active(
     request: Request,
+    session: CsrfDep,
     account_id: str,
-    csrf_token: Annotated[str, Form(max_length=100)],
     active: Annotated[str, Form(max_length=5)],
 ) -> Response:
-    session = await _checked(request, csrf_token)
-    if session is None:
-        return to_login(request)
     try:
         await gateway_of(request).admin.update_account(session.account, account_id, active=active == "true")
     except AdminError as exc:
@@ -128,14 +112,11 @@ async def set_active(
 @router.post("/admin/tokens")
 async def create_token(
     request: Request,
-    csrf_token: Annotated[str, Form(max_length=100)],
+    session: CsrfDep,
     name: Annotated[str, Form(max_length=120)],
     communes: Annotated[str, Form(max_length=500)],
     write: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    session = await _checked(request, csrf_token)
-    if session is None:
-        return to_login(request)
     scopes = ("read", "write:needs") if write else ("read",)
     try:
         token, secret = await gateway_of(request).admin.create_token(
@@ -148,11 +129,10 @@ async def create_token(
 
 @router.post("/admin/tokens/{token_id}/revoke")
 async def revoke_token(
-    request: Request, token_id: str, csrf_token: Annotated[str, Form(max_length=100)]
+    request: Request,
+    session: CsrfDep,
+    token_id: str,
 ) -> Response:
-    session = await _checked(request, csrf_token)
-    if session is None:
-        return to_login(request)
     try:
         await gateway_of(request).admin.revoke_token(session.account, token_id)
     except AdminError as exc:
@@ -163,7 +143,7 @@ async def revoke_token(
 @router.post("/admin/erasures")
 async def erase(
     request: Request,
-    csrf_token: Annotated[str, Form(max_length=100)],
+    session: CsrfDep,
     confirm: Annotated[str, Form(max_length=5)] = "",
     channel: Annotated[str, Form(max_length=20)] = "sms",
     address: Annotated[str, Form(max_length=200)] = "",
@@ -171,9 +151,6 @@ async def erase(
     tracking_codes: Annotated[str, Form(max_length=600)] = "",
 ) -> Response:
     """A person asked to be forgotten (national administrators; intake checks the role too)."""
-    session = await _checked(request, csrf_token)
-    if session is None:
-        return to_login(request)
     lang = page_language(request)
     if confirm != "1":
         return await _page(request, session, status=422, error=translate(lang, "Tick the box to confirm."))

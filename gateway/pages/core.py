@@ -17,13 +17,14 @@ from gateway.client_address import client_address
 from gateway.clients import ServiceError
 from gateway.i18n import LANG_COOKIE, LANGUAGES, page_language, translate
 from gateway.pages.assets import asset_url
-from gateway.pages.render import STATIC, TEMPLATES, gateway_of, render, safe_next, signed_in, to_login
+from gateway.pages.guards import PageRoute, SessionDep
+from gateway.pages.render import STATIC, TEMPLATES, gateway_of, render, safe_next
 from gateway.sessions import SESSION_COOKIE, clear_session_cookie, is_secure, session_of, set_session_cookie
 from services.runtime.identity import Role
 
 LOGIN_CSRF_COOKIE = "khum_login_csrf"
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 ROLE_LABELS = {
     Role.FACILITATOR: "Youth facilitator",
@@ -46,10 +47,7 @@ RECORDING_ROLES = {
 
 
 @router.get("/")
-async def home(request: Request) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
+async def home(request: Request, session: SessionDep) -> Response:
     lang = page_language(request)
     account = session.account
     try:
@@ -154,10 +152,7 @@ async def logout(request: Request, csrf_token: Annotated[str, Form(max_length=10
 
 
 @router.get("/notifications")
-async def notifications_page(request: Request) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
+async def notifications_page(request: Request, session: SessionDep) -> Response:
     return render(request, "notifications.html", session)
 
 

@@ -23,6 +23,7 @@ from gateway.accounts import Session
 from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
 from gateway.pages import formatting
+from gateway.pages.guards import PageRoute, SessionDep
 from gateway.pages.needs import (
     GROUP_LABELS,
     SECTOR_ICONS,
@@ -32,10 +33,10 @@ from gateway.pages.needs import (
     TYPE_LABELS,
     status_words,
 )
-from gateway.pages.render import gateway_of, render, signed_in, to_login
+from gateway.pages.render import gateway_of, render
 from services.runtime.identity import COUNCIL_ROLES
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 PAGE_SIZE = 50
@@ -89,11 +90,8 @@ def _refuse(request: Request, session: Session | None, lang: str, status: int, m
     return render(request, "error.html", session, status, title=title, message=message)
 
 
-async def _council(request: Request, commune: str | None) -> tuple[Session, str, str] | Response:
+def _council(request: Request, session: Session, commune: str | None) -> tuple[Session, str, str] | Response:
     """The signed-in council member, their language, and the commune the page is about."""
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
     lang = page_language(request)
     communes = [c for c in session.account.communes if len(c) == 6]
     if session.account.role not in COUNCIL_ROLES or not communes:
@@ -140,6 +138,7 @@ def _options(lang: str, labels: dict[Any, str], icons: dict[Any, str] | None = N
 @router.get("/council/needs")
 async def triage(
     request: Request,
+    session: SessionDep,
     commune: str | None = None,
     village: str = "",
     sector: str = "",
@@ -149,7 +148,7 @@ async def triage(
 ) -> Response:
     """New needs to confirm, duplicates to merge; filtered by village, sector, group and status.
     Every value is checked against what the lists offer, and refused at its field, in words."""
-    found = await _council(request, commune)
+    found = _council(request, session, commune)
     if isinstance(found, Response):
         return found
     session, lang, commune_code = found
@@ -236,11 +235,12 @@ def _card(need: dict[str, Any], villages: dict[str, str], lang: str) -> dict[str
 @router.get("/council/dashboard")
 async def dashboard(
     request: Request,
+    session: SessionDep,
     commune: str | None = None,
     year: str = "",
 ) -> Response:
     """Who raised needs, who supports them, and who is missing, by group and village."""
-    found = await _council(request, commune)
+    found = _council(request, session, commune)
     if isinstance(found, Response):
         return found
     session, lang, commune_code = found

@@ -24,10 +24,11 @@ from gateway.callers import PUBLIC_IDENTITY
 from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
 from gateway.ids import raw_id
-from gateway.pages.render import gateway_of, render, signed_in, to_login
+from gateway.pages.guards import PageRoute, SessionDep
+from gateway.pages.render import gateway_of, render, signed_in
 from services.runtime.identity import COUNCIL_ROLES, Identity, Role
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 MANAGING_ROLES = COUNCIL_ROLES | {Role.PROVINCE_ADMIN, Role.NATIONAL_ADMIN}
@@ -252,10 +253,7 @@ def _not_found(request: Request, session: Session | None, lang: str) -> Response
 
 
 @router.get("/meetings")
-async def meetings_page(request: Request) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
+async def meetings_page(request: Request, session: SessionDep) -> Response:
     lang = page_language(request)
     identity = session.account.identity()
     manager = can_manage(identity)
@@ -313,10 +311,7 @@ async def _commune_names(request: Request, identity: Any, lang: str) -> dict[str
 
 
 @router.get("/meetings/new")
-async def schedule_page(request: Request) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
+async def schedule_page(request: Request, session: SessionDep) -> Response:
     lang = page_language(request)
     identity = session.account.identity()
     if not can_manage(identity):
@@ -424,10 +419,9 @@ async def public_meeting_page(request: Request, meeting_id: str) -> Response:
     return render(request, "meeting_public.html", session, meeting=card(request, data, lang))
 
 
-async def _managed(request: Request, meeting_id: str, template: str, **extra: Any) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
+async def _managed(
+    request: Request, session: Session, meeting_id: str, template: str, **extra: Any
+) -> Response:
     lang = page_language(request)
     if not can_manage(session.account.identity()):
         return _forbidden(request, session, lang)
@@ -441,11 +435,8 @@ async def _managed(request: Request, meeting_id: str, template: str, **extra: An
 
 
 @router.get("/meetings/{meeting_id}/agenda")
-async def agenda_page(request: Request, meeting_id: str) -> Response:
+async def agenda_page(request: Request, session: SessionDep, meeting_id: str) -> Response:
     """The agenda builder: choose the commune's needs, order them, give each a time box and owner."""
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
     lang = page_language(request)
     identity = session.account.identity()
     if not can_manage(identity):
@@ -478,7 +469,7 @@ async def agenda_page(request: Request, meeting_id: str) -> Response:
 
 
 @router.get("/meetings/{meeting_id}/attendance")
-async def attendance_page(request: Request, meeting_id: str) -> Response:
+async def attendance_page(request: Request, session: SessionDep, meeting_id: str) -> Response:
     lang = page_language(request)
     counters = [
         {
@@ -489,21 +480,18 @@ async def attendance_page(request: Request, meeting_id: str) -> Response:
         }
         for name, label, hint in COUNTERS
     ]
-    return await _managed(request, meeting_id, "meeting_attendance.html", counters=counters)
+    return await _managed(request, session, meeting_id, "meeting_attendance.html", counters=counters)
 
 
 @router.get("/meetings/{meeting_id}/minutes")
-async def minutes_page(request: Request, meeting_id: str) -> Response:
+async def minutes_page(request: Request, session: SessionDep, meeting_id: str) -> Response:
     lang = page_language(request)
     kinds = [{"value": k, "label": translate(lang, v)} for k, v in DECISION_KINDS.items()]
-    return await _managed(request, meeting_id, "meeting_minutes.html", kinds=kinds)
+    return await _managed(request, session, meeting_id, "meeting_minutes.html", kinds=kinds)
 
 
 @router.get("/meetings/{meeting_id}")
-async def meeting_page(request: Request, meeting_id: str) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
+async def meeting_page(request: Request, session: SessionDep, meeting_id: str) -> Response:
     lang = page_language(request)
     try:
         meeting = await _meeting(request, session, meeting_id, lang)

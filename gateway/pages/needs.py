@@ -11,14 +11,14 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from contracts.needs import Sector
-from gateway.accounts import same_token
 from gateway.callers import PUBLIC_IDENTITY
 from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
 from gateway.pages import formatting
-from gateway.pages.render import gateway_of, render, signed_in, to_login
+from gateway.pages.guards import CsrfDep, PageRoute, SessionDep
+from gateway.pages.render import gateway_of, render, signed_in
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 
@@ -156,10 +156,7 @@ def status_words(need: dict[str, Any], lang: str) -> dict[str, str]:
 
 
 @router.get("/needs/new")
-async def need_form(request: Request) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
+async def need_form(request: Request, session: SessionDep) -> Response:
     lang = page_language(request)
     try:
         _, villages = (
@@ -196,11 +193,8 @@ async def need_form(request: Request) -> Response:
 
 
 @router.get("/needs/mine")
-async def my_needs(request: Request) -> Response:
+async def my_needs(request: Request, session: SessionDep) -> Response:
     """The needs this facilitator recorded, newest first, each with its story."""
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
     lang = page_language(request)
     try:
         _, page = (
@@ -248,11 +242,10 @@ async def track(request: Request, code: Annotated[str | None, Query(max_length=4
 
 
 @router.get("/needs/drafts")
-async def drafts_page(request: Request, done: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+async def drafts_page(
+    request: Request, session: SessionDep, done: Annotated[str | None, Query(max_length=20)] = None
+) -> Response:
     """Citizens' SMS and Telegram messages waiting for a facilitator to make them needs."""
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
     lang = page_language(request)
     intake = gateway_of(request).services["intake"]
     identity = session.account.identity()
@@ -286,17 +279,14 @@ async def drafts_page(request: Request, done: Annotated[str | None, Query(max_le
 @router.post("/needs/drafts/{draft_id}")
 async def handle_draft(
     request: Request,
+    session: CsrfDep,
     draft_id: str,
-    csrf_token: Annotated[str, Form(max_length=100)],
     action: Annotated[str, Form(pattern=r"^(confirm|dismiss)$")],
     village_code: Annotated[str, Form(max_length=16)] = "",
     sector: Annotated[str, Form(max_length=40)] = "",
     description: Annotated[str, Form(max_length=20_000)] = "",
     reason: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    session = await signed_in(request)
-    if session is None or not same_token(csrf_token, session.csrf_token):
-        return to_login(request)
     lang = page_language(request)
     intake = gateway_of(request).services["intake"]
     path = f"/drafts/{quote(draft_id, safe='')}/{action}"

@@ -13,10 +13,11 @@ from gateway.accounts import Session, same_token
 from gateway.clients import ServiceError, segment
 from gateway.i18n import page_language, translate
 from gateway.pages import formatting
-from gateway.pages.render import gateway_of, render, signed_in, to_login
+from gateway.pages.guards import PageRoute, SessionDep
+from gateway.pages.render import gateway_of, render
 from services.runtime.identity import COUNCIL_ROLES, Role
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 LOCAL = ZoneInfo("Asia/Phnom_Penh")
 VIEWERS = frozenset({*COUNCIL_ROLES, Role.PROVINCE_ADMIN, Role.NATIONAL_ADMIN})
@@ -100,12 +101,13 @@ def delivery_row(item: dict[str, Any], lang: str) -> dict[str, Any]:
 
 @router.get("/notify/deliveries")
 async def deliveries_page(
-    request: Request, status: str | None = None, channel: str | None = None, after: str | None = None
+    request: Request,
+    session: SessionDep,
+    status: str | None = None,
+    channel: str | None = None,
+    after: str | None = None,
 ) -> Response:
     """The council's view: what was sent to whom, and what failed."""
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
     lang = page_language(request)
     title = translate(lang, "Messages sent")
     if session.account.role not in VIEWERS:
@@ -158,11 +160,8 @@ def script_card(doc: dict[str, Any], lang: str) -> dict[str, Any]:
 
 
 @router.get("/loudspeaker")
-async def loudspeaker_page(request: Request, village: str | None = None) -> Response:
+async def loudspeaker_page(request: Request, session: SessionDep, village: str | None = None) -> Response:
     """The village chief's list: scripts to read out first, then those already announced."""
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
     lang = page_language(request)
     params: dict[str, Any] = {"limit": 100}
     if village and village.isdigit() and len(village) == 8:
@@ -182,11 +181,8 @@ async def loudspeaker_page(request: Request, village: str | None = None) -> Resp
 
 
 @router.get("/loudspeaker/{script_id}")
-async def loudspeaker_script_page(request: Request, script_id: str) -> Response:
+async def loudspeaker_script_page(request: Request, session: SessionDep, script_id: str) -> Response:
     """One script, large and plain, ready to print or to read from the phone."""
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
     lang = page_language(request)
     try:
         doc = await _call(request, session, "GET", f"/loudspeaker/{segment(script_id)}")
@@ -197,11 +193,11 @@ async def loudspeaker_script_page(request: Request, script_id: str) -> Response:
 
 @router.post("/loudspeaker/{script_id}/announced")
 async def mark_announced(
-    request: Request, script_id: str, csrf_token: Annotated[str, Form(max_length=100)] = ""
+    request: Request,
+    session: SessionDep,
+    script_id: str,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return to_login(request)
     lang = page_language(request)
     if not same_token(csrf_token, session.csrf_token):
         message = translate(lang, "This page is out of date. Please open it again.")

@@ -114,7 +114,7 @@ CROSSINGS = [
         id="pages-import-graphql",
     ),
     pytest.param(
-        "gateway/schema/needs.py",
+        "gateway/schema/needs/queries.py",
         "import gateway.pages.needs",
         "pages-and-graphql-apart",
         id="graphql-imports-pages",

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 
 from contracts.budget import BudgetLineKind
 from gateway.money import usd_of
-from gateway.pages.budget import bar, local_time, riel, transparency_csv, usd_text
+from gateway.pages.budget.formatting import bar, local_time, riel, usd_text
+from gateway.pages.budget.transparency import transparency_csv
 from services.budget import domain, projects
 from services.budget.model import Act, Budget, Rate
 from services.budget.projects import Approval, NeedRef, ProjectDecision

@@ -1,0 +1,180 @@
+"""One CIP project on the council's tablet, and its forms: allocate, release, decide, spend, reverse."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from gateway.accounts import Session
+from gateway.clients import ServiceError, segment
+from gateway.pages.budget.formatting import bar, local_time, riel
+from gateway.pages.budget.shared import Text, call_budget, fail, form_post, is_council
+from gateway.pages.guards import PageRoute, SessionDep
+from gateway.pages.render import render
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+
+
+@router.get("/budget/projects/{project_id}")
+async def project_page(
+    request: Request, session: SessionDep, project_id: str, saved: str | None = None
+) -> Response:
+    return await _project(request, session, project_id, saved=bool(saved))
+
+
+async def _project(
+    request: Request,
+    session: Session,
+    project_id: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    saved: bool = False,
+) -> Response:
+    identity = session.account.identity()
+    try:
+        project = await call_budget(request, "GET", f"/projects/{segment(project_id)}", identity)
+        budget = await call_budget(
+            request, "GET", f"/budgets/{segment(project['commune_code'])}/{project['year']}", identity
+        )
+    except ServiceError as exc:
+        return fail(request, session, exc)
+    reversed_ids = {e["reverses"] for e in project["ledger"] if e["reverses"]}
+    entries = [
+        {
+            **e,
+            "amount_text": riel(e["amount"]),
+            "recorded": local_time(e["recorded_at"]),
+            "reversible": not e["reverses"] and e["id"] not in reversed_ids,
+            "reversed": e["id"] in reversed_ids,
+        }
+        for e in project["ledger"]
+    ]
+    allocations = [
+        {**a, "texts": {k: riel(a[k]) for k in ("amount", "released", "committed", "paid", "unspent")}}
+        for a in project["allocations"]
+    ]
+    at_risk_reason = project["reason"] if project["status"] == "at_risk" else ""
+    year = project["year"]
+    return render(
+        request,
+        "budget_project.html",
+        session,
+        status,
+        project=project,
+        texts={k: riel(project[k]) for k in ("estimated_cost", "allocated", "committed", "paid")},
+        project_bar=bar(
+            project["estimated_cost"],
+            project["allocated"],
+            project["paid"],
+            max(project["estimated_cost"], project["allocated"]),
+        ),
+        allocations=allocations,
+        open_allocations=[a for a in allocations if a["amount"] > 0],
+        entries=entries,
+        lines=[{**line, "unallocated_text": riel(line["unallocated"])} for line in budget["lines"]],
+        approvals=budget["approvals"],
+        decision_reason=at_risk_reason,
+        can_edit=is_council(session, project["commune_code"]),
+        first_day=date(year, 1, 1).isoformat(),
+        last_day=date(year, 12, 31).isoformat(),
+        entry_key=uuid.uuid4().hex,
+        error=error,
+        saved=saved,
+    )
+
+
+async def _after_project_post(
+    request: Request, project_id: str, csrf_token: str, path: str, body: dict[str, Any]
+) -> Response:
+    back = f"/budget/projects/{project_id}"
+    session, done, error = await form_post(request, csrf_token, "POST", path, body, back)
+    if done is not None:
+        return done
+    assert session is not None and error is not None
+    return await _project(request, session, project_id, error=error.message, status=error.status)
+
+
+@router.post("/budget/projects/{project_id}/allocations")
+async def allocate_form(
+    request: Request,
+    project_id: str,
+    csrf_token: Text,
+    line: Text,
+    amount: Text,
+    decision_id: Text = "",
+) -> Response:
+    body = {"project_id": project_id, "line": line, "amount": amount, "decision_id": decision_id}
+    return await _after_project_post(request, project_id, csrf_token, "/allocations", body)
+
+
+@router.post("/budget/projects/{project_id}/releases")
+async def release_form(
+    request: Request,
+    project_id: str,
+    csrf_token: Text,
+    allocation_id: Text,
+    reason: Text = "",
+    amount: Text = "",
+) -> Response:
+    body = {"amount": amount.strip() or None, "reason": reason}
+    path = f"/allocations/{segment(allocation_id.strip()[:64])}/release"
+    return await _after_project_post(request, project_id, csrf_token, path, body)
+
+
+@router.post("/budget/projects/{project_id}/decision")
+async def decide_form(
+    request: Request,
+    project_id: str,
+    csrf_token: Text,
+    decision: Text,
+    reason: Text = "",
+) -> Response:
+    body = {"decision": decision, "reason": reason}
+    return await _after_project_post(
+        request, project_id, csrf_token, f"/projects/{segment(project_id)}/decision", body
+    )
+
+
+@router.post("/budget/projects/{project_id}/expenditures")
+async def expenditure_form(
+    request: Request,
+    project_id: str,
+    csrf_token: Text,
+    idempotency_key: Text,
+    allocation_id: Text,
+    stage: Text,
+    amount: Text,
+    payee: Text = "",
+    reference: Text = "",
+    spent_on: Text = "",
+    overrun_reason: Text = "",
+) -> Response:
+    body = {
+        "idempotency_key": idempotency_key,
+        "allocation_id": allocation_id,
+        "stage": stage,
+        "amount": amount,
+        "payee": payee,
+        "reference": reference,
+        "spent_on": spent_on or None,
+        "overrun_reason": overrun_reason,
+    }
+    return await _after_project_post(request, project_id, csrf_token, "/expenditures", body)
+
+
+@router.post("/budget/projects/{project_id}/reversals")
+async def reversal_form(
+    request: Request,
+    project_id: str,
+    csrf_token: Text,
+    idempotency_key: Text,
+    entry_id: Text,
+    reason: Text = "",
+) -> Response:
+    body = {"idempotency_key": idempotency_key, "reverses": entry_id, "reason": reason}
+    return await _after_project_post(request, project_id, csrf_token, "/expenditures", body)

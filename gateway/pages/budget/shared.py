@@ -1,0 +1,78 @@
+"""What the budget pages share: who may edit, calling the budget service, its refusals as a page,
+the commune's name, and posting a council form (CSRF-checked here, because a stale form gets
+the page again with the error)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from gateway.accounts import Session, same_token
+from gateway.callers import public_identity
+from gateway.clients import ServiceError
+from gateway.i18n import page_language, translate
+from gateway.pages.guards import current_session
+from gateway.pages.render import gateway_of, render
+from services.runtime.identity import COUNCIL_ROLES, Identity
+
+Text = Annotated[str, Form(max_length=20_000)]
+
+
+def is_council(session: Session, commune: str) -> bool:
+    account = session.account
+    return account.role in COUNCIL_ROLES and account.identity().covers(commune)
+
+
+async def call_budget(request: Request, method: str, path: str, identity: Identity, **kw: Any) -> Any:
+    _, body = (
+        await gateway_of(request)
+        .services["budget"]
+        .request(method, path, identity, lang=page_language(request), **kw)
+    )
+    return body
+
+
+def fail(request: Request, session: Session | None, exc: ServiceError) -> Response:
+    lang = page_language(request)
+    status = exc.status if 400 <= exc.status < 500 else 503
+    return render(
+        request, "error.html", session, status, title=translate(lang, "Not available"), message=exc.message
+    )
+
+
+async def form_post(
+    request: Request,
+    csrf_token: str,
+    method: str,
+    path: str,
+    body: dict[str, Any],
+    back: str,
+) -> tuple[Session | None, Response | None, ServiceError | None]:
+    """Check the session and its CSRF token, then forward a form to the budget service."""
+    session = await current_session(request)
+    if not same_token(csrf_token, session.csrf_token):
+        lang = page_language(request)
+        error = ServiceError(400, "auth.csrf", translate(lang, "Your page is out of date. Please reload it."))
+        return session, None, error
+    try:
+        await call_budget(request, method, path, session.account.identity(), json=body)
+    except ServiceError as exc:
+        return session, None, exc
+    return session, RedirectResponse(f"{back}?saved=1", status_code=303), None
+
+
+async def commune_name(request: Request, commune: str) -> str:
+    try:
+        _, found = (
+            await gateway_of(request)
+            .services["intake"]
+            .request("GET", "/communes", public_identity(commune), lang=page_language(request))
+        )
+    except ServiceError:
+        return commune  # the page still works while intake is down
+    for entry in found or []:
+        if entry.get("code") == commune:
+            return str(entry["name_km"] if page_language(request) == "km" else entry["name_latin"])
+    return commune

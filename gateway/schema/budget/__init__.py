@@ -1,0 +1,19 @@
+"""Budget in GraphQL: lines, CIP projects, allocations, the ledger, and the public transparency view.
+
+Money is the ``Riel`` scalar: whole riel as a string of digits (see ``riel``). The budget service
+holds the rules and the data; these resolvers only translate. One module per concept: ``riel``
+(the scalar, enums, the service call), ``lines``, ``projects``, ``transparency``, ``inputs``, and
+the root types in ``queries`` and ``mutations``.
+"""
+
+from __future__ import annotations
+
+from gateway.schema.budget.mutations import BudgetMutation
+from gateway.schema.budget.projects import Project
+from gateway.schema.budget.queries import BudgetQuery
+
+__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "Project"]
+
+QUERIES: tuple[type, ...] = (BudgetQuery,)
+MUTATIONS: tuple[type, ...] = (BudgetMutation,)
+SUBSCRIPTIONS: tuple[type, ...] = ()

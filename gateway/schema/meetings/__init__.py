@@ -1,0 +1,20 @@
+"""Meetings in GraphQL: schedule with suggestions, agendas from needs, announce, RSVPs,
+attendance, decisions, minutes; the live ``meetingChanged`` feed. Meetings holds the data and
+the rules; every resolver passes the caller's identity through and maps refusals to errors.
+
+One module per concept: ``vocabulary`` (enums, constants), ``parts`` and ``meeting`` (the
+Meeting node), ``scheduling`` (slots, holidays, profiles), ``inputs``, ``calls`` (the service
+client), and the root types in ``queries``, ``mutations`` and ``changes``."""
+
+from __future__ import annotations
+
+from gateway.schema.meetings.changes import MeetingsSubscription
+from gateway.schema.meetings.meeting import Meeting
+from gateway.schema.meetings.mutations import MeetingsMutation
+from gateway.schema.meetings.queries import MeetingsQuery
+
+__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "Meeting"]
+
+QUERIES: tuple[type, ...] = (MeetingsQuery,)
+MUTATIONS: tuple[type, ...] = (MeetingsMutation,)
+SUBSCRIPTIONS: tuple[type, ...] = (MeetingsSubscription,)

@@ -1,0 +1,212 @@
+"""Changing meetings: schedule, agenda, announce, reschedule, cancel, RSVP, attendance,
+decisions, minutes; the holiday table, a commune's profile and a facilitator's availability."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.schema.context import Context
+from gateway.schema.ids import raw_id
+from gateway.schema.meetings.calls import (
+    aware,
+    call_meetings,
+    change_meeting,
+    checked_commune,
+    raw_need,
+    venue_body,
+)
+from gateway.schema.meetings.inputs import (
+    AgendaItemInput,
+    AttendanceInput,
+    AvailabilityWindowInput,
+    HolidayInput,
+    RecordDecisionInput,
+    RescheduleMeetingInput,
+    RsvpInput,
+    ScheduleMeetingInput,
+    SchedulingProfileInput,
+)
+from gateway.schema.meetings.meeting import Meeting
+from gateway.schema.meetings.scheduling import (
+    AvailabilityWindow,
+    HolidayTable,
+    SchedulingProfile,
+    holiday_table_of,
+    profile_of,
+)
+from gateway.schema.meetings.vocabulary import WRITE_SCOPE
+
+
+@strawberry.type
+class MeetingsMutation:
+    @strawberry.mutation(
+        description="Put a meeting on the commune's calendar (planned). Refused if it clashes."
+    )
+    async def schedule_meeting(self, info: Info[Context, None], input: ScheduleMeetingInput) -> Meeting:
+        ctx = info.context
+        identity = ctx.require_write(WRITE_SCOPE)
+        body = {
+            "commune_code": checked_commune(ctx, input.commune_code),
+            "type": input.type.value,
+            "venue": await venue_body(ctx, identity, input.venue),
+            "starts_at": aware(input.starts_at),
+            "ends_at": aware(input.ends_at),
+            "title": input.title,
+            "languages": input.languages,
+            "interpreter_arranged": input.interpreter_arranged,
+            "accessibility_notes": input.accessibility_notes,
+            "remote_link": input.remote_link,
+            "idempotency_key": input.idempotency_key,
+        }
+        return Meeting.of(await call_meetings(ctx, identity, "POST", "/meetings", json=body))
+
+    @strawberry.mutation(
+        description="Publish (or replace) the agenda: items in order with time boxes and owners."
+    )
+    async def publish_agenda(
+        self, info: Info[Context, None], meeting_id: strawberry.ID, items: list[AgendaItemInput]
+    ) -> Meeting:
+        body = {
+            "items": [
+                {
+                    "kind": i.kind.value,
+                    "minutes": i.minutes,
+                    "owner": i.owner,
+                    "title": i.title,
+                    "need_id": raw_need(i.need_id),
+                }
+                for i in items
+            ]
+        }
+        return await change_meeting(info.context, meeting_id, "/agenda", body)
+
+    @strawberry.mutation(description="Make the meeting public. Needs its agenda published in time.")
+    async def announce_meeting(self, info: Info[Context, None], meeting_id: strawberry.ID) -> Meeting:
+        return await change_meeting(info.context, meeting_id, "/announce")
+
+    @strawberry.mutation(description="Move a meeting; its iCalendar SEQUENCE goes up. Not once it was held.")
+    async def reschedule_meeting(self, info: Info[Context, None], input: RescheduleMeetingInput) -> Meeting:
+        ctx = info.context
+        identity = ctx.require_write(WRITE_SCOPE)
+        body = {
+            "starts_at": aware(input.starts_at),
+            "ends_at": aware(input.ends_at),
+            "venue": await venue_body(ctx, identity, input.venue) if input.venue else None,
+            "reason": input.reason,
+        }
+        return await change_meeting(ctx, input.meeting_id, "/reschedule", body)
+
+    @strawberry.mutation(description="Cancel a meeting, with the reason people will be told.")
+    async def cancel_meeting(
+        self, info: Info[Context, None], meeting_id: strawberry.ID, reason: str
+    ) -> Meeting:
+        return await change_meeting(info.context, meeting_id, "/cancel", {"reason": reason})
+
+    @strawberry.mutation(
+        description="Answer for a group of people; the same label again replaces the answer."
+    )
+    async def rsvp(self, info: Info[Context, None], input: RsvpInput) -> Meeting:
+        counts = {
+            name: getattr(input, name)
+            for name in (
+                "people",
+                "women",
+                "disability",
+                "idpoor",
+                "indigenous",
+                "migrant",
+                "youth",
+                "remote",
+            )
+        }
+        body = {"response": input.response.value, "counts": counts, "label": input.label}
+        return await change_meeting(info.context, input.meeting_id, "/rsvps", body)
+
+    @strawberry.mutation(description="Record the counts taken at the meeting; the meeting is then held.")
+    async def record_attendance(
+        self, info: Info[Context, None], meeting_id: strawberry.ID, attendance: AttendanceInput
+    ) -> Meeting:
+        counts = {
+            name: getattr(attendance, name)
+            for name in (
+                "total",
+                "in_person",
+                "remote",
+                "women",
+                "men",
+                "disability",
+                "idpoor",
+                "indigenous",
+                "migrant",
+                "youth",
+                "council_present",
+                "council_total",
+            )
+        }
+        body = {"counts": counts, "names": attendance.names}
+        return await change_meeting(info.context, meeting_id, "/attendance", body, method="PUT")
+
+    @strawberry.mutation(description="Record a decision; a prioritisation tells intake the needs' ranks.")
+    async def record_decision(self, info: Info[Context, None], input: RecordDecisionInput) -> Meeting:
+        body = {
+            "kind": input.kind.value,
+            "year": input.year,
+            "needs": [{"need_id": raw_id("Need", n.need_id), "rank": n.rank} for n in input.needs],
+            "summary": input.summary,
+            "idempotency_key": input.idempotency_key,
+        }
+        return await change_meeting(info.context, input.meeting_id, "/decisions", body)
+
+    @strawberry.mutation(description="Publish the minutes of a held meeting; its record is then closed.")
+    async def publish_minutes(
+        self, info: Info[Context, None], meeting_id: strawberry.ID, minutes: str
+    ) -> Meeting:
+        return await change_meeting(info.context, meeting_id, "/minutes", {"minutes": minutes})
+
+    @strawberry.mutation(description="Replace a year's holiday table (admins).")
+    async def set_holiday_table(
+        self, info: Info[Context, None], year: int, holidays: list[HolidayInput]
+    ) -> HolidayTable:
+        ctx = info.context
+        identity = ctx.require_write(WRITE_SCOPE)
+        body = {
+            "holidays": [
+                {
+                    "kind": h.kind,
+                    "start": h.start.isoformat(),
+                    "end": h.end.isoformat(),
+                    "name_en": h.name_en,
+                    "name_km": h.name_km,
+                    "migrants_home": h.migrants_home,
+                }
+                for h in holidays
+            ]
+        }
+        return holiday_table_of(
+            await call_meetings(ctx, identity, "PUT", f"/holidays/{int(year)}", json=body)
+        )
+
+    @strawberry.mutation(description="Say when the commune's people can come (its council).")
+    async def set_commune_scheduling_profile(
+        self, info: Info[Context, None], commune_code: str, input: SchedulingProfileInput
+    ) -> SchedulingProfile:
+        ctx = info.context
+        identity = ctx.require_write(WRITE_SCOPE)
+        body = {
+            "migrant_share_percent": input.migrant_share_percent,
+            "busy_seasons": [{"label": s.label, "start": s.start, "end": s.end} for s in input.busy_seasons],
+        }
+        path = f"/communes/{checked_commune(ctx, commune_code)}/scheduling"
+        return profile_of(await call_meetings(ctx, identity, "PUT", path, json=body))
+
+    @strawberry.mutation(description="Say when you can come to meetings in a commune (facilitators).")
+    async def set_my_availability(
+        self, info: Info[Context, None], commune_code: str, windows: list[AvailabilityWindowInput]
+    ) -> list[AvailabilityWindow]:
+        ctx = info.context
+        identity = ctx.require_write(WRITE_SCOPE)
+        body = {"windows": [{"weekday": w.weekday, "start": w.start, "end": w.end} for w in windows]}
+        path = f"/communes/{checked_commune(ctx, commune_code)}/availability"
+        data = await call_meetings(ctx, identity, "PUT", path, json=body)
+        return [AvailabilityWindow(**w) for w in data["windows"]]

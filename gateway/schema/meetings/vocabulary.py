@@ -1,0 +1,49 @@
+"""The meetings schema's shared words: its enums, constants and the privacy mask."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import strawberry
+
+from contracts.meetings import AgendaItemKind, DecisionKind, MeetingState, MeetingType
+from contracts.privacy import SUPPRESSED
+
+PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
+CURSOR_KIND = "meeting"
+# Integrators' API tokens need this scope to change meetings (people need the page's CSRF token).
+WRITE_SCOPE = "write:meetings"
+MEETING_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
+COMMUNE_CODE = re.compile(r"^\d{6}$")
+
+strawberry.enum(
+    MeetingType, description="The CIP meetings of a commune's year, and the council's monthly one."
+)
+strawberry.enum(
+    MeetingState,
+    description="planned -> announced -> rescheduled* -> held -> minutes published, or cancelled.",
+)
+strawberry.enum(AgendaItemKind, description="What an agenda item is about.")
+strawberry.enum(DecisionKind, description="What a council decision is about.")
+
+
+@strawberry.enum(description="An answer to a meeting invitation, for a group of people.")
+class RsvpResponse(StrEnum):
+    ATTENDING = "attending"
+    MAYBE = "maybe"
+    NOT_ATTENDING = "not_attending"
+
+
+def pick(words: dict[str, str], lang: str) -> str:
+    return words.get(lang) or words.get("km") or next(iter(words.values()), "")
+
+
+HIDDEN = ' Null when fewer than 5 and you are not on the commune\'s council ("<5", contracts/privacy.py).'
+
+
+def shown(counts: dict[str, Any]) -> dict[str, Any]:
+    """The service's "<5" (an Int field cannot carry it) becomes null."""
+    return {k: None if v == SUPPRESSED else v for k, v in counts.items()}

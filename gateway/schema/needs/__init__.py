@@ -1,0 +1,21 @@
+"""Needs in GraphQL: record, validate, support, merge, follow. Intake holds data and rules.
+
+Personal data (who raised a need, their attributes and contacts) reaches only the commune's
+own council roles: intake decides that per call, and these types simply pass on what it sent.
+One module per concept: ``need`` (the node), ``villages``, ``public`` (the tracking-code view),
+``lists`` (pages, filter, statistics), ``drafts``, ``inputs``, and the root types in
+``queries``, ``mutations`` and ``changes``.
+"""
+
+from __future__ import annotations
+
+from gateway.schema.needs.changes import NeedsSubscription
+from gateway.schema.needs.mutations import NeedsMutation
+from gateway.schema.needs.need import Need
+from gateway.schema.needs.queries import NeedsQuery
+
+__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "Need"]
+
+QUERIES: tuple[type, ...] = (NeedsQuery,)
+MUTATIONS: tuple[type, ...] = (NeedsMutation,)
+SUBSCRIPTIONS: tuple[type, ...] = (NeedsSubscription,)

@@ -1,0 +1,106 @@
+"""What callers send to record a need, or to make a citizen's message one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from gateway.schema.ids import KEY_FORMAT
+from gateway.schema.needs.vocabulary import Sector
+
+
+@strawberry.input(description="Who raised or supports a need. Name, attributes and contact need consent.")
+class PersonInput:
+    kind: str = strawberry.field(default="person", description="person or group")
+    name: str | None = None
+    sex: str | None = strawberry.field(default=None, description="female or male")
+    age_band: str | None = strawberry.field(default=None, description="youth, adult or elderly")
+    disability: str | None = strawberry.field(default=None, description="mild, medium or severe, if any")
+    idpoor_level: int | None = strawberry.field(default=None, description="1 or 2, if an IDPoor household")
+    indigenous_group: str | None = None
+    migrant_status: str | None = strawberry.field(
+        default=None, description="working_abroad, working_elsewhere_in_cambodia or returned"
+    )
+    consent: str | None = strawberry.field(default=None, description="verbal, signed or in_app")
+    contact_channel: str | None = strawberry.field(default=None, description="sms, telegram or email")
+    contact_address: str | None = None
+    contact_language: str = "km"
+    people: int | None = strawberry.field(default=None, description="For a group: how many people")
+    women: int | None = None
+    youth: int | None = None
+    elderly: int | None = None
+    with_disability: int | None = None
+    idpoor: int | None = None
+    indigenous: int | None = None
+    migrant: int | None = None
+
+    def body(self) -> dict[str, Any]:
+        attributes = {
+            "sex": self.sex,
+            "age_band": self.age_band,
+            "disability": self.disability,
+            "idpoor_level": self.idpoor_level,
+            "indigenous_group": self.indigenous_group,
+            "migrant_status": self.migrant_status,
+        }
+        groups = {
+            "women": self.women,
+            "youth": self.youth,
+            "elderly": self.elderly,
+            "disability": self.with_disability,
+            "idpoor": self.idpoor,
+            "indigenous": self.indigenous,
+            "migrant": self.migrant,
+        }
+        contact = None
+        if self.contact_channel or self.contact_address:
+            contact = {
+                "channel": self.contact_channel,
+                "address": self.contact_address,
+                "language": self.contact_language,
+            }
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "attributes": {k: v for k, v in attributes.items() if v is not None} or None,
+            "consent": self.consent,
+            "contact": contact,
+            "people": self.people,
+            "groups": {k: v for k, v in groups.items() if v is not None} or None,
+        }
+
+
+@strawberry.input(description="A need to record.")
+class SubmitNeedInput:
+    village_code: str = strawberry.field(description="Gazetteer code of the village (8 digits).")
+    description: str = strawberry.field(description="What is needed (1 to 2,000 characters).")
+    idempotency_key: str = strawberry.field(
+        description="Made by the client once per need; a repeat returns the first need, never a second. "
+        + KEY_FORMAT
+    )
+    sector: Sector | None = strawberry.field(default=None, description="CIP sector.")
+    need_type: str | None = strawberry.field(default=None, description="Type within the sector.")
+    beneficiaries: int | None = strawberry.field(default=None, description="Estimated beneficiaries.")
+    channel: str = strawberry.field(default="village_meeting", description="How the need was collected.")
+    collected_at: datetime | None = strawberry.field(
+        default=None, description="When it was collected, if not now."
+    )
+    raised_by: PersonInput | None = strawberry.field(default=None, description="Who raised it.")
+    tracking_code: str | None = strawberry.field(
+        default=None,
+        description="A code reserved for this account with reserveTrackingCodes (given to the citizen "
+        "offline); the need gets exactly this code.",
+    )
+
+
+@strawberry.input(description="What a facilitator adds to a citizen's message to make it a need.")
+class ConfirmNeedDraftInput:
+    village_code: str
+    idempotency_key: str = strawberry.field(description="Made by the client once per draft. " + KEY_FORMAT)
+    description: str | None = strawberry.field(
+        default=None, description="Edited text; the message if left out."
+    )
+    sector: Sector | None = None
+    need_type: str | None = None

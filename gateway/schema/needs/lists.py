@@ -1,0 +1,59 @@
+"""Pages of needs, their filter, and the commune's inclusion statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from gateway.schema.needs.need import GroupCount, Need, group_counts
+from gateway.schema.needs.vocabulary import NeedStatus, Sector
+from gateway.schema.relay import PageInfo
+
+
+@strawberry.type(description="One need in a page.")
+class NeedEdge:
+    cursor: str
+    node: Need
+
+
+@strawberry.type(description="A page of needs, newest first.")
+class NeedConnection:
+    edges: list[NeedEdge]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="How many needs match the filter in all.")
+
+
+@strawberry.input(description="Which needs to list. Everything is optional; communes default to yours.")
+class NeedFilter:
+    commune: str | None = None
+    village: str | None = None
+    sector: Sector | None = None
+    status: NeedStatus | None = None
+    group: str | None = strawberry.field(
+        default=None, description="women, youth, elderly, disability, idpoor, indigenous, migrant"
+    )
+    text: str | None = strawberry.field(default=None, description="Words the description contains.")
+    mine: bool = strawberry.field(default=False, description="Only needs I recorded.")
+
+
+@strawberry.type(description="Counts for one slice of a commune's needs.")
+class StatsCell:
+    key: str = strawberry.field(description="The village code, sector or status this cell is about.")
+    needs: int
+    people: int
+    groups: list[GroupCount]
+
+
+@strawberry.type(description="Needs and people by village, sector, status and group for one commune.")
+class NeedStats:
+    commune_code: str
+    year: int | None
+    total: StatsCell
+    by_village: list[StatsCell]
+    by_sector: list[StatsCell]
+    by_status: list[StatsCell]
+
+
+def stats_cell(key: str, cell: dict[str, Any]) -> StatsCell:
+    return StatsCell(key=key, needs=cell["needs"], people=cell["people"], groups=group_counts(cell["groups"]))

@@ -1,0 +1,168 @@
+"""The Need node as a signed-in person may see it: its story, its people, its village.
+
+Personal data (who raised a need, their attributes and contacts) reaches only the commune's
+own council roles: intake decides that per call, and these types simply pass on what it sent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.schema.context import Context
+from gateway.schema.ids import Node, to_global
+from gateway.schema.needs.villages import Village, village_loader
+from gateway.schema.needs.vocabulary import PRIVATE_TEXT, NeedStatus, Sector
+
+
+@strawberry.type(description='How many people of one group; under 5 shows as "<5" outside the council.')
+class GroupCount:
+    group: str = strawberry.field(
+        description="women, youth, elderly, disability, idpoor, indigenous, migrant"
+    )
+    count: str = strawberry.field(description='A whole number, or "<5" when small counts are hidden.')
+
+
+def group_counts(groups: dict[str, Any] | None) -> list[GroupCount]:
+    return [GroupCount(group=g, count=str(n)) for g, n in (groups or {}).items()]
+
+
+@strawberry.type(description="One step in a need's story.")
+class StatusChange:
+    at: datetime = strawberry.field(description="When (UTC).")
+    from_status: str | None = strawberry.field(description="Status before (null for the first step).")
+    to_status: str = strawberry.field(description="Status after.")
+    reason: str | None = strawberry.field(description="Why, in the words of whoever decided.")
+    source: str = strawberry.field(description="Who decided: intake, council, meetings, budget or citizen.")
+
+    @classmethod
+    def of(cls, entry: dict[str, Any]) -> StatusChange:
+        return cls(
+            at=datetime.fromisoformat(entry["at"]),
+            from_status=entry.get("from"),
+            to_status=entry["to"],
+            reason=entry.get("reason"),
+            source=entry.get("source", "intake"),
+        )
+
+
+@strawberry.type(description="Someone who raised or supports a need. Shown only to the commune's council.")
+class PersonRecord:
+    kind: str = strawberry.field(description="person or group")
+    people: int = strawberry.field(description="How many people this record stands for.")
+    name: str | None = strawberry.field(description="Name, if consent was given.")
+    groups: list[GroupCount] = strawberry.field(description="Groups these people belong to.")
+    consent: str | None = strawberry.field(description="How consent was recorded: verbal, signed, in_app.")
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> PersonRecord:
+        consent = doc.get("consent")
+        return cls(
+            kind=doc["kind"],
+            people=doc["people"],
+            name=doc.get("name"),
+            groups=group_counts(doc.get("groups")),
+            consent=consent["method"] if consent else None,
+        )
+
+
+@strawberry.type(description="A citizen's need, as a signed-in person may see it.")
+class Need(Node):
+    id: strawberry.ID = strawberry.field(description="Global id (see node(id)).")
+    tracking_code: str = strawberry.field(description="The citizen's key to follow the need, e.g. ABCD-EFG.")
+    commune_code: str = strawberry.field(description="Gazetteer code of the commune (6 digits).")
+    village_code: str = strawberry.field(description="Gazetteer code of the village (8 digits).")
+    description: str = strawberry.field(description="What is needed, in Khmer or English.")
+    sector: Sector | None = strawberry.field(description="CIP sector, if chosen.")
+    need_type: str | None = strawberry.field(description="Type within the sector, e.g. road, water, school.")
+    beneficiaries: int | None = strawberry.field(description="Estimated number of people who would benefit.")
+    channel: str | None = strawberry.field(description="How it reached Khum: village_meeting, sms, ...")
+    status: NeedStatus = strawberry.field(description="Where the need is in its lifecycle.")
+    status_reason: str | None = strawberry.field(
+        description="Why it has this status (always set when deferred or rejected)."
+    )
+    rank: int | None = strawberry.field(
+        description="Priority rank from the commune's prioritisation (1 is highest)."
+    )
+    year: int | None = strawberry.field(description="CIP year it was prioritised or funded for.")
+    submitted_at: datetime = strawberry.field(description="When it was recorded (UTC).")
+    people: int = strawberry.field(description="People who raised or support it.")
+    groups: list[GroupCount] = strawberry.field(description="Those people by group.")
+    history: list[StatusChange] = strawberry.field(
+        description="Every status change: who decided, when and why."
+    )
+    merged_into: strawberry.ID | None = strawberry.field(
+        description="Set when this was merged into another need."
+    )
+    personal_data_visible: bool = strawberry.field(
+        description="Whether raisedBy and supporters are shown to you."
+    )
+    raised_by: list[PersonRecord] | None = strawberry.field(
+        description="Who raised it (council of the commune only)."
+    )
+    supporters: list[PersonRecord] | None = strawberry.field(
+        description="Who supports it (council of the commune only)."
+    )
+    feedback_code: str | None = strawberry.field(
+        default=None,
+        description="Only in the answer that records the need (submitNeed, confirmNeedDraft): the "
+        "citizen's 6-digit code for recordNeedFeedback. Give it to them with the tracking code; "
+        "Khum keeps only a hash and never shows it again.",
+    )
+    # Set by a page that fetched its villages up front (a 1-tuple: the village may be unknown).
+    known_village: strawberry.Private[tuple[Village | None] | None] = None
+
+    @strawberry.field(description="The village, with its names (batched: one call per page).")
+    def village(self, info: Info[Context, None]) -> Village | None:
+        # Synchronous when the page fetched its villages: graphql-core then completes the whole
+        # list without a coroutine per need. Otherwise the executor awaits the batched load.
+        if self.known_village is not None:
+            return self.known_village[0]
+        return village_loader(info.context).load(self.village_code)  # type: ignore[return-value]
+
+    @classmethod
+    def of(cls, data: dict[str, Any], villages: dict[str, Village | None] | None = None) -> Need:
+        return cls(
+            id=to_global("Need", data["id"]),
+            tracking_code=data["tracking_code"],
+            commune_code=data["commune_code"],
+            village_code=data["village_code"],
+            description=data["description"] if data["description"] is not None else PRIVATE_TEXT,
+            sector=Sector(data["sector"]) if data.get("sector") else None,
+            need_type=data.get("need_type"),
+            beneficiaries=data.get("beneficiaries"),
+            channel=data.get("channel"),
+            status=NeedStatus(data["status"]),
+            status_reason=data.get("status_reason"),
+            rank=data.get("rank"),
+            year=data.get("year"),
+            submitted_at=datetime.fromisoformat(data["submitted_at"]),
+            people=data.get("people", 0),
+            groups=group_counts(data.get("groups")),
+            history=[StatusChange.of(h) for h in data.get("history", [])],
+            merged_into=to_global("Need", data["merged_into"]) if data.get("merged_into") else None,
+            personal_data_visible=bool(data.get("personal_data_visible")),
+            raised_by=[PersonRecord.of(p) for p in data["raised_by"]]
+            if data.get("raised_by") is not None
+            else None,
+            supporters=[PersonRecord.of(p) for p in data["supporters"]]
+            if data.get("supporters") is not None
+            else None,
+            feedback_code=data.get("feedback_code"),
+            known_village=(villages.get(data["village_code"]),) if villages is not None else None,
+        )
+
+
+def selects(selections: list[Any], path: tuple[str, ...]) -> bool:
+    """Whether the query asks for the field at ``path`` (through fragments too)."""
+    for selection in selections:
+        name = getattr(selection, "name", None)
+        if name is None or not hasattr(selection, "alias"):  # a fragment: look inside it
+            if selects(selection.selections, path):
+                return True
+        elif name == path[0] and (len(path) == 1 or selects(selection.selections, path[1:])):
+            return True
+    return False
