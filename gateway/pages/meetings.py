@@ -312,6 +312,18 @@ async def _commune_names(request: Request, identity: Any, lang: str) -> dict[str
     return {c["code"]: c[key] for c in communes}
 
 
+async def _village_names(request: Request, identity: Any, lang: str) -> dict[str, str]:
+    """Villages by name, as people know them (a code only while intake cannot be reached)."""
+    try:
+        _, villages = (
+            await gateway_of(request).services["intake"].request("GET", "/villages", identity, lang=lang)
+        )
+    except ServiceError:
+        return {}
+    key = "name_km" if lang == "km" else "name_latin"
+    return {v["code"]: v[key] for v in villages}
+
+
 @router.get("/meetings/new")
 async def schedule_page(request: Request) -> Response:
     session = await signed_in(request)
@@ -463,9 +475,11 @@ async def agenda_page(request: Request, meeting_id: str) -> Response:
     except ServiceError as exc:
         return _unavailable(request, session, lang, exc)
     chosen = {item.get("need_id") for item in (meeting.get("agenda") or {}).get("items", [])}
+    villages = await _village_names(request, identity, lang)
     needs = [
         {
             **c,
+            "village_name": villages.get(c["village_code"], c["village_code"]),
             "status_name": translate(lang, NEED_STATUSES[c["status"]]),
             "validated": c["status"] == "validated",
             "chosen": c["id"] in chosen,
