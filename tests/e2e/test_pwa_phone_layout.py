@@ -134,7 +134,12 @@ async def made(stack: Stack) -> dict[str | None, list[str]]:
             "estimatedCost": "20000000",
         }
         created = data(await council.execute(CREATE_PROJECT, {"i": project}), "createProject")
-        money = {"projectId": created["id"], "lineKind": "LOCAL_DEVELOPMENT", "amount": "20000000", "decisionId": decision}
+        money = {
+            "projectId": created["id"],
+            "lineKind": "LOCAL_DEVELOPMENT",
+            "amount": "20000000",
+            "decisionId": decision,
+        }
         data(await council.execute(ALLOCATE, {"i": money}), "allocate")
 
         async def script_listed() -> bool:
