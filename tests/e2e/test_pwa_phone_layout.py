@@ -77,6 +77,8 @@ SIDEWAYS = """() => {
 
 # Western digits in what a Khmer reader sees, outside what must stay as typed: tracking codes
 # and other identifiers, addresses, what people wrote (needs, reasons, messages), input values.
+# The templates mark those (.code on identifiers, .need-text or data-verbatim on people's words),
+# so an unmarked code or number is a finding, wherever it appears.
 LATIN_DIGITS = """() => {
   const keep = "script, style, [hidden], dialog:not([open]), .tracking-code, .code, code, .feed-url, " +
     ".need-text, .reason, [data-verbatim], " +
@@ -86,7 +88,7 @@ LATIN_DIGITS = """() => {
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const text = node.textContent.trim();
     if (!/[0-9]/.test(text) || node.parentElement.closest(keep)) continue;
-    if (/^[2-9A-Z]{4}-[2-9A-Z]{3}$/.test(text) || /https?:|webcal:|@/.test(text)) continue;
+    if (/https?:|webcal:|@/.test(text)) continue;
     found.push(node.parentElement.tagName.toLowerCase() + ": " + text.slice(0, 60));
   }
   return found.slice(0, 10);
