@@ -94,6 +94,22 @@ LATIN_DIGITS = """() => {
   return found.slice(0, 10);
 }"""
 
+# A commune (6 digits) or village (8 digits) code where a name belongs, in either script. Codes
+# shown on purpose (.code: an admin's commune scopes, a delivery's technical address) are not.
+GAZETTEER_CODES = """() => {
+  const keep = "script, style, [hidden], dialog:not([open]), .need-text, .reason, [data-verbatim], " +
+    ".code, input, textarea, .phone";
+  const code = /(^|[^0-9០-៩,.])[0-9០-៩]{6}([0-9០-៩]{2})?([^0-9០-៩,.]|$)/;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const found = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.trim();
+    if (!code.test(text) || node.parentElement.closest(keep) || /https?:|webcal:/.test(text)) continue;
+    found.push(node.parentElement.tagName.toLowerCase() + ": " + text.slice(0, 60));
+  }
+  return found.slice(0, 10);
+}"""
+
 
 async def _step(page: Page, fragment: str) -> None:
     """The need form's second and third screens (#2, #3)."""
@@ -184,6 +200,7 @@ async def test_every_page_fits_a_360_px_phone_and_writes_numbers_in_the_pages_sc
         assert answer is not None and answer.status < 500, (path, answer and answer.status)
         await _step(page, fragment)
         found = list(await page.evaluate(SIDEWAYS))
+        found += [f"a place's code, not its name: {c}" for c in await page.evaluate(GAZETTEER_CODES)]
         if lang == "km":
             found += [f"western digits: {d}" for d in await page.evaluate(LATIN_DIGITS)]
         if found:
