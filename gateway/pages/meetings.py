@@ -310,6 +310,18 @@ async def _commune_names(request: Request, identity: Any, lang: str) -> dict[str
     return {c["code"]: c[key] for c in communes}
 
 
+async def _village_names(request: Request, identity: Any, lang: str) -> dict[str, str]:
+    """Villages by name, as people know them (a code only while intake cannot be reached)."""
+    try:
+        _, villages = (
+            await gateway_of(request).services["intake"].request("GET", "/villages", identity, lang=lang)
+        )
+    except ServiceError:
+        return {}
+    key = "name_km" if lang == "km" else "name_latin"
+    return {v["code"]: v[key] for v in villages}
+
+
 @router.get("/meetings/new")
 async def schedule_page(request: Request, session: SessionDep) -> Response:
     lang = page_language(request)
@@ -454,9 +466,11 @@ async def agenda_page(request: Request, session: SessionDep, meeting_id: str) ->
     except ServiceError as exc:
         return _unavailable(request, session, lang, exc)
     chosen = {item.get("need_id") for item in (meeting.get("agenda") or {}).get("items", [])}
+    villages = await _village_names(request, identity, lang)
     needs = [
         {
             **c,
+            "village_name": villages.get(c["village_code"], c["village_code"]),
             "status_name": translate(lang, NEED_STATUSES[c["status"]]),
             "validated": c["status"] == "validated",
             "chosen": c["id"] in chosen,

@@ -153,6 +153,7 @@ def script_card(doc: dict[str, Any], lang: str) -> dict[str, Any]:
         "village": names.get("km" if lang == "km" else "latin") or doc["village_code"],
         "village_code": doc["village_code"],
         "text": doc["text"].get(lang) or doc["text"].get("km", ""),
+        "quoted": doc.get("quoted") or [],
         "status": doc["status"],
         "created": _when(doc["created_at"], lang),
         "announced": _when(doc.get("announced_at"), lang),

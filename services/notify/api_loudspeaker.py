@@ -41,6 +41,8 @@ class ScriptPublic(BaseModel):
     created_at: str
     announced_at: str | None
     announced_by: str | None
+    # People's own words quoted in the text (their need, a reason): shown as written.
+    quoted: list[str] = []
 
 
 class ScriptPage(BaseModel):

@@ -118,6 +118,7 @@ async def write_loudspeaker(
     await deliveries.insert(tx, record, now)
     need = context.get("need") or {}
     village_names = need.get("village") if isinstance(need, Mapping) else None
+    excerpt = need.get("excerpt") if isinstance(need, Mapping) else None
     await tx.insert(
         "loudspeaker_scripts",
         {
@@ -129,6 +130,9 @@ async def write_loudspeaker(
             "village_code": village,
             "village_name": village_names or {"km": village, "latin": village},
             "text": texts,
+            # People's own words quoted in the script (their need, the council's reason): the
+            # page shows them as written, digits and all.
+            "quoted": [q for q in (excerpt, context.get("reason")) if isinstance(q, str) and q],
             "status": "pending",
             "created_at": now.isoformat(),
             "announced_at": None,

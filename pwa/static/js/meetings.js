@@ -26,6 +26,9 @@
     return Array.from(bytes, (b) => (b + 256).toString(16).slice(1)).join("");
   };
 
+  // Counts in the page's digits, from the one formatter (app.js); plain digits if it is missing.
+  const count = (n) => (window.KhumFormat ? window.KhumFormat.number(n) : String(n));
+
   const show = (el, text) => {
     if (!el) return;
     el.textContent = text || "";
@@ -321,7 +324,7 @@
 
     const recount = () => {
       const sum = $$(".item-minutes", list).reduce((n, i) => n + (parseInt(i.value, 10) || 0), 0);
-      total.textContent = msg.msgTotal.replace("{total}", sum).replace("{length}", length);
+      total.textContent = msg.msgTotal.replace("{total}", count(sum)).replace("{length}", count(length));
       total.classList.toggle("error", sum > length);
       return sum;
     };
@@ -413,7 +416,7 @@
     const value = (name) => Math.max(0, parseInt((form.elements[name] || {}).value || "0", 10) || 0);
     const refresh = () => {
       const total = value("in_person") + value("remote");
-      totalOut.textContent = String(total);
+      totalOut.textContent = count(total);
       let over = false;
       SUBGROUPS.forEach((name) => {
         const tooMany = name === "council_present" ? value(name) > total : value(name) > total;
