@@ -87,8 +87,8 @@ def test_every_relative_link_in_the_documents_stays_in_the_repository_and_exists
 
 
 def test_the_link_check_sees_a_link_that_leaves_the_repository(tmp_path: Path) -> None:
-    text = "See [the design](../shared/DESIGN.md) and [ops](docs/operations.md)."
-    assert _LINK.findall(text) == ["../shared/DESIGN.md", "docs/operations.md"]
+    text = "See [notes](../elsewhere/notes.md) and [ops](docs/operations.md)."
+    assert _LINK.findall(text) == ["../elsewhere/notes.md", "docs/operations.md"]
 
 
 def test_no_source_or_test_reads_a_folder_beside_the_clone() -> None:
