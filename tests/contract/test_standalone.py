@@ -86,7 +86,7 @@ def test_every_relative_link_in_the_documents_stays_in_the_repository_and_exists
     assert broken == []
 
 
-def test_the_link_check_sees_a_link_that_leaves_the_repository(tmp_path: Path) -> None:
+def test_the_link_check_sees_a_link_that_leaves_the_repository() -> None:
     text = "See [notes](../elsewhere/notes.md) and [ops](docs/operations.md)."
     assert _LINK.findall(text) == ["../elsewhere/notes.md", "docs/operations.md"]
 
