@@ -26,6 +26,7 @@ from contracts.needs import (
 from contracts.registry import UnreadableEvent
 from services.notify.domain.contacts import InvalidAddressError, contact_id, normalise_address
 from services.notify.domain.rules import excerpt
+from services.notify.facts import FACTS
 from services.runtime.stores import Transaction
 
 Projection = Callable[[Transaction, Any, datetime], Awaitable[None]]
@@ -78,6 +79,8 @@ async def need_submitted(tx: Transaction, need: NeedSubmittedV1, now: datetime) 
         "excerpt": excerpt(need.description),
         "contacts": _merge((existing or {}).get("contacts", []), contact_ids(need.contacts)),
         "merged_into": (existing or {}).get("merged_into"),
+        # Whoever recorded it hears its outcomes in their digest when nobody gave a contact.
+        "collected_by": need.collected_by,
         "updated_at": now.isoformat(),
     }
     await _save(tx, existing, doc)
@@ -130,4 +133,5 @@ PROJECTIONS: dict[str, tuple[type[BaseModel], Projection]] = {
     NEED_STATUS_CHANGED: (NeedStatusChangedV1, need_status_changed),
     NEED_SUPPORTED: (NeedSupportedV1, need_supported),
     NEEDS_MERGED: (NeedsMergedV1, needs_merged),
+    **FACTS,
 }

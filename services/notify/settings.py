@@ -54,6 +54,9 @@ class NotifySettings(ServiceSettings):
     sms_sender: str = "Khum"
     sms_webhook_secret: SecretStr | None = None
     sms_max_segments: int = 6
+    sms_segment_cost_riel: int = Field(default=100, ge=0)
+    """What one SMS part costs this deployment, in whole riel (an estimate shown in the
+    deliveries log; set it to the provider's price)."""
     sms_numbers: dict[str, str] = Field(default_factory=dict)
     """The commune each of our SMS numbers serves, e.g. {"+85523900101": "160101"}."""
     sms_default_commune: str = ""
