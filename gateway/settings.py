@@ -39,6 +39,9 @@ class GatewaySettings(ServiceSettings):
     # Live events a subscriber may have waiting before it is closed with 4420 "too slow" (it
     # resumes from its cursor, nothing is lost): room for a burst, not for a phone gone quiet.
     live_backlog: int = Field(default=500, ge=1)
+    # The communes this deployment serves: an anonymous visit to / shows theirs (a picker when
+    # several). Empty: the visitor chooses with ?commune=, or the demo's communes in the demo.
+    home_communes: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _no_demo_in_production(self) -> GatewaySettings:
