@@ -147,6 +147,9 @@ async def public_home(request: Request) -> Response:
         year=year,
         meetings=meetings,
         budget=budget,
+        demo_messages=bool(
+            gateway_of(request).settings.demo and gateway_of(request).settings.demo_channels_url
+        ),
     )
     if chosen and request.query_params.get("commune"):
         response.set_cookie(COMMUNE_COOKIE, chosen, max_age=365 * 86_400, samesite="lax", httponly=True)

@@ -65,3 +65,10 @@ async def test_an_english_visitor_gets_the_page_in_english(stack: Stack) -> None
     async with httpx.AsyncClient(base_url=stack.url, cookies={"khum_lang": "en"}) as http:
         page = await http.get("/", params={"commune": "160101"})
     assert page.status_code == 200 and "Track a need" in page.text and "Next meetings" in page.text
+
+
+async def test_the_demo_messages_page_exists_only_with_the_demo_channels(stack: Stack) -> None:
+    # The tests' stack is a demo without `make run`'s pretend channels: no such page.
+    async with httpx.AsyncClient(base_url=stack.url) as http:
+        page = await http.get("/demo/messages")
+    assert page.status_code == 404 and "ទំព័រនេះមានតែក្នុងការបង្ហាញសាកល្បងប៉ុណ្ណោះ" in page.text
