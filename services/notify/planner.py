@@ -99,6 +99,7 @@ class Planner:
                     "excerpt": copy.get("excerpt"),
                     "village": copy.get("village"),
                     "merged_into": copy.get("merged_into"),
+                    "merged_from": copy.get("merged_codes") or [],
                     "rank": copy.get("rank"),
                     "ranked_of": copy.get("ranked_of"),
                     "project": project_facts(await tx.get("projects", project_id) if project_id else None),

@@ -125,7 +125,13 @@ async def needs_merged(tx: Transaction, merge: NeedsMergedV1, now: datetime) -> 
         )
     if survivor is not None and merged is not None:
         contacts = _merge(survivor.get("contacts", []), merged.get("contacts", []))
-        await _save(tx, survivor, {**survivor, "contacts": contacts, "updated_at": now.isoformat()})
+        # Its messages name the merged codes, so the merged need's people know it is theirs.
+        codes = _merge(survivor.get("merged_codes", []), [merge.merged_tracking_code])
+        await _save(
+            tx,
+            survivor,
+            {**survivor, "contacts": contacts, "merged_codes": codes, "updated_at": now.isoformat()},
+        )
 
 
 PROJECTIONS: dict[str, tuple[type[BaseModel], Projection]] = {

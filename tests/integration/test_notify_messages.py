@@ -227,6 +227,7 @@ async def test_a_merged_needs_people_hear_what_became_of_the_surviving_need(h: H
     await status(h, survivor, NeedStatus.DEFERRED, "ថវិកាមិនគ្រប់គ្រាន់ឆ្នាំនេះ")
     told = (await texts_to(h, merged_phone, 2))[1]
     assert survivor.tracking_code in told and "ពន្យារទៅឆ្នាំក្រោយ" in told and "ថវិកាមិនគ្រប់គ្រាន់" in told
+    assert f"រួមទាំង {merged.tracking_code}" in told  # so its people know the news is theirs
 
     await h.sms.incoming(merged_phone, COMMUNE_NUMBER, f"STATUS {merged.tracking_code}")
     answer = (await texts_to(h, merged_phone, 3))[2]
