@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from contracts.envelope import uuid7
@@ -165,3 +166,21 @@ async def test_an_android_phone_that_refuses_the_password_is_a_permanent_failure
         assert (await adapter.send(outbound)).provider_id == outbound.delivery_id  # retried: one message
         assert len(gateway.messages) == 1
         await adapter.close()
+
+
+async def test_a_signed_but_malformed_android_webhook_is_refused_clearly(
+    android: tuple[Harness, AndroidSmsGateway],
+) -> None:
+    h, gateway = android
+    before = await h.store.count("inbound_messages", {})
+    body = b'{"event": "sms:received", "payload": {"message": "hi"}}'  # no id, no messageId
+    stamp = str(int(h.clock.now().timestamp()))
+    async with httpx.AsyncClient(timeout=15) as http:
+        answer = await http.post(
+            gateway.webhook_url,
+            content=body,
+            headers={"x-signature": gateway.sign(body, stamp), "x-timestamp": stamp, "accept-language": "km"},
+        )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "webhook.payload_invalid"
+    assert await h.store.count("inbound_messages", {}) == before

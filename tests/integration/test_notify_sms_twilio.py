@@ -156,3 +156,14 @@ async def test_a_citizens_sms_through_twilio_is_taken_in_and_answered(
     forged = await api.incoming(url, phone(), TWILIO_FROM, "STOP", token="0" * 32)
     assert forged.status_code == 401
     assert await h.store.count("inbound_messages", {}) == before
+
+
+async def test_a_signed_twilio_post_without_its_fields_is_refused_clearly(
+    twilio: tuple[Harness, TwilioApi],
+) -> None:
+    h, api = twilio
+    before = await h.store.count("inbound_messages", {})
+    answer = await api.post(f"{h.url}/webhooks/sms/twilio", {"Body": "STOP"})  # no MessageSid, no From
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "webhook.payload_invalid"
+    assert "MessageSid" in answer.json()["error"]["message"]
+    assert await h.store.count("inbound_messages", {}) == before
