@@ -373,5 +373,7 @@ async def test_the_council_page_lists_messages_sent_and_a_facilitator_is_refused
     html = await wait_for(shown)
     assert "+85512•••005" in html and number not in html
     assert "សារដែលបានផ្ញើ" in html  # Khmer page by default
+    # Each SMS says its parts, its alphabet (Khmer: UCS-2) and its cost in riel, in Khmer digits.
+    assert re.search(r'class="sms-cost">សារ SMS [០-៩]+ ផ្នែក \(ខ្មែរ/យូនីកូដ\) · ប្រហែល [០-៩,]+ រៀល<', html), html
     refused = await facilitator.http.get("/notify/deliveries")
     assert refused.status_code == 403
