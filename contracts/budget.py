@@ -53,6 +53,9 @@ class ProjectStatusChangedV1(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
     changed_by: str
     changed_at: datetime
+    title: str | None = Field(
+        default=None, max_length=20_000, description="The project's title, so messages can name it"
+    )
 
 
 class BudgetLineKind(StrEnum):

@@ -38,6 +38,11 @@ def facilitator_audience(commune_code: str) -> str:
     return f"facilitator:{commune_code}"
 
 
+def person_audience(user_id: str) -> str:
+    """One staff member alone (a facilitator's daily digest of the people they recorded)."""
+    return f"person:{user_id}"
+
+
 def audiences_for(role: str, communes: Iterable[str]) -> tuple[str, ...]:
     """The audiences a person belongs to, from their role and communes (6-digit codes)."""
     if role in COUNCIL_ROLES:

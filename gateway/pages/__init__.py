@@ -5,7 +5,7 @@ Shared helpers (rendering, sign-in redirects) live in :mod:`gateway.pages.render
 
 from fastapi import APIRouter
 
-from gateway.pages import about, admin, assets, budget, core, council, meetings, needs, notify
+from gateway.pages import about, admin, assets, budget, core, council, demo, meetings, needs, notify
 
 ROUTERS: tuple[APIRouter, ...] = (
     assets.router,  # before the /static mount: hashed names and their caching
@@ -17,4 +17,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     notify.router,
     admin.router,
     about.router,
+    demo.router,
 )

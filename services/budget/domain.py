@@ -220,6 +220,7 @@ def status_event(
             reason=reason,
             changed_by=act.who.user_id,
             changed_at=act.now,
+            title=project.title or None,
         ),
         project.id,
     )

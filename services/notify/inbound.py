@@ -241,4 +241,13 @@ class _Run:
             status=need.get("status"),
             reason=need.get("reason"),
             merged_into=need.get("merged_into"),
+            survivor=await self._survivor(need),
         )
+
+    async def _survivor(self, need: dict[str, Any]) -> dict[str, Any] | None:
+        """Where a merged need went, so its people hear that need's fate, not just "merged"."""
+        code = need.get("merged_into")
+        survivor = await self.tx.find_one("needs", {"tracking_code": code}) if code else None
+        if survivor is None:
+            return None
+        return {"status": survivor.get("status"), "reason": survivor.get("reason")}

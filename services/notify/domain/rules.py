@@ -27,6 +27,7 @@ from contracts.needs import (
     NeedSupportedV1,
 )
 from contracts.notify import DeliveryChannel, council_audience
+from services.notify.domain.text import shorten
 
 EXCERPT = 140
 # Outcomes a village hears about from its loudspeaker, not only the people who raised the need.
@@ -105,7 +106,8 @@ class Rule(Generic[M]):
 
 
 def excerpt(text: str, limit: int = EXCERPT) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """Never cut mid-word or inside a Khmer cluster: it is read aloud and sent by SMS."""
+    return shorten(text, limit)
 
 
 def need_submitted(need: NeedSubmittedV1) -> list[Notice]:
