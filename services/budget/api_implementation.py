@@ -1,0 +1,108 @@
+"""Budget's HTTP API for what happens after the money: implementation stages and community checks.
+
+Called only by the gateway with a signed identity token, like :mod:`services.budget.api`; the
+domain (:mod:`services.budget.implementation`) checks roles and order.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from contracts.budget import ProjectStage
+from contracts.envelope import uuid7
+from services.budget import implementation
+from services.budget import store as repo
+from services.budget.api import _act, _changed, budget_of
+from services.budget.views import project_view
+from services.runtime.http import CallerDep, CorrelationDep
+from services.runtime.service import RuntimeDep
+
+router = APIRouter(tags=["budget"])
+
+Note = Annotated[str | None, Field(default=None, max_length=20_000)]
+
+
+class StageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stage: ProjectStage
+    on: date
+    note: Note = None
+    photo_ref: Annotated[str | None, Field(max_length=20_000)] = None
+
+
+class ScoreBody(BaseModel):
+    """Whole numbers only; their ranges are the domain's, with a message per group."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group: str = Field(max_length=40)
+    participants: StrictInt
+    built: StrictInt
+    works: StrictInt
+    used: StrictInt
+
+
+class CheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    held_on: date
+    scores: list[ScoreBody] = Field(default_factory=list, max_length=20)
+    note: Note = None
+
+
+@router.post("/projects/{project_id}/stages")
+async def set_stage(
+    project_id: str,
+    body: StageIn,
+    caller: CallerDep,
+    runtime: RuntimeDep,
+    correlation_id: CorrelationDep = None,
+) -> dict[str, Any]:
+    """Record a funded project's next stage (in order); its needs follow when works start
+    and when they are completed."""
+    commune, year = await budget_of(runtime, project_id, caller, "project")
+    outcome = await _changed(
+        runtime,
+        commune,
+        year,
+        lambda b: implementation.set_stage(
+            b, _act(caller), project_id, body.stage, body.on, body.note, body.photo_ref
+        ),
+        correlation_id=correlation_id,
+    )
+    project = outcome.budget.projects[project_id]
+    needs = await repo.need_docs(runtime.store, project.need_ids)
+    return project_view(outcome.budget, project, needs, council=caller.is_council_of(commune))
+
+
+@router.post("/projects/{project_id}/checks", status_code=201)
+async def record_check(
+    project_id: str,
+    body: CheckIn,
+    caller: CallerDep,
+    runtime: RuntimeDep,
+    correlation_id: CorrelationDep = None,
+) -> dict[str, Any]:
+    """Record a facilitator-led community check of completed works, scored by group."""
+    commune, year = await budget_of(runtime, project_id, caller, "project")
+    check_id = uuid7()
+    scores = [
+        implementation.ScoreIn(s.group, s.participants, s.built, s.works, s.used) for s in body.scores
+    ]
+    outcome = await _changed(
+        runtime,
+        commune,
+        year,
+        lambda b: implementation.record_check(
+            b, _act(caller), check_id, project_id, body.held_on, scores, body.note
+        ),
+        correlation_id=correlation_id or check_id,
+    )
+    project = outcome.budget.projects[project_id]
+    needs = await repo.need_docs(runtime.store, project.need_ids)
+    return project_view(outcome.budget, project, needs, council=caller.is_council_of(commune))
