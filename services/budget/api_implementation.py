@@ -91,9 +91,7 @@ async def record_check(
     """Record a facilitator-led community check of completed works, scored by group."""
     commune, year = await budget_of(runtime, project_id, caller, "project")
     check_id = uuid7()
-    scores = [
-        implementation.ScoreIn(s.group, s.participants, s.built, s.works, s.used) for s in body.scores
-    ]
+    scores = [implementation.ScoreIn(s.group, s.participants, s.built, s.works, s.used) for s in body.scores]
     outcome = await _changed(
         runtime,
         commune,

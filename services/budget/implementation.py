@@ -167,8 +167,7 @@ def _stage_error(
         code,
         "Stages come in order: the project is at “{current_en}”, so the next is “{next_en}”, "
         "not “{stage_en}”.",
-        "ដំណាក់កាលត្រូវតាមលំដាប់៖ គម្រោងនៅដំណាក់កាល «{current_km}» ដូច្នេះបន្ទាប់គឺ «{next_km}» "
-        "មិនមែន «{stage_km}» ទេ។",
+        "ដំណាក់កាលត្រូវតាមលំដាប់៖ គម្រោងនៅដំណាក់កាល «{current_km}» ដូច្នេះបន្ទាប់គឺ «{next_km}» មិនមែន «{stage_km}» ទេ។",
         status=409,
         field="stage",
         current_en=cur_en,

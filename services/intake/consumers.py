@@ -26,8 +26,8 @@ from contracts.notify import FEEDBACK_MESSAGE_RECEIVED, FeedbackMessageReceivedV
 from contracts.subjects import all_communes
 from services.intake import domain, events
 from services.intake.commands import unit_of_work
-from services.intake.verification import feedback_by_message
 from services.intake.lifecycle import TransitionError
+from services.intake.verification import feedback_by_message
 from services.runtime.application import emit, inbox_handler, save
 from services.runtime.consumer import ConsumerSpec
 from services.runtime.service import Runtime

@@ -7,8 +7,8 @@ from typing import Any
 
 from contracts.envelope import Envelope, new_event
 from contracts.needs import (
-    NEED_STATUS_CHANGED,
     NEED_FEEDBACK_RECORDED,
+    NEED_STATUS_CHANGED,
     NEED_SUBMITTED,
     NEED_SUPPORTED,
     NEED_VALIDATED,
