@@ -3,14 +3,18 @@ page or by an SMS keyword in Khmer or English. Pure rules, no I/O."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
+from contracts.budget import ProjectStage, ProjectStageSetV1
 from services.intake import domain
 from services.notify.domain.commands import parse_command
+from services.notify.domain.rules import project_handed_over
+from services.notify.domain.sms import sms_length
 from services.notify.domain.verify import Verification, parse_verification
+from services.notify.rendering import render
 from services.runtime.errors import DomainError
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
@@ -76,3 +80,46 @@ def test_the_verification_keyword_is_read_in_khmer_and_english(text: str, expect
 )
 def test_other_messages_are_not_verifications(text: str) -> None:
     assert parse_verification(text) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "channels"),
+    [("project_verify", ("sms", "telegram", "email")), ("reply_verify", ("sms", "telegram"))],
+)
+def test_verification_messages_render_in_khmer_and_english_in_few_sms_segments(
+    kind: str, channels: tuple[str, ...]
+) -> None:
+    context = {
+        "title": "អណ្តូងទឹកស្អាតសម្រាប់ភូមិកាហាល",
+        "on": "2026-05-25",
+        "need": {"tracking_code": "ABCD-EFG"},
+        "tracking_code": "ABCD-EFG",
+        "rating": 4,
+        "unsubscribe_url": None,
+    }
+    for channel in channels:
+        km = render(kind, channel, "km", context).text
+        en = render(kind, channel, "en", context).text
+        assert "ABCD-EFG" in km and "ABCD-EFG" in en and km != en
+        assert any("\u1780" <= ch <= "\u17ff" for ch in km), (kind, channel)
+        if channel == "sms":
+            assert sms_length(km).segments <= 2, (kind, len(km))
+            assert sms_length(en).segments <= 2, (kind, len(en))
+
+
+def test_a_handed_over_project_asks_each_of_its_needs_people_to_rate_it() -> None:
+    stage = ProjectStageSetV1(
+        project_id="p1",
+        commune_code="160101",
+        year=2026,
+        title="អណ្តូង",
+        need_ids=["n1", "n2"],
+        stage=ProjectStage.HANDED_OVER,
+        on=date(2026, 5, 25),
+        set_by="chief-1",
+        set_at=NOW,
+    )
+    notices = project_handed_over(stage)
+    assert [(n.kind, n.need_id) for n in notices] == [("project_verify", "n1"), ("project_verify", "n2")]
+    # Works started and completed reach people as need statuses: no second message then.
+    assert project_handed_over(stage.model_copy(update={"stage": ProjectStage.COMPLETED})) == []
