@@ -35,16 +35,19 @@ class StageIn(BaseModel):
     photo_ref: Annotated[str | None, Field(max_length=20_000)] = None
 
 
-class ScoreBody(BaseModel):
-    """Whole numbers only; their ranges are the domain's, with a message per group."""
+# A number, or what a form sent instead: the domain refuses anything but a whole number in range
+# with a message naming the group and the answer.
+Answer = StrictInt | Annotated[str, Field(max_length=10)]
 
+
+class ScoreBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     group: str = Field(max_length=40)
-    participants: StrictInt
-    built: StrictInt
-    works: StrictInt
-    used: StrictInt
+    participants: Answer
+    built: Answer
+    works: Answer
+    used: Answer
 
 
 class CheckIn(BaseModel):
