@@ -1,0 +1,97 @@
+"""The council records a project's stages on a tablet in a real Chromium, and the works section
+(stages, community check form, results) passes the PWA's checks: axe-core, nothing sticking out,
+Khmer wrapped between words, 44 px touch targets. Year 2078."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import expect
+
+from gateway.schema.ids import raw_id
+from infra.stack import Stack
+from tests.conftest import GraphQL
+from tests.e2e.conftest import TABLET, OpenPage, axe_violations, sign_in
+from tests.e2e.test_pwa_accessibility import OVERFLOW, SMALL_TARGETS, WORD_BREAKS
+from tests.integration.test_budget_support import (
+    ALLOCATE,
+    CREATE_PROJECT,
+    MALIK,
+    SET_LINE,
+    approve,
+    approved_and_known,
+    data,
+    submit_needs,
+)
+
+YEAR = 2078
+
+
+async def _funded_project(stack: Stack, facilitator: GraphQL, council: GraphQL) -> str:
+    needs = await submit_needs(facilitator, ["អណ្តូងទឹកស្អាតសម្រាប់ភូមិ"])
+    decision = await approve(stack, MALIK, YEAR, [str(n["need_id"]) for n in needs])
+    await approved_and_known(council, YEAR, decision, [str(n["id"]) for n in needs])
+    line = {"communeCode": MALIK, "year": YEAR, "kind": "LOCAL_DEVELOPMENT", "amount": "20000000"}
+    data(await council.execute(SET_LINE, {"i": line}), "setBudgetLine")
+    project = {
+        "communeCode": MALIK,
+        "year": YEAR,
+        "title": "អណ្តូងទឹកស្អាត",
+        "needIds": [needs[0]["id"]],
+        "estimatedCost": "8000000",
+    }
+    created = data(await council.execute(CREATE_PROJECT, {"i": project}), "createProject")
+    money = {
+        "projectId": created["id"],
+        "lineKind": "LOCAL_DEVELOPMENT",
+        "amount": "8000000",
+        "decisionId": decision,
+    }
+    data(await council.execute(ALLOCATE, {"i": money}), "allocate")
+    return raw_id("Project", created["id"])
+
+
+async def test_the_council_records_stages_on_a_tablet_and_the_works_section_passes_the_checks(
+    open_page: OpenPage, stack: Stack, facilitator: GraphQL, council: GraphQL
+) -> None:
+    project_id = await _funded_project(stack, facilitator, council)
+    _, tab = await open_page(TABLET)
+    await sign_in(tab, stack, "dara")
+    await tab.goto(f"{stack.url}/budget/projects/{project_id}")
+    form = tab.locator("#stage-form")
+    await expect(form).to_contain_text("លទ្ធកម្ម")  # the next stage, named in Khmer
+    await tab.fill("#stage-note", "ក្រុមហ៊ុនឈ្នះការដេញថ្លៃ")
+    await tab.click("#stage-form button[type=submit]")
+    await tab.wait_for_url(re.compile(r"\?saved=1$"))
+    await expect(tab.locator("#project-stages li[data-stage=procurement]")).to_contain_text(
+        "ក្រុមហ៊ុនឈ្នះការដេញថ្លៃ"
+    )
+
+    # A date in the future is refused by the service, in Khmer, on the page.
+    await tab.eval_on_selector("#stage-on", "el => { el.removeAttribute('max'); el.value = '2999-01-01'; }")
+    await tab.click("#stage-form button[type=submit]")
+    await expect(tab.locator("#budget-error")).to_contain_text("អនាគត")
+
+    for _ in ("works_started", "completed"):
+        await tab.goto(f"{stack.url}/budget/projects/{project_id}")
+        await tab.click("#stage-form button[type=submit]")
+        await tab.wait_for_url(re.compile(r"\?saved=1$"))
+    await expect(tab.locator("#project-status")).to_contain_text("បានបញ្ចប់")
+    await tab.click("#check summary")
+    await tab.fill("#participants-all", "25")
+    await tab.fill("#participants-women", "14")
+    await tab.select_option("select[name=works_women]", "3")
+    await tab.click("#check-form button[type=submit]")
+    await tab.wait_for_url(re.compile(r"\?saved=1$"))
+    women = tab.locator("table.check-scores tr[data-group=women]")
+    await expect(women).to_contain_text("១៤")
+    await expect(women).to_contain_text("៣")
+
+    await tab.click("#check summary")  # the form open too, for the checks below
+    found = {
+        "sticks out": await tab.evaluate(OVERFLOW),
+        "word cut at a line end": (await tab.evaluate(WORD_BREAKS))["bad"],
+        "touch target under 44 px": await tab.evaluate(SMALL_TARGETS),
+        "axe": await axe_violations(tab),
+    }
+    assert found == {problem: [] for problem in found}
