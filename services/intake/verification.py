@@ -17,6 +17,7 @@ from contracts.envelope import Envelope
 from contracts.notify import FeedbackMessageReceivedV1
 from services.intake import commands, feedback_code
 from services.intake.tracking import normalise_tracking_code
+from services.runtime.contacts import InvalidAddressError, normalise_address
 from services.runtime.errors import DomainError
 from services.runtime.stores import Transaction
 
@@ -26,8 +27,12 @@ SATISFIED_FROM = 3
 """A rating of 3 ("all right") or more counts as satisfied; 1 and 2 as not."""
 
 
-def _digits(address: str) -> str:
-    return "".join(ch for ch in address if ch.isdigit())
+def _same(channel: str, given: str, sender: str) -> bool:
+    """The same address however it was written (012 345 678 and +85512345678 are one phone)."""
+    try:
+        return normalise_address(channel, given) == normalise_address(channel, sender)
+    except InvalidAddressError:
+        return False
 
 
 def sent_by_its_people(need: dict[str, Any], message: FeedbackMessageReceivedV1) -> bool:
@@ -37,9 +42,7 @@ def sent_by_its_people(need: dict[str, Any], message: FeedbackMessageReceivedV1)
         contact = person.get("contact")
         if not contact or not person.get("consent") or contact.get("channel") != sender.channel.value:
             continue
-        if contact.get("address") == sender.address:
-            return True
-        if sender.channel.value == "sms" and _digits(contact["address"])[-8:] == _digits(sender.address)[-8:]:
+        if _same(sender.channel.value, str(contact.get("address", "")), sender.address):
             return True
     return False
 

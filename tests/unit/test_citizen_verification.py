@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 from contracts.budget import ProjectStage, ProjectStageSetV1
+from contracts.needs import ContactChannel, ContactPoint
+from contracts.notify import FeedbackMessageReceivedV1, InboundChannel
 from services.intake import domain
+from services.intake.verification import sent_by_its_people
 from services.notify.domain.commands import parse_command
 from services.notify.domain.rules import project_handed_over
 from services.notify.domain.sms import sms_length
@@ -123,3 +126,28 @@ def test_a_handed_over_project_asks_each_of_its_needs_people_to_rate_it() -> Non
     assert [(n.kind, n.need_id) for n in notices] == [("project_verify", "n1"), ("project_verify", "n2")]
     # Works started and completed reach people as need statuses: no second message then.
     assert project_handed_over(stage.model_copy(update={"stage": ProjectStage.COMPLETED})) == []
+
+
+def _message(address: str, channel: str = "sms") -> FeedbackMessageReceivedV1:
+    return FeedbackMessageReceivedV1(
+        message_id="m1",
+        commune_code="160101",
+        channel=InboundChannel(channel),
+        sender=ContactPoint(channel=ContactChannel(channel), address=address),
+        tracking_code="ABCD-EFG",
+        rating=4,
+        received_at=NOW,
+    )
+
+
+def test_an_sms_rating_counts_from_a_phone_the_needs_people_gave_however_it_was_written() -> None:
+    need = {
+        "raised_by": [
+            {"contact": {"channel": "sms", "address": "012 400 603"}, "consent": {"method": "verbal"}}
+        ],
+        "supporters": [{"contact": {"channel": "sms", "address": "+85512999999"}, "consent": None}],
+    }
+    assert sent_by_its_people(need, _message("+85512400603"))
+    assert not sent_by_its_people(need, _message("+85512400604"))
+    assert not sent_by_its_people(need, _message("+85512999999"))  # no consent: not a contact to trust
+    assert not sent_by_its_people(need, _message("12400603", "telegram"))
