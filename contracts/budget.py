@@ -217,6 +217,10 @@ class ProjectStageSetV1(BaseModel):
     photo_ref: str | None = Field(
         default=None, max_length=200, description="A reference to a photo kept by the commune (not the image)"
     )
+    photo_id: str | None = Field(
+        default=None,
+        description="A photo of the stage kept by budget, without its location metadata (public)",
+    )
     set_by: str
     set_at: datetime
 

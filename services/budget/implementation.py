@@ -82,8 +82,10 @@ def set_stage(
     on: date,
     note: str | None,
     photo_ref: str | None,
+    photo_id: str | None = None,
 ) -> Outcome:
-    """Record the project's next stage; the status (and so its needs) follow."""
+    """Record the project's next stage; the status (and so its needs) follow. ``photo_id`` names
+    a photo the caller stores with the outcome (cleaned by :mod:`services.budget.photos`)."""
     require_manager(act.who, budget.commune_code)
     project = require_project(budget, project_id)
     current = project.stage
@@ -109,6 +111,7 @@ def set_stage(
         optional_text(photo_ref, "photoRef", PHOTO_REF_MAX),
         act.who.user_id,
         act.now,
+        photo_id,
     )
     after = copy.deepcopy(budget)
     changed = after.projects[project_id]
@@ -128,6 +131,7 @@ def set_stage(
                 on=day,
                 note=record.note,
                 photo_ref=record.photo_ref,
+                photo_id=photo_id,
                 set_by=act.who.user_id,
                 set_at=act.now,
             ),

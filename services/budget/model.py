@@ -72,6 +72,8 @@ class StageRecord:
     photo_ref: str | None
     set_by: str
     set_at: datetime
+    photo_id: str | None = None
+    """A photo budget keeps (``photos``), its location metadata removed."""
 
 
 @dataclass

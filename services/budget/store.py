@@ -44,7 +44,8 @@ LEDGER = Collection(
 REFS = Collection("refs")
 NEEDS = Collection("needs", indexes=("commune_code",))
 DECISIONS = Collection("decisions", indexes=("commune_code",))
-COLLECTIONS = (BUDGETS, LEDGER, REFS, NEEDS, DECISIONS)
+PHOTOS = Collection("photos", indexes=("project_id",))
+COLLECTIONS = (BUDGETS, LEDGER, REFS, NEEDS, DECISIONS, PHOTOS)
 
 Decide = Callable[[Budget], Outcome]
 
@@ -182,6 +183,7 @@ def _stage_to_doc(stage: StageRecord) -> dict[str, Any]:
         "on": stage.on.isoformat(),
         "note": stage.note,
         "photo_ref": stage.photo_ref,
+        "photo_id": stage.photo_id,
         "set_by": stage.set_by,
         "set_at": stage.set_at.isoformat(),
     }
@@ -195,6 +197,7 @@ def _stage_from_doc(raw: dict[str, Any]) -> StageRecord:
         raw.get("photo_ref"),
         raw["set_by"],
         datetime.fromisoformat(raw["set_at"]),
+        raw.get("photo_id"),
     )
 
 

@@ -26,6 +26,7 @@ def stages_view(project: Project) -> list[dict[str, Any]]:
             "on": s.on.isoformat(),
             "note": s.note,
             "photo_ref": s.photo_ref,
+            "photo_id": s.photo_id,
             "set_at": s.set_at.isoformat(),
         }
         for s in project.stages

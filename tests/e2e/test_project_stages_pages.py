@@ -23,6 +23,7 @@ from tests.integration.test_budget_support import (
     data,
     submit_needs,
 )
+from tests.unit.test_stage_photos import GPS, png, png_chunk
 
 YEAR = 2078
 
@@ -72,10 +73,18 @@ async def test_the_council_records_stages_on_a_tablet_and_the_works_section_pass
     await tab.click("#stage-form button[type=submit]")
     await expect(tab.locator("#budget-error")).to_contain_text("អនាគត")
 
-    for _ in ("works_started", "completed"):
+    for stage in ("works_started", "completed"):
         await tab.goto(f"{stack.url}/budget/projects/{project_id}")
+        if stage == "works_started":  # a photo from the tablet, with where it was taken inside
+            photo = png(png_chunk(b"eXIf", b"MM\x00*" + GPS))
+            await tab.set_input_files(
+                "#stage-photo-file", files=[{"name": "well.png", "mimeType": "image/png", "buffer": photo}]
+            )
         await tab.click("#stage-form button[type=submit]")
         await tab.wait_for_url(re.compile(r"\?saved=1$"))
+    shown = tab.locator("#project-stages li[data-stage=works_started] img.stage-photo")
+    await expect(shown).to_be_visible()
+    assert await shown.evaluate("img => img.complete && img.naturalWidth") == 1  # the browser drew it
     await expect(tab.locator("#project-status")).to_contain_text("បានបញ្ចប់")
     await tab.click("#check summary")
     await tab.fill("#participants-all", "25")

@@ -11,6 +11,7 @@ local SMS provider in test_verify_by_sms.py. Year 2063.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,12 +35,13 @@ from tests.integration.test_budget_support import (
     error_of,
 )
 from tests.integration.test_intake_needs import _publish
+from tests.unit.test_stage_photos import GPS, png, png_chunk
 
 YEAR = 2063
 SUBMIT = "mutation($i: SubmitNeedInput!) { submitNeed(input: $i) { id trackingCode feedbackCode } }"
 STAGE = (
     "mutation($i: SetProjectStageInput!) { setProjectStage(input: $i) "
-    "{ id status stage nextStage stages { stage on note photoRef } } }"
+    "{ id status stage nextStage stages { stage on note photoRef photoUrl } } }"
 )
 CHECK = (
     "mutation($i: RecordCommunityCheckInput!) { recordCommunityCheck(input: $i) { id verification { "
@@ -163,6 +165,13 @@ async def test_a_funded_project_is_built_completed_handed_over_and_verified_by_c
                 "note": note,
                 "photoRef": photo,
             }
+            if stage == "WORKS_STARTED":
+                # A photo that is not a JPEG or PNG is refused, and the stage is not recorded.
+                gif = base64.b64encode(b"GIF89a" + bytes(30)).decode()
+                refused = error_of(await chief.execute(STAGE, {"i": {**body, "photo": gif}}))
+                assert refused["code"] == "budget.photo_type", refused
+                # The phone's photo carries where it was taken; the public copy will not.
+                body["photo"] = base64.b64encode(png(png_chunk(b"eXIf", b"MM\x00*" + GPS))).decode()
             project = data(await chief.execute(STAGE, {"i": body}), "setProjectStage")
             assert project["stage"] == stage
             if stage == "WORKS_STARTED":
@@ -171,6 +180,13 @@ async def test_a_funded_project_is_built_completed_handed_over_and_verified_by_c
         assert project["status"] == "COMPLETED" and project["nextStage"] == "HANDED_OVER"
         assert [s["note"] for s in project["stages"]] == [stages[0][1], None, stages[2][1]]
         assert project["stages"][1]["photoRef"] == "IMG_2063_0001.jpg"
+        photo_url = project["stages"][1]["photoUrl"]
+        assert photo_url and project["stages"][0]["photoUrl"] is None
+        async with httpx.AsyncClient(base_url=stack.url) as web:
+            served = await web.get(photo_url)  # anonymous, as the transparency page loads it
+        assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+        assert served.headers["x-content-type-options"] == "nosniff"
+        assert served.content == png() and GPS not in served.content
         await wait_for(lambda: _statuses(anonymous, needs, "COMPLETED"))
 
         # The track page shows where the works stand, in Khmer, and offers the rating form.
@@ -291,6 +307,7 @@ async def test_a_funded_project_is_built_completed_handed_over_and_verified_by_c
             assert page.status_code == 200
             assert "អ្វីដែលបានសាងសង់ និងអ្វីដែលប្រជាជននិយាយ" in page.text
             assert "បានប្រគល់ជូនសហគមន៍" in page.text and "ពិន្ទុមធ្យម" in page.text
+            assert f'src="{photo_url}"' in page.text
             assert 'data-group="disability"' in page.text and "&lt;៥" in page.text  # "<5" in Khmer digits
     finally:
         await anonymous.close()

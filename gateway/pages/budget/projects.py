@@ -82,7 +82,7 @@ async def _project(
         approvals=budget["approvals"],
         decision_reason=at_risk_reason,
         can_edit=is_council(session, project["commune_code"]),
-        works=works_model(project, page_language(request)),
+        works=works_model(project, page_language(request), project["commune_code"]),
         can_check=can_check(session, project["commune_code"]),
         first_day=date(year, 1, 1).isoformat(),
         last_day=date(year, 12, 31).isoformat(),

@@ -149,7 +149,10 @@ async def transparency_page(request: Request, commune: str, year: int) -> Respon
         planned=needs("planned_needs"),
         deferred=needs("deferred_needs"),
         rejected=needs("rejected_needs"),
-        works=[{**works_model(p, lang), "title": p["project_title"]} for p in data.get("implementation", [])],
+        works=[
+            {**works_model(p, lang, commune), "title": p["project_title"]}
+            for p in data.get("implementation", [])
+        ],
         revisions=[
             {
                 **r,

@@ -8,18 +8,21 @@ the public identity, even for a signed-in visitor, and no session or CSRF token 
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from contracts.budget import ProjectStage
-from gateway.callers import PUBLIC_IDENTITY
+from gateway.callers import PUBLIC_IDENTITY, public_identity
 from gateway.clients import ServiceError, segment
 from gateway.i18n import page_language, translate
 from gateway.pages.budget.projects import _after_project_post
-from gateway.pages.budget.shared import Text
+from gateway.pages.budget.shared import Text, call_budget
 from gateway.pages.guards import PageRoute
 from gateway.pages.needs import status_words, timeline
 from gateway.pages.render import gateway_of, render, signed_in
@@ -29,6 +32,10 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 # The groups of a community check, in the order the form shows them (services/budget/implementation).
 CHECK_GROUPS = ("all", "women", "men", "youth", "elderly", "disability", "idpoor", "indigenous", "migrant")
 ANSWERS = ("participants", "built", "works", "used")
+# Budget refuses photos over 400 KB with its own message; reading one byte more is enough to
+# let it say so, and the gateway's body limit has already capped the upload.
+PHOTO_READ_LIMIT = 400_001
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png"})
 
 
 @router.post("/budget/projects/{project_id}/stages")
@@ -40,12 +47,40 @@ async def stage_form(
     on: Text,
     note: Text = "",
     photo_ref: Text = "",
+    photo: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     body = {"stage": stage, "on": on, "note": note, "photo_ref": photo_ref}
+    if photo is not None and photo.filename:
+        raw = await photo.read(PHOTO_READ_LIMIT)
+        if raw:
+            body["photo"] = base64.b64encode(raw).decode("ascii")
     if stage not in {s.value for s in ProjectStage}:
         body["stage"] = ""  # the service answers with its own clear refusal
     path = f"/projects/{segment(project_id)}/stages"
     return await _after_project_post(request, project_id, csrf_token, path, body)
+
+
+@router.get("/communes/{commune}/photos/{photo_id}")
+async def stage_photo(request: Request, commune: str, photo_id: str) -> Response:
+    """Public: a stage's photo as budget keeps it (its location metadata removed on upload)."""
+    if not re.fullmatch(r"\d{6}", commune) or len(photo_id) > 64:
+        return Response(status_code=404)
+    try:
+        found = await call_budget(request, "GET", f"/photos/{segment(photo_id)}", public_identity(commune))
+        data = base64.b64decode(found["data"], validate=True)
+    except ServiceError as exc:
+        return Response(status_code=exc.status if 400 <= exc.status < 500 else 503)
+    except (binascii.Error, KeyError, TypeError):
+        return Response(status_code=502)
+    if found.get("content_type") not in PHOTO_TYPES:
+        return Response(status_code=404)
+    headers = {
+        # A photo never changes under its id.
+        "cache-control": "public, max-age=31536000, immutable",
+        "x-content-type-options": "nosniff",
+        "content-security-policy": "default-src 'none'",
+    }
+    return Response(data, media_type=found["content_type"], headers=headers)
 
 
 def _number(raw: str) -> int | str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from gateway.i18n import translate
 
@@ -36,7 +37,7 @@ def stage_label(stage: str | None, lang: str) -> str:
     return translate(lang, STAGE_LABELS[stage]) if stage in STAGE_LABELS else ""
 
 
-def works_model(data: dict[str, Any], lang: str) -> dict[str, Any]:
+def works_model(data: dict[str, Any], lang: str, commune: str) -> dict[str, Any]:
     """``data``: a project view, or one entry of the public view's ``implementation``."""
     verification = data.get("verification") or {}
     latest = verification.get("latest_check") or {}
@@ -46,7 +47,14 @@ def works_model(data: dict[str, Any], lang: str) -> dict[str, Any]:
         "next_stage": data.get("next_stage"),
         "next_label": stage_label(data.get("next_stage"), lang),
         "stages": [
-            {**s, "label": stage_label(s["stage"], lang), "icon": STAGE_ICONS.get(s["stage"], "•")}
+            {
+                **s,
+                "label": stage_label(s["stage"], lang),
+                "icon": STAGE_ICONS.get(s["stage"], "•"),
+                "photo_url": f"/communes/{quote(commune, safe='')}/photos/{quote(s['photo_id'], safe='')}"
+                if s.get("photo_id")
+                else None,
+            }
             for s in data.get("stages", [])
         ],
         "answers": verification.get("citizen_answers", 0),

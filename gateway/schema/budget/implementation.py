@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 import strawberry
 
@@ -31,16 +32,26 @@ class ProjectStageRecord:
         "is not stored by Khum."
     )
     set_at: datetime = strawberry.field(description="When it was recorded (UTC).")
+    photo_url: str | None = strawberry.field(
+        default=None,
+        description="The stage's photo on the public site (a path: JPEG or PNG, location metadata removed).",
+    )
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> ProjectStageRecord:
+    def of(cls, data: dict[str, Any], commune_code: str) -> ProjectStageRecord:
+        photo = data.get("photo_id")
         return cls(
             stage=ProjectStage(data["stage"]),
             on=date.fromisoformat(data["on"]),
             note=data.get("note"),
             photo_ref=data.get("photo_ref"),
             set_at=datetime.fromisoformat(data["set_at"]),
+            photo_url=photo_path(commune_code, photo) if photo else None,
         )
+
+
+def photo_path(commune_code: str, photo_id: str) -> str:
+    return f"/communes/{quote(commune_code, safe='')}/photos/{quote(photo_id, safe='')}"
 
 
 def _count(value: Any) -> int | None:
@@ -137,6 +148,12 @@ class SetProjectStageInput:
     note: str | None = strawberry.field(default=None, description="Optional, up to 2,000 characters.")
     photo_ref: str | None = strawberry.field(
         default=None, description="Optional reference to a photo the commune keeps (up to 200 characters)."
+    )
+    photo: str | None = strawberry.field(
+        default=None,
+        description="Optional photo of the stage: a JPEG or PNG of at most 400 KB, in base64. Its location "
+        "and other metadata are removed before it is kept (budget.photo_too_large, budget.photo_type, "
+        "budget.photo_invalid).",
     )
 
 

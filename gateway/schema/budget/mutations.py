@@ -138,6 +138,7 @@ class BudgetMutation:
             "on": input.on.isoformat(),
             "note": input.note,
             "photo_ref": input.photo_ref,
+            "photo": input.photo,
         }
         path = f"/projects/{segment(raw_id('Project', str(input.project_id)))}/stages"
         return Project.of(await call(info, "POST", path, session.account.identity(), json=body))

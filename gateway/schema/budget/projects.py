@@ -100,7 +100,7 @@ class Project(Node):
             ledger_data=data.get("ledger"),
             stage=ProjectStage(data["stage"]) if data.get("stage") else None,
             next_stage=ProjectStage(data["next_stage"]) if data.get("next_stage") else None,
-            stages=[ProjectStageRecord.of(s) for s in data.get("stages", [])],
+            stages=[ProjectStageRecord.of(s, data["commune_code"]) for s in data.get("stages", [])],
             verification=Verification.of(data["verification"]) if data.get("verification") else None,
         )
 

@@ -155,7 +155,7 @@ class Transparency:
                     project_id=to_global("Project", p["project_id"]),
                     title=p["project_title"],
                     stage=ProjectStage(p["stage"]) if p.get("stage") else None,
-                    stages=[ProjectStageRecord.of(s) for s in p["stages"]],
+                    stages=[ProjectStageRecord.of(s, data["commune_code"]) for s in p["stages"]],
                     verification=Verification.of(p["verification"]),
                 )
                 for p in data.get("implementation", [])
