@@ -13,23 +13,21 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
-from contracts.budget import BudgetLineKind, ExpenditureStage, ProjectStage, ProjectStatus
+from contracts.budget import BudgetLineKind, ExpenditureStage, ProjectStatus
 from contracts.envelope import new_event
 from services.budget.model import (
     Allocation,
     Budget,
-    CommunityCheck,
-    GroupScore,
     LedgerEntry,
     Line,
     Outcome,
     Project,
     Rate,
     Revision,
-    StageRecord,
     budget_id,
 )
 from services.budget.projects import Approval, NeedRef
+from services.budget.works_docs import check_from_doc, check_to_doc, stage_from_doc, stage_to_doc
 from services.runtime.application import BusyError, Committer, UnitOfWork
 from services.runtime.outbox import outbox_row
 from services.runtime.service import Runtime
@@ -81,8 +79,8 @@ def budget_to_doc(budget: Budget) -> dict[str, Any]:
                 "reason": p.reason,
                 "created_by": p.created_by,
                 "created_at": p.created_at.isoformat(),
-                "stages": [_stage_to_doc(s) for s in p.stages],
-                "checks": [_check_to_doc(c) for c in p.checks],
+                "stages": [stage_to_doc(s) for s in p.stages],
+                "checks": [check_to_doc(c) for c in p.checks],
             }
             for p in budget.projects.values()
         ],
@@ -143,8 +141,8 @@ def budget_from_doc(doc: dict[str, Any]) -> Budget:
             raw["created_by"],
             datetime.fromisoformat(raw["created_at"]),
             # Budgets saved before implementation stages existed have neither key.
-            [_stage_from_doc(s) for s in raw.get("stages", [])],
-            [_check_from_doc(c) for c in raw.get("checks", [])],
+            [stage_from_doc(s) for s in raw.get("stages", [])],
+            [check_from_doc(c) for c in raw.get("checks", [])],
         )
     for raw in doc["allocations"]:
         budget.allocations[raw["id"]] = Allocation(
@@ -175,52 +173,6 @@ def budget_from_doc(doc: dict[str, Any]) -> Budget:
             )
         )
     return budget
-
-
-def _stage_to_doc(stage: StageRecord) -> dict[str, Any]:
-    return {
-        "stage": stage.stage.value,
-        "on": stage.on.isoformat(),
-        "note": stage.note,
-        "photo_ref": stage.photo_ref,
-        "photo_id": stage.photo_id,
-        "set_by": stage.set_by,
-        "set_at": stage.set_at.isoformat(),
-    }
-
-
-def _stage_from_doc(raw: dict[str, Any]) -> StageRecord:
-    return StageRecord(
-        ProjectStage(raw["stage"]),
-        date.fromisoformat(raw["on"]),
-        raw.get("note"),
-        raw.get("photo_ref"),
-        raw["set_by"],
-        datetime.fromisoformat(raw["set_at"]),
-        raw.get("photo_id"),
-    )
-
-
-def _check_to_doc(check: CommunityCheck) -> dict[str, Any]:
-    return {
-        "id": check.id,
-        "held_on": check.held_on.isoformat(),
-        "scores": [vars(s).copy() for s in check.scores],
-        "note": check.note,
-        "recorded_by": check.recorded_by,
-        "recorded_at": check.recorded_at.isoformat(),
-    }
-
-
-def _check_from_doc(raw: dict[str, Any]) -> CommunityCheck:
-    return CommunityCheck(
-        raw["id"],
-        date.fromisoformat(raw["held_on"]),
-        [GroupScore(**s) for s in raw["scores"]],
-        raw.get("note"),
-        raw["recorded_by"],
-        datetime.fromisoformat(raw["recorded_at"]),
-    )
 
 
 def entry_to_doc(entry: LedgerEntry, idempotency_key: str, fingerprint: str) -> dict[str, Any]:
