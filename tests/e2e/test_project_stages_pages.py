@@ -96,6 +96,11 @@ async def test_the_council_records_stages_on_a_tablet_and_the_works_section_pass
     await expect(women).to_contain_text("១៤")
     await expect(women).to_contain_text("៣")
 
+    await tab.goto(f"{stack.url}/budget/{MALIK}/{YEAR}")  # the council's overview names the stage
+    await expect(tab.locator(f"li[data-project='{project_id}'] .project-stage")).to_contain_text(
+        "ការងារសាងសង់បានបញ្ចប់ · ការត្រួតពិនិត្យដោយសហគមន៍: ១"
+    )
+    await tab.goto(f"{stack.url}/budget/projects/{project_id}")
     await tab.click("#check summary")  # the form open too, for the checks below
     found = {
         "sticks out": await tab.evaluate(OVERFLOW),
