@@ -5,13 +5,15 @@ Khmer wrapped between words, 44 px touch targets. Year 2078."""
 from __future__ import annotations
 
 import re
+import uuid
+from typing import Any
 
 from playwright.async_api import expect
 
 from gateway.schema.ids import raw_id
 from infra.stack import Stack
 from tests.conftest import GraphQL
-from tests.e2e.conftest import TABLET, OpenPage, axe_violations, sign_in
+from tests.e2e.conftest import PHONE, TABLET, OpenPage, axe_violations, sign_in
 from tests.e2e.test_pwa_accessibility import OVERFLOW, SMALL_TARGETS, WORD_BREAKS
 from tests.integration.test_budget_support import (
     ALLOCATE,
@@ -21,15 +23,29 @@ from tests.integration.test_budget_support import (
     approve,
     approved_and_known,
     data,
-    submit_needs,
 )
 from tests.unit.test_stage_photos import GPS, png, png_chunk
 
 YEAR = 2078
+SUBMIT = "mutation($i: SubmitNeedInput!) { submitNeed(input: $i) { id trackingCode feedbackCode } }"
 
 
-async def _funded_project(stack: Stack, facilitator: GraphQL, council: GraphQL) -> str:
-    needs = await submit_needs(facilitator, ["អណ្តូងទឹកស្អាតសម្រាប់ភូមិ"])
+async def _funded_project(stack: Stack, facilitator: GraphQL, council: GraphQL) -> tuple[str, dict[str, Any]]:
+    submitted = data(
+        await facilitator.execute(
+            SUBMIT,
+            {
+                "i": {
+                    "villageCode": "16010102",
+                    "description": "អណ្តូងទឹកស្អាតសម្រាប់ភូមិ",
+                    "sector": "SOCIAL",
+                    "idempotencyKey": uuid.uuid4().hex,
+                }
+            },
+        ),
+        "submitNeed",
+    )
+    needs = [{**submitted, "need_id": raw_id("Need", submitted["id"])}]
     decision = await approve(stack, MALIK, YEAR, [str(n["need_id"]) for n in needs])
     await approved_and_known(council, YEAR, decision, [str(n["id"]) for n in needs])
     line = {"communeCode": MALIK, "year": YEAR, "kind": "LOCAL_DEVELOPMENT", "amount": "20000000"}
@@ -49,13 +65,13 @@ async def _funded_project(stack: Stack, facilitator: GraphQL, council: GraphQL) 
         "decisionId": decision,
     }
     data(await council.execute(ALLOCATE, {"i": money}), "allocate")
-    return raw_id("Project", created["id"])
+    return raw_id("Project", created["id"]), submitted
 
 
 async def test_the_council_records_stages_on_a_tablet_and_the_works_section_passes_the_checks(
     open_page: OpenPage, stack: Stack, facilitator: GraphQL, council: GraphQL
 ) -> None:
-    project_id = await _funded_project(stack, facilitator, council)
+    project_id, need = await _funded_project(stack, facilitator, council)
     _, tab = await open_page(TABLET)
     await sign_in(tab, stack, "dara")
     await tab.goto(f"{stack.url}/budget/projects/{project_id}")
@@ -109,3 +125,21 @@ async def test_the_council_records_stages_on_a_tablet_and_the_works_section_pass
         "axe": await axe_violations(tab),
     }
     assert found == {problem: [] for problem in found}
+
+    # The citizen, on a phone without signing in, rates the completed works on the track page.
+    _, phone = await open_page(PHONE)
+    await phone.goto(f"{stack.url}/track?code={need['trackingCode']}")
+    await expect(phone.locator("#track-stage")).to_contain_text("ការងារសាងសង់បានបញ្ចប់")
+    checks = {
+        "sticks out": await phone.evaluate(OVERFLOW),
+        "word cut at a line end": (await phone.evaluate(WORD_BREAKS))["bad"],
+        "touch target under 44 px": await phone.evaluate(SMALL_TARGETS),
+        "axe": await axe_violations(phone),
+    }
+    assert checks == {problem: [] for problem in checks}
+    await phone.check("#verify-form input[name=rating][value='4']")
+    await phone.fill("#verify-code", need["feedbackCode"])
+    await phone.fill("#verify-comment", "ទឹកស្អាត ប៉ុន្តែស្នប់ពិបាកប្រើ")
+    await phone.click("#verify-form button[type=submit]")
+    await expect(phone.locator("#verify-thanks")).to_be_visible()
+    await expect(phone.locator("#track-status")).to_contain_text("ពលរដ្ឋបានពិនិត្យ")
