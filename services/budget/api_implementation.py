@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from contracts.budget import ProjectStage
 from contracts.envelope import uuid7
-from services.budget import implementation, photos
+from services.budget import checks, implementation, photos
 from services.budget import store as repo
 from services.budget.api import _act, _changed, budget_of, not_found
 from services.budget.views import project_view
@@ -134,14 +134,12 @@ async def record_check(
     """Record a facilitator-led community check of completed works, scored by group."""
     commune, year = await budget_of(runtime, project_id, caller, "project")
     check_id = uuid7()
-    scores = [implementation.ScoreIn(s.group, s.participants, s.built, s.works, s.used) for s in body.scores]
+    scores = [checks.ScoreIn(s.group, s.participants, s.built, s.works, s.used) for s in body.scores]
     outcome = await _changed(
         runtime,
         commune,
         year,
-        lambda b: implementation.record_check(
-            b, _act(caller), check_id, project_id, body.held_on, scores, body.note
-        ),
+        lambda b: checks.record_check(b, _act(caller), check_id, project_id, body.held_on, scores, body.note),
         correlation_id=correlation_id or check_id,
     )
     project = outcome.budget.projects[project_id]

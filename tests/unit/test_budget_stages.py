@@ -14,8 +14,8 @@ from contracts.budget import (
     ProjectStage,
     ProjectStatus,
 )
-from services.budget import domain, implementation, projects
-from services.budget.implementation import ScoreIn
+from services.budget import checks, domain, implementation, projects
+from services.budget.checks import ScoreIn
 from services.budget.model import Act, Budget
 from services.budget.projects import Approval, NeedRef, ProjectDecision
 from services.budget.store import budget_from_doc, budget_to_doc
@@ -161,7 +161,7 @@ def test_money_moving_later_does_not_send_a_project_being_built_back_to_funded()
 
 def test_stages_and_checks_survive_the_store_round_trip() -> None:
     budget = _staged(_funded(), 3)
-    checked = implementation.record_check(
+    checked = checks.record_check(
         budget, FACILITATOR, "c1", "p1", date(2026, 5, 30), [ScoreIn("women", 12, 5, 4, 4)], "ល្អ"
     ).budget
     doc = budget_to_doc(checked)
@@ -178,7 +178,7 @@ def test_stages_and_checks_survive_the_store_round_trip() -> None:
 def test_a_community_check_scores_each_group_after_completion() -> None:
     budget = _staged(_funded(), 2)
     early = _refused(
-        lambda: implementation.record_check(
+        lambda: checks.record_check(
             budget, FACILITATOR, "c1", "p1", date(2026, 5, 1), [ScoreIn("all", 30, 5, 5, 5)], None
         )
     )
@@ -190,9 +190,7 @@ def test_a_community_check_scores_each_group_after_completion() -> None:
         ScoreIn("disability", 3, 4, 2, 1),
         ScoreIn("indigenous", 9, 5, 4, 4),
     ]
-    outcome = implementation.record_check(
-        done, FACILITATOR, "c1", "p1", date(2026, 5, 28), scores, "ស្ត្រីនិយាយថា"
-    )
+    outcome = checks.record_check(done, FACILITATOR, "c1", "p1", date(2026, 5, 28), scores, "ស្ត្រីនិយាយថា")
     [event] = outcome.events
     assert event.event_type == COMMUNITY_CHECK_RECORDED
     assert [s["group"] for s in event.payload.model_dump()["scores"]] == [
@@ -233,7 +231,7 @@ def test_a_community_check_scores_each_group_after_completion() -> None:
 def test_bad_check_answers_are_refused_with_a_clear_code(scores: list[ScoreIn], code: str) -> None:
     done = _staged(_funded(), 3)
     refused = _refused(
-        lambda: implementation.record_check(done, FACILITATOR, "c1", "p1", date(2026, 5, 28), scores, None)
+        lambda: checks.record_check(done, FACILITATOR, "c1", "p1", date(2026, 5, 28), scores, None)
     )
     assert refused.code == code
     assert refused.message("km") != refused.message("en")
@@ -242,14 +240,14 @@ def test_bad_check_answers_are_refused_with_a_clear_code(scores: list[ScoreIn], 
 def test_a_check_cannot_be_dated_before_the_works_were_completed_or_by_a_citizen() -> None:
     done = _staged(_funded(), 3)
     before = _refused(
-        lambda: implementation.record_check(
+        lambda: checks.record_check(
             done, FACILITATOR, "c1", "p1", date(2026, 5, 1), [ScoreIn("all", 9, 5, 5, 5)], None
         )
     )
     assert before.code == "budget.check_before_completion"
     integrator = Act(Identity("i-1", Role.INTEGRATOR, ("160101",)), NOW)
     refused = _refused(
-        lambda: implementation.record_check(
+        lambda: checks.record_check(
             done, integrator, "c1", "p1", date(2026, 5, 28), [ScoreIn("all", 9, 5, 5, 5)], None
         )
     )
