@@ -239,6 +239,26 @@ async def test_a_funded_project_is_built_completed_handed_over_and_verified_by_c
         await _publish(stack, sms, FEEDBACK_MESSAGE_RECEIVED, MALIK)
         await wait_for(lambda: _statuses(anonymous, needs, "VERIFIED"))
 
+        # Guessing a feedback code by SMS counts towards the same lock as the track page's.
+        wrong_code = "000000" if needs[0]["feedbackCode"] != "000000" else "111111"
+        for _ in range(5):
+            guess = stranger.model_copy(
+                update={
+                    "message_id": uuid7(),
+                    "tracking_code": needs[0]["trackingCode"],
+                    "feedback_code": wrong_code,
+                }
+            )
+            await _publish(stack, guess, FEEDBACK_MESSAGE_RECEIVED, MALIK)
+
+        async def locked() -> bool:
+            # The right code and the same rating as before: harmless until the lock holds.
+            again = {"c": needs[0]["trackingCode"], "f": needs[0]["feedbackCode"], "r": 4}
+            body = await anonymous.execute(FEEDBACK, again)
+            return bool(body.get("errors")) and error_of(body)["code"] == "need.feedback_locked"
+
+        await wait_for(locked, interval=0.3)
+
         # A facilitator-led community check, answers by group (3 people with disabilities).
         check = {
             "projectId": project_id,
