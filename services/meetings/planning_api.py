@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.meetings.api import MemberDep, SettingsDep
 from services.meetings.domain import PHNOM_PENH, Place
+from services.meetings.holidays import holidays_between, merged, official_holidays
 from services.meetings.lifecycle import check_place
 from services.meetings.planning import HolidayDraft, check_availability, check_holiday_table, check_profile
-from services.meetings.slots import Conditions, SlotRequest, check_request, suggest, years_between
+from services.meetings.slots import Conditions, Holiday, SlotRequest, check_request, suggest, years_between
 from services.meetings.store import (
     holiday_doc,
     holidays_of,
@@ -59,7 +60,9 @@ class SlotPublic(BaseModel):
 
 class Suggestions(BaseModel):
     slots: list[SlotPublic]
-    missing_holiday_years: list[int] = Field(description="Years in the window with no holiday table yet")
+    missing_holiday_years: list[int] = Field(
+        description="Years in the window the holiday source does not cover"
+    )
 
 
 @router.get("/slots", response_model=Suggestions)
@@ -84,14 +87,12 @@ async def suggest_slots(
     now = datetime.now(UTC)
     check_request(request, now.astimezone(PHNOM_PENH).date())
     homes = {commune, *([venue.village_code[:6]] if venue else [])}
-    holidays = []
-    missing = []
-    for year in years_between(first_day, last_day):
+    local: list[Holiday] = []
+    for year in years_between(first_day - timedelta(days=7), last_day + timedelta(days=7)):
         table = await runtime.store.get("holiday_tables", str(year))
-        if table is None:
-            missing.append(year)
-        else:
-            holidays += holidays_of(table)
+        local += holidays_of(table) if table is not None else []
+    holidays = holidays_between(first_day, last_day, local)
+    missing = [y for y in years_between(first_day, last_day) if not official_holidays(y)]
     profile = await runtime.store.get("commune_profiles", commune)
     facilitators = [
         windows_of(d) async for d in runtime.store.iterate("availability", {"commune_code": commune})
@@ -101,6 +102,9 @@ async def suggest_slots(
         notice_days=settings.agenda_notice_days,
         migrant_share_percent=int(
             (profile or {}).get("migrant_share_percent", settings.default_migrant_share_percent)
+        ),
+        day_work_share_percent=int(
+            (profile or {}).get("day_work_share_percent", settings.default_day_work_share_percent)
         ),
         busy_seasons=seasons_of(profile),
         holidays=holidays,
@@ -152,6 +156,7 @@ class HolidayPublic(BaseModel):
     name_en: str
     name_km: str
     migrants_home: bool
+    source: str = Field(default="local", description="official (the holidays package) or local (an admin's)")
 
 
 class HolidayTable(BaseModel):
@@ -161,12 +166,12 @@ class HolidayTable(BaseModel):
 
 
 def _table(year: int, doc: dict[str, Any] | None) -> HolidayTable:
-    if doc is None:
-        return HolidayTable(year=year, holidays=[], updated_at=None)
+    """The year's official holidays and its local events (the stored table holds only these)."""
+    local = holidays_of(doc) if doc is not None else []
     return HolidayTable(
         year=year,
-        holidays=[HolidayPublic(**h.__dict__) for h in holidays_of(doc)],
-        updated_at=datetime.fromisoformat(doc["updated_at"]),
+        holidays=[HolidayPublic(**h.__dict__) for h in merged(year, local)],
+        updated_at=datetime.fromisoformat(doc["updated_at"]) if doc is not None else None,
     )
 
 
@@ -179,7 +184,7 @@ async def get_holidays(year: int, caller: MemberDep, runtime: RuntimeDep) -> Hol
 async def set_holidays(
     year: int, body: HolidayTableIn, caller: MemberDep, runtime: RuntimeDep
 ) -> HolidayTable:
-    """Replace a year's holiday table (admins): lunar holidays move every year."""
+    """Replace a year's local events (admins); the official holidays come from the package."""
     drafts = [
         HolidayDraft(h.kind, h.start, h.end, h.name_en, h.name_km, h.migrants_home) for h in body.holidays
     ]
@@ -205,6 +210,7 @@ class ProfileIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     migrant_share_percent: int
+    day_work_share_percent: int | None = Field(default=None, description="Unset: the default")
     busy_seasons: list[SeasonIn] = Field(default_factory=list, max_length=100)
 
 
@@ -217,11 +223,12 @@ class SeasonPublic(BaseModel):
 class Profile(BaseModel):
     commune_code: str
     migrant_share_percent: int
+    day_work_share_percent: int = 0
     busy_seasons: list[SeasonPublic]
     is_default: bool
 
 
-def _profile(commune: str, doc: dict[str, Any] | None, default_share: int) -> Profile:
+def _profile(commune: str, doc: dict[str, Any] | None, default_share: int, default_day_work: int) -> Profile:
     seasons = [
         SeasonPublic(
             label=s.label, start=f"{s.start[0]:02d}-{s.start[1]:02d}", end=f"{s.end[0]:02d}-{s.end[1]:02d}"
@@ -231,6 +238,7 @@ def _profile(commune: str, doc: dict[str, Any] | None, default_share: int) -> Pr
     return Profile(
         commune_code=commune,
         migrant_share_percent=int((doc or {}).get("migrant_share_percent", default_share)),
+        day_work_share_percent=int((doc or {}).get("day_work_share_percent", default_day_work)),
         busy_seasons=seasons,
         is_default=doc is None,
     )
@@ -241,7 +249,9 @@ async def get_profile(commune: str, caller: MemberDep, runtime: RuntimeDep, sett
     _check_commune(commune)
     _require_covers(caller, commune)
     doc = await runtime.store.get("commune_profiles", commune)
-    return _profile(commune, doc, settings.default_migrant_share_percent)
+    return _profile(
+        commune, doc, settings.default_migrant_share_percent, settings.default_day_work_share_percent
+    )
 
 
 @router.put("/communes/{commune}/scheduling", response_model=Profile)
@@ -249,19 +259,31 @@ async def set_profile(
     commune: str, body: ProfileIn, caller: MemberDep, runtime: RuntimeDep, settings: SettingsDep
 ) -> Profile:
     _check_commune(commune)
+    day_work = (
+        settings.default_day_work_share_percent
+        if body.day_work_share_percent is None
+        else body.day_work_share_percent
+    )
     share, seasons = check_profile(
-        commune, body.migrant_share_percent, [(s.label, s.start, s.end) for s in body.busy_seasons], caller
+        commune,
+        body.migrant_share_percent,
+        [(s.label, s.start, s.end) for s in body.busy_seasons],
+        caller,
+        day_work_share_percent=day_work,
     )
     doc = {
         "id": commune,
         "migrant_share_percent": share,
+        "day_work_share_percent": day_work,
         "busy_seasons": [season_doc(s) for s in seasons],
         "updated_by": caller.user_id,
         "updated_at": datetime.now(UTC).isoformat(),
     }
     async with runtime.unit_of_work() as tx:
         await tx.upsert("commune_profiles", doc)
-    return _profile(commune, doc, settings.default_migrant_share_percent)
+    return _profile(
+        commune, doc, settings.default_migrant_share_percent, settings.default_day_work_share_percent
+    )
 
 
 # ---------- a facilitator's availability ----------

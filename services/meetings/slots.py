@@ -5,14 +5,21 @@ that starts late enough for the agenda to be announced in time. A candidate that
 another meeting of the commune, or with any meeting at the same venue, is never suggested. The
 rest are scored:
 
-* a day off (weekend or public holiday) in the daytime +30; a weekday evening (from 17:00) +25;
-  weekday working hours -30; starting before 08:00 -5; ending after 20:30 -10;
-* a holiday when migrants come home (Khmer New Year, Pchum Ben, Water Festival): up to +60, in
-  proportion to the share of the commune's people who work away;
+* a day off (weekend or public holiday) in the daytime +30, a weekday evening (from 17:00) +25,
+  both moved by the share of people who work by day every day (farmers, six-day factory
+  shifts): for them a Saturday is no day off and the evening is the time they have, so at 100%
+  a day off counts +10 and an evening +40; weekday working hours -30; starting before 08:00 -5;
+  ending after 20:30 -10;
+* Khmer New Year and Pchum Ben themselves -40: people are home but busy with family and the
+  pagoda; the two days before and after them bring up to +60, in proportion to the share
+  of people who work away (they are home, and free); the Water Festival and other holidays when
+  migrants come home bring the same on the days themselves;
 * facilitators' stated availability: up to +20, in proportion to how many can come;
 * the commune's busy seasons (e.g. rice harvest): -50.
 
-The best slot of each day is kept, and the days are ranked by score, then by time.
+The best slot of each day is kept, and the days are ranked by score, then by time. If no
+weekday evening made the list but one exists, it takes the last place: a list of weekends only
+leaves out everyone who works on them.
 """
 
 from __future__ import annotations
@@ -39,6 +46,12 @@ MAX_SUGGESTIONS = 20
 
 DAY_OFF_POINTS = 30
 EVENING_POINTS = 25
+# How far the share of people working by day every day moves a day off down and an evening up.
+DAY_OFF_SHIFT_MAX = 20
+EVENING_SHIFT_MAX = 15
+FESTIVAL_DAY_POINTS = -40
+AROUND_FESTIVAL_DAYS = 2
+FAMILY_FESTIVALS = frozenset({"khmer_new_year", "pchum_ben"})
 WORKING_HOURS_POINTS = -30
 EARLY_POINTS = -5
 LATE_POINTS = -10
@@ -55,9 +68,18 @@ class Holiday:
     name_en: str
     name_km: str
     migrants_home: bool = True
+    source: str = "local"
 
     def covers(self, day: date) -> bool:
         return self.start <= day <= self.end
+
+    def is_family_festival(self) -> bool:
+        return self.kind in FAMILY_FESTIVALS
+
+    def is_around(self, day: date) -> bool:
+        """Within a couple of days before or after the festival, not on it."""
+        margin = timedelta(days=AROUND_FESTIVAL_DAYS)
+        return not self.covers(day) and self.start - margin <= day <= self.end + margin
 
 
 @dataclass(frozen=True)
@@ -99,6 +121,7 @@ class Conditions:
     now: datetime
     notice_days: int = 7
     migrant_share_percent: int = 0
+    day_work_share_percent: int = 0
     busy_seasons: Sequence[BusySeason] = ()
     holidays: Sequence[Holiday] = ()
     facilitators: Sequence[Sequence[Availability]] = ()
@@ -201,7 +224,15 @@ def suggest(request: SlotRequest, conditions: Conditions) -> list[Slot]:
             best_per_day.append(best)
         day += timedelta(days=1)
     best_per_day.sort(key=lambda s: (-s.score, s.starts_at))
-    return best_per_day[: request.limit]
+    chosen = best_per_day[: request.limit]
+    evenings = [s for s in best_per_day if _is_evening(s)]
+    if request.limit > 1 and evenings and not any(_is_evening(s) for s in chosen):
+        chosen[-1] = evenings[0]
+    return chosen
+
+
+def _is_evening(slot: Slot) -> bool:
+    return any(r.code == "weekday_evening" for r in slot.reasons)
 
 
 def _starts(day: date, duration: timedelta) -> list[datetime]:
@@ -220,12 +251,26 @@ def score(start: datetime, end: datetime, conditions: Conditions) -> Slot:
     day = a.date()
     reasons: list[Reason] = []
     holidays = [h for h in conditions.holidays if h.covers(day)]
+    festival = next((h for h in holidays if h.is_family_festival()), None)
     holiday = next((h for h in holidays if h.migrants_home), holidays[0] if holidays else None)
-    if holiday is not None:
+    around = next((h for h in conditions.holidays if h.is_family_festival() and h.is_around(day)), None)
+    day_work = max(0, min(100, conditions.day_work_share_percent))
+    day_off = DAY_OFF_POINTS - round(DAY_OFF_SHIFT_MAX * day_work / 100)
+    evening = EVENING_POINTS + round(EVENING_SHIFT_MAX * day_work / 100)
+    if festival is not None:
+        reasons.append(
+            Reason(
+                "festival_day",
+                FESTIVAL_DAY_POINTS,
+                f"On {festival.name_en} itself people are home but busy with family and the pagoda.",
+                f"ក្នុងថ្ងៃ{festival.name_km}ផ្ទាល់ មនុស្សនៅផ្ទះ ប៉ុន្តែរវល់ជាមួយគ្រួសារ និងវត្តអារាម។",
+            )
+        )
+    elif holiday is not None:
         reasons.append(
             Reason(
                 "holiday",
-                DAY_OFF_POINTS,
+                day_off,
                 f"On {holiday.name_en}, a public holiday: a day off work.",
                 f"ក្នុងថ្ងៃ{holiday.name_km} ជាថ្ងៃឈប់សម្រាកសាធារណៈ៖ មិនមែនជាថ្ងៃធ្វើការទេ។",
             )
@@ -235,7 +280,7 @@ def score(start: datetime, end: datetime, conditions: Conditions) -> Slot:
         reasons.append(
             Reason(
                 "weekend",
-                DAY_OFF_POINTS,
+                day_off,
                 f"On a {weekday['en']}, when most people are not at work.",
                 f"{weekday['km']} ជាថ្ងៃដែលមនុស្សភាគច្រើនមិនធ្វើការ។",
             )
@@ -244,7 +289,7 @@ def score(start: datetime, end: datetime, conditions: Conditions) -> Slot:
         reasons.append(
             Reason(
                 "weekday_evening",
-                EVENING_POINTS,
+                evening,
                 "On a weekday evening, after work.",
                 "ពេលល្ងាចថ្ងៃធ្វើការ ក្រោយម៉ោងធ្វើការ។",
             )
@@ -270,11 +315,23 @@ def score(start: datetime, end: datetime, conditions: Conditions) -> Slot:
             )
         )
     share = max(0, min(100, conditions.migrant_share_percent))
-    if holiday is not None and holiday.migrants_home and share > 0:
+    migrant_points = round(MIGRANT_POINTS_MAX * share / 100)
+    if festival is None and around is not None and share > 0:
         reasons.append(
             Reason(
                 "migrants_home",
-                round(MIGRANT_POINTS_MAX * share / 100),
+                migrant_points,
+                f"Just before or after {around.name_en}: people who work away are home"
+                f" ({share}% of people here) and not yet busy with the festival.",
+                f"មុន ឬក្រោយ{around.name_km}បន្តិច៖ អ្នកដែលធ្វើការឆ្ងាយពីផ្ទះនៅផ្ទះ"
+                f" ({share}% នៃប្រជាជននៅទីនេះ) ហើយមិនទាន់រវល់នឹងពិធីបុណ្យ។",
+            )
+        )
+    elif festival is None and holiday is not None and holiday.migrants_home and share > 0:
+        reasons.append(
+            Reason(
+                "migrants_home",
+                migrant_points,
                 f"During {holiday.name_en}, people who work away are home ({share}% of people here).",
                 f"ក្នុងអំឡុង{holiday.name_km} អ្នកដែលធ្វើការឆ្ងាយពីផ្ទះបានត្រឡប់មកផ្ទះវិញ ({share}% នៃប្រជាជននៅទីនេះ)។",
             )
