@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.meetings.api import MemberDep, SettingsDep
-from services.meetings.domain import PHNOM_PENH, Place
+from services.meetings.domain import PHNOM_PENH, Place, require_manager
 from services.meetings.holidays import holidays_between, merged, official_holidays
 from services.meetings.lifecycle import check_place
 from services.meetings.planning import HolidayDraft, check_availability, check_holiday_table, check_profile
@@ -340,6 +340,30 @@ async def set_availability(
     async with runtime.unit_of_work() as tx:
         await tx.upsert("availability", doc)
     return AvailabilityPublic(commune_code=commune, windows=[WindowPublic(**window_doc(w)) for w in windows])
+
+
+class FacilitatorWindows(BaseModel):
+    facilitator: str = Field(
+        description="An anonymous label (F1, F2...): the council plans, it does not track"
+    )
+    windows: list[WindowPublic]
+
+
+@router.get("/communes/{commune}/facilitators-availability", response_model=list[FacilitatorWindows])
+async def facilitators_availability(
+    commune: str, caller: MemberDep, runtime: RuntimeDep
+) -> list[FacilitatorWindows]:
+    """Every facilitator's stated weekly times in the commune, for its council to plan with."""
+    _check_commune(commune)
+    require_manager(caller, commune)
+    docs = [d async for d in runtime.store.iterate("availability", {"commune_code": commune})]
+    docs.sort(key=lambda d: str(d.get("updated_at", "")))
+    return [
+        FacilitatorWindows(
+            facilitator=f"F{i}", windows=[WindowPublic(**window_doc(w)) for w in windows_of(d)]
+        )
+        for i, d in enumerate(docs, start=1)
+    ]
 
 
 # ---------- agenda candidates ----------

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.notify import api, api_deliveries, api_loudspeaker, api_push, public, webhooks
+from services.notify import api, api_deliveries, api_loudspeaker, api_push, facebook, public, voice, webhooks
 from services.notify.channels import build_adapters
 from services.notify.consumers import consumer_factory
 from services.notify.dispatcher import Dispatcher
@@ -48,13 +48,15 @@ def create_app(
     app = create_service_app(
         name="notify",
         settings=settings,
-        collections=COLLECTIONS,
+        collections=(*COLLECTIONS, voice.VOICE_NOTES),
         routers=[
             api.router,
             api_push.router,
             api_deliveries.router,
             api_loudspeaker.router,
             webhooks.router,
+            facebook.router,
+            voice.router,
             public.router,
         ],
         consumers=consumer_factory(exchange, collaborators),

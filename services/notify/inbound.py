@@ -15,7 +15,7 @@ from typing import Any
 
 from contracts.envelope import new_event, uuid7
 from contracts.needs import ContactChannel, ContactPoint
-from contracts.notify import INBOUND_MESSAGE_RECEIVED, InboundChannel, InboundMessageReceivedV1
+from contracts.notify import INBOUND_MESSAGE_RECEIVED, InboundAudio, InboundChannel, InboundMessageReceivedV1
 from services.notify.deliveries import Cause
 from services.notify.domain.commands import Command, CommandName, is_tracking_code, parse_command
 from services.notify.domain.contacts import (
@@ -46,6 +46,10 @@ class Inbound:
     received_at: datetime
     to: str | None = None
     """The number it was sent to (SMS): which commune's number."""
+    commune_code: str | None = None
+    """The commune the channel itself belongs to (a commune's Facebook Page), when it says."""
+    audio: InboundAudio | None = None
+    """A voice note, already stored by notify (services/notify/voice.py)."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,9 @@ class InboundHandler:
             return InboundResult(seen["id"], True, seen["outcome"], seen.get("commune_code"), 0)
         address = normalise_address(message.channel.value, message.sender)  # raises a clear 422
         existing = await tx.get("contacts", f"{message.channel.value}:{address}")
-        if message.channel is InboundChannel.SMS:
+        if message.commune_code:
+            commune: str | None = message.commune_code
+        elif message.channel is InboundChannel.SMS:
             commune = self.commune_for_number(message.to)
         else:
             commune = (
@@ -150,6 +156,7 @@ class InboundHandler:
                 text=message.text.strip()[:MAX_EVENT_TEXT],
                 received_at=message.received_at,
                 provider_message_id=message.provider_id,
+                audio=message.audio,
             ),
             event_type=INBOUND_MESSAGE_RECEIVED,
             source=SOURCE,

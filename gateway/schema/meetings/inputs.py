@@ -137,7 +137,7 @@ class SchedulingProfileInput:
     )
     day_work_share_percent: int | None = strawberry.field(
         default=None,
-        description="Share of people who work by day every day (0-100): evenings suit them. Null: the default.",
+        description="Share who work by day every day (0-100): evenings suit them. Null: the default.",
     )
 
 

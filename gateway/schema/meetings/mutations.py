@@ -165,7 +165,7 @@ class MeetingsMutation:
         return await change_meeting(info.context, meeting_id, "/minutes", {"minutes": minutes})
 
     @strawberry.mutation(
-        description="Replace a year's local events (admins); official holidays come from the holidays package."
+        description="Replace a year's local events (admins); official holidays come from the package."
     )
     async def set_holiday_table(
         self, info: Info[Context, None], year: int, holidays: list[HolidayInput]
