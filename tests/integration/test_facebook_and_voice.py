@@ -31,9 +31,7 @@ APP_SECRET = "0123456789abcdef0123456789abcdef"
 VERIFY_TOKEN = secrets.token_hex(24)
 BOT_TOKEN = "778:voice-bot"
 TELEGRAM_SECRET = "voice_telegram_secret_0123456789abcdef"
-DRAFTS = (
-    'query { needDrafts(communeCode: "160101") { id text channel sender status audioUrl audioSeconds } }'
-)
+DRAFTS = 'query { needDrafts(communeCode: "160101") { id text channel sender status audioUrl audioSeconds } }'
 
 
 @dataclass
@@ -114,7 +112,9 @@ async def test_a_message_to_the_communes_page_becomes_a_draft_and_the_answers_go
 ) -> None:
     psid = str(7_000_000_000 + int(uuid.uuid4().int % 10**9))
     forged_text = f"ផ្លូវក្លែងក្លាយ {uuid.uuid4().hex[:6]}"
-    forged = await peers.messenger.deliver(peers.messenger.event(PAGE, psid, forged_text), secret="not-the-secret")
+    forged = await peers.messenger.deliver(
+        peers.messenger.event(PAGE, psid, forged_text), secret="not-the-secret"
+    )
     assert forged.status_code == 401
     assert forged.json()["error"]["code"] == "webhook.signature_invalid"
 

@@ -45,13 +45,16 @@ async def test_the_holidays_page_shows_the_official_khmer_names_and_admins_add_a
     assert f"{name} ខុស" not in (await admin.http.get("/scheduling/holidays?year=2027")).text
 
     removed = await admin.http.post(
-        "/scheduling/holidays/2027/remove", data={"csrf_token": admin.csrf, "start": "2027-05-03", "name_km": name}
+        "/scheduling/holidays/2027/remove",
+        data={"csrf_token": admin.csrf, "start": "2027-05-03", "name_km": name},
     )
     assert removed.status_code == 303
     page = await admin.http.get("/scheduling/holidays", params={"year": 2027})
     assert name not in page.text and "ពិធីបុណ្យចូលឆ្នាំថ្មីប្រពៃណីជាតិ" in page.text
 
-    forged = await council.http.post("/scheduling/holidays/2027/add", data={**form, "csrf_token": council.csrf})
+    forged = await council.http.post(
+        "/scheduling/holidays/2027/add", data={**form, "csrf_token": council.csrf}
+    )
     assert forged.status_code == 403 and "មានតែអ្នកគ្រប់គ្រងប៉ុណ្ណោះ" in forged.text
 
 

@@ -27,7 +27,7 @@ CITIZEN_KINDS = sorted(
 
 
 def test_a_body_signed_with_the_app_secret_passes_and_any_change_fails() -> None:
-    body = '{"object":"page","entry":[{"id":"1","messaging":[]}]}'.encode()
+    body = b'{"object":"page","entry":[{"id":"1","messaging":[]}]}'
     header = hub_signature(SECRET, body)
     assert header.startswith("sha256=") and len(header) == 7 + 64
     assert verify_hub_signature(SECRET, header, body)
@@ -51,10 +51,12 @@ def test_a_messenger_address_names_the_page_and_the_person() -> None:
 @pytest.mark.parametrize("kind", CITIZEN_KINDS)
 @pytest.mark.parametrize("channel", [c.value for c in ContactChannel])
 @pytest.mark.parametrize("lang", ["km", "en"])
-def test_every_citizen_message_has_a_text_on_every_contact_channel(kind: str, channel: str, lang: str) -> None:
-    if channel == "email" and not (TEMPLATES / kind / "default.km.txt").exists():
-        if not (TEMPLATES / kind / "email.km.txt").exists():
-            pytest.skip(f"{kind} is not sent by e-mail")  # SMS/Telegram replies to commands
+def test_every_citizen_message_has_a_text_on_every_contact_channel(
+    kind: str, channel: str, lang: str
+) -> None:
+    emailed = (TEMPLATES / kind / "default.km.txt").exists() or (TEMPLATES / kind / "email.km.txt").exists()
+    if channel == "email" and not emailed:
+        pytest.skip(f"{kind} is not sent by e-mail")  # SMS/Telegram replies to commands
     try:
         environment().select_template(list(template_names(kind, channel, lang)))
     except TemplateNotFound:
