@@ -58,6 +58,14 @@ async def test_the_holidays_page_shows_the_official_khmer_names_and_admins_add_a
     assert forged.status_code == 403 and "មានតែអ្នកគ្រប់គ្រងប៉ុណ្ណោះ" in forged.text
 
 
+async def test_the_home_page_leads_each_role_to_its_scheduling_page(
+    council: GraphQL, facilitator: GraphQL, admin: GraphQL
+) -> None:
+    assert 'href="/scheduling/profile"' in (await council.http.get("/")).text
+    assert 'href="/scheduling/availability"' in (await facilitator.http.get("/")).text
+    assert 'href="/scheduling/holidays"' in (await admin.http.get("/")).text
+
+
 async def test_the_council_describes_when_its_people_can_come(council: GraphQL) -> None:
     form = {
         "csrf_token": council.csrf,
