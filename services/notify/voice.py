@@ -25,14 +25,19 @@ from contracts.envelope import uuid7
 from contracts.notify import DeliveryChannel, InboundAudio, InboundChannel
 from services.notify.channels.base import SendError
 from services.notify.channels.telegram import TelegramAdapter
+from services.notify.deliveries import Cause
+from services.notify.domain.rules import Notice, ToContacts
 from services.notify.exchange import Exchange, ExchangeDep
-from services.notify.inbound import Inbound, InboundHandler
+from services.notify.inbound import NO_COMMUNE, Inbound, InboundHandler
+from services.notify.recipients import ensure_contact
 from services.runtime.errors import DomainError
 from services.runtime.http import CallerDep
 from services.runtime.identity import Role
 from services.runtime.service import Runtime, RuntimeDep
 from services.runtime.stores import Collection
 
+REFUSALS = frozenset({"voice.too_large", "voice.type_invalid"})
+"""Refusals that another try cannot change: answered 200 to Telegram, and told to the person."""
 VOICE_NOTES = Collection("voice_notes", unique=("provider_key",), indexes=("commune_code", "contact_id"))
 LISTENERS = frozenset({Role.FACILITATOR, Role.COMMUNE_CHIEF, Role.COUNCIL_MEMBER, Role.CLERK})
 # What the file starts with, per type: a declared type must match the bytes.
@@ -203,20 +208,59 @@ async def telegram_voice_update(
     seen = await runtime.store.find_one("inbound_messages", {"provider_key": f"telegram:{provider_id}"})
     if seen is not None:
         return seen["id"], True, seen["outcome"]
-    data, mime_type = await download_telegram_voice(exchange, voice)
-    return await take_voice_note(
-        runtime,
-        exchange,
-        inbound,
-        channel=InboundChannel.TELEGRAM,
-        provider_id=provider_id,
-        sender=str(chat_id),
-        received_at=datetime.fromtimestamp(date, UTC),
-        data=data,
-        mime_type=mime_type,
-        duration=voice.duration,
-        caption=caption,
-    )
+    try:
+        data, mime_type = await download_telegram_voice(exchange, voice)
+        return await take_voice_note(
+            runtime,
+            exchange,
+            inbound,
+            channel=InboundChannel.TELEGRAM,
+            provider_id=provider_id,
+            sender=str(chat_id),
+            received_at=datetime.fromtimestamp(date, UTC),
+            data=data,
+            mime_type=mime_type,
+            duration=voice.duration,
+            caption=caption,
+        )
+    except DomainError as exc:
+        if exc.code not in REFUSALS:
+            raise  # e.g. the download failed: Telegram sends the update again
+        return await _refuse(runtime, exchange, inbound, provider_id, str(chat_id), exc.code)
+
+
+async def _refuse(
+    runtime: Runtime, exchange: Exchange, inbound: InboundHandler, provider_id: str, chat: str, code: str
+) -> tuple[str, bool, str]:
+    """A voice note we will never keep: the person is told so (and why, roughly) on the same
+    chat, the message is recorded with the refusal's code, and Telegram gets a 200 so it does
+    not send it again."""
+    now = exchange.clock.now()
+    message_id = uuid7()
+    async with runtime.unit_of_work() as tx:
+        contact = await ensure_contact(tx, "telegram", chat, now)
+        notice = Notice(
+            "reply_voice_refused", ToContacts(()), contact.get("commune_code") or NO_COMMUNE, {"need": None}
+        )
+        await inbound.planner.to_contact(
+            tx, Cause(message_id, message_id), notice, contact, notice.context, now, reply=True
+        )
+        await tx.insert(
+            "inbound_messages",
+            {
+                "id": message_id,
+                "provider_key": f"telegram:{provider_id}",
+                "channel": "telegram",
+                "contact_id": contact["id"],
+                "commune_code": contact.get("commune_code"),
+                "text": "",
+                "command": None,
+                "outcome": code,
+                "received_at": now.isoformat(),
+                "stored_at": now.isoformat(),
+            },
+        )
+    return message_id, False, code
 
 
 def _not_found() -> DomainError:

@@ -197,12 +197,20 @@ async def test_a_telegram_voice_note_becomes_a_draft_whose_audio_only_the_commun
         assert nobody.status_code == 303 and audio[:64] not in nobody.content
 
 
-async def test_a_voice_note_that_is_not_audio_is_refused_and_nothing_is_kept(
+async def test_a_voice_note_that_is_not_audio_is_refused_the_sender_is_told_and_nothing_is_kept(
     peers: Peers, facilitator: GraphQL
 ) -> None:
     chat = 990_000 + int(uuid.uuid4().int % 9_000)
-    response = await peers.telegram.deliver(peers.telegram.voice_update(chat, b"<html>not audio</html>", 3))
-    assert response.status_code == 415
-    assert response.json()["error"]["code"] == "voice.type_invalid"
+    update = peers.telegram.voice_update(chat, b"<html>not audio</html>", 3)
+    response = await peers.telegram.deliver(update)
+    assert response.status_code == 200  # a refusal another try cannot change: Telegram must not resend
+    assert response.json()["outcome"] == "voice.type_invalid"
+    assert (await peers.telegram.deliver(update)).json()["status"] == "duplicate"
+
+    async def told() -> list[dict[str, Any]] | None:
+        return peers.telegram.to(chat) or None
+
+    [reply] = await wait_for(told)
+    assert reply["text"].startswith("ឃុំ៖ យើងមិនអាចទទួលសារសំឡេងនេះបានទេ")
     body = await facilitator.execute(DRAFTS)
     assert not any("សារសំឡេង 3 " in d["text"] for d in body["data"]["needDrafts"])  # type: ignore[index]
