@@ -107,5 +107,13 @@ async def test_a_facilitator_states_her_times_and_the_council_sees_them(
     assert "17:30–20:00" in everyone.text and "08:00–11:45" in everyone.text
     assert "ថ្ងៃច័ន្ទ" in everyone.text and 'id="availability-form"' not in everyone.text
 
+    query = 'query { facilitatorsAvailability(communeCode: "160101") { facilitator windows { weekday start end } } }'
+    body = await council.execute(query)
+    assert "errors" not in body, body
+    windows = [w for f in body["data"]["facilitatorsAvailability"] for w in f["windows"]]  # type: ignore[index]
+    assert {"weekday": 0, "start": "17:30", "end": "20:00"} in windows
+    refused = await facilitator.execute(query)
+    assert refused["errors"][0]["extensions"]["code"] == "meeting.not_allowed"  # type: ignore[index]
+
     backwards = await facilitator.http.post("/scheduling/availability", data={**form, "end_0": "16:00"})
     assert backwards.status_code == 422 and "ម៉ោង:នាទី" in backwards.text

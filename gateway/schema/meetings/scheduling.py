@@ -104,6 +104,14 @@ class AvailabilityWindow:
     end: str = strawberry.field(description="HH:MM.")
 
 
+@strawberry.type(
+    description="One facilitator's weekly times, without a name: the council plans, it does not track."
+)
+class FacilitatorAvailability:
+    facilitator: str = strawberry.field(description="F1, F2... (stable only within one answer).")
+    windows: list[AvailabilityWindow] = strawberry.field(description="When they can come.")
+
+
 def holiday_table_of(data: dict[str, Any]) -> HolidayTable:
     return HolidayTable(
         year=data["year"],
