@@ -89,7 +89,13 @@ def check_audio(data: bytes, mime_type: str, exchange: Exchange) -> None:
     if len(data) > settings.voice_max_bytes:
         raise _too_large(settings.voice_max_bytes)
     magic = _MAGIC.get(mime_type)
-    if mime_type not in settings.voice_types or not data or (magic and not data.startswith(magic)):
+    mp4 = mime_type in ("audio/mp4", "audio/x-m4a")
+    if (
+        mime_type not in settings.voice_types
+        or not data
+        or (magic and not data.startswith(magic))
+        or (mp4 and data[4:8] != b"ftyp")  # an ISO media file names its brand at byte 4
+    ):
         raise voice_error(
             "voice.type_invalid", "This kind of audio is not accepted.", "មិនទទួលយកប្រភេទសំឡេងនេះទេ។", 415
         )
@@ -116,24 +122,39 @@ async def download_telegram_voice(exchange: Exchange, voice: TelegramVoice) -> t
     if not isinstance(path, str) or not path or ".." in path:
         raise unreachable
     url = f"{settings.telegram_api_base.rstrip('/')}/file/bot{settings.secret('telegram_bot_token')}/{path}"
+    data, _ = await fetch_audio(url, settings.voice_max_bytes, "Telegram")
+    return data, voice.mime_type or "audio/ogg"
+
+
+async def fetch_audio(url: str, limit: int, source: str) -> tuple[bytes, str]:
+    """The file's bytes and its declared type, read no further than ``limit`` bytes."""
+    unreachable = voice_error(
+        "voice.download_failed",
+        f"Could not fetch the voice note from {source}; it will be sent again.",
+        f"មិនអាចយកសារសំឡេងពី {source} បានទេ វានឹងត្រូវផ្ញើម្តងទៀត។",
+        502,
+    )
     chunks: list[bytes] = []
     size = 0
     try:
         async with httpx.AsyncClient(timeout=30) as http, http.stream("GET", url) as response:
             if response.status_code != 200:
                 raise unreachable
+            declared = response.headers.get("content-type", "").split(";")[0].strip().lower()
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
-                if size > settings.voice_max_bytes:
-                    raise _too_large(settings.voice_max_bytes)
+                if size > limit:
+                    raise _too_large(limit)
                 chunks.append(chunk)
     except httpx.HTTPError:
         raise unreachable from None
-    return b"".join(chunks), voice.mime_type or "audio/ogg"
+    return b"".join(chunks), declared
 
 
-def voice_label(duration: int) -> str:
+def voice_label(duration: int | None) -> str:
     """The draft's text until a facilitator writes what was said (Khmer first, then English)."""
+    if not duration:
+        return "🎤 សារសំឡេង · voice note"  # Messenger does not say how long
     return f"🎤 សារសំឡេង {duration} វិនាទី · voice note, {duration} s"
 
 
@@ -148,8 +169,9 @@ async def take_voice_note(
     received_at: datetime,
     data: bytes,
     mime_type: str,
-    duration: int,
+    duration: int | None,
     caption: str | None = None,
+    commune_code: str | None = None,
 ) -> tuple[str, bool, str]:
     """Store the audio and hand the message on as a need message; one transaction for both."""
     check_audio(data, mime_type, exchange)
@@ -169,6 +191,7 @@ async def take_voice_note(
         text=text,
         received_at=received_at,
         audio=audio,
+        commune_code=commune_code,
     )
     async with runtime.unit_of_work() as tx:
         result = await inbound.handle(tx, message, now)
@@ -226,22 +249,30 @@ async def telegram_voice_update(
     except DomainError as exc:
         if exc.code not in REFUSALS:
             raise  # e.g. the download failed: Telegram sends the update again
-        return await _refuse(runtime, exchange, inbound, provider_id, str(chat_id), exc.code)
+        return await refuse_voice(
+            runtime, exchange, inbound, InboundChannel.TELEGRAM, provider_id, str(chat_id), exc.code
+        )
 
 
-async def _refuse(
-    runtime: Runtime, exchange: Exchange, inbound: InboundHandler, provider_id: str, chat: str, code: str
+async def refuse_voice(
+    runtime: Runtime,
+    exchange: Exchange,
+    inbound: InboundHandler,
+    channel: InboundChannel,
+    provider_id: str,
+    sender: str,
+    code: str,
+    commune_code: str | None = None,
 ) -> tuple[str, bool, str]:
     """A voice note we will never keep: the person is told so (and why, roughly) on the same
-    chat, the message is recorded with the refusal's code, and Telegram gets a 200 so it does
-    not send it again."""
+    channel, the message is recorded with the refusal's code, and the platform gets a 200 so it
+    does not send it again."""
     now = exchange.clock.now()
     message_id = uuid7()
     async with runtime.unit_of_work() as tx:
-        contact = await ensure_contact(tx, "telegram", chat, now)
-        notice = Notice(
-            "reply_voice_refused", ToContacts(()), contact.get("commune_code") or NO_COMMUNE, {"need": None}
-        )
+        contact = await ensure_contact(tx, channel.value, sender, now, commune_code=commune_code)
+        commune = commune_code or contact.get("commune_code") or NO_COMMUNE
+        notice = Notice("reply_voice_refused", ToContacts(()), commune, {"need": None})
         await inbound.planner.to_contact(
             tx, Cause(message_id, message_id), notice, contact, notice.context, now, reply=True
         )
@@ -249,10 +280,10 @@ async def _refuse(
             "inbound_messages",
             {
                 "id": message_id,
-                "provider_key": f"telegram:{provider_id}",
-                "channel": "telegram",
+                "provider_key": f"{channel.value}:{provider_id}",
+                "channel": channel.value,
                 "contact_id": contact["id"],
-                "commune_code": contact.get("commune_code"),
+                "commune_code": commune_code or contact.get("commune_code"),
                 "text": "",
                 "command": None,
                 "outcome": code,

@@ -46,6 +46,7 @@ async def peers(stack: Stack) -> AsyncIterator[Peers]:
     messenger = MessengerPlatform(app_secret=APP_SECRET, page_tokens={PAGE: PAGE_TOKEN})
     telegram = TelegramBotApi(token=BOT_TOKEN)
     async with serve(messenger.app) as graph_url, serve(telegram.app) as telegram_url:
+        messenger.base_url = graph_url  # attachment URLs point at the Graph host, as configured
         stack.restart(
             "notify",
             {
@@ -153,6 +154,41 @@ async def test_a_message_to_the_communes_page_becomes_a_draft_and_the_answers_go
         return next((t for t in texts if code in t), None)
 
     assert "ឃុំ" in await wait_for(receipt)
+
+
+async def test_a_voice_message_to_the_page_becomes_a_draft_with_its_audio(
+    peers: Peers, facilitator: GraphQL
+) -> None:
+    psid = str(8_000_000_000 + int(uuid.uuid4().int % 10**9))
+    audio = b"\x00\x00\x00\x20ftypM4A " + os.urandom(20_000)
+    response = await peers.messenger.deliver(peers.messenger.voice_event(PAGE, psid, audio))
+    assert response.status_code == 200, response.text
+    assert response.json()["accepted"] == 1
+
+    async def drafted() -> dict[str, Any] | None:
+        body = await facilitator.execute(DRAFTS)
+        drafts: list[dict[str, Any]] = body["data"]["needDrafts"]  # type: ignore[index]
+        return next(
+            (
+                d
+                for d in drafts
+                if d["channel"] == "facebook" and d["audioUrl"] and d["sender"].endswith(psid[-3:])
+            ),
+            None,
+        )
+
+    draft = await wait_for(drafted)
+    assert draft["text"].startswith("🎤 សារសំឡេង")
+    played = await facilitator.http.get(draft["audioUrl"])
+    assert played.status_code == 200 and played.content == audio
+    assert played.headers["content-type"] == "audio/mp4"
+
+    elsewhere = peers.messenger.voice_event(PAGE, psid, audio)
+    elsewhere["entry"][0]["messaging"][0]["message"]["attachments"][0]["payload"]["url"] = (
+        "http://169.254.169.254/x"
+    )
+    refused = await peers.messenger.deliver(elsewhere)
+    assert refused.status_code == 200 and refused.json()["ignored"] == 1  # not fetched from anywhere
 
 
 # ---------- voice notes ----------

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 TEXT_LIMIT = 2000
@@ -30,11 +30,37 @@ class MessengerPlatform:
     webhook_url: str = ""
     sent: list[dict[str, Any]] = field(default_factory=list)
     unavailable: set[str] = field(default_factory=set)
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    """Attachment files people sent (voice messages), served at ``/media/<id>`` with their type."""
+    base_url: str = ""
     _mids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/{version}/me/messages", self._send, methods=["POST"])])
+        return Starlette(
+            routes=[
+                Route("/{version}/me/messages", self._send, methods=["POST"]),
+                Route("/media/{media_id}", self._media, methods=["GET"]),
+            ]
+        )
+
+    async def _media(self, request: Request) -> Response:
+        found = self.media.get(request.path_params["media_id"])
+        if found is None:
+            return Response("Not found", status_code=404)
+        return Response(found[0], media_type=found[1])
+
+    def voice_event(
+        self, page: str, psid: str, audio: bytes, content_type: str = "audio/mp4"
+    ) -> dict[str, Any]:
+        """A voice message as Messenger sends it: an ``audio`` attachment whose payload has a URL."""
+        media_id = f"a{len(self.media) + 1}"
+        self.media[media_id] = (audio, content_type)
+        update = self.event(page, psid, "")
+        message = update["entry"][0]["messaging"][0]["message"]
+        del message["text"]
+        message["attachments"] = [{"type": "audio", "payload": {"url": f"{self.base_url}/media/{media_id}"}}]
+        return update
 
     def to(self, page: str, psid: str) -> list[dict[str, Any]]:
         return [m for m in self.sent if m["page"] == page and m["recipient"]["id"] == psid]
