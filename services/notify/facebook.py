@@ -26,7 +26,7 @@ from services.notify.domain.messenger import HUB_SIGNATURE_HEADER, verify_hub_si
 from services.notify.domain.signatures import same_secret
 from services.notify.exchange import Exchange, ExchangeDep
 from services.notify.inbound import Inbound, InboundHandler
-from services.notify.voice import REFUSALS, fetch_audio, refuse_voice, take_voice_note
+from services.notify.voice import REFUSALS, fetch_audio, refuse_voice, sniff_type, take_voice_note
 from services.notify.webhooks import WebhookAnswer, _body, _not_configured, _parse, _unauthorised
 from services.notify.wiring import InboundDep, WakeupDep
 from services.runtime.errors import DomainError
@@ -127,7 +127,7 @@ async def _voice_message(
             sender=sender,
             received_at=when,
             data=data,
-            mime_type=declared or "audio/mp4",
+            mime_type=sniff_type(data, declared),
             duration=None,
             commune_code=commune,
         )

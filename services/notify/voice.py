@@ -83,6 +83,16 @@ def _too_large(limit: int) -> DomainError:
     )
 
 
+def sniff_type(data: bytes, declared: str) -> str:
+    """The audio type for a file a CDN labels loosely (``video/mp4``, ``application/octet-stream``):
+    what its first bytes say, else what was declared (check_audio then decides)."""
+    if declared in _MAGIC or declared in ("audio/mp4", "audio/aac", "audio/x-m4a"):
+        return declared
+    if data[4:8] == b"ftyp":
+        return "audio/mp4"
+    return next((kind for kind, starts in _MAGIC.items() if data.startswith(starts)), declared)
+
+
 def check_audio(data: bytes, mime_type: str, exchange: Exchange) -> None:
     """A type we accept, within the size limit, and bytes that are what the type says."""
     settings = exchange.settings

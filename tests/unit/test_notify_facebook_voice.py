@@ -13,7 +13,7 @@ from contracts.needs import ContactChannel
 from services.notify.domain.contacts import mask
 from services.notify.domain.messenger import hub_signature, verify_hub_signature
 from services.notify.rendering import environment, template_names
-from services.notify.voice import voice_label
+from services.notify.voice import sniff_type, voice_label
 from services.runtime.contacts import InvalidAddressError, normalise_address
 
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -66,3 +66,12 @@ def test_every_citizen_message_has_a_text_on_every_contact_channel(
 def test_a_voice_notes_draft_text_says_what_it_is_in_khmer_first() -> None:
     label = voice_label(12)
     assert label.startswith("🎤 សារសំឡេង 12") and "voice note, 12 s" in label
+
+
+def test_a_loosely_labelled_file_is_known_by_its_first_bytes() -> None:
+    assert sniff_type(b"\x00\x00\x00\x20ftypM4A rest", "video/mp4") == "audio/mp4"
+    assert sniff_type(b"OggS\x00rest", "application/octet-stream") == "audio/ogg"
+    assert sniff_type(b"ID3\x04rest", "") == "audio/mpeg"
+    assert sniff_type(b"<html>", "text/html") == "text/html"  # then refused as not audio
+    assert sniff_type(b"OggS", "audio/ogg") == "audio/ogg"
+    assert voice_label(None) == "🎤 សារសំឡេង · voice note"
