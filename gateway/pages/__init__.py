@@ -5,7 +5,20 @@ Shared helpers (rendering, sign-in redirects) live in :mod:`gateway.pages.render
 
 from fastapi import APIRouter
 
-from gateway.pages import about, admin, assets, budget, core, council, demo, meetings, needs, notify
+from gateway.pages import (
+    about,
+    admin,
+    assets,
+    budget,
+    core,
+    council,
+    demo,
+    meetings,
+    needs,
+    notify,
+    scheduling,
+    voice,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     assets.router,  # before the /static mount: hashed names and their caching
@@ -15,6 +28,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     meetings.router,
     *budget.ROUTERS,
     notify.router,
+    voice.router,
+    scheduling.router,
     admin.router,
     about.router,
     demo.router,
