@@ -60,6 +60,8 @@ class NeedsMutation:
             "sector": input.sector.value if input.sector else None,
             "need_type": input.need_type,
         }
+        if input.raised_by is not None:
+            body["raised_by"] = input.raised_by.body()
         path = f"/drafts/{segment(raw_id('NeedDraft', id))}/confirm"
         return Need.of(await info.context.call("intake", "POST", path, json=body))
 

@@ -91,6 +91,11 @@ class Need(Node):
     submitted_at: datetime = strawberry.field(description="When it was recorded (UTC).")
     people: int = strawberry.field(description="People who raised or support it.")
     groups: list[GroupCount] = strawberry.field(description="Those people by group.")
+    groups_unknown: list[GroupCount] = strawberry.field(
+        default_factory=list,
+        description="Per group, how many of those people nobody knows to be in it or not (not "
+        'asked, or "prefer not to say"): unknown, never to be read as none.',
+    )
     history: list[StatusChange] = strawberry.field(
         description="Every status change: who decided, when and why."
     )
@@ -142,6 +147,7 @@ class Need(Node):
             submitted_at=datetime.fromisoformat(data["submitted_at"]),
             people=data.get("people", 0),
             groups=group_counts(data.get("groups")),
+            groups_unknown=group_counts(data.get("groups_unknown")),
             history=[StatusChange.of(h) for h in data.get("history", [])],
             merged_into=to_global("Need", data["merged_into"]) if data.get("merged_into") else None,
             personal_data_visible=bool(data.get("personal_data_visible")),
