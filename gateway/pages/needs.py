@@ -109,6 +109,7 @@ STATUS_LABELS = {
     "completed": "Completed",
     "verified": "Checked by citizens",
     "merged": "Joined with the same need",
+    "referred": "Sent on to the authority in charge",
 }
 STATUS_ICONS = {
     "submitted": "📝",
@@ -123,6 +124,7 @@ STATUS_ICONS = {
     "completed": "🏁",
     "verified": "👍",
     "merged": "🔗",
+    "referred": "↗️",
 }
 
 

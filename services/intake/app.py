@@ -8,7 +8,7 @@ import time
 from fastapi import FastAPI
 from pydantic_settings import SettingsConfigDict
 
-from services.intake import drafts, erasure, migrations, reserved
+from services.intake import drafts, erasure, migrations, referrals, reserved
 from services.intake.api import router as commands
 from services.intake.consumers import consumers
 from services.intake.gazetteer import import_package
@@ -62,7 +62,15 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             erasure.ERASURES,
             erasure.ERASED_CONTACTS,
         ),
-        routers=[commands, queries, gazetteer, drafts.router, erasure.router, reserved.router],
+        routers=[
+            commands,
+            queries,
+            gazetteer,
+            drafts.router,
+            erasure.router,
+            reserved.router,
+            referrals.router,
+        ],
         consumers=lambda rt: [*consumers(rt), *drafts.consumers(rt), *erasure.consumers(rt)],
         on_start=start,
         relay_enabled=settings.relay_enabled,

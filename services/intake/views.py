@@ -59,6 +59,10 @@ def _base(doc: dict[str, Any]) -> dict[str, Any]:
         "year": doc.get("year"),
         "submitted_at": doc["submitted_at"],
         "merged_into": doc.get("merged_into"),
+        # Where the council referred it, in the council's words; no account ids.
+        "referral": {k: doc["referral"][k] for k in ("target", "name", "reason", "at")}
+        if doc.get("referral")
+        else None,
     }
 
 

@@ -13,9 +13,10 @@ from gateway.schema.needs.changes import NeedsSubscription
 from gateway.schema.needs.mutations import NeedsMutation
 from gateway.schema.needs.need import Need
 from gateway.schema.needs.queries import NeedsQuery
+from gateway.schema.needs.triage import TriageMutation, TriageQuery
 
 __all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "Need"]
 
-QUERIES: tuple[type, ...] = (NeedsQuery,)
-MUTATIONS: tuple[type, ...] = (NeedsMutation,)
+QUERIES: tuple[type, ...] = (NeedsQuery, TriageQuery)
+MUTATIONS: tuple[type, ...] = (NeedsMutation, TriageMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (NeedsSubscription,)

@@ -3,6 +3,8 @@ feedback."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.types import Info
 
@@ -53,7 +55,7 @@ class NeedsMutation:
         input: ConfirmNeedDraftInput,
     ) -> Need:
         info.context.require_write("write:needs")
-        body = {
+        body: dict[str, Any] = {
             "village_code": input.village_code,
             "idempotency_key": input.idempotency_key,
             "description": input.description,

@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from gateway.schema.context import Context
 from gateway.schema.ids import Node, to_global
+from gateway.schema.needs.referral import Referral
 from gateway.schema.needs.villages import Village, village_loader
 from gateway.schema.needs.vocabulary import PRIVATE_TEXT, NeedStatus, Sector
 
@@ -111,6 +112,9 @@ class Need(Node):
     supporters: list[PersonRecord] | None = strawberry.field(
         description="Who supports it (council of the commune only)."
     )
+    referral: Referral | None = strawberry.field(
+        default=None, description="Where the council referred it, when its status is referred."
+    )
     feedback_code: str | None = strawberry.field(
         default=None,
         description="Only in the answer that records the need (submitNeed, confirmNeedDraft): the "
@@ -158,6 +162,7 @@ class Need(Node):
             if data.get("supporters") is not None
             else None,
             feedback_code=data.get("feedback_code"),
+            referral=Referral.of(data.get("referral")),
             known_village=(villages.get(data["village_code"]),) if villages is not None else None,
         )
 
