@@ -8,7 +8,7 @@ import time
 from fastapi import FastAPI
 from pydantic_settings import SettingsConfigDict
 
-from services.intake import drafts, erasure, migrations, referrals, reserved
+from services.intake import drafts, erasure, migrations, populations, referrals, reserved
 from services.intake.api import router as commands
 from services.intake.consumers import consumers
 from services.intake.gazetteer import import_package
@@ -61,6 +61,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             drafts.DRAFTS,
             erasure.ERASURES,
             erasure.ERASED_CONTACTS,
+            populations.POPULATIONS,
         ),
         routers=[
             commands,
