@@ -8,10 +8,17 @@ from typing import Any
 import strawberry
 
 from gateway.schema.ids import KEY_FORMAT
-from gateway.schema.needs.vocabulary import Sector, WashingtonGroupAnswer
+from gateway.schema.needs.vocabulary import Sector
+
+WG_ANSWERS = "no_difficulty, some_difficulty, a_lot_of_difficulty or cannot_do_at_all"
 
 
-@strawberry.input(description="Who raised or supports a need. Name, attributes and contact need consent.")
+@strawberry.input(
+    description="Who raised or supports a need. Name, attributes and contact need consent. Leave out "
+    'what was not asked: it counts as unknown, never as "no". Disability is the Washington Group '
+    "short set (wgSeeing ... wgCommunicating, each: " + WG_ANSWERS + '); "a lot of difficulty" or '
+    '"cannot do at all" in any of them counts as a disability.'
+)
 class PersonInput:
     kind: str = strawberry.field(default="person", description="person or group")
     name: str | None = None
@@ -40,23 +47,27 @@ class PersonInput:
         description="working_abroad, working_elsewhere_in_cambodia, returned or not_migrant "
         "(leave out if not asked)",
     )
-    wg_seeing: WashingtonGroupAnswer | None = strawberry.field(
-        default=None, description="Washington Group: difficulty seeing, even if wearing glasses?"
+    wg_seeing: str | None = strawberry.field(
+        default=None,
+        description="Washington Group: difficulty seeing, even if wearing glasses? " + WG_ANSWERS,
     )
-    wg_hearing: WashingtonGroupAnswer | None = strawberry.field(
-        default=None, description="Washington Group: difficulty hearing, even if using a hearing aid?"
+    wg_hearing: str | None = strawberry.field(
+        default=None,
+        description="Washington Group: difficulty hearing, even if using a hearing aid? " + WG_ANSWERS,
     )
-    wg_walking: WashingtonGroupAnswer | None = strawberry.field(
-        default=None, description="Washington Group: difficulty walking or climbing steps?"
+    wg_walking: str | None = strawberry.field(
+        default=None, description="Washington Group: difficulty walking or climbing steps? " + WG_ANSWERS
     )
-    wg_remembering: WashingtonGroupAnswer | None = strawberry.field(
-        default=None, description="Washington Group: difficulty remembering or concentrating?"
+    wg_remembering: str | None = strawberry.field(
+        default=None, description="Washington Group: difficulty remembering or concentrating? " + WG_ANSWERS
     )
-    wg_self_care: WashingtonGroupAnswer | None = strawberry.field(
-        default=None, description="Washington Group: difficulty with self-care, such as washing or dressing?"
+    wg_self_care: str | None = strawberry.field(
+        default=None,
+        description="Washington Group: difficulty with self-care, such as washing or dressing? " + WG_ANSWERS,
     )
-    wg_communicating: WashingtonGroupAnswer | None = strawberry.field(
-        default=None, description="Washington Group: difficulty communicating, in the usual language?"
+    wg_communicating: str | None = strawberry.field(
+        default=None,
+        description="Washington Group: difficulty communicating, in the usual language? " + WG_ANSWERS,
     )
     consent: str | None = strawberry.field(default=None, description="verbal, signed or in_app")
     contact_channel: str | None = strawberry.field(default=None, description="sms, telegram or email")
@@ -88,7 +99,7 @@ class PersonInput:
             "indigenous_group": self.indigenous_group,
             "indigenous_other": self.indigenous_other,
             "migrant_status": self.migrant_status,
-            "wg": {k: v.value for k, v in wg.items() if v is not None} or None,
+            "wg": {k: v for k, v in wg.items() if v is not None} or None,
         }
         groups = {
             "women": self.women,

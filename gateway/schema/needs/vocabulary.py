@@ -8,20 +8,13 @@ from __future__ import annotations
 
 import strawberry
 
-from contracts.inclusion import WgAnswer as WashingtonGroupAnswer
 from contracts.needs import NeedStatus, ReferralTarget, Sector
 
-__all__ = ["CURSOR_KIND", "PRIVATE_TEXT", "NeedStatus", "ReferralTarget", "Sector", "WashingtonGroupAnswer"]
+__all__ = ["CURSOR_KIND", "PRIVATE_TEXT", "NeedStatus", "ReferralTarget", "Sector"]
 
 strawberry.enum(Sector, description="The five CIP sectors.")
 strawberry.enum(NeedStatus, description="Where a need is in its lifecycle.")
 strawberry.enum(ReferralTarget, description="Where a council refers a need beyond the commune.")
-strawberry.enum(
-    WashingtonGroupAnswer,
-    name="WashingtonGroupAnswer",
-    description='The four answers of a Washington Group question; "a lot of difficulty" or '
-    '"cannot do at all" in any domain counts as a disability.',
-)
 
 CURSOR_KIND = "need"
 
