@@ -5,13 +5,25 @@ Shared helpers (rendering, sign-in redirects) live in :mod:`gateway.pages.render
 
 from fastapi import APIRouter
 
-from gateway.pages import about, admin, assets, budget, core, council, meetings, needs, notify
+from gateway.pages import (
+    about,
+    admin,
+    assets,
+    budget,
+    core,
+    council,
+    council_outcomes,
+    meetings,
+    needs,
+    notify,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     assets.router,  # before the /static mount: hashed names and their caching
     core.router,
     needs.router,
     council.router,
+    council_outcomes.router,
     meetings.router,
     *budget.ROUTERS,
     notify.router,

@@ -46,7 +46,7 @@ GROUPS = ("women", "youth", "elderly", "disability", "idpoor", "indigenous", "mi
 FIELD_MAX = 100
 
 
-def _options(lang: str, labels: Mapping[str, str]) -> list[dict[str, str]]:
+def _options(lang: str, labels: Mapping[Any, str]) -> list[dict[str, str]]:
     return [{"value": str(k), "label": translate(lang, v)} for k, v in labels.items()]
 
 
