@@ -16,6 +16,7 @@ from gateway.pages import (
     meetings,
     needs,
     notify,
+    referrals,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -24,6 +25,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     needs.router,
     council.router,
     council_outcomes.router,
+    referrals.router,
     meetings.router,
     *budget.ROUTERS,
     notify.router,

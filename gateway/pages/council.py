@@ -76,6 +76,17 @@ UNKNOWN_SENTENCE_LABELS = {
 }
 
 
+REFERRAL_TARGET_LABELS = {
+    "district": "The district",
+    "line_department": "A line department",
+    "ngo": "An NGO",
+}
+DECIDED_LABELS = {
+    "rejected": "Rejected. The citizen is told why.",
+    "referred": "Referred. The citizen is told where and why; the district sees it in its list.",
+}
+
+
 def number(value: int, lang: str) -> str:
     """A whole number with thousands separators, as the page's language writes it."""
     return formatting.number(value, lang)
@@ -151,6 +162,7 @@ async def triage(
     group: str = "",
     status: str = NeedStatus.SUBMITTED.value,
     after: str | None = None,
+    decided: str = "",
 ) -> Response:
     """New needs to confirm, duplicates to merge; filtered by village, sector, group and status.
     Every value is checked against what the lists offer, and refused at its field, in words."""
@@ -205,6 +217,8 @@ async def triage(
         ),
         groups=_options(lang, GROUP_LABELS, GROUP_ICONS),
         statuses=_options(lang, STATUS_LABELS, STATUS_ICONS),
+        referral_targets=_options(lang, REFERRAL_TARGET_LABELS),
+        decided=translate(lang, DECIDED_LABELS[decided]) if decided in DECIDED_LABELS else None,
         needs=needs,
         total=number(total, lang),
         more=more,
@@ -234,6 +248,13 @@ def _card(need: dict[str, Any], villages: dict[str, str], lang: str) -> dict[str
         "groups": groups,
         "when": local_date(need["submitted_at"], lang),
         "can_confirm": need["status"] == NeedStatus.SUBMITTED.value,
+        "can_decide": need["status"] in (NeedStatus.SUBMITTED.value, NeedStatus.VALIDATED.value),
+        "referral": need.get("referral"),
+        "unknown_groups": [
+            translate(lang, GROUP_LABELS[g])
+            for g in GROUP_LABELS
+            if inclusion_view.group_state(need, g) == "unknown"
+        ],
         "can_merge": need["status"] in (NeedStatus.SUBMITTED.value, NeedStatus.VALIDATED.value),
     }
 
