@@ -21,7 +21,7 @@ SEX_LABELS = {
 }
 AGE_LABELS = {"youth": "Youth", "adult": "Adult", "elderly": "Elderly"}
 # The Washington Group short set, as the questions are asked.
-WG_QUESTIONS = {
+WG_QUESTION_LABELS = {
     WgDomain.SEEING: "Do you have difficulty seeing, even if wearing glasses?",
     WgDomain.HEARING: "Do you have difficulty hearing, even if using a hearing aid?",
     WgDomain.WALKING: "Do you have difficulty walking or climbing steps?",
@@ -29,7 +29,7 @@ WG_QUESTIONS = {
     WgDomain.SELF_CARE: "Do you have difficulty (with self-care such as) washing all over or dressing?",
     WgDomain.COMMUNICATING: "Using your usual language, do you have difficulty communicating?",
 }
-WG_ANSWERS = {
+WG_ANSWER_LABELS = {
     WgAnswer.NO_DIFFICULTY: "No difficulty",
     WgAnswer.SOME_DIFFICULTY: "Some difficulty",
     WgAnswer.A_LOT_OF_DIFFICULTY: "A lot of difficulty",
@@ -61,9 +61,9 @@ def choices(lang: str) -> dict[str, Any]:
         "wg": [
             # ``field``: the name GraphQL's PersonInput gives the question (the need form's JS).
             {"domain": d.value, "field": _camel(f"wg_{d.value}"), "question": translate(lang, q)}
-            for d, q in WG_QUESTIONS.items()
+            for d, q in WG_QUESTION_LABELS.items()
         ],
-        "wg_answers": _options(lang, WG_ANSWERS),
+        "wg_answers": _options(lang, WG_ANSWER_LABELS),
         "idpoor": _options(lang, IDPOOR_LABELS),
         "indigenous": indigenous,
         "migrant": _options(lang, MIGRANT_LABELS),
