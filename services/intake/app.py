@@ -71,6 +71,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             erasure.router,
             reserved.router,
             referrals.router,
+            populations.router,
         ],
         consumers=lambda rt: [*consumers(rt), *drafts.consumers(rt), *erasure.consumers(rt)],
         on_start=start,
