@@ -21,19 +21,21 @@ mapping is idempotent, so replicas starting together, or a start interrupted hal
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any
 
 from contracts.inclusion import INDIGENOUS_OTHER, SEVERITY_TO_WG, Sex, normalise_indigenous
 from services.intake.domain import group_flags
 from services.intake.inclusion import AgeBand, Attributes, MigrantStatus, counts_of, known_of
-from services.runtime.stores import DuplicateKeyError, Store, VersionConflictError
+from services.runtime.application import BusyError, UnitOfWork
+from services.runtime.stores import Store, Transaction
 
 log = logging.getLogger(__name__)
 
 INCLUSION_SCHEMA = "inclusion_schema"
 INCLUSION_VERSION = 2  # 1: severity, free-text indigenous group, no ``known``; 2: standard questions
 BATCH = 200
-RETRIES = 5
 
 
 def _attributes(stored: dict[str, Any]) -> dict[str, Any]:
@@ -101,39 +103,57 @@ async def migrate(store: Store) -> int:
     async for doc in store.iterate("needs", {}):
         if upgrade_need(doc) != doc:
             pending.append(doc["id"])
+    uow = UnitOfWork(_StoreCommitter(store), _busy)
     rewritten = 0
     for start in range(0, len(pending), BATCH):
-        for attempt in range(RETRIES):
-            try:
-                rewritten += await _rewrite(store, pending[start : start + BATCH])
-                break
-            except VersionConflictError:
-                if attempt == RETRIES - 1:
-                    raise
-    try:
-        async with store.transaction() as tx:
-            current = await tx.get("meta", INCLUSION_SCHEMA)
-            doc = {"id": INCLUSION_SCHEMA, "value": INCLUSION_VERSION}
-            if current is None:
-                await tx.insert("meta", doc)
-            elif current.get("value", 0) < INCLUSION_VERSION:
-                await tx.replace("meta", doc, expected_version=current["version"])
-    except (DuplicateKeyError, VersionConflictError):
-        pass  # another replica recorded it first
+        batch = pending[start : start + BATCH]
+
+        async def rewrite(tx: Transaction, ids: list[str] = batch) -> int:
+            return await _rewrite(tx, ids)
+
+        rewritten += await uow.run(rewrite)
+
+    async def record(tx: Transaction) -> None:
+        current = await tx.get("meta", INCLUSION_SCHEMA)
+        doc = {"id": INCLUSION_SCHEMA, "value": INCLUSION_VERSION}
+        if current is None:
+            await tx.insert("meta", doc)
+        elif current.get("value", 0) < INCLUSION_VERSION:
+            await tx.replace("meta", doc, expected_version=current["version"])
+
+    # Another replica recording it first is as good (its insert wins: look again, then it is there).
+    await uow.run(record, again=lambda exc: exc.field == "id")
     if rewritten:
         log.info("inclusion data migrated to version %d: %d needs rewritten", INCLUSION_VERSION, rewritten)
     return rewritten
 
 
-async def _rewrite(store: Store, ids: list[str]) -> int:
+async def _rewrite(tx: Transaction, ids: list[str]) -> int:
     done = 0
-    async with store.transaction() as tx:
-        for need_id in ids:
-            doc = await tx.get("needs", need_id)
-            if doc is None:
-                continue
-            upgraded = upgrade_need(doc)
-            if upgraded != doc:
-                await tx.replace("needs", upgraded, expected_version=doc["version"])
-                done += 1
+    for need_id in ids:
+        doc = await tx.get("needs", need_id)
+        if doc is None:
+            continue
+        upgraded = upgrade_need(doc)
+        if upgraded != doc:
+            await tx.replace("needs", upgraded, expected_version=doc["version"])
+            done += 1
     return done
+
+
+@dataclass(frozen=True)
+class _StoreCommitter:
+    """The unit of work on a bare store: at start nothing waits in the outbox to be woken for."""
+
+    store: Store
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[Transaction]:
+        return self.store.transaction()
+
+
+def _busy() -> BusyError:
+    return BusyError(
+        "intake.migration",
+        "Needs kept changing during the migration.",
+        "តម្រូវការបានផ្លាស់ប្តូរជាបន្តបន្ទាប់ក្នុងពេលធ្វើបច្ចុប្បន្នភាព។",
+    )
