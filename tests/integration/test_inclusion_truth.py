@@ -270,7 +270,9 @@ async def test_a_need_is_rejected_from_the_triage_page_with_its_reason(
     assert shown["data"]["need"] == {"status": "REJECTED", "statusReason": "មិនមែនជាតម្រូវការសាធារណៈ"}
 
 
-async def test_village_populations_give_each_groups_share_and_a_bad_file_stores_nothing(stack: Stack) -> None:
+async def test_village_populations_give_each_groups_share_and_a_bad_file_stores_nothing(
+    stack: Stack, facilitator: GraphQL, council: GraphQL
+) -> None:
     http, csrf = await sign_in(stack.url, "dara", page="/council/population")
     try:
         bad = "village_code,year,women,men,households,idpoor_households,indigenous_percent\n"
@@ -298,3 +300,29 @@ async def test_village_populations_give_each_groups_share_and_a_bad_file_stores_
     assert row is not None
     population = re.search(r'data-col="population">([^<]*)<', row.group(1))
     assert population is not None and population.group(1) == "610 (51.3%)"  # 610 of 1,190 people
+
+    # The same figures through GraphQL; only the council records them.
+    read = await council.execute(
+        '{ villagePopulations(communeCode: "160101") { villages { villageCode women } shares { group part of } } }'
+    )
+    shares = {s["group"]: (s["part"], s["of"]) for s in read["data"]["villagePopulations"]["shares"]}
+    assert shares == {
+        "women": (610, 1190),
+        "idpoor": (55, 280),
+        "indigenous": (632, 1190),
+    }  # 60% of 780 + 40% of 410
+    row_in = {
+        "villageCode": VILLAGE,
+        "year": 2026,
+        "women": 1,
+        "men": 1,
+        "households": 1,
+        "idpoorHouseholds": 0,
+        "indigenousPercent": 0,
+    }
+    refused = await facilitator.execute(
+        'mutation($r: [VillagePopulationInput!]!) { recordVillagePopulations(communeCode: "160101", rows: $r) '
+        "{ communeCode } }",
+        {"r": [row_in]},
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "need.council_only"
