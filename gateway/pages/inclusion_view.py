@@ -149,11 +149,12 @@ def attendance_totals(meetings: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 
 def outcomes(
     needs: Sequence[Mapping[str, Any]],
-    attendance: Mapping[str, int],
+    attendance: Mapping[str, int] | None,
     population: Mapping[str, Mapping[str, int]],
 ) -> list[dict[str, Any]]:
     """Per group: share of needs raised, of attendance, of needs prioritised and funded, and of
-    the population (where a denominator exists); each need's "unknown" counted apart."""
+    the population (where a denominator exists); each need's "unknown" counted apart.
+    ``attendance`` None: not available (nothing is shown for it, not a zero)."""
     prioritised = [n for n in needs if was_prioritised(n)]
     funded = [n for n in needs if n["status"] in FUNDED]
     rows = []
@@ -166,7 +167,7 @@ def outcomes(
                 "raised": _share(states.count("yes"), len(needs)),
                 "raised_unknown": _share(states.count("unknown"), len(needs)),
                 "attendance": _share(attendance.get(group, 0), attendance.get("total", 0))
-                if group != "elderly"
+                if attendance is not None and group != "elderly"
                 else None,
                 "prioritised": _share(
                     sum(group_state(n, group) == "yes" for n in prioritised), len(prioritised)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 
 from gateway.accounts import Session
+from gateway.clients import ServiceError
 from gateway.pages import inclusion_view
 from gateway.pages.render import gateway_of
 
@@ -57,6 +58,13 @@ async def held_meetings(
 async def outcome_rows(
     request: Request, session: Session, lang: str, commune: str, year: int, needs: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
+    """The outcomes table; attendance is left out ("—") when meetings cannot answer, rather than
+    the whole dashboard failing or a zero being shown for what is not known."""
     population = await populations(request, session, lang, commune)
-    meetings = await held_meetings(request, session, lang, commune, year)
-    return inclusion_view.outcomes(needs, inclusion_view.attendance_totals(meetings), population["shares"])
+    try:
+        meetings = await held_meetings(request, session, lang, commune, year)
+    except ServiceError:
+        attendance = None
+    else:
+        attendance = inclusion_view.attendance_totals(meetings)
+    return inclusion_view.outcomes(needs, attendance, population["shares"])

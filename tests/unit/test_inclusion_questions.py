@@ -278,3 +278,9 @@ def test_outcomes_hide_small_counts_with_their_shares_and_compare_with_the_popul
     csv_text = inclusion_view.outcomes_csv(list(rows.values()))
     assert csv_text.splitlines()[0].startswith("group,needs_raised,needs_raised_percent")
     assert "women,6,60.0,<5,,10,25.0,6,60.0,6,100.0,510,51.0" in csv_text
+
+
+def test_attendance_that_cannot_be_read_shows_nothing_rather_than_a_zero() -> None:
+    rows = inclusion_view.outcomes([need("A", {"women": 1}, {})], None, {})
+    assert all(r["attendance"] is None for r in rows)
+    assert "women,<5,,<5,,,,<5,,<5,," in inclusion_view.outcomes_csv(rows)
