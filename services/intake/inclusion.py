@@ -74,7 +74,7 @@ class Attributes:
     """One consenting person's answers; None is "not asked or not answered", never "no".
 
     ``idpoor_level`` 0 is "not an IDPoor household"; ``indigenous_group`` is a code of
-    ``questions.INDIGENOUS_PEOPLES``, "none" or "other" (with ``indigenous_other``);
+    ``contracts.inclusion.INDIGENOUS_PEOPLES``, "none" or "other" (with ``indigenous_other``);
     ``wg`` holds the Washington Group answers by domain; ``wg_any_domain`` an answer whose
     domain was not kept (records from before the WG questions).
     """

@@ -3,10 +3,10 @@
 The mapping (``upgrade_person``), stated once:
 
 * disability severity -> a Washington Group answer whose domain was not kept
-  (``questions.SEVERITY_TO_WG``: severe -> cannot do at all, medium -> a lot of difficulty,
-  both meeting the cut-off; mild -> some difficulty, which leaves disability unknown);
-* indigenous group as typed -> a code of the list by ``questions.normalise_indigenous``
-  ("Tompuon", "tampuan", "ទំពួន" -> tampuan), anything unlisted -> "other" with its words kept;
+  (``contracts.inclusion.SEVERITY_TO_WG``: severe -> cannot do at all, medium -> a lot of
+  difficulty, both meeting the cut-off; mild -> some difficulty, which leaves disability unknown);
+* indigenous group as typed -> a code of the list (``contracts.inclusion.normalise_indigenous``:
+  "Tompuon", "tampuan", "ទំពួន" -> tampuan), anything unlisted -> "other" with its words kept;
 * ``known`` (of how many people each group is known) added: a person's answers say what is
   known (``inclusion.known_of``); a count says its group is known only where it is above zero,
   because the old forms stored a blank and a 0 alike. Whatever was not recorded is unknown,
