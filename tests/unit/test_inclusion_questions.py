@@ -284,3 +284,27 @@ def test_attendance_that_cannot_be_read_shows_nothing_rather_than_a_zero() -> No
     rows = inclusion_view.outcomes([need("A", {"women": 1}, {})], None, {})
     assert all(r["attendance"] is None for r in rows)
     assert "women,<5,,<5,,,,<5,,<5,," in inclusion_view.outcomes_csv(rows)
+
+
+def test_the_drafts_form_sends_only_what_was_answered() -> None:
+    from gateway.pages.raisers import raiser_body
+
+    assert raiser_body({"kind": "person", "sex": "", "wg_seeing": ""}) is None  # nothing said
+    answered = raiser_body(
+        {
+            "kind": "person",
+            "consent": "verbal",
+            "sex": "female",
+            "wg_walking": "cannot_do_at_all",
+            "idpoor_level": "0",
+        }
+    )
+    assert answered == {
+        "kind": "person",
+        "consent": "verbal",
+        "attributes": {"sex": "female", "idpoor_level": 0, "wg": {"walking": "cannot_do_at_all"}},
+    }
+    group = raiser_body(
+        {"kind": "group", "people": "4", "count_migrant": "4", "count_women": "", "count_youth": "x"}
+    )
+    assert group == {"kind": "group", "people": 4, "groups": {"migrant": 4, "youth": -1}, "consent": None}
