@@ -142,10 +142,3 @@ def normalise_indigenous(text: str | None) -> tuple[str | None, str | None]:
     if key in _OTHER_WORDS:
         return INDIGENOUS_OTHER, None
     return INDIGENOUS_OTHER, " ".join(text.split())
-
-
-def indigenous_label(code: str, lang: str) -> str:
-    for known, english, khmer, _ in INDIGENOUS_PEOPLES:
-        if known == code:
-            return khmer if lang == "km" else english
-    return code
