@@ -18,6 +18,7 @@ NEED_SUPPORTED = event_type("needs", "NeedSupported", 1)
 NEEDS_MERGED = event_type("needs", "NeedsMerged", 1)
 PERSON_ERASED = event_type("needs", "PersonErased", 1)
 NEED_FEEDBACK_RECORDED = event_type("needs", "NeedFeedbackRecorded", 1)
+NEED_REFERRED = event_type("needs", "NeedReferred", 1)
 
 DESCRIPTION_MAX = 2000
 
@@ -97,6 +98,15 @@ class NeedStatus(StrEnum):
     COMPLETED = "completed"
     VERIFIED = "verified"
     MERGED = "merged"
+    REFERRED = "referred"  # not the commune's competence: sent to the district, a department or an NGO
+
+
+class ReferralTarget(StrEnum):
+    """Where a council sends a need that is not the commune's to solve."""
+
+    DISTRICT = "district"
+    LINE_DEPARTMENT = "line_department"
+    NGO = "ngo"
 
 
 class NeedSubmittedV1(BaseModel):
@@ -240,6 +250,30 @@ class NeedFeedbackRecordedV1(BaseModel):
     recorded_at: datetime
 
 
+class NeedReferredV1(BaseModel):
+    """The council referred a need outside the commune (as at the District Integration Workshop).
+
+    Carries no personal data: who raised it stays in intake. The citizen hears of it through the
+    NeedStatusChanged (status ``referred``) published with it.
+    """
+
+    model_config = ConfigDict(extra="forbid", title="NeedReferred v1")
+
+    need_id: str
+    tracking_code: str
+    commune_code: str = Field(pattern=r"^\d{6}$")
+    district_code: str = Field(pattern=r"^\d{4}$", description="The district of the commune")
+    village_code: str = Field(pattern=r"^\d{8}$")
+    sector: Sector | None = None
+    need_type: str | None = Field(default=None, max_length=40)
+    people: int = Field(ge=0, description="Everyone who raised or supports it")
+    target: ReferralTarget
+    target_name: str = Field(min_length=1, max_length=200, description="The office, department or NGO")
+    reason: str = Field(min_length=1, max_length=2000)
+    referred_by: str
+    referred_at: datetime
+
+
 SPECS = (
     EventSpec(NEED_SUBMITTED, NeedSubmittedV1, "intake"),
     EventSpec(NEED_STATUS_CHANGED, NeedStatusChangedV1, "intake"),
@@ -248,4 +282,5 @@ SPECS = (
     EventSpec(NEEDS_MERGED, NeedsMergedV1, "intake"),
     EventSpec(PERSON_ERASED, PersonErasedV1, "intake"),
     EventSpec(NEED_FEEDBACK_RECORDED, NeedFeedbackRecordedV1, "intake"),
+    EventSpec(NEED_REFERRED, NeedReferredV1, "intake"),
 )

@@ -22,7 +22,7 @@ from contracts.needs import NeedStatus, Sector
 from gateway.accounts import Session
 from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
-from gateway.pages import formatting
+from gateway.pages import formatting, inclusion_view, outcomes_data
 from gateway.pages.guards import PageRoute, SessionDep
 from gateway.pages.needs import (
     GROUP_LABELS,
@@ -67,6 +67,23 @@ MISSING_SENTENCE_LABELS = {
     "group": "No needs from %(group)s in any village in %(year)s.",
     "village": "No needs at all from village %(village)s in %(year)s.",
     "both": "No needs from %(group)s in village %(village)s in %(year)s.",
+}
+# Where no need is known to come from a group but some needs do not say: not "missing".
+UNKNOWN_SENTENCE_LABELS = {
+    "group": "Not known whether %(group)s raised needs in %(year)s: %(n)s needs do not say.",
+    "both": "In village %(village)s, not known whether %(group)s raised needs in %(year)s: "
+    "%(n)s needs do not say.",
+}
+
+
+REFERRAL_TARGET_LABELS = {
+    "district": "The district",
+    "line_department": "A line department",
+    "ngo": "An NGO",
+}
+DECIDED_LABELS = {
+    "rejected": "Rejected. The citizen is told why.",
+    "referred": "Referred. The citizen is told where and why; the district sees it in its list.",
 }
 
 
@@ -145,6 +162,7 @@ async def triage(
     group: str = "",
     status: str = NeedStatus.SUBMITTED.value,
     after: str | None = None,
+    decided: str = "",
 ) -> Response:
     """New needs to confirm, duplicates to merge; filtered by village, sector, group and status.
     Every value is checked against what the lists offer, and refused at its field, in words."""
@@ -199,6 +217,8 @@ async def triage(
         ),
         groups=_options(lang, GROUP_LABELS, GROUP_ICONS),
         statuses=_options(lang, STATUS_LABELS, STATUS_ICONS),
+        referral_targets=_options(lang, REFERRAL_TARGET_LABELS),
+        decided=translate(lang, DECIDED_LABELS[decided]) if decided in DECIDED_LABELS else None,
         needs=needs,
         total=number(total, lang),
         more=more,
@@ -228,6 +248,13 @@ def _card(need: dict[str, Any], villages: dict[str, str], lang: str) -> dict[str
         "groups": groups,
         "when": local_date(need["submitted_at"], lang),
         "can_confirm": need["status"] == NeedStatus.SUBMITTED.value,
+        "can_decide": need["status"] in (NeedStatus.SUBMITTED.value, NeedStatus.VALIDATED.value),
+        "referral": need.get("referral"),
+        "unknown_groups": [
+            translate(lang, GROUP_LABELS[g])
+            for g in GROUP_LABELS
+            if inclusion_view.group_state(need, g) == "unknown"
+        ],
         "can_merge": need["status"] in (NeedStatus.SUBMITTED.value, NeedStatus.VALIDATED.value),
     }
 
@@ -252,9 +279,12 @@ async def dashboard(
         commune_links, villages = await _places(request, session, lang, commune_code)
         stats = await _call(request, session, lang, "/stats", {"commune": commune_code})
         of_year, complete = await _needs_of_year(request, session, lang, commune_code, chosen_year)
+        outcome_rows = await outcomes_data.outcome_rows(
+            request, session, lang, commune_code, chosen_year, of_year
+        )
     except ServiceError as exc:
         return _refuse(request, session, lang, 503, exc.message)
-    table = _village_table(of_year, villages)
+    table = inclusion_view.village_table(of_year, villages)
     total_groups = {g: _count(n) for g, n in stats["total"]["groups"].items()}
     return render(
         request,
@@ -268,6 +298,11 @@ async def dashboard(
         years=list(range(this_year, this_year - 5, -1)),
         complete=complete,
         missing=_missing(table, villages, chosen_year, lang),
+        unknown=_unknown(table, villages, chosen_year, lang),
+        outcomes=[
+            {**row, "icon": GROUP_ICONS[row["group"]], "label": translate(lang, GROUP_LABELS[row["group"]])}
+            for row in outcome_rows
+        ],
         table=[{**row, "code": code, "name": villages[code]} for code, row in table.items()],
         group_heads=[
             {"value": g, "icon": GROUP_ICONS[g], "label": translate(lang, GROUP_LABELS[g])}
@@ -343,31 +378,15 @@ async def _needs_of_year(
     return found, False
 
 
-def _village_table(needs: list[dict[str, Any]], villages: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """Per village: needs, people, and for each group the needs raised or supported by it."""
-    table: dict[str, dict[str, Any]] = {
-        code: {"needs": 0, "people": 0, "groups": dict.fromkeys(GROUP_LABELS, 0)} for code in villages
-    }
-    for need in needs:
-        row = table.get(need["village_code"])
-        if row is None:
-            continue
-        row["needs"] += 1
-        row["people"] += need.get("people", 0)
-        for group, count in (need.get("groups") or {}).items():
-            if group in row["groups"] and _count(count) > 0:
-                row["groups"][group] += 1
-    return table
-
-
 def _missing(
     table: dict[str, dict[str, Any]], villages: dict[str, str], year: int, lang: str
 ) -> list[dict[str, str]]:
-    """Plain sentences about who raised no need in the year: whole groups first, then villages.
-    Each names the village and group it is about ("" for all of them)."""
+    """Plain sentences about who raised no need in the year (inclusion_view.missing: never where
+    a need does not say). Each names the village and group it is about ("" for all of them)."""
     shown = str(year).translate(KHMER_DIGITS) if lang == "km" else str(year)
 
-    def line(sentence: str, village: str, group: str) -> dict[str, str]:
+    def line(village: str, group: str) -> dict[str, str]:
+        sentence = "both" if village and group else ("village" if village else "group")
         words = translate(lang, MISSING_GROUP_LABELS[group]) if group else ""
         text = translate(
             lang,
@@ -378,13 +397,26 @@ def _missing(
         )
         return {"village": village, "group": group, "text": text}
 
-    nowhere = [g for g in GROUP_LABELS if all(row["groups"][g] == 0 for row in table.values())]
-    lines = [line("group", "", g) for g in nowhere]
-    for code, row in table.items():
-        if row["needs"] == 0:
-            lines.append(line("village", code, ""))
-        else:
-            lines += [
-                line("both", code, g) for g in GROUP_LABELS if g not in nowhere and row["groups"][g] == 0
-            ]
-    return lines
+    return [line(village, group) for village, group in inclusion_view.missing(table)]
+
+
+def _unknown(
+    table: dict[str, dict[str, Any]], villages: dict[str, str], year: int, lang: str
+) -> list[dict[str, str]]:
+    """Sentences about what is not known: a group no need is known to come from, where some do not say."""
+    shown = str(year).translate(KHMER_DIGITS) if lang == "km" else str(year)
+    return [
+        {
+            "village": village,
+            "group": group,
+            "text": translate(
+                lang,
+                UNKNOWN_SENTENCE_LABELS["both" if village else "group"],
+                group=translate(lang, MISSING_GROUP_LABELS[group]),
+                village=villages.get(village, ""),
+                year=shown,
+                n=number(n, lang),
+            ),
+        }
+        for village, group, n in inclusion_view.not_known(table)
+    ]

@@ -14,7 +14,7 @@ from contracts.needs import Sector
 from gateway.callers import PUBLIC_IDENTITY
 from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
-from gateway.pages import formatting
+from gateway.pages import formatting, raisers
 from gateway.pages.guards import CsrfDep, PageRoute, SessionDep
 from gateway.pages.render import gateway_of, render, signed_in
 
@@ -109,6 +109,7 @@ STATUS_LABELS = {
     "completed": "Completed",
     "verified": "Checked by citizens",
     "merged": "Joined with the same need",
+    "referred": "Sent on to the authority in charge",
 }
 STATUS_ICONS = {
     "submitted": "📝",
@@ -123,6 +124,7 @@ STATUS_ICONS = {
     "completed": "🏁",
     "verified": "👍",
     "merged": "🔗",
+    "referred": "↗️",
 }
 
 
@@ -189,6 +191,7 @@ async def need_form(request: Request, session: SessionDep) -> Response:
         sectors=sectors,
         channels=channels,
         groups=groups,
+        raiser=raisers.choices(lang),
     )
 
 
@@ -273,7 +276,19 @@ async def drafts_page(
             if v["commune_code"] == draft["commune_code"]
         ]
         draft["when"] = _local(draft["received_at"], lang)
-    return render(request, "needs_drafts.html", session, drafts=drafts, sectors=sectors, done=done)
+    raiser_choices = {
+        **raisers.choices(lang),
+        "groups": [{"value": k, "label": translate(lang, v)} for k, v in GROUP_LABELS.items()],
+    }
+    return render(
+        request,
+        "needs_drafts.html",
+        session,
+        drafts=drafts,
+        sectors=sectors,
+        done=done,
+        raiser_choices=raiser_choices,
+    )
 
 
 @router.post("/needs/drafts/{draft_id}")
@@ -297,6 +312,7 @@ async def handle_draft(
                 "description": description or None,
                 "sector": sector or None,
                 "idempotency_key": f"draft-{draft_id}"[:100],
+                "raised_by": raisers.raiser_body(await request.form()),
             }
             _, need = await intake.request("POST", path, session.account.identity(), lang=lang, json=body)
             return RedirectResponse(f"/needs/drafts?done={need['tracking_code']}", status_code=303)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from contracts.inclusion import WgAnswer, WgDomain
 from contracts.needs import ContactPoint, Sector
 from services.intake import commands, feedback_code
 from services.intake.domain import SubmitNeed
@@ -40,10 +41,14 @@ class AttributesIn(BaseModel):
 
     sex: Sex | None = None
     age_band: AgeBand | None = None
-    disability: Severity | None = None
-    idpoor_level: int | None = None
-    indigenous_group: str | None = Field(default=None, max_length=100)
+    disability: Severity | None = Field(default=None, description="Deprecated: use wg")
+    idpoor_level: int | None = Field(default=None, description="1 or 2; 0 when not an IDPoor household")
+    indigenous_group: str | None = Field(
+        default=None, max_length=100, description="A listed people (any spelling), none, or other"
+    )
+    indigenous_other: str | None = Field(default=None, max_length=100)
     migrant_status: MigrantStatus | None = None
+    wg: dict[WgDomain, WgAnswer] | None = Field(default=None, description="Washington Group short set")
 
 
 class PersonIn(BaseModel):

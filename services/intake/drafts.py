@@ -20,6 +20,7 @@ from contracts.needs import Sector
 from contracts.notify import INBOUND_MESSAGE_RECEIVED, InboundMessageReceivedV1
 from contracts.subjects import all_communes
 from services.intake import commands, domain
+from services.intake.api import PersonIn
 from services.intake.domain import NeedError
 from services.intake.erasure import erased_before
 from services.intake.views import need_view
@@ -94,6 +95,8 @@ class ConfirmIn(BaseModel):
     sector: Sector | None = None
     need_type: str | None = Field(default=None, max_length=40)
     idempotency_key: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_\-:.]+$")
+    # Who raised it, as the need form records it; the sender's contact is added by intake.
+    raised_by: PersonIn | None = None
 
 
 class DismissIn(BaseModel):
@@ -126,6 +129,17 @@ async def confirm_draft(
     correlation_id: CorrelationDep = None,
 ) -> dict[str, Any]:
     """Turn a citizen's message into a need; its sender is the raiser and hears the tracking code."""
+    now = datetime.now(UTC)
+    raiser = None
+    if body.raised_by is not None:
+        if body.raised_by.contact is not None:
+            raise NeedError(
+                "draft.contact_given",
+                "The sender's contact comes from the message; leave it out.",
+                "ទំនាក់ទំនងរបស់អ្នកផ្ញើបានមកពីសាររួចហើយ។ សូមកុំបញ្ចូលវា។",
+                field="raisedBy.contact",
+            )
+        raiser = body.raised_by.to_domain(caller, now, "raisedBy")
     recorded = await commands.confirm_draft(
         runtime,
         draft_id,
@@ -135,8 +149,9 @@ async def confirm_draft(
         sector=body.sector,
         need_type=body.need_type,
         idempotency_key=body.idempotency_key,
-        now=datetime.now(UTC),
+        now=now,
         correlation=correlation_id,
+        raised_by=raiser,
     )
     # The feedback code is in this answer only: intake keeps its hash.
     return {**need_view(recorded.need, caller), "feedback_code": recorded.feedback_code}

@@ -104,7 +104,7 @@ def _is_person(entry: dict[str, Any], contacts: set[str], name: str | None, dige
     return bool(name and entry.get("name") and digests.name(entry["name"]) == name)
 
 
-_COUNTED = ("kind", "people", "groups", "added_by", "added_at", "merged_from")
+_COUNTED = ("kind", "people", "groups", "known", "added_by", "added_at", "merged_from")
 
 
 def _erase_entry(entry: dict[str, Any], erasure_id: str, now: datetime) -> dict[str, Any]:

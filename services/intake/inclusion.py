@@ -13,16 +13,21 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from contracts.inclusion import (
+    INDIGENOUS_NONE,
+    INDIGENOUS_OTHER,
+    SEVERITY_TO_WG,
+    Sex,
+    WgAnswer,
+    WgDomain,
+    normalise_indigenous,
+    wg_disability,
+)
 from contracts.needs import ContactPoint
 from contracts.privacy import SMALL_COUNT, SUPPRESSED
 from services.runtime.errors import DomainError
 
-__all__ = ["SMALL_COUNT", "SUPPRESSED"]
-
-
-class Sex(StrEnum):
-    FEMALE = "female"
-    MALE = "male"
+__all__ = ["SMALL_COUNT", "SUPPRESSED", "Sex"]
 
 
 class AgeBand(StrEnum):
@@ -32,6 +37,8 @@ class AgeBand(StrEnum):
 
 
 class Severity(StrEnum):
+    """Deprecated: the severity asked before the Washington Group questions (SEVERITY_TO_WG)."""
+
     MILD = "mild"
     MEDIUM = "medium"
     SEVERE = "severe"
@@ -41,6 +48,7 @@ class MigrantStatus(StrEnum):
     ABROAD = "working_abroad"
     ELSEWHERE = "working_elsewhere_in_cambodia"
     RETURNED = "returned"
+    NOT_MIGRANT = "not_migrant"
 
 
 class ConsentMethod(StrEnum):
@@ -63,15 +71,26 @@ class Group(StrEnum):
 
 @dataclass(frozen=True)
 class Attributes:
+    """One consenting person's answers; None is "not asked or not answered", never "no".
+
+    ``idpoor_level`` 0 is "not an IDPoor household"; ``indigenous_group`` is a code of
+    ``contracts.inclusion.INDIGENOUS_PEOPLES``, "none" or "other" (with ``indigenous_other``);
+    ``wg`` holds the Washington Group answers by domain; ``wg_any_domain`` an answer whose
+    domain was not kept (records from before the WG questions).
+    """
+
     sex: Sex | None = None
     age_band: AgeBand | None = None
-    disability: Severity | None = None
+    disability: Severity | None = None  # deprecated input: read into wg_any_domain
     idpoor_level: int | None = None
     indigenous_group: str | None = None
     migrant_status: MigrantStatus | None = None
+    wg: dict[str, str] | None = None
+    wg_any_domain: str | None = None
+    indigenous_other: str | None = None
 
     def is_empty(self) -> bool:
-        return all(value is None for value in asdict(self).values())
+        return all(value in (None, {}) for value in asdict(self).values())
 
 
 @dataclass(frozen=True)
@@ -83,16 +102,24 @@ class Consent:
 
 @dataclass(frozen=True)
 class Counts:
-    """Non-identifying counts of people; every group count is at most ``people``."""
+    """Non-identifying counts of people; every group count is at most ``people``.
+
+    ``known`` says, per group, of how many of the people it is known whether they belong:
+    the rest are "unknown", which no aggregate may read as "not in the group".
+    """
 
     people: int = 1
     groups: dict[str, int] = field(default_factory=dict)
+    known: dict[str, int] = field(default_factory=dict)
 
     def plus(self, other: Counts) -> Counts:
         merged = dict(self.groups)
         for name, n in other.groups.items():
             merged[name] = merged.get(name, 0) + n
-        return Counts(self.people + other.people, merged)
+        known = dict(self.known)
+        for name, n in other.known.items():
+            known[name] = known.get(name, 0) + n
+        return Counts(self.people + other.people, merged, known)
 
 
 @dataclass(frozen=True)
@@ -131,15 +158,76 @@ def counts_of(attributes: Attributes) -> dict[str, int]:
         groups[Group.YOUTH] = 1
     if attributes.age_band is AgeBand.ELDERLY:
         groups[Group.ELDERLY] = 1
-    if attributes.disability is not None:
+    if wg_disability(attributes.wg, attributes.wg_any_domain):
         groups[Group.DISABILITY] = 1
-    if attributes.idpoor_level is not None:
+    if attributes.idpoor_level in (1, 2):
         groups[Group.IDPOOR] = 1
-    if attributes.indigenous_group:
+    if attributes.indigenous_group not in (None, INDIGENOUS_NONE):
         groups[Group.INDIGENOUS] = 1
-    if attributes.migrant_status is not None:
+    if attributes.migrant_status not in (None, MigrantStatus.NOT_MIGRANT):
         groups[Group.MIGRANT] = 1
     return groups
+
+
+def known_of(attributes: Attributes | None) -> dict[str, int]:
+    """The groups for which one person's answers say in or out (1); the others are unknown.
+
+    "Prefer not to say" leaves women unknown; partial WG answers below the cut-off leave
+    disability unknown.
+    """
+    if attributes is None:
+        return {}
+    known: dict[str, int] = {}
+    if attributes.sex in (Sex.FEMALE, Sex.MALE, Sex.OTHER):
+        known[Group.WOMEN] = 1
+    if attributes.age_band is not None:
+        known[Group.YOUTH] = known[Group.ELDERLY] = 1
+    if wg_disability(attributes.wg, attributes.wg_any_domain) is not None:
+        known[Group.DISABILITY] = 1
+    if attributes.idpoor_level is not None:
+        known[Group.IDPOOR] = 1
+    if attributes.indigenous_group is not None:
+        known[Group.INDIGENOUS] = 1
+    if attributes.migrant_status is not None:
+        known[Group.MIGRANT] = 1
+    return known
+
+
+def _standardised(attributes: Attributes, prefix: str) -> Attributes:
+    """The answers in their standard form: the WG answers checked, a severity read as WG,
+    the indigenous group named from the list (any spelling, Khmer or Latin) or kept as "other"."""
+    wg: dict[str, str] = {}
+    for domain, answer in (attributes.wg or {}).items():
+        try:
+            wg[WgDomain(domain).value] = WgAnswer(answer).value
+        except ValueError:
+            raise InclusionError(
+                "need.wg_answer_invalid",
+                "Answer each Washington Group question with one of its four answers.",
+                "សូមឆ្លើយសំណួរនីមួយៗរបស់ Washington Group ដោយជ្រើសចម្លើយមួយក្នុងចំណោមបួន។",
+                field=f"{prefix}.attributes.wg",
+            ) from None
+    any_domain = attributes.wg_any_domain
+    if attributes.disability is not None:
+        any_domain = SEVERITY_TO_WG[attributes.disability.value].value
+    code, other = attributes.indigenous_group, attributes.indigenous_other
+    if code is not None:
+        code, free_text = normalise_indigenous(code)
+        if code == INDIGENOUS_OTHER:
+            other = free_text or (" ".join(other.split()) if other else None)
+    if code != INDIGENOUS_OTHER:
+        other = None
+    return Attributes(
+        sex=attributes.sex,
+        age_band=attributes.age_band,
+        disability=None,
+        idpoor_level=attributes.idpoor_level,
+        indigenous_group=code,
+        migrant_status=attributes.migrant_status,
+        wg=wg or None,
+        wg_any_domain=any_domain,
+        indigenous_other=other,
+    )
 
 
 def make_person(
@@ -163,13 +251,15 @@ def make_person(
         )
     if attributes is not None and attributes.is_empty():
         attributes = None
-    if attributes is not None and attributes.idpoor_level not in (None, 1, 2):
+    if attributes is not None and attributes.idpoor_level not in (None, 0, 1, 2):
         raise InclusionError(
             "need.idpoor_level_invalid",
-            "IDPoor level is 1 or 2.",
-            "កម្រិតប័ណ្ណក្រីក្រគឺ ១ ឬ ២។",
+            "IDPoor level is 1 or 2 (0 for a household that is not IDPoor).",
+            "កម្រិតប័ណ្ណក្រីក្រគឺ ១ ឬ ២ (០ សម្រាប់គ្រួសារដែលមិនមែនក្រីក្រ)។",
             field=f"{prefix}.attributes.idpoorLevel",
         )
+    if attributes is not None:
+        attributes = _standardised(attributes, prefix)
     if consent is None:
         for value, what in ((name, "name"), (attributes, "attributes"), (contact, "contact")):
             if value:
@@ -182,8 +272,12 @@ def make_person(
                 "មនុស្សម្នាក់រាប់ជា ១ ។ សូមកត់ត្រាជាក្រុម ប្រសិនបើមានច្រើននាក់។",
                 field=f"{prefix}.people",
             )
-        groups = counts_of(attributes) if attributes is not None else _checked_groups(group_counts, 1, prefix)
-        return Person("person", Counts(1, groups), name, attributes, consent, contact)
+        if attributes is not None:
+            groups, known = counts_of(attributes), known_of(attributes)
+        else:
+            groups = _checked_groups(group_counts, 1, prefix)
+            known = dict.fromkeys((group_counts or {}), 1)
+        return Person("person", Counts(1, groups, known), name, attributes, consent, contact)
     if attributes is not None or name:
         raise InclusionError(
             "need.group_attributes",
@@ -199,8 +293,15 @@ def make_person(
             "ក្រុមមួយមានពី ១ ដល់ ១០០,០០០ នាក់។",
             field=f"{prefix}.people",
         )
+    # A count given (0 included) is known for the whole group; a count left blank is unknown.
+    known = dict.fromkeys((group_counts or {}), total)
     return Person(
-        "group", Counts(total, _checked_groups(group_counts, total, prefix)), None, None, consent, contact
+        "group",
+        Counts(total, _checked_groups(group_counts, total, prefix), known),
+        None,
+        None,
+        consent,
+        contact,
     )
 
 
@@ -233,6 +334,7 @@ def person_to_doc(person: Person) -> dict[str, Any]:
         "kind": person.kind,
         "people": person.counts.people,
         "groups": dict(person.counts.groups),
+        "known": dict(person.counts.known),
         "name": person.name,
         "attributes": {k: v for k, v in asdict(person.attributes).items() if v is not None}
         if person.attributes

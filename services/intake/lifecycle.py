@@ -13,8 +13,8 @@ from contracts.needs import NeedStatus as S
 from services.runtime.errors import DomainError
 
 COMMAND_MOVES: dict[S, frozenset[S]] = {
-    S.SUBMITTED: frozenset({S.VALIDATED, S.REJECTED, S.MERGED}),
-    S.VALIDATED: frozenset({S.PRIORITISED, S.REJECTED, S.MERGED}),
+    S.SUBMITTED: frozenset({S.VALIDATED, S.REJECTED, S.MERGED, S.REFERRED}),
+    S.VALIDATED: frozenset({S.PRIORITISED, S.REJECTED, S.MERGED, S.REFERRED}),
     S.PRIORITISED: frozenset({S.IN_CIP, S.DEFERRED, S.REJECTED}),
     S.IN_CIP: frozenset({S.FUNDED, S.PARTLY_FUNDED, S.DEFERRED, S.REJECTED}),
     S.FUNDED: frozenset({S.IN_IMPLEMENTATION, S.PARTLY_FUNDED, S.DEFERRED}),
@@ -25,13 +25,14 @@ COMMAND_MOVES: dict[S, frozenset[S]] = {
     S.COMPLETED: frozenset({S.VERIFIED}),
     S.VERIFIED: frozenset(),
     S.MERGED: frozenset(),
+    S.REFERRED: frozenset(),  # the commune's part ends; the district or department answers
 }
 
 # Before the CIP is decided, events may jump ahead to these.
 _EARLY = frozenset({S.SUBMITTED, S.VALIDATED, S.PRIORITISED})
 _JUMP_TARGETS = frozenset({S.PRIORITISED, S.IN_CIP, S.FUNDED, S.PARTLY_FUNDED, S.DEFERRED, S.REJECTED})
 
-REASON_REQUIRED = frozenset({S.DEFERRED, S.REJECTED, S.MERGED})
+REASON_REQUIRED = frozenset({S.DEFERRED, S.REJECTED, S.MERGED, S.REFERRED})
 
 # Statuses that mean "the commune has decided on the money" (for the public view).
 OUTCOMES = frozenset({S.FUNDED, S.PARTLY_FUNDED, S.DEFERRED, S.REJECTED})

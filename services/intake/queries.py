@@ -12,7 +12,7 @@ from contracts.privacy import suppress
 from services.intake.inclusion import Group
 from services.intake.store import load_need, need_by_code
 from services.intake.tracking import normalise_tracking_code
-from services.intake.views import need_view, people_counts, public_view
+from services.intake.views import need_view, people_counts, people_unknown, public_view
 from services.runtime.errors import DomainError
 from services.runtime.http import CallerDep
 from services.runtime.identity import ALL_COMMUNES, Identity
@@ -129,7 +129,8 @@ async def need_stats(
     commune: Annotated[str, Query(pattern=r"^\d{6}$")],
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> dict[str, Any]:
-    """Needs and people (raised + supporting) by village, sector, status and group.
+    """Needs and people (raised + supporting) by village, sector, status and group, with the
+    people whose belonging to each group is unknown counted apart (never as "not in it").
 
     Group counts under 5 show as "<5" unless the caller is on this commune's council.
     """
@@ -145,6 +146,7 @@ async def need_stats(
         if doc["status"] == NeedStatus.MERGED.value:
             continue  # its people were moved to the surviving need
         people, groups = people_counts(doc)
+        unknown = people_unknown(doc)
         for cell in (
             totals,
             cells["village"].setdefault(doc["village_code"], _cell()),
@@ -155,9 +157,15 @@ async def need_stats(
             cell["people"] += people
             for name, n in groups.items():
                 cell["groups"][name] += n
+            for name, n in unknown.items():
+                cell["unknown"][name] += n
 
     def shown(cell: dict[str, Any]) -> dict[str, Any]:
-        return {**cell, "groups": {g: suppress(n, council=privileged) for g, n in cell["groups"].items()}}
+        return {
+            **cell,
+            "groups": {g: suppress(n, council=privileged) for g, n in cell["groups"].items()},
+            "unknown": {g: suppress(n, council=privileged) for g, n in cell["unknown"].items()},
+        }
 
     return {
         "commune_code": commune,
@@ -171,7 +179,13 @@ async def need_stats(
 
 
 def _cell() -> dict[str, Any]:
-    return {"needs": 0, "people": 0, "groups": {g.value: 0 for g in Group}}
+    """Needs, people, people by group, and people of whom each group is unknown."""
+    return {
+        "needs": 0,
+        "people": 0,
+        "groups": {g.value: 0 for g in Group},
+        "unknown": {g.value: 0 for g in Group},
+    }
 
 
 @router.get("/communes", response_model=list[CommunePublic])

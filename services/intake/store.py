@@ -11,7 +11,7 @@ from services.runtime.stores import Collection, Store, Transaction
 NEEDS = Collection(
     "needs",
     unique=("tracking_code", "idempotency_key"),
-    indexes=("commune_code", "village_code", "status", "sector", "collected_by"),
+    indexes=("commune_code", "village_code", "status", "sector", "collected_by", "referral_district"),
 )
 # The gazetteer (services.intake.gazetteer): retired places stay, with ``retired_at`` set.
 VILLAGES = Collection("villages", indexes=("commune_code",))

@@ -21,6 +21,21 @@ def people_counts(doc: dict[str, Any]) -> tuple[int, dict[str, int]]:
     return total, groups
 
 
+def people_unknown(doc: dict[str, Any]) -> dict[str, int]:
+    """Per group, how many of the need's people nobody knows to be in it or not.
+
+    A record without ``known`` (stored before it existed and not yet migrated) is known only
+    where it counts someone in the group: a missing answer is unknown, never "no".
+    """
+    unknown = {g.value: 0 for g in Group}
+    for person in doc["raised_by"] + doc["supporters"]:
+        known = person.get("known")
+        for g in unknown:
+            counted = known.get(g, 0) if known is not None else person["groups"].get(g, 0)
+            unknown[g] += max(0, person["people"] - max(counted, person["groups"].get(g, 0)))
+    return unknown
+
+
 def _history(doc: dict[str, Any], *, with_actors: bool) -> list[dict[str, Any]]:
     keep = ("at", "from", "to", "reason", "source")
     return [
@@ -44,6 +59,10 @@ def _base(doc: dict[str, Any]) -> dict[str, Any]:
         "year": doc.get("year"),
         "submitted_at": doc["submitted_at"],
         "merged_into": doc.get("merged_into"),
+        # Where the council referred it, in the council's words; no account ids.
+        "referral": {k: doc["referral"][k] for k in ("target", "name", "reason", "at")}
+        if doc.get("referral")
+        else None,
     }
 
 
@@ -81,6 +100,8 @@ def need_view(doc: dict[str, Any], caller: Identity) -> dict[str, Any]:
         "collected_at": doc.get("collected_at"),
         "people": total,
         "groups": {name: suppress(n, council=privileged) for name, n in groups.items()},
+        # People of whom it is not known whether they are in each group (not "none").
+        "groups_unknown": {name: suppress(n, council=privileged) for name, n in people_unknown(doc).items()},
         "merged_from": doc.get("merged_from", []),
         "feedback": doc.get("feedback", []),
         "history": _history(doc, with_actors=privileged or caller.user_id == doc["collected_by"]),

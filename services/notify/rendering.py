@@ -35,6 +35,7 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
     "completed": {"en": "completed", "km": "បានបញ្ចប់"},
     "verified": {"en": "verified by citizens", "km": "ប្រជាពលរដ្ឋបានផ្ទៀងផ្ទាត់"},
     "merged": {"en": "joined with a similar need", "km": "បានបញ្ចូលជាមួយតម្រូវការស្រដៀងគ្នា"},
+    "referred": {"en": "sent on to the authority in charge", "km": "បានបញ្ជូនទៅអាជ្ញាធរដែលទទួលខុសត្រូវ"},
 }
 KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 MONTHS = {

@@ -57,7 +57,7 @@ async def test_a_facilitator_records_a_need_and_sees_its_tracking_code(page: Pag
     # Screen 3: who raised it, consent first
     await page.check("#consent")
     await page.select_option("#sex", "female")
-    await page.select_option("#disability", "mild")
+    await page.select_option("#wg-walking", "a_lot_of_difficulty")  # Washington Group: over the cut-off
     await page.click("#need-submit")
     code_box = page.locator("#tracking-code")
     await expect(code_box).to_be_visible()

@@ -92,6 +92,8 @@ SCREENS = [
     Screen("dashboard, tablet", "dara", "/council/dashboard", tablet=True),
     Screen("dashboard, phone", "dara", "/council/dashboard"),
     Screen("not for facilitators", "sophea", "/council/needs"),
+    Screen("villages' population", "dara", "/council/population", tablet=True),
+    Screen("referrals received", "sokha", "/district/referrals?district=1601", tablet=True),
 ]
 
 

@@ -88,3 +88,9 @@ def test_translate_falls_back_to_english_source_text() -> None:
     assert translate("en", "Record a need") == "Record a need"
     assert translate("km", "Record a need") == "កត់ត្រាតម្រូវការ"
     assert translate("km", "Hello, %(name)s", name="សុភា") == "សួស្តី សុភា"
+
+
+def test_no_ui_string_holds_a_percent_sign_that_is_not_a_placeholder() -> None:
+    """Jinja's gettext formats every string with %: a bare "%" (e.g. "share (%)") breaks the page."""
+    bare = re.compile(r"%(?!\(\w+\)s)")
+    assert sorted(s for s in _used_strings() if bare.search(s)) == []

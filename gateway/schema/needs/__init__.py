@@ -12,10 +12,12 @@ from __future__ import annotations
 from gateway.schema.needs.changes import NeedsSubscription
 from gateway.schema.needs.mutations import NeedsMutation
 from gateway.schema.needs.need import Need
+from gateway.schema.needs.populations import PopulationMutation, PopulationQuery
 from gateway.schema.needs.queries import NeedsQuery
+from gateway.schema.needs.triage import TriageMutation, TriageQuery
 
 __all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "Need"]
 
-QUERIES: tuple[type, ...] = (NeedsQuery,)
-MUTATIONS: tuple[type, ...] = (NeedsMutation,)
+QUERIES: tuple[type, ...] = (NeedsQuery, TriageQuery, PopulationQuery)
+MUTATIONS: tuple[type, ...] = (NeedsMutation, TriageMutation, PopulationMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (NeedsSubscription,)

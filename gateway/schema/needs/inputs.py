@@ -10,18 +10,64 @@ import strawberry
 from gateway.schema.ids import KEY_FORMAT
 from gateway.schema.needs.vocabulary import Sector
 
+WG_ANSWERS = "no_difficulty, some_difficulty, a_lot_of_difficulty or cannot_do_at_all"
 
-@strawberry.input(description="Who raised or supports a need. Name, attributes and contact need consent.")
+
+@strawberry.input(
+    description="Who raised or supports a need. Name, attributes and contact need consent. Leave out "
+    'what was not asked: it counts as unknown, never as "no". Disability is the Washington Group '
+    "short set (wgSeeing ... wgCommunicating, each: " + WG_ANSWERS + '); "a lot of difficulty" or '
+    '"cannot do at all" in any of them counts as a disability.'
+)
 class PersonInput:
     kind: str = strawberry.field(default="person", description="person or group")
     name: str | None = None
-    sex: str | None = strawberry.field(default=None, description="female or male")
+    sex: str | None = strawberry.field(
+        default=None, description="female, male, other or prefer_not_to_say (leave out if not asked)"
+    )
     age_band: str | None = strawberry.field(default=None, description="youth, adult or elderly")
-    disability: str | None = strawberry.field(default=None, description="mild, medium or severe, if any")
-    idpoor_level: int | None = strawberry.field(default=None, description="1 or 2, if an IDPoor household")
-    indigenous_group: str | None = None
+    disability: str | None = strawberry.field(
+        default=None,
+        description="mild, medium or severe, if any",
+        deprecation_reason="Use the Washington Group answers (wgSeeing ... wgCommunicating).",
+    )
+    idpoor_level: int | None = strawberry.field(
+        default=None, description="1 or 2 if an IDPoor household, 0 if not (leave out if not asked)"
+    )
+    indigenous_group: str | None = strawberry.field(
+        default=None,
+        description="A people of indigenousPeoples (its code or any of its names, Khmer or Latin), "
+        "none, or other (with indigenousOther); unlisted words are kept as other.",
+    )
+    indigenous_other: str | None = strawberry.field(
+        default=None, description="The people's name when indigenousGroup is other."
+    )
     migrant_status: str | None = strawberry.field(
-        default=None, description="working_abroad, working_elsewhere_in_cambodia or returned"
+        default=None,
+        description="working_abroad, working_elsewhere_in_cambodia, returned or not_migrant "
+        "(leave out if not asked)",
+    )
+    wg_seeing: str | None = strawberry.field(
+        default=None,
+        description="Washington Group: difficulty seeing, even if wearing glasses? " + WG_ANSWERS,
+    )
+    wg_hearing: str | None = strawberry.field(
+        default=None,
+        description="Washington Group: difficulty hearing, even if using a hearing aid? " + WG_ANSWERS,
+    )
+    wg_walking: str | None = strawberry.field(
+        default=None, description="Washington Group: difficulty walking or climbing steps? " + WG_ANSWERS
+    )
+    wg_remembering: str | None = strawberry.field(
+        default=None, description="Washington Group: difficulty remembering or concentrating? " + WG_ANSWERS
+    )
+    wg_self_care: str | None = strawberry.field(
+        default=None,
+        description="Washington Group: difficulty with self-care, such as washing or dressing? " + WG_ANSWERS,
+    )
+    wg_communicating: str | None = strawberry.field(
+        default=None,
+        description="Washington Group: difficulty communicating, in the usual language? " + WG_ANSWERS,
     )
     consent: str | None = strawberry.field(default=None, description="verbal, signed or in_app")
     contact_channel: str | None = strawberry.field(default=None, description="sms, telegram or email")
@@ -37,13 +83,23 @@ class PersonInput:
     migrant: int | None = None
 
     def body(self) -> dict[str, Any]:
+        wg = {
+            "seeing": self.wg_seeing,
+            "hearing": self.wg_hearing,
+            "walking": self.wg_walking,
+            "remembering": self.wg_remembering,
+            "self_care": self.wg_self_care,
+            "communicating": self.wg_communicating,
+        }
         attributes = {
             "sex": self.sex,
             "age_band": self.age_band,
             "disability": self.disability,
             "idpoor_level": self.idpoor_level,
             "indigenous_group": self.indigenous_group,
+            "indigenous_other": self.indigenous_other,
             "migrant_status": self.migrant_status,
+            "wg": {k: v for k, v in wg.items() if v is not None} or None,
         }
         groups = {
             "women": self.women,
@@ -104,3 +160,8 @@ class ConfirmNeedDraftInput:
     )
     sector: Sector | None = None
     need_type: str | None = None
+    raised_by: PersonInput | None = strawberry.field(
+        default=None,
+        description="Who raised it, as submitNeed records it (details only with consent). The "
+        "sender's contact is added by Khum; without this the sender's groups are unknown.",
+    )

@@ -43,6 +43,10 @@ class StatsCell:
     needs: int
     people: int
     groups: list[GroupCount]
+    groups_unknown: list[GroupCount] = strawberry.field(
+        default_factory=list,
+        description="Per group, the people not known to belong or not (never counted as none).",
+    )
 
 
 @strawberry.type(description="Needs and people by village, sector, status and group for one commune.")
@@ -56,4 +60,10 @@ class NeedStats:
 
 
 def stats_cell(key: str, cell: dict[str, Any]) -> StatsCell:
-    return StatsCell(key=key, needs=cell["needs"], people=cell["people"], groups=group_counts(cell["groups"]))
+    return StatsCell(
+        key=key,
+        needs=cell["needs"],
+        people=cell["people"],
+        groups=group_counts(cell["groups"]),
+        groups_unknown=group_counts(cell.get("unknown")),
+    )

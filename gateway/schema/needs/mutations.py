@@ -3,7 +3,7 @@ feedback."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -55,13 +55,15 @@ class NeedsMutation:
         input: ConfirmNeedDraftInput,
     ) -> Need:
         info.context.require_write("write:needs")
-        body = {
+        body: dict[str, Any] = {
             "village_code": input.village_code,
             "idempotency_key": input.idempotency_key,
             "description": input.description,
             "sector": input.sector.value if input.sector else None,
             "need_type": input.need_type,
         }
+        if input.raised_by is not None:
+            body["raised_by"] = input.raised_by.body()
         path = f"/drafts/{segment(raw_id('NeedDraft', id))}/confirm"
         return Need.of(await info.context.call("intake", "POST", path, json=body))
 

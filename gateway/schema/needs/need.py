@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from gateway.schema.context import Context
 from gateway.schema.ids import Node, to_global
+from gateway.schema.needs.referral import Referral
 from gateway.schema.needs.villages import Village, village_loader
 from gateway.schema.needs.vocabulary import PRIVATE_TEXT, NeedStatus, Sector
 
@@ -91,6 +92,11 @@ class Need(Node):
     submitted_at: datetime = strawberry.field(description="When it was recorded (UTC).")
     people: int = strawberry.field(description="People who raised or support it.")
     groups: list[GroupCount] = strawberry.field(description="Those people by group.")
+    groups_unknown: list[GroupCount] = strawberry.field(
+        default_factory=list,
+        description="Per group, how many of those people nobody knows to be in it or not (not "
+        'asked, or "prefer not to say"): unknown, never to be read as none.',
+    )
     history: list[StatusChange] = strawberry.field(
         description="Every status change: who decided, when and why."
     )
@@ -105,6 +111,9 @@ class Need(Node):
     )
     supporters: list[PersonRecord] | None = strawberry.field(
         description="Who supports it (council of the commune only)."
+    )
+    referral: Referral | None = strawberry.field(
+        default=None, description="Where the council referred it, when its status is referred."
     )
     feedback_code: str | None = strawberry.field(
         default=None,
@@ -142,6 +151,7 @@ class Need(Node):
             submitted_at=datetime.fromisoformat(data["submitted_at"]),
             people=data.get("people", 0),
             groups=group_counts(data.get("groups")),
+            groups_unknown=group_counts(data.get("groups_unknown")),
             history=[StatusChange.of(h) for h in data.get("history", [])],
             merged_into=to_global("Need", data["merged_into"]) if data.get("merged_into") else None,
             personal_data_visible=bool(data.get("personal_data_visible")),
@@ -152,6 +162,7 @@ class Need(Node):
             if data.get("supporters") is not None
             else None,
             feedback_code=data.get("feedback_code"),
+            referral=Referral.of(data.get("referral")),
             known_village=(villages.get(data["village_code"]),) if villages is not None else None,
         )
 

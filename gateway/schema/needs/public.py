@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 
 from gateway.schema.needs.need import StatusChange
+from gateway.schema.needs.referral import Referral
 from gateway.schema.needs.vocabulary import PRIVATE_TEXT, NeedStatus, Sector
 
 
@@ -32,6 +33,9 @@ class PublicNeed:
     private: bool = strawberry.field(
         default=False, description="A sensitive kind of need: only its category is public, never its text."
     )
+    referral: Referral | None = strawberry.field(
+        default=None, description="Where the council referred it, when its status is referred."
+    )
 
     @classmethod
     def of(cls, data: dict[str, Any], survivor: dict[str, Any] | None = None) -> PublicNeed:
@@ -50,4 +54,5 @@ class PublicNeed:
             people=data["people"],
             history=[StatusChange.of(h) for h in data["history"]],
             merged_into=PublicNeed.of(survivor) if survivor else None,
+            referral=Referral.of(data.get("referral")),
         )

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import strawberry
 
-from contracts.needs import NeedStatus, Sector
+from contracts.needs import NeedStatus, ReferralTarget, Sector
 
-__all__ = ["CURSOR_KIND", "PRIVATE_TEXT", "NeedStatus", "Sector"]
+__all__ = ["CURSOR_KIND", "PRIVATE_TEXT", "NeedStatus", "ReferralTarget", "Sector"]
 
 strawberry.enum(Sector, description="The five CIP sectors.")
 strawberry.enum(NeedStatus, description="Where a need is in its lifecycle.")
+strawberry.enum(ReferralTarget, description="Where a council refers a need beyond the commune.")
 
 CURSOR_KIND = "need"
 

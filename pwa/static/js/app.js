@@ -410,8 +410,12 @@
     const number = (name) => (value(name) === "" ? null : Number(value(name)));
     const GROUP_FIELDS = { women: "women", youth: "youth", elderly: "elderly", disability: "withDisability",
       idpoor: "idpoor", indigenous: "indigenous", migrant: "migrant" };
-    const PERSON_FIELDS = { sex: "sex", ageBand: "ageBand", disability: "disability", idpoorLevel: "idpoorLevel",
-      indigenousGroup: "indigenousGroup", migrantStatus: "migrantStatus", name: "name" };
+    // The form's names are PersonInput's fields; the Washington Group questions replace the old
+    // disability severity (a queued entry that still has it is sent as it is: GraphQL keeps it).
+    const PERSON_FIELDS = { sex: "sex", ageBand: "ageBand", idpoorLevel: "idpoorLevel",
+      indigenousGroup: "indigenousGroup", indigenousOther: "indigenousOther", migrantStatus: "migrantStatus",
+      wgSeeing: "wgSeeing", wgHearing: "wgHearing", wgWalking: "wgWalking", wgRemembering: "wgRemembering",
+      wgSelfCare: "wgSelfCare", wgCommunicating: "wgCommunicating", name: "name" };
     const raisedBy = () => {
       const kind = $('input[name="raiserKind"]:checked', form).value;
       const consent = form.elements.consent.checked ? "verbal" : null;

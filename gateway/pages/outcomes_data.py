@@ -1,0 +1,70 @@
+"""What the outcomes table is made from, read through the gateway's service clients as the
+signed-in council member: the villages' populations (intake) and attendance at the year's
+held meetings (meetings). Needs and their statuses (prioritised, funded: intake keeps them
+from meetings' and budget's events) come with the dashboard's needs of the year.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+
+from gateway.accounts import Session
+from gateway.clients import ServiceError
+from gateway.pages import inclusion_view
+from gateway.pages.render import gateway_of
+
+PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
+MEETING_PAGES = 10  # pages of 100 meetings: a commune holds tens a year
+HELD = ("held", "minutes_published")
+
+
+async def populations(request: Request, session: Session, lang: str, commune: str) -> dict[str, Any]:
+    _, body = await (
+        gateway_of(request)
+        .services["intake"]
+        .request("GET", f"/communes/{commune}/populations", session.account.identity(), lang=lang)
+    )
+    result: dict[str, Any] = body
+    return result
+
+
+async def held_meetings(
+    request: Request, session: Session, lang: str, commune: str, year: int
+) -> list[dict[str, Any]]:
+    """The commune's held meetings that started in ``year`` (Phnom Penh time)."""
+    meetings = gateway_of(request).services["meetings"]
+    found: list[dict[str, Any]] = []
+    after: str | None = None
+    for _ in range(MEETING_PAGES):
+        params: dict[str, Any] = {"commune": commune, "state": list(HELD), "limit": 100}
+        if after:
+            params["after"] = after
+        _, page = await meetings.request(
+            "GET", "/meetings", session.account.identity(), lang=lang, params=params
+        )
+        for meeting in page["items"]:
+            if datetime.fromisoformat(meeting["starts_at"]).astimezone(PHNOM_PENH).year == year:
+                found.append(meeting)
+        after = page.get("next_after")
+        if not after:
+            break
+    return found
+
+
+async def outcome_rows(
+    request: Request, session: Session, lang: str, commune: str, year: int, needs: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The outcomes table; attendance is left out ("—") when meetings cannot answer, rather than
+    the whole dashboard failing or a zero being shown for what is not known."""
+    population = await populations(request, session, lang, commune)
+    try:
+        meetings = await held_meetings(request, session, lang, commune, year)
+    except ServiceError:
+        attendance = None
+    else:
+        attendance = inclusion_view.attendance_totals(meetings)
+    return inclusion_view.outcomes(needs, attendance, population["shares"])

@@ -1,0 +1,126 @@
+"""Triage decisions from the council's needs page (reject, refer) and the district's list of the
+referrals it received, for the admins of the district, its province or the nation.
+
+Both go through intake as the signed-in person, so intake's rules and scope checks apply: only
+the commune's council decides; only admins covering the district read its list.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from contracts.needs import Sector
+from gateway.clients import ServiceError
+from gateway.i18n import page_language, translate
+from gateway.pages import formatting
+from gateway.pages.council import REFERRAL_TARGET_LABELS, _council, _refuse
+from gateway.pages.guards import CsrfDep, PageRoute, SessionDep
+from gateway.pages.needs import SECTOR_ICONS, SECTOR_LABELS
+from gateway.pages.render import gateway_of, render
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+
+# Accounts that read a district's referrals ("district_admin" by name: the list serves that role
+# as soon as accounts have it). Intake checks the scope itself.
+OVERSIGHT_ROLES = frozenset({"district_admin", "province_admin", "national_admin"})
+
+
+@router.post("/council/needs/{need_id}/decide")
+async def decide(
+    request: Request,
+    session: CsrfDep,
+    need_id: str,
+    commune: Annotated[str, Form(max_length=6)],
+    action: Annotated[str, Form(pattern=r"^(reject|refer)$")],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    target: Annotated[str, Form(max_length=40)] = "district",
+    name: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Reject with a reason, or refer to a named authority; the citizen is told either way."""
+    found = _council(request, session, commune)
+    if isinstance(found, Response):
+        return found
+    session, lang, commune_code = found
+    body: dict[str, Any] = {"reason": reason}
+    if action == "refer":
+        body |= {"target": target, "name": name}
+    try:
+        await (
+            gateway_of(request)
+            .services["intake"]
+            .request(
+                "POST",
+                f"/needs/{quote(need_id, safe='')}/{action}",
+                session.account.identity(),
+                lang=lang,
+                json=body,
+            )
+        )
+    except ServiceError as exc:
+        return _refuse(request, session, lang, 422 if exc.status < 500 else 503, exc.message)
+    done = "rejected" if action == "reject" else "referred"
+    query = urlencode({"commune": commune_code, "status": "all", "decided": done})
+    return RedirectResponse(f"/council/needs?{query}", status_code=303)
+
+
+@router.get("/district/referrals")
+async def district_referrals(request: Request, session: SessionDep, district: str = "") -> Response:
+    """Needs the district's communes referred: what the District Integration Workshop takes up."""
+    lang = page_language(request)
+    account = session.account
+    if account.role.value not in OVERSIGHT_ROLES:
+        message = translate(lang, "Only district, province and national admins can see this page.")
+        return _refuse(request, session, lang, 403, message)
+    districts = [c for c in account.communes if len(c) == 4]
+    chosen = district or (districts[0] if districts else "")
+    if not (len(chosen) == 4 and chosen.isdigit()):
+        return render(
+            request, "district_referrals.html", session, district="", referrals=[], total=0, error=None
+        )
+    try:
+        _, page = await (
+            gateway_of(request)
+            .services["intake"]
+            .request(
+                "GET", "/referrals", account.identity(), lang=lang, params={"district": chosen, "limit": 100}
+            )
+        )
+    except ServiceError as exc:
+        status = exc.status if exc.status in (400, 403, 422) else 503
+        return render(
+            request,
+            "district_referrals.html",
+            session,
+            status,
+            district=chosen,
+            referrals=[],
+            total=0,
+            error=exc.message,
+        )
+    referrals = [
+        {
+            **r,
+            "target_label": translate(lang, REFERRAL_TARGET_LABELS.get(r["target"], r["target"])),
+            "sector_label": (
+                SECTOR_ICONS[Sector(r["sector"])] + " " + translate(lang, SECTOR_LABELS[Sector(r["sector"])])
+            )
+            if r.get("sector")
+            else "",
+            "when": formatting.local_datetime(r["at"], lang),
+            "description": r["description"] or translate(lang, "Details are kept private."),
+        }
+        for r in page["items"]
+    ]
+    return render(
+        request,
+        "district_referrals.html",
+        session,
+        district=chosen,
+        referrals=referrals,
+        total=page["total"],
+        error=None,
+    )
