@@ -5,7 +5,7 @@ Shared helpers (rendering, sign-in redirects) live in :mod:`gateway.pages.render
 
 from fastapi import APIRouter
 
-from gateway.pages import about, admin, assets, budget, core, council, meetings, needs, notify
+from gateway.pages import about, admin, assets, budget, core, council, meetings, needs, notify, oversight
 
 ROUTERS: tuple[APIRouter, ...] = (
     assets.router,  # before the /static mount: hashed names and their caching
@@ -15,6 +15,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     meetings.router,
     *budget.ROUTERS,
     notify.router,
+    oversight.router,
     admin.router,
     about.router,
 )

@@ -36,6 +36,8 @@ ROLE_LABELS = {
     Role.NATIONAL_ADMIN: "National admin",
     Role.INTEGRATOR: "Integrator",
     Role.PUBLIC: "Visitor",
+    Role.DISTRICT_ADMIN: "District admin",
+    Role.NGO_PARTNER: "NGO partner",
 }
 RECORDING_ROLES = {
     Role.FACILITATOR,

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from services.oversight.domain import compare, effective_unit, group_by_child, local_year, require_overseer
+from services.oversight.domain import (
+    compare,
+    effective_unit,
+    group_by_child,
+    is_child,
+    local_year,
+    require_overseer,
+    visible,
+)
 from services.runtime.http import CallerDep
 from services.runtime.service import RuntimeDep
 
@@ -22,6 +31,7 @@ async def view(
     runtime: RuntimeDep,
     unit: Annotated[str | None, Query(max_length=6)] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    places: Annotated[list[str], Query(max_length=300)] = [],  # noqa: B006 - FastAPI reads it, never mutated
 ) -> dict[str, Any]:
     """Needs, meetings, budget execution, referrals and community checks of ``unit`` (a province,
     district or commune code; none: the caller's own places) for ``year`` (default: this year in
@@ -33,5 +43,10 @@ async def view(
     if chosen is not None:
         where[LEVEL_FIELD[len(chosen)]] = chosen
     tallies = [doc async for doc in runtime.store.iterate("tallies", where)]
-    total, rows = compare(group_by_child(tallies, chosen, caller))
+    children = group_by_child(tallies, chosen, caller)
+    for code in places:
+        # Places with nothing heard of yet are shown too (as zeros): silence is a finding.
+        if is_child(code, chosen) and visible(caller, code):
+            children.setdefault(code, Counter())
+    total, rows = compare(children)
     return {"unit": chosen, "year": year, "total": total, "rows": rows}

@@ -64,13 +64,17 @@ BUDGET_CONSUMER = "oversight-budget"
 Handler = Callable[[bytes], Awaitable[None]]
 
 
-def _place(doc: dict[str, Any] | None, contribution: Callable[[dict[str, Any]], Tally]) -> tuple[str, int, Tally] | None:
+def _place(
+    doc: dict[str, Any] | None, contribution: Callable[[dict[str, Any]], Tally]
+) -> tuple[str, int, Tally] | None:
     if doc is None:
         return None
     return doc["commune_code"], int(doc["year"]), contribution(doc)
 
 
-async def _save(tx: Transaction, collection: str, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+async def _save(
+    tx: Transaction, collection: str, before: dict[str, Any] | None, after: dict[str, Any]
+) -> None:
     fresh = {k: v for k, v in after.items() if k != "version"}
     if before is None:
         await tx.insert(collection, fresh)
@@ -150,7 +154,14 @@ def _meeting_handlers(runtime: Runtime) -> dict[str, Handler]:
     uow = unit_of_work(runtime)
 
     def _base(before: dict[str, Any] | None, meeting_id: str, commune: str) -> dict[str, Any]:
-        return {"cancelled": False, "announced_at": None, "attendance": None, **(before or {}), "id": meeting_id, "commune_code": commune}
+        return {
+            "cancelled": False,
+            "announced_at": None,
+            "attendance": None,
+            **(before or {}),
+            "id": meeting_id,
+            "commune_code": commune,
+        }
 
     @inbox_handler(uow, MEETINGS_CONSUMER, MeetingScheduledV1)
     async def on_scheduled(tx: Transaction, envelope: Envelope, event: MeetingScheduledV1) -> None:

@@ -73,7 +73,11 @@ def local_year(moment: datetime) -> int:
 
 def places_of(commune_code: str) -> dict[str, str]:
     """A commune's district and province codes (its code's 4- and 2-digit prefixes)."""
-    return {"commune_code": commune_code, "district_code": commune_code[:4], "province_code": commune_code[:2]}
+    return {
+        "commune_code": commune_code,
+        "district_code": commune_code[:4],
+        "province_code": commune_code[:2],
+    }
 
 
 # --- contributions -----------------------------------------------------------------------------
@@ -84,7 +88,9 @@ def need_contribution(need: Mapping[str, Any]) -> Tally:
 
     ``groups`` None means nobody's groups were recorded: counted under ``group:unknown``, never
     as "no group". Referred needs also count as referrals received."""
-    tally: Tally = Counter({"needs": 1, f"status:{need['status']}": 1, f"sector:{need.get('sector') or 'unknown'}": 1})
+    tally: Tally = Counter(
+        {"needs": 1, f"status:{need['status']}": 1, f"sector:{need.get('sector') or 'unknown'}": 1}
+    )
     groups = need.get("groups")
     if groups is None:
         tally["group:unknown"] += 1
@@ -171,6 +177,13 @@ def child_of(commune_code: str, unit: str | None) -> str:
     return commune_code
 
 
+def is_child(code: str, unit: str | None) -> bool:
+    """Whether ``code`` is a row when ``unit`` is compared (a province nationally, a district of
+    a province, a commune of a district)."""
+    width = {None: 2, 2: 4, 4: 6}.get(len(unit) if unit else None)
+    return width is not None and len(code) == width and code.isdigit() and code.startswith(unit or "")
+
+
 def visible(caller: Identity, commune_code: str) -> bool:
     return caller.oversees_unit(commune_code)
 
@@ -180,9 +193,16 @@ def visible(caller: Identity, commune_code: str) -> bool:
 
 def row(counts: Mapping[str, int]) -> dict[str, Any]:
     """A unit's figures as anyone outside the commune's council may see them."""
-    groups = {g: suppress(counts.get(f"group:{g}", 0), council=False) if g in SENSITIVE_GROUPS else counts.get(f"group:{g}", 0) for g in GROUPS}
+    groups = {
+        g: suppress(counts.get(f"group:{g}", 0), council=False)
+        if g in SENSITIVE_GROUPS
+        else counts.get(f"group:{g}", 0)
+        for g in GROUPS
+    }
     attendance = {
-        a: suppress(counts.get(f"attendance:{a}", 0), council=False) if a in SENSITIVE_GROUPS else counts.get(f"attendance:{a}", 0)
+        a: suppress(counts.get(f"attendance:{a}", 0), council=False)
+        if a in SENSITIVE_GROUPS
+        else counts.get(f"attendance:{a}", 0)
         for a in ATTENDANCE
     }
     allocated = counts.get("riel:allocated", 0)
@@ -226,7 +246,10 @@ def _cells(view: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _section(view: dict[str, Any], section: str) -> dict[str, Any]:
-    return view["needs"]["by_group"] if section == "by_group" else view["meetings"]["attendance"]
+    cells: dict[str, Any] = (
+        view["needs"]["by_group"] if section == "by_group" else view["meetings"]["attendance"]
+    )
+    return cells
 
 
 def compare(children: Mapping[str, Mapping[str, int]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
