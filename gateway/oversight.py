@@ -22,32 +22,46 @@ def level_of(code: str | None) -> str:
     return LEVELS.get(len(code or ""), "commune")
 
 
-def _children_listed(identity: Identity, unit: str | None) -> bool:
-    """Silent child places are listed (as zeros) only to a caller who oversees the whole place:
-    a partner of two communes must not be shown the rest of the district."""
+ROW_WIDTHS = {"province": 2, "district": 4, "commune": 6}
+
+
+def _silent_places_query(identity: Identity, unit: str | None, rows: str | None) -> dict[str, Any] | None:
+    """How to ask intake for every child place, so that places nothing was heard from show as
+    zeros: only for a caller who oversees the whole place (a partner of two communes is never
+    shown the rest of the district), and not nationally below the provinces (thousands)."""
     if unit is None:
-        return ALL_COMMUNES in identity.communes
-    return len(unit) < 6 and identity.oversees_unit(unit)
+        whole = ALL_COMMUNES in identity.communes
+        return {} if whole and rows in (None, "province") else None
+    if len(unit) >= 6 or not identity.oversees_unit(unit):
+        return None
+    width = ROW_WIDTHS.get(rows or "", len(unit) + 2)
+    if width <= len(unit):
+        width = len(unit) + 2
+    return {"parent": unit, "depth": (width - len(unit)) // 2}
 
 
 async def load_view(
-    gateway: Gateway, identity: Identity, lang: str, unit: str | None, year: int | None
+    gateway: Gateway,
+    identity: Identity,
+    lang: str,
+    unit: str | None,
+    year: int | None,
+    rows: str | None = None,
 ) -> dict[str, Any]:
-    """The figures of ``unit`` (or the caller's own places) with every row named."""
+    """The figures of ``unit`` (or the caller's own places) with every row named. ``rows``:
+    province, district or commune rows below the place (default one level down)."""
     if unit is None:
         scopes = tuple(dict.fromkeys((*identity.communes, *identity.oversees)))
         unit = scopes[0] if len(scopes) == 1 and scopes[0] != ALL_COMMUNES else None
     intake = gateway.services["intake"]
     places: list[dict[str, Any]] = []
-    if _children_listed(identity, unit):
-        _, places = await intake.request(
-            "GET", "/places", identity, lang=lang, params={"parent": unit or ""} if unit else {}
-        )
+    query = _silent_places_query(identity, unit, rows)
+    if query is not None:
+        _, places = await intake.request("GET", "/places", identity, lang=lang, params=query)
     params: dict[str, Any] = {"places": [p["code"] for p in places]}
-    if unit is not None:
-        params["unit"] = unit
-    if year is not None:
-        params["year"] = year
+    for name, value in (("unit", unit), ("year", year), ("rows", rows)):
+        if value is not None:
+            params[name] = value
     view: dict[str, Any]
     _, view = await gateway.services["oversight"].request("GET", "/views", identity, lang=lang, params=params)
     known = {p["code"]: p for p in places}
@@ -65,6 +79,7 @@ async def load_view(
     view["name"] = known.get(unit_code, {}).get(key) if unit_code else None
     # No place named: the whole country, or a caller's several places (an NGO's communes).
     view["level"] = level_of(unit_code) if unit_code or ALL_COMMUNES in identity.communes else "places"
+    view["rows_level"] = level_of(view["rows"][0]["code"]) if view["rows"] else None
     return view
 
 

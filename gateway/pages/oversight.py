@@ -10,7 +10,8 @@ the same comparison as a file. Everything comes from the oversight service's rea
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
@@ -26,6 +27,7 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 YearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
+RowsQuery = Annotated[Literal["district", "commune"] | None, Query()]
 LEVEL_TITLES = {
     "national": "Cambodia: provinces side by side",
     "province": "Province %(name)s: districts side by side",
@@ -43,38 +45,47 @@ GROUP_HEADS = (
 
 
 async def _view(
-    request: Request, session: SessionDep, unit: str | None, year: int | None
+    request: Request, session: SessionDep, unit: str | None, year: int | None, rows: str | None
 ) -> dict[str, Any] | Response:
     lang = page_language(request)
     try:
-        return await load_view(gateway_of(request), session.account.identity(), lang, unit, year)
+        return await load_view(gateway_of(request), session.account.identity(), lang, unit, year, rows)
     except ServiceError as exc:
         status = exc.status if exc.status in (403, 404, 422) else 503
         title = translate(lang, "Not available")
         return render(request, "error.html", session, status, title=title, message=exc.message)
 
 
-def _page(request: Request, session: SessionDep, view: dict[str, Any]) -> Response:
+def _page(request: Request, session: SessionDep, view: dict[str, Any], rows: str | None) -> Response:
     lang = page_language(request)
-    name = view["name"] or ""
-    title = translate(lang, LEVEL_TITLES[view["level"]], name=name)
+    title = translate(lang, LEVEL_TITLES[view["level"]], name=view["name"] or "")
     this_year = datetime.now(UTC).astimezone(PHNOM_PENH).year
+    query = {"unit": view["unit"] or "", "year": view["year"], **({"rows": rows} if rows else {})}
+    # A province is compared district by district (the default) or commune by commune.
+    province = view["level"] == "province"
     return render(
         request,
         "oversight.html",
         session,
         title=title,
         view=view,
+        rows=rows,
         years=list(range(this_year, this_year - 6, -1)),
         groups=[{"key": k, "icon": i, "label": translate(lang, label)} for k, i, label in GROUP_HEADS],
-        export=f"/oversight/export.csv?unit={view['unit'] or ''}&year={view['year']}",
+        export=f"/oversight/export.csv?{urlencode(query)}",
+        by_district=f"{request.url.path}?{urlencode({'year': view['year']})}" if province else None,
+        by_commune=f"{request.url.path}?{urlencode({'year': view['year'], 'rows': 'commune'})}"
+        if province
+        else None,
     )
 
 
 @router.get("/oversight")
-async def oversight_home(request: Request, session: SessionDep, year: YearQuery = None) -> Response:
-    view = await _view(request, session, None, year)
-    return view if isinstance(view, Response) else _page(request, session, view)
+async def oversight_home(
+    request: Request, session: SessionDep, year: YearQuery = None, rows: RowsQuery = None
+) -> Response:
+    view = await _view(request, session, None, year, rows)
+    return view if isinstance(view, Response) else _page(request, session, view, rows)
 
 
 @router.get("/oversight/export.csv")
@@ -83,8 +94,9 @@ async def oversight_csv(
     session: SessionDep,
     unit: Annotated[str, Query(max_length=6)] = "",
     year: YearQuery = None,
+    rows: RowsQuery = None,
 ) -> Response:
-    view = await _view(request, session, unit or None, year)
+    view = await _view(request, session, unit or None, year, rows)
     if isinstance(view, Response):
         return view
     filename = f"khum-oversight-{view['unit'] or 'all'}-{view['year']}.csv"
@@ -97,7 +109,7 @@ async def oversight_csv(
 
 @router.get("/oversight/{unit}")
 async def oversight_unit(
-    request: Request, session: SessionDep, unit: str, year: YearQuery = None
+    request: Request, session: SessionDep, unit: str, year: YearQuery = None, rows: RowsQuery = None
 ) -> Response:
-    view = await _view(request, session, unit, year)
-    return view if isinstance(view, Response) else _page(request, session, view)
+    view = await _view(request, session, unit, year, rows)
+    return view if isinstance(view, Response) else _page(request, session, view, rows)

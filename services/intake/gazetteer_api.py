@@ -65,15 +65,26 @@ async def places(
     runtime: RuntimeDep,
     parent: Annotated[str | None, Query(max_length=4, pattern=r"^([0-9]{2}|[0-9]{4})?$")] = None,
     codes: Annotated[list[str], Query(max_length=200)] = [],  # noqa: B006 - FastAPI reads it, never mutated
+    depth: Annotated[int, Query(ge=1, le=2)] = 1,
 ) -> list[PlacePublic]:
     """Names of provinces, districts and communes (public gazetteer data), so oversight's
-    figures can say where: the children of ``parent`` (none: the provinces), and ``codes``."""
+    figures can say where: the places ``depth`` levels below ``parent`` (none: the provinces;
+    a province with depth 2: its communes), and ``codes``."""
     found: dict[str, dict[str, Any]] = {}
     if parent is not None or not codes:
-        collection, field = _CHILDREN[len(parent or "")]
-        where = {field: parent, "retired_at": None} if field else {"retired_at": None}
-        async for doc in runtime.store.iterate(collection, where):
-            found[doc["id"]] = doc
+        parents: list[str] = [parent or ""]
+        below: dict[str, dict[str, Any]] = {}
+        for _level in range(depth):
+            below = {}
+            for above in parents:
+                if len(above) >= 6:
+                    continue
+                collection, field = _CHILDREN[len(above)]
+                where = {field: above, "retired_at": None} if field else {"retired_at": None}
+                async for doc in runtime.store.iterate(collection, where):
+                    below[doc["id"]] = doc
+            parents = list(below)
+        found.update(below)
     for code in dict.fromkeys(codes):
         level = _LEVEL_OF.get(len(code)) if code.isascii() and code.isdigit() else None
         named = await runtime.store.get(level, code) if level else None

@@ -167,21 +167,29 @@ def home_units(caller: Identity) -> tuple[str, ...]:
     return () if ALL_COMMUNES in scopes else scopes
 
 
-def child_of(commune_code: str, unit: str | None) -> str:
-    """The row a commune's figures fall in when ``unit`` is compared: its province nationally,
-    its district in a province, itself in a district or commune."""
-    if unit is None or unit == "":
-        return commune_code[:2]
-    if len(unit) == 2:
-        return commune_code[:4]
-    return commune_code
+WIDTHS = {"province": 2, "district": 4, "commune": 6}
 
 
-def is_child(code: str, unit: str | None) -> bool:
-    """Whether ``code`` is a row when ``unit`` is compared (a province nationally, a district of
-    a province, a commune of a district)."""
-    width = {None: 2, 2: 4, 4: 6}.get(len(unit) if unit else None)
-    return width is not None and len(code) == width and code.isdigit() and code.startswith(unit or "")
+def row_width(unit: str | None, rows: str | None = None) -> int:
+    """How many digits a row's code has: ``rows`` (province, district or commune) when it lies
+    below ``unit``, else one level down (provinces nationally, a province's districts, a
+    district's communes; a commune is its own row)."""
+    below = len(unit or "")
+    if rows is not None and WIDTHS[rows] > below:
+        return WIDTHS[rows]
+    return {0: 2, 2: 4}.get(below, 6)
+
+
+def child_of(commune_code: str, unit: str | None, rows: str | None = None) -> str:
+    """The row a commune's figures fall in when ``unit`` is compared."""
+    return commune_code[: row_width(unit, rows)]
+
+
+def is_child(code: str, unit: str | None, rows: str | None = None) -> bool:
+    """Whether ``code`` is a row when ``unit`` is compared (places below it, of the row width)."""
+    below = len(unit or "")
+    width = row_width(unit, rows)
+    return width > below and len(code) == width and code.isdigit() and code.startswith(unit or "")
 
 
 def visible(caller: Identity, commune_code: str) -> bool:
@@ -277,7 +285,7 @@ def compare(children: Mapping[str, Mapping[str, int]]) -> tuple[dict[str, Any], 
 
 
 def group_by_child(
-    tallies: Iterable[Mapping[str, Any]], unit: str | None, caller: Identity
+    tallies: Iterable[Mapping[str, Any]], unit: str | None, caller: Identity, rows: str | None = None
 ) -> dict[str, Tally]:
     """Commune tallies the caller may see, summed per row of the comparison. With no place
     named, a caller with several scopes (an NGO's communes, an admin of two districts) gets a
@@ -286,9 +294,9 @@ def group_by_child(
     children: dict[str, Tally] = {}
     for tally in tallies:
         commune = tally["commune_code"]
-        if not visible(caller, commune):
+        if not commune.startswith(unit or "") or not visible(caller, commune):
             continue
-        key = next((s for s in scopes if commune.startswith(s)), None) or child_of(commune, unit)
+        key = next((s for s in scopes if commune.startswith(s)), None) or child_of(commune, unit, rows)
         children.setdefault(key, Counter()).update(tally["counts"])
     return children
 

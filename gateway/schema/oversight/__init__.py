@@ -7,6 +7,7 @@ counts of people in a sensitive group under 5 read "<5" (contracts/privacy.py), 
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 import strawberry
@@ -17,6 +18,13 @@ from gateway.oversight import csv_of, load_view
 from gateway.schema.budget.riel import Riel
 from gateway.schema.context import Context
 from gateway.schema.errors import from_service
+
+
+@strawberry.enum(description="The level of the places compared side by side.")
+class PlaceLevel(Enum):
+    PROVINCE = "province"
+    DISTRICT = "district"
+    COMMUNE = "commune"
 
 
 @strawberry.type(description="A count by key (a status, a sector, a meeting type).")
@@ -155,15 +163,21 @@ class OversightQuery:
     @strawberry.field(
         description="Oversight figures of a place for a year (district, province and national admins, "
         "NGO partners for the communes they support, integrators). No place: your own places. "
-        'Aggregates only, built from events; small counts of sensitive groups read "<5".'
+        'Aggregates only, built from events; small counts of sensitive groups read "<5". '
+        "rows: the level compared below the place (default one level down: a province's districts)."
     )
     async def oversight(
-        self, info: Info[Context, None], unit: str | None = None, year: int | None = None
+        self,
+        info: Info[Context, None],
+        unit: str | None = None,
+        year: int | None = None,
+        rows: PlaceLevel | None = strawberry.UNSET,
     ) -> OversightView:
         ctx = info.context
         identity = ctx.require_caller()
+        level = rows.value if isinstance(rows, PlaceLevel) else None
         try:
-            view = await load_view(ctx.gateway, identity, ctx.lang, unit, year)
+            view = await load_view(ctx.gateway, identity, ctx.lang, unit, year, level)
         except ServiceError as exc:
             raise from_service(exc) from None
         return OversightView(
