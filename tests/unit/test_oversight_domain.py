@@ -49,7 +49,10 @@ def test_a_meeting_counts_as_held_with_notice_only_when_announced_seven_days_ahe
     late = {**base, "announced_at": "2031-02-14T10:00:01+00:00"}
     assert had_notice(early) and not had_notice(late)
     assert meeting_contribution(early)["meetings:notice"] == 1
-    assert meeting_contribution(late)["meetings:held"] == 1 and meeting_contribution(late)["meetings:notice"] == 0
+    assert (
+        meeting_contribution(late)["meetings:held"] == 1
+        and meeting_contribution(late)["meetings:notice"] == 0
+    )
     cancelled = meeting_contribution({**early, "cancelled": True})
     assert cancelled == Counter({"meetings:cancelled": 1})
 
@@ -105,7 +108,10 @@ def test_a_national_admin_compares_provinces() -> None:
 
 def test_a_partner_sees_only_the_communes_it_supports() -> None:
     data = tallies(("160101", {"needs": 2}), ("160103", {"needs": 3}), ("210103", {"needs": 4}))
-    assert {k: v["needs"] for k, v in group_by_child(data, None, PARTNER).items()} == {"160101": 2, "210103": 4}
+    assert {k: v["needs"] for k, v in group_by_child(data, None, PARTNER).items()} == {
+        "160101": 2,
+        "210103": 4,
+    }
     assert {k: v["needs"] for k, v in group_by_child(data, "16", PARTNER).items()} == {"1601": 2}
     require_overseer(PARTNER, "16")  # a province it works in: only its communes are summed
     with pytest.raises(OversightError) as refused:
