@@ -116,7 +116,7 @@ async def test_a_backup_made_while_khum_runs_brings_every_need_back_after_a_wipe
         await council.close()
 
     manifest = backup.read_manifest(folder)
-    assert set(manifest["stores"]) == {"intake", "meetings", "budget", "notify", "gateway"}
+    assert set(manifest["stores"]) == {"intake", "meetings", "budget", "notify", "oversight", "gateway"}
     backed_up = manifest["streams"]["KHUM_NEEDS"]["messages"]
     assert backed_up >= len(codes)
 
