@@ -58,7 +58,10 @@ async def home(request: Request, session: SessionDep) -> Response:
             .services["intake"]
             .request("GET", "/communes", account.identity(), lang=lang)
         )
-        names = [c["name_km"] if lang == "km" else c["name_latin"] for c in communes]
+        # A partner acts in no commune, so intake names none of its own: show their codes.
+        names = [c["name_km"] if lang == "km" else c["name_latin"] for c in communes] or list(
+            account.communes
+        )
     except ServiceError:
         names = list(account.communes)  # the page still works while intake is down
     return render(

@@ -87,7 +87,10 @@ def need_contribution(need: Mapping[str, Any]) -> Tally:
     """What one need adds to its commune's tally: it, its status, its sector and its groups.
 
     ``groups`` None means nobody's groups were recorded: counted under ``group:unknown``, never
-    as "no group". Referred needs also count as referrals received."""
+    as "no group". Referred needs also count as referrals received. A duplicate merged into
+    another need counts only as merged: its people live on in the need it joined."""
+    if need["status"] == "merged":
+        return Counter({"status:merged": 1})
     tally: Tally = Counter(
         {"needs": 1, f"status:{need['status']}": 1, f"sector:{need.get('sector') or 'unknown'}": 1}
     )

@@ -43,6 +43,13 @@ def test_a_status_change_moves_the_need_from_one_count_to_the_other() -> None:
     assert counts == {"needs": 1, "status:funded": 1, "sector:economic": 1, "group:migrant": 1}
 
 
+def test_a_merged_duplicate_leaves_the_totals_and_counts_only_as_merged() -> None:
+    need = {"status": "submitted", "sector": "social", "groups": ["women"]}
+    counts = apply({}, Counter(), need_contribution(need))
+    counts = apply(counts, need_contribution(need), need_contribution({**need, "status": "merged"}))
+    assert counts == {"status:merged": 1}
+
+
 def test_a_meeting_counts_as_held_with_notice_only_when_announced_seven_days_ahead() -> None:
     base = {"type": "village_needs", "starts_at": "2031-02-20T10:00:00+00:00", "attendance": {"total": 30}}
     early = {**base, "announced_at": "2031-02-13T10:00:00+00:00"}
@@ -58,7 +65,7 @@ def test_a_meeting_counts_as_held_with_notice_only_when_announced_seven_days_ahe
 
 
 def test_small_counts_of_sensitive_groups_read_under_five_and_others_do_not() -> None:
-    total, rows = compare(
+    total, _ = compare(
         {"160101": Counter({"needs": 3, "group:women": 2, "group:migrant": 4, "attendance:disability": 1})}
     )
     assert total["needs"]["by_group"]["women"] == 2  # women are not a sensitive group
