@@ -23,6 +23,8 @@ BUDGET_REVISED = event_type("budget", "BudgetRevised", 1)
 ALLOCATION_MADE = event_type("budget", "AllocationMade", 1)
 ALLOCATION_RELEASED = event_type("budget", "AllocationReleased", 1)
 EXPENDITURE_RECORDED = event_type("budget", "ExpenditureRecorded", 1)
+PROJECT_STAGE_SET = event_type("budget", "ProjectStageSet", 1)
+COMMUNITY_CHECK_RECORDED = event_type("budget", "CommunityCheckRecorded", 1)
 
 _COMMUNE = r"^\d{6}$"
 _REASON_MAX = 2000
@@ -53,6 +55,9 @@ class ProjectStatusChangedV1(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
     changed_by: str
     changed_at: datetime
+    title: str | None = Field(
+        default=None, max_length=20_000, description="The project's title, so messages can name it"
+    )
 
 
 class BudgetLineKind(StrEnum):
@@ -184,6 +189,75 @@ class ExpenditureRecordedV1(BaseModel):
     recorded_at: datetime
 
 
+class ProjectStage(StrEnum):
+    """Where a funded project's works stand, in the only order they can happen."""
+
+    PROCUREMENT = "procurement"
+    WORKS_STARTED = "works_started"
+    COMPLETED = "completed"
+    HANDED_OVER = "handed_over"
+
+
+class ProjectStageSetV1(BaseModel):
+    """The council recorded a funded project's next implementation stage.
+
+    Stages come in order (procurement, works started, completed, handed over). The project's
+    status follows: works started makes it ``in_implementation``, completed ``completed``; a
+    ProjectStatusChanged is published too, so a consumer of statuses alone needs nothing new.
+    """
+
+    model_config = ConfigDict(extra="forbid", title="ProjectStageSet v1")
+
+    project_id: str
+    commune_code: str = Field(pattern=_COMMUNE)
+    year: int = Field(ge=2000, le=2100)
+    title: str = Field(max_length=200)
+    need_ids: list[str] = Field(description="The needs this project answers")
+    previous: ProjectStage | None = None
+    stage: ProjectStage
+    on: date = Field(description="The day the stage was reached (Asia/Phnom_Penh calendar)")
+    note: str | None = Field(default=None, max_length=_REASON_MAX)
+    photo_ref: str | None = Field(
+        default=None, max_length=200, description="A reference to a photo kept by the commune (not the image)"
+    )
+    photo_id: str | None = Field(
+        default=None,
+        description="A photo of the stage kept by budget, without its location metadata (public)",
+    )
+    set_by: str
+    set_at: datetime
+
+
+class CheckScore(BaseModel):
+    """One group's answers at a community check: how many took part and their 1-5 scores."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group: str = Field(pattern=r"^[a-z_]{2,20}$", description="e.g. women, disability, indigenous, migrant")
+    participants: int = Field(ge=1, le=10_000)
+    built: int = Field(ge=1, le=5, description="Was it built as planned? 1 (no) to 5 (fully)")
+    works: int = Field(ge=1, le=5, description="Does it work? 1 (not at all) to 5 (well)")
+    used: int = Field(ge=1, le=5, description="Is it used by the people it was for? 1 to 5")
+
+
+class CommunityCheckRecordedV1(BaseModel):
+    """A facilitator-led community check of a project (in the spirit of ISAF scorecards):
+    scores by group, never names."""
+
+    model_config = ConfigDict(extra="forbid", title="CommunityCheckRecorded v1")
+
+    check_id: str
+    project_id: str
+    commune_code: str = Field(pattern=_COMMUNE)
+    year: int = Field(ge=2000, le=2100)
+    need_ids: list[str]
+    held_on: date
+    scores: list[CheckScore] = Field(min_length=1)
+    note: str | None = Field(default=None, max_length=_REASON_MAX)
+    recorded_by: str
+    recorded_at: datetime
+
+
 SPECS = (
     EventSpec(PROJECT_STATUS_CHANGED, ProjectStatusChangedV1, "budget"),
     EventSpec(BUDGET_LINE_SET, BudgetLineSetV1, "budget"),
@@ -191,4 +265,6 @@ SPECS = (
     EventSpec(ALLOCATION_MADE, AllocationMadeV1, "budget"),
     EventSpec(ALLOCATION_RELEASED, AllocationReleasedV1, "budget"),
     EventSpec(EXPENDITURE_RECORDED, ExpenditureRecordedV1, "budget"),
+    EventSpec(PROJECT_STAGE_SET, ProjectStageSetV1, "budget"),
+    EventSpec(COMMUNITY_CHECK_RECORDED, CommunityCheckRecordedV1, "budget"),
 )

@@ -17,6 +17,7 @@ NEED_VALIDATED = event_type("needs", "NeedValidated", 1)
 NEED_SUPPORTED = event_type("needs", "NeedSupported", 1)
 NEEDS_MERGED = event_type("needs", "NeedsMerged", 1)
 PERSON_ERASED = event_type("needs", "PersonErased", 1)
+NEED_FEEDBACK_RECORDED = event_type("needs", "NeedFeedbackRecorded", 1)
 
 DESCRIPTION_MAX = 2000
 
@@ -221,6 +222,25 @@ class PersonErasedV1(BaseModel):
     erased_at: datetime
 
 
+class NeedFeedbackRecordedV1(BaseModel):
+    """Someone who raised a completed need said how well it was done. No comment, no person:
+    budget counts these per project for the public verification summary."""
+
+    model_config = ConfigDict(extra="forbid", title="NeedFeedbackRecorded v1")
+
+    need_id: str
+    answered_for: str = Field(
+        max_length=20,
+        description="The tracking code the answer came with (a merged need's own): one answer each, "
+        "a later answer with the same code replaces the earlier",
+    )
+    commune_code: str = Field(pattern=r"^\d{6}$")
+    satisfied: bool
+    rating: int | None = Field(default=None, ge=1, le=5, description="1 (bad) to 5 (very good), if given")
+    channel: str = Field(pattern=r"^[a-z_]{2,20}$", description="track_page, sms, telegram or staff")
+    recorded_at: datetime
+
+
 SPECS = (
     EventSpec(NEED_SUBMITTED, NeedSubmittedV1, "intake"),
     EventSpec(NEED_STATUS_CHANGED, NeedStatusChangedV1, "intake"),
@@ -228,4 +248,5 @@ SPECS = (
     EventSpec(NEED_SUPPORTED, NeedSupportedV1, "intake"),
     EventSpec(NEEDS_MERGED, NeedsMergedV1, "intake"),
     EventSpec(PERSON_ERASED, PersonErasedV1, "intake"),
+    EventSpec(NEED_FEEDBACK_RECORDED, NeedFeedbackRecordedV1, "intake"),
 )

@@ -25,6 +25,7 @@ NOTIFICATION_QUEUED = event_type("notify", "NotificationQueued", 1)
 NOTIFICATION_DELIVERED = event_type("notify", "NotificationDelivered", 1)
 NOTIFICATION_FAILED = event_type("notify", "NotificationFailed", 1)
 INBOUND_MESSAGE_RECEIVED = event_type("notify", "InboundMessageReceived", 1)
+FEEDBACK_MESSAGE_RECEIVED = event_type("notify", "FeedbackMessageReceived", 1)
 
 # Roles whose members read a commune's council inbox.
 COUNCIL_ROLES = frozenset({"commune_chief", "council_member", "clerk", "ccwc_focal_point"})
@@ -36,6 +37,11 @@ def council_audience(commune_code: str) -> str:
 
 def facilitator_audience(commune_code: str) -> str:
     return f"facilitator:{commune_code}"
+
+
+def person_audience(user_id: str) -> str:
+    """One staff member alone (a facilitator's daily digest of the people they recorded)."""
+    return f"person:{user_id}"
 
 
 def audiences_for(role: str, communes: Iterable[str]) -> tuple[str, ...]:
@@ -149,9 +155,29 @@ class InboundMessageReceivedV1(BaseModel):
     provider_message_id: str = Field(description="The SMS provider's or Telegram's id of the message")
 
 
+class FeedbackMessageReceivedV1(BaseModel):
+    """A citizen rated a completed need by keyword (``OK <tracking code> [feedback code] <1-5>``).
+
+    Intake decides whether it counts: the sender must be a contact point of the need's people,
+    or ``feedback_code`` must match the need's. The code is the citizen's proof, as typed.
+    """
+
+    model_config = ConfigDict(extra="forbid", title="FeedbackMessageReceived v1")
+
+    message_id: str
+    commune_code: str = Field(pattern=r"^\d{6}$")
+    channel: InboundChannel
+    sender: ContactPoint
+    tracking_code: str = Field(max_length=20)
+    feedback_code: str | None = Field(default=None, max_length=20)
+    rating: int = Field(ge=1, le=5)
+    received_at: datetime
+
+
 SPECS = (
     EventSpec(NOTIFICATION_QUEUED, NotificationQueuedV1, "notify"),
     EventSpec(NOTIFICATION_DELIVERED, NotificationDeliveredV1, "notify"),
     EventSpec(NOTIFICATION_FAILED, NotificationFailedV1, "notify"),
     EventSpec(INBOUND_MESSAGE_RECEIVED, InboundMessageReceivedV1, "notify"),
+    EventSpec(FEEDBACK_MESSAGE_RECEIVED, FeedbackMessageReceivedV1, "notify"),
 )

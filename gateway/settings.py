@@ -40,11 +40,19 @@ class GatewaySettings(ServiceSettings):
     # Live events a subscriber may have waiting before it is closed with 4420 "too slow" (it
     # resumes from its cursor, nothing is lost): room for a burst, not for a phone gone quiet.
     live_backlog: int = Field(default=500, ge=1)
+    # The communes this deployment serves: an anonymous visit to / shows theirs (a picker when
+    # several). Empty: the visitor chooses with ?commune=, or the demo's communes in the demo.
+    home_communes: tuple[str, ...] = ()
+    # The demo's pretend SMS, Telegram and mail channels (infra/demo_channels.py), set by
+    # `make run` only: /demo/messages shows what citizens received. Refused in production.
+    demo_channels_url: str = ""
 
     @model_validator(mode="after")
     def _no_demo_in_production(self) -> GatewaySettings:
         if self.demo and self.environment == "production":
             raise ValueError("demo accounts have public passwords: demo=true is refused in production")
+        if self.demo_channels_url and self.environment == "production":
+            raise ValueError("demo_channels_url is for the embedded demo only: refused in production")
         return self
 
     def _secrets(self) -> dict[str, str]:

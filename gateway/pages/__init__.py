@@ -5,7 +5,19 @@ Shared helpers (rendering, sign-in redirects) live in :mod:`gateway.pages.render
 
 from fastapi import APIRouter
 
-from gateway.pages import about, admin, assets, budget, core, council, meetings, needs, notify, oversight
+from gateway.pages import (
+    about,
+    admin,
+    assets,
+    budget,
+    core,
+    council,
+    demo,
+    meetings,
+    needs,
+    notify,
+    oversight,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     assets.router,  # before the /static mount: hashed names and their caching
@@ -18,4 +30,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     oversight.router,
     admin.router,
     about.router,
+    demo.router,
 )

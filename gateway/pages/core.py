@@ -18,7 +18,8 @@ from gateway.clients import ServiceError
 from gateway.i18n import LANG_COOKIE, LANGUAGES, page_language, translate
 from gateway.pages.assets import asset_url
 from gateway.pages.guards import PageRoute, SessionDep
-from gateway.pages.render import STATIC, TEMPLATES, gateway_of, render, safe_next
+from gateway.pages.public_home import public_home
+from gateway.pages.render import STATIC, TEMPLATES, gateway_of, render, safe_next, signed_in
 from gateway.sessions import SESSION_COOKIE, clear_session_cookie, is_secure, session_of, set_session_cookie
 from services.runtime.identity import Role
 
@@ -49,7 +50,11 @@ RECORDING_ROLES = {
 
 
 @router.get("/")
-async def home(request: Request, session: SessionDep) -> Response:
+async def home(request: Request) -> Response:
+    """Signed in: the person's own home. Anonymous: the citizen's landing page, not sign-in."""
+    session = await signed_in(request)
+    if session is None:
+        return await public_home(request)
     lang = page_language(request)
     account = session.account
     try:

@@ -77,16 +77,47 @@ async def _call(request: Request, session: Session, method: str, path: str, **kw
     return body
 
 
+# A loudspeaker script is not sent: it waits for the chief to read it out, or is replaced.
+LOUDSPEAKER_STATUS = {
+    "queued": ("📢", "To announce"),
+    "delivered": ("✅", "Read aloud"),
+}
+SUPERSEDED = "loudspeaker.superseded"
+
+
+def _status_of(item: dict[str, Any]) -> tuple[str, str]:
+    error = item.get("last_error") or {}
+    if item["channel"] == "loudspeaker":
+        if error.get("code") == SUPERSEDED:
+            return "🔁", "Replaced by a newer script"
+        if item["status"] in LOUDSPEAKER_STATUS:
+            return LOUDSPEAKER_STATUS[item["status"]]
+    return STATUS_ICONS.get(item["status"], "•"), STATUS_LABELS.get(item["status"], item["status"])
+
+
+def _sms_cost(item: dict[str, Any], lang: str) -> str:
+    if not item.get("segments") or item.get("cost_riel") is None:
+        return ""
+    alphabet = "Khmer/Unicode" if item.get("encoding") == "ucs2" else "Latin"
+    return translate(lang, "%(n)s SMS parts (%(alphabet)s) · about %(riel)s riel") % {
+        "n": formatting.number(item["segments"], lang),
+        "alphabet": translate(lang, alphabet),
+        "riel": formatting.number(item["cost_riel"], lang),
+    }
+
+
 def delivery_row(item: dict[str, Any], lang: str) -> dict[str, Any]:
     kind = KIND_LABELS.get(item["kind"])
     error = item.get("last_error")
+    status_icon, status_label = _status_of(item)
     return {
         "channel": item["channel"],
         "channel_icon": CHANNEL_ICONS.get(item["channel"], "•"),
         "channel_label": translate(lang, CHANNEL_LABELS.get(item["channel"], item["channel"])),
         "status": item["status"],
-        "status_icon": STATUS_ICONS.get(item["status"], "•"),
-        "status_label": translate(lang, STATUS_LABELS.get(item["status"], item["status"])),
+        "status_icon": status_icon,
+        "status_label": translate(lang, status_label),
+        "cost": _sms_cost(item, lang),
         "kind_label": translate(lang, kind) if kind else item["kind"],
         "recipient": item["recipient"],
         "ref": item.get("ref"),
@@ -95,7 +126,9 @@ def delivery_row(item: dict[str, Any], lang: str) -> dict[str, Any]:
         "segments": item.get("segments"),
         "error": f"{error['code']}: {error['reason']}" if error else None,
         "when": _when(item["updated_at"], lang),
-        "next": _when(item.get("next_attempt_at"), lang) if item["status"] == "queued" else "",
+        "next": _when(item.get("next_attempt_at"), lang)
+        if item["status"] == "queued" and item["channel"] != "loudspeaker"
+        else "",
     }
 
 
@@ -157,7 +190,20 @@ def script_card(doc: dict[str, Any], lang: str) -> dict[str, Any]:
         "status": doc["status"],
         "created": _when(doc["created_at"], lang),
         "announced": _when(doc.get("announced_at"), lang),
+        "announced_by": doc.get("announced_by_name") or doc.get("announced_by") or "",
     }
+
+
+def _may_announce(session: Session, village_code: str) -> bool:
+    """Mirrors notify's rule: the village chief (scoped to the village) or the commune chief."""
+    account = session.account
+    return village_code in account.communes or (
+        account.role is Role.COMMUNE_CHIEF and village_code[:6] in account.communes
+    )
+
+
+def _card(session: Session, doc: dict[str, Any], lang: str) -> dict[str, Any]:
+    return {**script_card(doc, lang), "may_announce": _may_announce(session, doc["village_code"])}
 
 
 @router.get("/loudspeaker")
@@ -176,8 +222,8 @@ async def loudspeaker_page(request: Request, session: SessionDep, village: str |
         request,
         "loudspeaker.html",
         session,
-        pending=[script_card(d, lang) for d in pending["items"]],
-        announced=[script_card(d, lang) for d in done["items"][:20]],
+        pending=[_card(session, d, lang) for d in pending["items"]],
+        announced=[_card(session, d, lang) for d in done["items"][:20]],
     )
 
 
@@ -189,7 +235,7 @@ async def loudspeaker_script_page(request: Request, session: SessionDep, script_
         doc = await _call(request, session, "GET", f"/loudspeaker/{segment(script_id)}")
     except ServiceError as exc:
         return _refused(request, session, translate(lang, "Loudspeaker"), exc)
-    return render(request, "loudspeaker_script.html", session, script=script_card(doc, lang))
+    return render(request, "loudspeaker_script.html", session, script=_card(session, doc, lang))
 
 
 @router.post("/loudspeaker/{script_id}/announced")
@@ -204,7 +250,13 @@ async def mark_announced(
         message = translate(lang, "This page is out of date. Please open it again.")
         return _error(request, session, 400, translate(lang, "Loudspeaker"), message)
     try:
-        await _call(request, session, "POST", f"/loudspeaker/{segment(script_id)}/announced")
+        await _call(
+            request,
+            session,
+            "POST",
+            f"/loudspeaker/{segment(script_id)}/announced",
+            json={"name": session.account.display_name},
+        )
     except ServiceError as exc:
         return _refused(request, session, translate(lang, "Loudspeaker"), exc)
     return RedirectResponse("/loudspeaker", status_code=303)

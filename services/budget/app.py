@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from pydantic_settings import SettingsConfigDict
 
 from services.budget.api import router
+from services.budget.api_implementation import router as implementation
 from services.budget.consumers import consumers
 from services.budget.queries import router as queries
 from services.budget.store import COLLECTIONS
@@ -26,6 +27,6 @@ def create_app(settings: BudgetSettings | None = None) -> FastAPI:
         name="budget",
         settings=settings,
         collections=COLLECTIONS,
-        routers=[router, queries],
+        routers=[router, implementation, queries],
         consumers=consumers,
     )

@@ -3,6 +3,9 @@
 * ``budget-needs`` (KHUM_NEEDS, NeedSubmitted): the need's code, village and description, so
   projects can name their needs and the public view can list them. Contacts of the people who
   raised a need are not kept here: telling them is intake's and notify's work.
+* ``budget-feedback`` (KHUM_NEEDS, NeedFeedbackRecorded): citizens' answers on completed needs
+  (satisfied, a 1-5 rating, the channel; no comment, no person), counted per project in the
+  verification summary the council and the public see.
 * ``budget-decisions`` (KHUM_MEETINGS, DecisionRecorded): CIP approvals with their ranks, which
   allocations cite and which order who falls out first in a cut. Other decision kinds are
   recorded as handled and otherwise ignored.
@@ -17,7 +20,12 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.meetings import DECISION_RECORDED, DecisionKind, DecisionRecordedV1
-from contracts.needs import NEED_SUBMITTED, NeedSubmittedV1
+from contracts.needs import (
+    NEED_FEEDBACK_RECORDED,
+    NEED_SUBMITTED,
+    NeedFeedbackRecordedV1,
+    NeedSubmittedV1,
+)
 from contracts.registry import read_event
 from contracts.subjects import all_communes
 from services.budget import projects
@@ -31,6 +39,7 @@ from services.runtime.stores import Transaction
 
 NEEDS_CONSUMER = "budget-needs"
 DECISIONS_CONSUMER = "budget-decisions"
+FEEDBACK_CONSUMER = "budget-feedback"
 
 
 def consumers(runtime: Runtime) -> list[ConsumerSpec]:
@@ -52,6 +61,21 @@ def consumers(runtime: Runtime) -> list[ConsumerSpec]:
                 "submitted_at": need.submitted_at.isoformat(),
             },
         )
+
+    @inbox_handler(uow, FEEDBACK_CONSUMER, NeedFeedbackRecordedV1)
+    async def on_feedback(tx: Transaction, envelope: Envelope, answer: NeedFeedbackRecordedV1) -> None:
+        need = await tx.get("needs", answer.need_id)
+        if need is None or need["commune_code"] != answer.commune_code:
+            return  # a need budget never learned of belongs to no project
+        entry = {
+            "key": answer.answered_for,
+            "satisfied": answer.satisfied,
+            "rating": answer.rating,
+            "channel": answer.channel,
+            "at": answer.recorded_at.isoformat(),
+        }
+        kept = [f for f in need.get("feedback", []) if f.get("key") != answer.answered_for]
+        await tx.upsert("needs", {**need, "feedback": [*kept, entry]})
 
     async def on_decision_recorded(raw: bytes) -> None:
         envelope, decision = read_event(raw, DecisionRecordedV1)
@@ -96,6 +120,12 @@ def consumers(runtime: Runtime) -> list[ConsumerSpec]:
             stream="KHUM_NEEDS",
             filter_subjects=(all_communes(NEED_SUBMITTED),),
             handler=on_need_submitted,
+        ),
+        ConsumerSpec(
+            durable=FEEDBACK_CONSUMER,
+            stream="KHUM_NEEDS",
+            filter_subjects=(all_communes(NEED_FEEDBACK_RECORDED),),
+            handler=on_feedback,
         ),
         ConsumerSpec(
             durable=DECISIONS_CONSUMER,

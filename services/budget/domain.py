@@ -25,6 +25,7 @@ from contracts.budget import (
     BudgetLineSetV1,
     BudgetRevisedV1,
     ExchangeRate,
+    ProjectStage,
     ProjectStatus,
     ProjectStatusChangedV1,
 )
@@ -176,8 +177,21 @@ def at_risk_projects(budget: Budget) -> dict[str, BudgetLineKind]:
     return result
 
 
+# Once works start, the stage, not the money, says where a project stands (procurement does not
+# change it: the money still does). Without this, the next allocation or release on the line
+# would settle a project being built back to "funded", and its needs could never be completed.
+STAGE_STATUS = {
+    ProjectStage.WORKS_STARTED: ProjectStatus.IN_IMPLEMENTATION,
+    ProjectStage.COMPLETED: ProjectStatus.COMPLETED,
+    ProjectStage.HANDED_OVER: ProjectStatus.COMPLETED,
+}
+
+
 def money_status(budget: Budget, project: Project) -> ProjectStatus:
-    """The status a project's money gives it, before any at-risk or council decision."""
+    """The status a project's money gives it (or its works, once started), before any at-risk
+    or council decision."""
+    if project.stage in STAGE_STATUS:
+        return STAGE_STATUS[project.stage]
     allocated = budget.project_allocated(project.id)
     if allocated == 0:
         return project.status if project.status in DECIDED else ProjectStatus.PLANNED
@@ -220,6 +234,7 @@ def status_event(
             reason=reason,
             changed_by=act.who.user_id,
             changed_at=act.now,
+            title=project.title or None,
         ),
         project.id,
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from contracts.budget import BudgetLineKind, ExpenditureStage, ProjectStatus
+from contracts.budget import BudgetLineKind, ExpenditureStage, ProjectStage, ProjectStatus
 from services.runtime.identity import Identity
 
 # Statuses a council decided on: kept until money is allocated to the project again.
@@ -55,6 +55,46 @@ class Project:
     reason: str | None
     created_by: str
     created_at: datetime
+    stages: list[StageRecord] = field(default_factory=list)
+    """Implementation stages reached, in order (see :mod:`services.budget.implementation`)."""
+    checks: list[CommunityCheck] = field(default_factory=list)
+
+    @property
+    def stage(self) -> ProjectStage | None:
+        return self.stages[-1].stage if self.stages else None
+
+
+@dataclass
+class StageRecord:
+    stage: ProjectStage
+    on: date
+    note: str | None
+    photo_ref: str | None
+    set_by: str
+    set_at: datetime
+    photo_id: str | None = None
+    """A photo budget keeps (``photos``), its location metadata removed."""
+
+
+@dataclass
+class GroupScore:
+    group: str
+    participants: int
+    built: int
+    works: int
+    used: int
+
+
+@dataclass
+class CommunityCheck:
+    """A facilitator-led check with the community: scores by group, never names."""
+
+    id: str
+    held_on: date
+    scores: list[GroupScore]
+    note: str | None
+    recorded_by: str
+    recorded_at: datetime
 
 
 @dataclass

@@ -286,6 +286,14 @@ def decide_project(
             status=409,
             field="decision",
         )
+    if project.stage is not None:
+        raise BudgetError(
+            "budget.project_in_implementation",
+            "Works on this project have begun: it can no longer be deferred or rejected.",
+            "ការងារលើគម្រោងនេះបានចាប់ផ្តើមរួចហើយ៖ មិនអាចពន្យារពេល ឬបដិសេធវាបានទៀតទេ។",
+            status=409,
+            field="decision",
+        )
     if budget.project_committed(project_id) > 0:
         raise BudgetError(
             "budget.project_has_spending",

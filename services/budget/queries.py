@@ -43,7 +43,8 @@ async def get_budget(
     need_ids = [n for p in budget.projects.values() for n in p.need_ids]
     need_ids += [n["need_id"] for n in (approvals[0]["needs"] if approvals else [])]
     needs = await repo.need_docs(runtime.store, need_ids)
-    return budget_view(budget, int(doc["version"]) if doc else 0, needs, approvals)
+    council = caller.is_council_of(commune_code)
+    return budget_view(budget, int(doc["version"]) if doc else 0, needs, approvals, council=council)
 
 
 @router.get("/projects/{project_id}")
@@ -58,7 +59,8 @@ async def get_project(project_id: str, caller: CallerDep, runtime: RuntimeDep) -
         raise not_found()
     needs = await repo.need_docs(runtime.store, project.need_ids)
     entries = await repo.ledger_of(runtime.store, {"project_id": project_id})
-    return {**project_view(budget, project, needs), "ledger": [entry_view(e) for e in entries]}
+    view = project_view(budget, project, needs, council=caller.is_council_of(commune))
+    return {**view, "ledger": [entry_view(e) for e in entries]}
 
 
 @router.get("/transparency/{commune_code}/{year}")

@@ -27,6 +27,7 @@ from services.budget.model import (
     budget_id,
 )
 from services.budget.projects import Approval, NeedRef
+from services.budget.works_docs import check_from_doc, check_to_doc, stage_from_doc, stage_to_doc
 from services.runtime.application import BusyError, Committer, UnitOfWork
 from services.runtime.outbox import outbox_row
 from services.runtime.service import Runtime
@@ -41,7 +42,8 @@ LEDGER = Collection(
 REFS = Collection("refs")
 NEEDS = Collection("needs", indexes=("commune_code",))
 DECISIONS = Collection("decisions", indexes=("commune_code",))
-COLLECTIONS = (BUDGETS, LEDGER, REFS, NEEDS, DECISIONS)
+PHOTOS = Collection("photos", indexes=("project_id",))
+COLLECTIONS = (BUDGETS, LEDGER, REFS, NEEDS, DECISIONS, PHOTOS)
 
 Decide = Callable[[Budget], Outcome]
 
@@ -77,6 +79,8 @@ def budget_to_doc(budget: Budget) -> dict[str, Any]:
                 "reason": p.reason,
                 "created_by": p.created_by,
                 "created_at": p.created_at.isoformat(),
+                "stages": [stage_to_doc(s) for s in p.stages],
+                "checks": [check_to_doc(c) for c in p.checks],
             }
             for p in budget.projects.values()
         ],
@@ -136,6 +140,9 @@ def budget_from_doc(doc: dict[str, Any]) -> Budget:
             raw.get("reason"),
             raw["created_by"],
             datetime.fromisoformat(raw["created_at"]),
+            # Budgets saved before implementation stages existed have neither key.
+            [stage_from_doc(s) for s in raw.get("stages", [])],
+            [check_from_doc(c) for c in raw.get("checks", [])],
         )
     for raw in doc["allocations"]:
         budget.allocations[raw["id"]] = Allocation(

@@ -13,6 +13,7 @@ from typing import Any
 from contracts.budget import BudgetLineKind, ProjectStatus
 from contracts.privacy import public_description
 from services.budget.model import Allocation, Budget, LedgerEntry, Line, Project
+from services.budget.verification import implementation_view
 
 LINE_ORDER = tuple(BudgetLineKind)
 
@@ -94,7 +95,10 @@ def need_view(need_id: str, needs: Mapping[str, dict[str, Any]]) -> dict[str, An
     }
 
 
-def project_view(budget: Budget, project: Project, needs: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+def project_view(
+    budget: Budget, project: Project, needs: Mapping[str, dict[str, Any]], *, council: bool = False
+) -> dict[str, Any]:
+    """``council``: the caller is of the commune's council and sees small group counts."""
     return {
         "id": project.id,
         "commune_code": budget.commune_code,
@@ -111,6 +115,7 @@ def project_view(budget: Budget, project: Project, needs: Mapping[str, dict[str,
         "paid": budget.project_paid(project.id),
         "allocations": [allocation_view(a) for a in budget.allocations_of(project.id)],
         "created_at": project.created_at.isoformat(),
+        **implementation_view(project, needs, council=council),
     }
 
 
@@ -152,6 +157,8 @@ def budget_view(
     version: int,
     needs: Mapping[str, dict[str, Any]],
     approvals: list[dict[str, Any]],
+    *,
+    council: bool = False,
 ) -> dict[str, Any]:
     """The council's view of a commune's year: lines with balances, projects, approvals."""
     in_project = {n: p.id for p in budget.projects.values() if p.status not in _CLOSED for n in p.need_ids}
@@ -164,7 +171,7 @@ def budget_view(
         "lines": [line_view(budget, line) for line in _lines(budget)],
         "totals": totals_view(budget),
         "projects": [
-            project_view(budget, p, needs)
+            project_view(budget, p, needs, council=council)
             for p in sorted(budget.projects.values(), key=lambda p: (p.rank is None, p.rank or 0, p.id))
         ],
         "revisions": [revision_view(budget, i) for i in range(len(budget.revisions))],
@@ -219,6 +226,7 @@ def transparency_view(budget: Budget, needs: Mapping[str, dict[str, Any]]) -> di
                     "rank": project.rank,
                     "allocated": budget.project_allocated(project.id),
                     "spent": budget.project_paid(project.id),
+                    "stage": project.stage.value if project.stage else None,
                 }
             )
     return {
@@ -232,6 +240,11 @@ def transparency_view(budget: Budget, needs: Mapping[str, dict[str, Any]]) -> di
         "planned_needs": groups["planned"],
         "deferred_needs": groups["deferred"],
         "rejected_needs": groups["rejected"],
+        "implementation": [
+            {"project_id": p.id, "project_title": p.title, **implementation_view(p, needs, council=False)}
+            for p in sorted(budget.projects.values(), key=lambda p: (p.rank is None, p.rank or 0, p.id))
+            if p.stages
+        ],
         "revisions": [
             {
                 "line": r.line.value,

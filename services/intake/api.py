@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from contracts.needs import ContactPoint, Sector
 from services.intake import commands, feedback_code
@@ -108,6 +108,7 @@ class FeedbackIn(BaseModel):
 
     code: str = Field(max_length=40)
     satisfied: bool
+    rating: StrictInt | None = None  # 1-5; the domain says what is wrong with others
     comment: str | None = Field(default=None, max_length=5000)
     # The citizen's feedback code (services/intake/feedback_code.py); required from the public.
     secret: str | None = Field(default=None, max_length=20)
@@ -199,6 +200,6 @@ async def record_feedback(
         await feedback_code.check(runtime, normalise_tracking_code(body.code), body.secret)
     now = datetime.now(UTC)
     stored = await commands.record_feedback(
-        runtime, body.code, body.satisfied, body.comment, now, correlation_id
+        runtime, body.code, body.satisfied, body.comment, now, correlation_id, rating=body.rating
     )
     return public_view(stored)

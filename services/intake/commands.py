@@ -199,18 +199,47 @@ async def record_feedback(
     comment: str | None,
     now: datetime,
     correlation: str | None,
+    *,
+    rating: int | None = None,
+    channel: str = "track_page",
 ) -> dict[str, Any]:
     """A citizen (the tracking code is their key) verifies a completed need."""
 
     async def change(tx: Transaction) -> dict[str, Any]:
-        before = await need_by_code(tx, normalise_tracking_code(code))
-        if before["status"] == NeedStatus.MERGED.value and before.get("merged_into"):
-            before = await load_need(tx, before["merged_into"], None)
-        stored = await save(tx, "needs", before, domain.record_feedback(before, satisfied, comment, now))
-        await emit(tx, [events.status_changed(before, stored, correlation_id=correlation, causation_id=None)])
-        return stored
+        return await feedback_in(
+            tx, code, satisfied, comment, now, correlation, rating=rating, channel=channel
+        )
 
     return await unit_of_work(committer).run(change)
+
+
+async def feedback_in(
+    tx: Transaction,
+    code: str,
+    satisfied: bool,
+    comment: str | None,
+    now: datetime,
+    correlation: str | None,
+    *,
+    rating: int | None = None,
+    channel: str = "track_page",
+    causation: str | None = None,
+) -> dict[str, Any]:
+    """Record an answer within ``tx``. A merged need's raiser answers on the surviving need, as
+    one more voice (keyed by their own tracking code)."""
+    given = normalise_tracking_code(code)
+    before = await need_by_code(tx, given)
+    if before["status"] == NeedStatus.MERGED.value and before.get("merged_into"):
+        before = await load_need(tx, before["merged_into"], None)
+    after = domain.record_feedback(before, satisfied, comment, now, rating=rating, key=given, channel=channel)
+    stored = await save(tx, "needs", before, after)
+    published = [events.feedback_recorded(stored, correlation_id=correlation, causation_id=causation)]
+    if stored["status"] != before["status"]:
+        published.insert(
+            0, events.status_changed(before, stored, correlation_id=correlation, causation_id=causation)
+        )
+    await emit(tx, published)
+    return stored
 
 
 class DraftNotFoundError(NeedError):

@@ -12,14 +12,22 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts.budget import PROJECT_STATUS_CHANGED, ProjectStatus, ProjectStatusChangedV1
+from contracts.budget import (
+    PROJECT_STAGE_SET,
+    PROJECT_STATUS_CHANGED,
+    ProjectStageSetV1,
+    ProjectStatus,
+    ProjectStatusChangedV1,
+)
 from contracts.envelope import Envelope
 from contracts.meetings import DECISION_RECORDED, DecisionKind, DecisionRecordedV1
 from contracts.needs import NeedStatus
+from contracts.notify import FEEDBACK_MESSAGE_RECEIVED, FeedbackMessageReceivedV1
 from contracts.subjects import all_communes
 from services.intake import domain, events
 from services.intake.commands import unit_of_work
 from services.intake.lifecycle import TransitionError
+from services.intake.verification import feedback_by_message
 from services.runtime.application import emit, inbox_handler, save
 from services.runtime.consumer import ConsumerSpec
 from services.runtime.service import Runtime
@@ -29,6 +37,8 @@ log = logging.getLogger(__name__)
 
 DECISIONS_CONSUMER = "intake-decisions"
 PROJECTS_CONSUMER = "intake-projects"
+STAGES_CONSUMER = "intake-stages"
+FEEDBACK_CONSUMER = "intake-feedback-messages"
 
 PROJECT_TO_NEED = {
     ProjectStatus.FUNDED: NeedStatus.FUNDED,
@@ -124,7 +134,38 @@ def consumers(runtime: Runtime) -> list[ConsumerSpec]:
                 extra={"year": change.year},
             )
 
+    @inbox_handler(uow, STAGES_CONSUMER, ProjectStageSetV1)
+    async def on_project_stage(tx: Transaction, envelope: Envelope, stage: ProjectStageSetV1) -> None:
+        """The track page shows where the works stand; the status itself follows the project's
+        status events (works started: in implementation; completed: completed)."""
+        for need_id in stage.need_ids:
+            await apply_move(
+                tx,
+                envelope,
+                need_id,
+                stage.commune_code,
+                None,
+                actor=stage.set_by,
+                reason=None,
+                source="budget",
+                extra={
+                    "stage": stage.stage.value,
+                    "stage_on": stage.on.isoformat(),
+                    "project_title": stage.title,
+                },
+            )
+
+    @inbox_handler(uow, FEEDBACK_CONSUMER, FeedbackMessageReceivedV1)
+    async def on_feedback_message(
+        tx: Transaction, envelope: Envelope, message: FeedbackMessageReceivedV1
+    ) -> None:
+        await feedback_by_message(tx, envelope, message)
+
     return [
+        ConsumerSpec(STAGES_CONSUMER, "KHUM_BUDGET", (all_communes(PROJECT_STAGE_SET),), on_project_stage),
+        ConsumerSpec(
+            FEEDBACK_CONSUMER, "KHUM_NOTIFY", (all_communes(FEEDBACK_MESSAGE_RECEIVED),), on_feedback_message
+        ),
         ConsumerSpec(DECISIONS_CONSUMER, "KHUM_MEETINGS", (all_communes(DECISION_RECORDED),), on_decision),
         ConsumerSpec(
             PROJECTS_CONSUMER, "KHUM_BUDGET", (all_communes(PROJECT_STATUS_CHANGED),), on_project_status

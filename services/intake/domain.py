@@ -321,9 +321,21 @@ def merge(
 
 
 def record_feedback(
-    doc: dict[str, Any], satisfied: bool, comment: str | None, now: datetime
+    doc: dict[str, Any],
+    satisfied: bool,
+    comment: str | None,
+    now: datetime,
+    *,
+    rating: int | None = None,
+    key: str | None = None,
+    channel: str = "track_page",
 ) -> dict[str, Any]:
-    """Citizens verify a completed need: satisfied or not, and why."""
+    """Citizens verify a completed need: satisfied or not, a 1-5 rating, and why.
+
+    Every raiser answers, not only the first: the first answer moves the need to verified, the
+    next ones (a merged need's raiser, a second supporter) are added to a verified need; the
+    same ``key`` (the tracking code the answer came with) answering again replaces its answer.
+    """
     text = (comment or "").strip()
     if len(text) > COMMENT_MAX:
         raise NeedError(
@@ -332,6 +344,23 @@ def record_feedback(
             "មតិវែងពេក (យ៉ាងច្រើន ១,០០០ តួអក្សរ)។",
             field="comment",
         )
-    entry = {"at": now.isoformat(), "satisfied": satisfied, "comment": text or None}
+    if rating is not None and not (isinstance(rating, int) and 1 <= rating <= 5):
+        raise NeedError(
+            "need.rating_invalid",
+            "Give a rating from 1 (bad) to 5 (very good).",
+            "សូមផ្តល់ពិន្ទុពី ១ (មិនល្អ) ដល់ ៥ (ល្អណាស់)។",
+            field="rating",
+        )
+    entry = {
+        "at": now.isoformat(),
+        "satisfied": satisfied,
+        "rating": rating,
+        "comment": text or None,
+        "key": key,
+        "channel": channel,
+    }
+    kept = [f for f in doc["feedback"] if key is None or f.get("key") != key]
+    if doc["status"] == NeedStatus.VERIFIED.value:
+        return {**doc, "feedback": [*kept, entry]}
     moved = move(doc, NeedStatus.VERIFIED, actor="citizen", reason=text or None, now=now, source="citizen")
-    return {**moved, "feedback": [*doc["feedback"], entry]}
+    return {**moved, "feedback": [*kept, entry]}

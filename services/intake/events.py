@@ -7,12 +7,14 @@ from typing import Any
 
 from contracts.envelope import Envelope, new_event
 from contracts.needs import (
+    NEED_FEEDBACK_RECORDED,
     NEED_STATUS_CHANGED,
     NEED_SUBMITTED,
     NEED_SUPPORTED,
     NEED_VALIDATED,
     NEEDS_MERGED,
     ContactPoint,
+    NeedFeedbackRecordedV1,
     NeedsMergedV1,
     NeedStatus,
     NeedStatusChangedV1,
@@ -152,4 +154,28 @@ def needs_merged(survivor: dict[str, Any], merged: dict[str, Any], correlation_i
         communecode=survivor["commune_code"],
         subject=survivor["id"],
         correlationid=correlation_id,
+    )
+
+
+def feedback_recorded(
+    doc: dict[str, Any], *, correlation_id: str | None, causation_id: str | None
+) -> Envelope:
+    """The latest answer on a need, without its comment (budget only counts them)."""
+    last = doc["feedback"][-1]
+    return new_event(
+        NeedFeedbackRecordedV1(
+            need_id=doc["id"],
+            answered_for=last.get("key") or doc["tracking_code"],
+            commune_code=doc["commune_code"],
+            satisfied=last["satisfied"],
+            rating=last.get("rating"),
+            channel=last.get("channel") or "track_page",
+            recorded_at=datetime.fromisoformat(last["at"]),
+        ),
+        event_type=NEED_FEEDBACK_RECORDED,
+        source=SOURCE,
+        communecode=doc["commune_code"],
+        subject=doc["id"],
+        correlationid=correlation_id,
+        causationid=causation_id,
     )

@@ -57,6 +57,11 @@ def public_view(doc: dict[str, Any]) -> dict[str, Any]:
         "description": public_description(base["need_type"], base["description"]),
         "people": total,
         "history": _history(doc, with_actors=False),
+        # Where the works of its project stand (budget's ProjectStageSet), for the track page.
+        "stage": doc.get("stage"),
+        "stage_on": doc.get("stage_on"),
+        "project_title": doc.get("project_title"),
+        "answers": len(doc.get("feedback", [])),
     }
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from services.notify.domain import audiences_of
+from services.notify.domain import inbox_audiences_of
 from services.runtime.errors import DomainError
 from services.runtime.http import CallerDep
 from services.runtime.service import RuntimeDep
@@ -47,7 +47,7 @@ async def list_notifications(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> NotificationPage:
     """The caller's in-app notifications, newest first, each saying whether the caller read it."""
-    audiences = audiences_of(caller)
+    audiences = inbox_audiences_of(caller)
     where = {"audience": In(audiences), "channel": "in_app"}
     docs = await runtime.store.page("notifications", where, after=after, limit=limit, newest_first=True)
     items = []
@@ -64,7 +64,7 @@ async def list_notifications(
 async def mark_read(notification_id: str, caller: CallerDep, runtime: RuntimeDep) -> NotificationPublic:
     """Mark one of the caller's notifications read (for the caller only). Repeating is harmless."""
     doc = await runtime.store.get("notifications", notification_id)
-    if doc is None or doc["audience"] not in audiences_of(caller):
+    if doc is None or doc["audience"] not in inbox_audiences_of(caller):
         raise DomainError(
             "notification.not_found", "No such notification.", "រកមិនឃើញការជូនដំណឹងនេះទេ។", status=404
         )

@@ -13,12 +13,20 @@ from pydantic import BaseModel
 from contracts.notify import DeliveryChannel
 from services.notify.domain import DELIVERY_VIEWERS, may_view_deliveries
 from services.notify.domain.delivery import Status
+from services.notify.domain.sms import encoding_of
+from services.notify.exchange import ExchangeDep
 from services.runtime.errors import DomainError
 from services.runtime.http import CallerDep
 from services.runtime.service import RuntimeDep
 from services.runtime.stores import In
 
 router = APIRouter(tags=["deliveries"])
+
+
+def _sms_cost(doc: dict[str, Any], price: int) -> dict[str, Any]:
+    if doc["channel"] != DeliveryChannel.SMS.value or not doc.get("segments"):
+        return {}
+    return {"encoding": encoding_of(doc["text"]).value, "cost_riel": doc["segments"] * price}
 
 
 class DeliveryError(BaseModel):
@@ -38,6 +46,10 @@ class DeliveryPublic(BaseModel):
     text: str
     attempts: int
     segments: int | None = None
+    encoding: str | None = None
+    """SMS only: ``gsm7`` (160 characters a part) or ``ucs2`` (70; any Khmer makes it so)."""
+    cost_riel: int | None = None
+    """SMS only: parts times the configured price of one part, in whole riel."""
     last_error: DeliveryError | None = None
     dead_lettered: bool = False
     next_attempt_at: str | None = None
@@ -63,6 +75,7 @@ def _forbidden() -> DomainError:
 async def list_deliveries(
     caller: CallerDep,
     runtime: RuntimeDep,
+    exchange: ExchangeDep,
     commune: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     channel: DeliveryChannel | None = None,
     status: Status | None = None,
@@ -96,5 +109,6 @@ async def list_deliveries(
     if ref is not None:
         where["ref"] = ref.strip().upper()
     docs = await runtime.store.page("deliveries", where, after=after, limit=limit, newest_first=True)
-    items = [DeliveryPublic.model_validate(doc) for doc in docs]
+    price = exchange.settings.sms_segment_cost_riel
+    items = [DeliveryPublic.model_validate({**doc, **_sms_cost(doc, price)}) for doc in docs]
     return DeliveryPage(items=items, next_after=items[-1].id if len(items) == limit else None)

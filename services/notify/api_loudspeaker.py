@@ -1,25 +1,27 @@
 """Loudspeaker scripts: listed per village for whoever covers it (the village chief, the
-commune's facilitators and council), printable, and marked "announced" once read out."""
+commune's facilitators and council), printable, and marked "announced" once read out: only by
+the one who reads it, the village chief (scoped to that village) or the commune chief, and the
+script keeps who and when. Until then its delivery is "to announce", never "sent"."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Body, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.notify import deliveries
 from services.notify.domain.delivery import Status
 from services.notify.exchange import ExchangeDep
 from services.runtime.errors import DomainError
 from services.runtime.http import CallerDep
-from services.runtime.identity import Identity
+from services.runtime.identity import Identity, Role
 from services.runtime.service import RuntimeDep
 from services.runtime.stores import In
 
 router = APIRouter(prefix="/loudspeaker", tags=["loudspeaker"])
 
-ScriptStatus = Literal["pending", "announced"]
+ScriptStatus = Literal["pending", "announced", "superseded"]
 # Anonymous visitors and integrators have no village to read out to.
 NOT_READERS = frozenset({"public", "integrator"})
 
@@ -41,8 +43,16 @@ class ScriptPublic(BaseModel):
     created_at: str
     announced_at: str | None
     announced_by: str | None
+    announced_by_name: str | None = None
+    superseded_at: str | None = None
     # People's own words quoted in the text (their need, a reason): shown as written.
     quoted: list[str] = []
+
+
+class AnnouncedIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200, description="Who read it, as shown to people")
 
 
 class ScriptPage(BaseModel):
@@ -59,6 +69,18 @@ def _check_reader(caller: Identity) -> None:
         raise DomainError(
             "auth.forbidden", "You may not do this here.", "អ្នកមិនមានសិទ្ធិធ្វើការនេះទេ។", status=403
         )
+
+
+def _check_chief(caller: Identity, village: str) -> None:
+    """The village chief (an account scoped to the village itself) or the commune chief."""
+    if village in caller.communes or (caller.role is Role.COMMUNE_CHIEF and caller.covers(village)):
+        return
+    raise DomainError(
+        "loudspeaker.chief_only",
+        "Only the village chief or the commune chief marks a script as read aloud.",
+        "មានតែមេភូមិ ឬមេឃុំទេ ដែលអាចកត់ថាបានអានអត្ថបទនេះតាមឧបករណ៍បំពងសំឡេងរួចហើយ។",
+        status=403,
+    )
 
 
 def _scope(caller: Identity, commune: str | None, village: str | None) -> dict[str, Any]:
@@ -114,23 +136,47 @@ async def get_script(script_id: str, caller: CallerDep, runtime: RuntimeDep) -> 
 
 @router.post("/{script_id}/announced", response_model=ScriptPublic)
 async def mark_announced(
-    script_id: str, caller: CallerDep, runtime: RuntimeDep, exchange: ExchangeDep
+    script_id: str,
+    caller: CallerDep,
+    runtime: RuntimeDep,
+    exchange: ExchangeDep,
+    body: Annotated[AnnouncedIn | None, Body()] = None,
 ) -> ScriptPublic:
-    """The script was read out: its delivery becomes "delivered". Repeating changes nothing."""
+    """The script was read out: its delivery becomes "delivered". Repeating changes nothing; a
+    script replaced by a newer one is not announced (409)."""
     _check_reader(caller)
     now = exchange.clock.now()
     async with runtime.unit_of_work() as tx:
         doc = await tx.get("loudspeaker_scripts", script_id)
         if doc is None or not caller.covers(doc["village_code"]):
             raise _not_found()
+        _check_chief(caller, doc["village_code"])
         if doc["status"] == "announced":
             return ScriptPublic.model_validate(doc)
+        if doc["status"] == "superseded":
+            raise DomainError(
+                "loudspeaker.superseded",
+                "A newer script replaced this one: read that one instead.",
+                "អត្ថបទថ្មីជាងបានជំនួសអត្ថបទនេះហើយ៖ សូមអានអត្ថបទថ្មីនោះ។",
+                status=409,
+            )
         stored = await tx.replace(
             "loudspeaker_scripts",
-            {**doc, "status": "announced", "announced_at": now.isoformat(), "announced_by": caller.user_id},
+            {
+                **doc,
+                "status": "announced",
+                "announced_at": now.isoformat(),
+                "announced_by": caller.user_id,
+                "announced_by_name": (body.name if body else None) or None,
+            },
             expected_version=doc["version"],
         )
         delivery = await tx.get("deliveries", doc["delivery_id"])
+        note = f"announced by {caller.user_id}"
+        if delivery is not None and delivery["status"] == Status.QUEUED.value:
+            # Reading it out is the sending: the whole way at once, each step in its history.
+            delivery = await deliveries.move(tx, delivery, Status.SENDING, now, note=note)
+            delivery = await deliveries.move(tx, delivery, Status.SENT, now, note=note)
         if delivery is not None and delivery["status"] == Status.SENT.value:
-            await deliveries.move(tx, delivery, Status.DELIVERED, now, note=f"announced by {caller.user_id}")
+            await deliveries.move(tx, delivery, Status.DELIVERED, now, note=note)
     return ScriptPublic.model_validate(stored)

@@ -8,7 +8,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.notify import api, api_deliveries, api_loudspeaker, api_push, public, webhooks
+from services.notify import (
+    api,
+    api_deliveries,
+    api_loudspeaker,
+    api_push,
+    public,
+    webhooks,
+    webhooks_providers,
+)
 from services.notify.channels import build_adapters
 from services.notify.consumers import consumer_factory
 from services.notify.dispatcher import Dispatcher
@@ -55,6 +63,7 @@ def create_app(
             api_deliveries.router,
             api_loudspeaker.router,
             webhooks.router,
+            webhooks_providers.router,
             public.router,
         ],
         consumers=consumer_factory(exchange, collaborators),

@@ -23,6 +23,7 @@ from typing import Any
 from contracts.notify import DeliveryChannel
 from services.notify import deliveries
 from services.notify.channels import LOCAL_CHANNELS, Outbound, SendError, Sent
+from services.notify.digest import DailyDigest
 from services.notify.domain.delivery import Status
 from services.notify.exchange import Exchange
 from services.notify.recipients import deactivate_push, opt_out
@@ -66,6 +67,7 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.sent = 0
+        self.digest = DailyDigest(store)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="notify-dispatcher")
@@ -112,6 +114,8 @@ class Dispatcher:
     async def run_once(self) -> int:
         """One pass over what is due; returns how many deliveries were sent."""
         now = self.exchange.clock.now()
+        if await self.digest.run_once(now):
+            self.on_commit()  # the digests' NotificationQueued events
         by_channel: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for doc in await self.due(now):
             by_channel[doc["channel"]].append(doc)

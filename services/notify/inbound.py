@@ -15,7 +15,13 @@ from typing import Any
 
 from contracts.envelope import new_event, uuid7
 from contracts.needs import ContactChannel, ContactPoint
-from contracts.notify import INBOUND_MESSAGE_RECEIVED, InboundChannel, InboundMessageReceivedV1
+from contracts.notify import (
+    FEEDBACK_MESSAGE_RECEIVED,
+    INBOUND_MESSAGE_RECEIVED,
+    FeedbackMessageReceivedV1,
+    InboundChannel,
+    InboundMessageReceivedV1,
+)
 from services.notify.deliveries import Cause
 from services.notify.domain.commands import Command, CommandName, is_tracking_code, parse_command
 from services.notify.domain.contacts import (
@@ -25,6 +31,7 @@ from services.notify.domain.contacts import (
     reply_language,
 )
 from services.notify.domain.rules import Notice, ToContacts
+from services.notify.domain.verify import Verification, parse_verification
 from services.notify.exchange import Exchange
 from services.notify.planner import Planner
 from services.notify.recipients import ensure_contact, opt_in, opt_out, subscribe, update_contact
@@ -97,9 +104,12 @@ class InboundHandler:
         contact = await ensure_contact(tx, message.channel.value, address, now, commune_code=commune)
         message_id = uuid7()
         command = parse_command(message.text)
+        verification = parse_verification(message.text) if command is None else None
         run = _Run(self, tx, message_id, contact, commune, now)
         if command is not None:
             outcome = await run.command(command)
+        elif verification is not None:
+            outcome = await self._verify(run, message, verification)
         elif not message.text.strip():
             outcome = "empty"
             await run.reply("reply_help")
@@ -126,6 +136,43 @@ class InboundHandler:
             },
         )
         return InboundResult(message_id, False, outcome, run.commune, run.replies)
+
+    async def _verify(self, run: _Run, message: Inbound, verification: Verification) -> str:
+        """``OK <code> [feedback code] 1-5``: intake decides whether it counts (it knows the
+        need's people); the citizen is thanked at once, in their language."""
+        if run.commune is None:
+            await run.reply("reply_no_commune")
+            return "command:verify:unrouted"
+        sender = ContactPoint(
+            channel=ContactChannel(message.channel.value),
+            address=run.contact["address"],
+            language=reply_language(run.contact.get("language")),
+        )
+        event = new_event(
+            FeedbackMessageReceivedV1(
+                message_id=run.message_id,
+                commune_code=run.commune,
+                channel=message.channel,
+                sender=sender,
+                tracking_code=verification.tracking_code,
+                feedback_code=verification.feedback_code,
+                rating=verification.rating,
+                received_at=message.received_at,
+            ),
+            event_type=FEEDBACK_MESSAGE_RECEIVED,
+            source=SOURCE,
+            communecode=run.commune,
+            subject=run.message_id,
+            correlationid=run.message_id,
+        )
+        await run.tx.add_outbox(outbox_row(event))
+        await run.reply(
+            "reply_verify",
+            ref=verification.tracking_code,
+            tracking_code=verification.tracking_code,
+            rating=verification.rating,
+        )
+        return "command:verify"
 
     async def _publish(
         self,
@@ -241,4 +288,13 @@ class _Run:
             status=need.get("status"),
             reason=need.get("reason"),
             merged_into=need.get("merged_into"),
+            survivor=await self._survivor(need),
         )
+
+    async def _survivor(self, need: dict[str, Any]) -> dict[str, Any] | None:
+        """Where a merged need went, so its people hear that need's fate, not just "merged"."""
+        code = need.get("merged_into")
+        survivor = await self.tx.find_one("needs", {"tracking_code": code}) if code else None
+        if survivor is None:
+            return None
+        return {"status": survivor.get("status"), "reason": survivor.get("reason")}

@@ -28,7 +28,11 @@ async def write_in_app(
     audience: str,
     context: Mapping[str, Any],
     now: datetime,
+    *,
+    live: bool = True,
 ) -> None:
+    """``live``: also a NotificationQueued event, for the gateway's live subscriptions (whose
+    audiences are a role's and a commune's: one person's own notices are read in the inbox)."""
     key = f"{cause.id}:{audience}:{Channel.IN_APP.value}"
     if await tx.find_one("notifications", {"dedup_key": key}) is not None:
         return
@@ -46,6 +50,35 @@ async def write_in_app(
         "cause": cause.id,
     }
     await tx.insert("notifications", doc)
+    if live:
+        await _queued_event(tx, cause, notice, audience, doc, text, now)
+    record = deliveries.new_delivery(
+        cause=cause.id,
+        correlation_id=cause.correlation_id,
+        kind=notice.kind,
+        channel=DeliveryChannel.IN_APP,
+        target=audience,
+        recipient=audience,
+        commune_code=notice.commune_code,
+        language="km",
+        text=text["km"],
+        now=now,
+        ref=notice.ref,
+        status=Status.DELIVERED,
+    )
+    record["data"] = {"notification_id": doc["id"]}
+    await deliveries.insert(tx, record, now)
+
+
+async def _queued_event(
+    tx: Transaction,
+    cause: Cause,
+    notice: Notice,
+    audience: str,
+    doc: Mapping[str, Any],
+    text: dict[str, str],
+    now: datetime,
+) -> None:
     queued = new_event(
         NotificationQueuedV1(
             notification_id=doc["id"],
@@ -65,22 +98,6 @@ async def write_in_app(
         causationid=cause.id,
     )
     await tx.add_outbox(outbox_row(queued))
-    record = deliveries.new_delivery(
-        cause=cause.id,
-        correlation_id=cause.correlation_id,
-        kind=notice.kind,
-        channel=DeliveryChannel.IN_APP,
-        target=audience,
-        recipient=audience,
-        commune_code=notice.commune_code,
-        language="km",
-        text=text["km"],
-        now=now,
-        ref=notice.ref,
-        status=Status.DELIVERED,
-    )
-    record["data"] = {"notification_id": doc["id"]}
-    await deliveries.insert(tx, record, now)
 
 
 async def write_loudspeaker(
@@ -91,10 +108,14 @@ async def write_loudspeaker(
     context: Mapping[str, Any],
     now: datetime,
 ) -> None:
-    """A printable script for the village chief; the delivery is "sent" once it is on their
-    list and "delivered" when they mark it announced."""
+    """A printable script for the village chief. Its delivery stays queued ("to announce")
+    until the chief marks it read aloud, then is delivered. A newer script about the same need
+    in the same village replaces an older one still to announce: the village hears the latest
+    news, not a stale "funded" before a "deferred"."""
     if await tx.find_one("deliveries", {"dedup_key": dedup_key(cause.id, village, "loudspeaker")}):
         return
+    if notice.ref is not None:
+        await _supersede(tx, notice.ref, village, now)
     texts = {
         lang: render(notice.kind, DeliveryChannel.LOUDSPEAKER.value, lang, context).text
         for lang in ("km", "en")
@@ -113,7 +134,7 @@ async def write_loudspeaker(
         now=now,
         ref=notice.ref,
         data={"script_id": script_id},
-        status=Status.SENT,
+        status=Status.QUEUED,
     )
     await deliveries.insert(tx, record, now)
     need = context.get("need") or {}
@@ -137,5 +158,31 @@ async def write_loudspeaker(
             "created_at": now.isoformat(),
             "announced_at": None,
             "announced_by": None,
+            "superseded_by": None,
         },
     )
+
+
+async def _supersede(tx: Transaction, ref: str, village: str, now: datetime) -> None:
+    while True:
+        old = await tx.find_one(
+            "loudspeaker_scripts", {"ref": ref, "village_code": village, "status": "pending"}
+        )
+        if old is None:
+            return
+        await tx.replace(
+            "loudspeaker_scripts",
+            {**old, "status": "superseded", "superseded_at": now.isoformat()},
+            expected_version=old["version"],
+        )
+        delivery = await tx.get("deliveries", old["delivery_id"])
+        if delivery is not None and delivery["status"] == Status.QUEUED.value:
+            await deliveries.move(
+                tx,
+                delivery,
+                Status.FAILED,
+                now,
+                note="superseded",
+                last_error={"code": "loudspeaker.superseded", "reason": "a newer script replaced it"},
+                dead_letter=False,
+            )

@@ -16,6 +16,7 @@ from typing import Any
 from contracts.notify import DeliveryChannel
 from services.notify import deliveries
 from services.notify.deliveries import Cause
+from services.notify.digest import add_to_digest
 from services.notify.domain.contacts import InvalidAddressError, mask, normalise_address
 from services.notify.domain.delivery import Status, dedup_key
 from services.notify.domain.rules import (
@@ -27,8 +28,9 @@ from services.notify.domain.rules import (
     ToSubscribers,
 )
 from services.notify.domain.signatures import unsubscribe_token
-from services.notify.domain.sms import fit_sms, sms_length
+from services.notify.domain.sms import fit_sms, gsm7_friendly, sms_length
 from services.notify.exchange import Exchange
+from services.notify.facts import project_facts
 from services.notify.local_channels import write_in_app, write_loudspeaker
 from services.notify.recipients import ensure_contact
 from services.notify.rendering import render
@@ -67,6 +69,9 @@ class Planner:
                     )
             elif isinstance(target, ToNeedRaisers):
                 need = await tx.get("needs", target.need_id)
+                if need is not None and not need.get("contacts"):
+                    # Nobody gave a phone: the facilitator who recorded it goes back to them.
+                    await add_to_digest(tx, cause, notice, need, context, now)
                 for cid in (need or {}).get("contacts", []):
                     contact = await tx.get("contacts", cid)
                     if contact is not None:
@@ -88,11 +93,16 @@ class Planner:
         if notice.need_id:
             copy = await tx.get("needs", notice.need_id)
             if copy is not None:
+                project_id = copy.get("project_id")
                 context["need"] = {
                     "tracking_code": copy.get("tracking_code"),
                     "excerpt": copy.get("excerpt"),
                     "village": copy.get("village"),
                     "merged_into": copy.get("merged_into"),
+                    "merged_from": copy.get("merged_codes") or [],
+                    "rank": copy.get("rank"),
+                    "ranked_of": copy.get("ranked_of"),
+                    "project": project_facts(await tx.get("projects", project_id) if project_id else None),
                 }
         return context
 
@@ -135,6 +145,27 @@ class Planner:
         )
         await deliveries.insert(tx, record, now)
         return 1
+
+    def _fewest_segments(
+        self, kind: str, language: str, context: Mapping[str, Any], full: str
+    ) -> tuple[str, int]:
+        """Each SMS part is paid for: the full text if it fits as it is, else the template's
+        brief form when that saves a part, plain GSM-7 punctuation where that alone avoids
+        UCS-2, and never more parts than ``sms_max_segments`` (the end cut at a word or
+        cluster boundary)."""
+        limit = self.exchange.settings.sms_max_segments
+        candidates = [gsm7_friendly(full)]
+        if sms_length(candidates[0]).segments > 1:
+            brief = render(kind, DeliveryChannel.SMS.value, language, {**context, "brief": True}).text
+            candidates.append(gsm7_friendly(brief))
+        fitted = [fit_sms(text, limit) for text in candidates]
+        # Fewest parts first; then a text sent whole over one cut short; then the full wording.
+        order = sorted(
+            range(len(fitted)),
+            key=lambda i: (sms_length(fitted[i]).segments, fitted[i] != candidates[i], i),
+        )
+        best = fitted[order[0]]
+        return best, sms_length(best).segments
 
     async def _contact_point(
         self,
@@ -227,11 +258,10 @@ class Planner:
             token = unsubscribe_token(self.exchange.settings.secret("identity_secret"), contact["id"])
             data["unsubscribe"] = f"{self.exchange.settings.public_url.rstrip('/')}/unsubscribe/{token}"
             context = {**context, "unsubscribe_url": data["unsubscribe"]}
-        rendered = render(notice.kind, channel.value, language, context)
+        rendered = render(notice.kind, channel.value, language, {"brief": False, **context})
         text, segments = rendered.text, None
         if channel is DeliveryChannel.SMS:
-            text = fit_sms(text, self.exchange.settings.sms_max_segments)
-            segments = sms_length(text).segments
+            text, segments = self._fewest_segments(notice.kind, language, context, text)
         record = deliveries.new_delivery(
             **common, text=text, subject=rendered.subject, segments=segments, data=data
         )

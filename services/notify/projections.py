@@ -26,6 +26,7 @@ from contracts.needs import (
 from contracts.registry import UnreadableEvent
 from services.notify.domain.contacts import InvalidAddressError, contact_id, normalise_address
 from services.notify.domain.rules import excerpt
+from services.notify.facts import FACTS
 from services.runtime.stores import Transaction
 
 Projection = Callable[[Transaction, Any, datetime], Awaitable[None]]
@@ -78,6 +79,8 @@ async def need_submitted(tx: Transaction, need: NeedSubmittedV1, now: datetime) 
         "excerpt": excerpt(need.description),
         "contacts": _merge((existing or {}).get("contacts", []), contact_ids(need.contacts)),
         "merged_into": (existing or {}).get("merged_into"),
+        # Whoever recorded it hears its outcomes in their digest when nobody gave a contact.
+        "collected_by": need.collected_by,
         "updated_at": now.isoformat(),
     }
     await _save(tx, existing, doc)
@@ -122,7 +125,13 @@ async def needs_merged(tx: Transaction, merge: NeedsMergedV1, now: datetime) -> 
         )
     if survivor is not None and merged is not None:
         contacts = _merge(survivor.get("contacts", []), merged.get("contacts", []))
-        await _save(tx, survivor, {**survivor, "contacts": contacts, "updated_at": now.isoformat()})
+        # Its messages name the merged codes, so the merged need's people know it is theirs.
+        codes = _merge(survivor.get("merged_codes", []), [merge.merged_tracking_code])
+        await _save(
+            tx,
+            survivor,
+            {**survivor, "contacts": contacts, "merged_codes": codes, "updated_at": now.isoformat()},
+        )
 
 
 PROJECTIONS: dict[str, tuple[type[BaseModel], Projection]] = {
@@ -130,4 +139,5 @@ PROJECTIONS: dict[str, tuple[type[BaseModel], Projection]] = {
     NEED_STATUS_CHANGED: (NeedStatusChangedV1, need_status_changed),
     NEED_SUPPORTED: (NeedSupportedV1, need_supported),
     NEEDS_MERGED: (NeedsMergedV1, needs_merged),
+    **FACTS,
 }

@@ -37,6 +37,23 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
     "merged": {"en": "joined with a similar need", "km": "បានបញ្ចូលជាមួយតម្រូវការស្រដៀងគ្នា"},
 }
 KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+MONTHS = {
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "km": ("មករា", "កុម្ភៈ", "មីនា", "មេសា", "ឧសភា", "មិថុនា", "កក្កដា", "សីហា", "កញ្ញា", "តុលា", "វិច្ឆិកា", "ធ្នូ"),
+}
 PUSH_TITLE = {"km": "ឃុំ", "en": "Khum"}
 
 
@@ -58,6 +75,26 @@ def status_label(status: str | None, lang: str) -> str:
 
 def khmer_digits(value: object) -> str:
     return str(value).translate(KHMER_DIGITS)
+
+
+def riel(amount: int, lang: str) -> str:
+    """Whole riel with thousands separators, in Khmer digits for Khmer: ``១២,៥០០,០០០ រៀល``."""
+    grouped = f"{int(amount):,}"
+    return f"{khmer_digits(grouped)} រៀល" if lang == "km" else f"{grouped} riel"
+
+
+def month_name(value: str | int, lang: str) -> str:
+    """``2027-03`` -> ``March 2027`` / ``មីនា ២០២៧``; a bare year stays a year."""
+    text = str(value)
+    year, _, month = text.partition("-")
+    if not month:
+        return khmer_digits(year) if lang == "km" else year
+    name = MONTHS["km" if lang == "km" else "en"][int(month[:2]) - 1]
+    return f"{name} {khmer_digits(year) if lang == 'km' else year}"
+
+
+def number(value: int, lang: str) -> str:
+    return khmer_digits(value) if lang == "km" else str(value)
 
 
 def spell(code: str) -> str:
@@ -85,6 +122,9 @@ def environment() -> Environment:
     env.filters["khmer_digits"] = khmer_digits
     env.filters["spell"] = spell
     env.filters["local_time"] = local_time
+    env.filters["riel"] = riel
+    env.filters["month_name"] = month_name
+    env.filters["number"] = number
     return env
 
 
@@ -99,7 +139,8 @@ def render(kind: str, channel: str, lang: str, context: Mapping[str, Any]) -> Re
         template = environment().select_template(list(template_names(kind, channel, lang)))
     except TemplateNotFound as exc:
         raise TemplateMissingError(f"no template for {kind} on {channel} in {lang}") from exc
-    text = template.render({**context, "lang": lang, "channel": channel}).strip()
+    # ``brief``: the template's shorter wording, asked for when it saves an SMS part.
+    text = template.render({"brief": False, **context, "lang": lang, "channel": channel}).strip()
     text = "\n".join(line.rstrip() for line in text.splitlines())
     while "\n\n\n" in text:
         text = text.replace("\n\n\n", "\n\n")

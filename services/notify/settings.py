@@ -54,9 +54,28 @@ class NotifySettings(ServiceSettings):
     sms_sender: str = "Khum"
     sms_webhook_secret: SecretStr | None = None
     sms_max_segments: int = 6
+    sms_segment_cost_riel: int = Field(default=100, ge=0)
+    """What one SMS part costs this deployment, in whole riel (an estimate shown in the
+    deliveries log; set it to the provider's price)."""
     sms_numbers: dict[str, str] = Field(default_factory=dict)
     """The commune each of our SMS numbers serves, e.g. {"+85523900101": "160101"}."""
     sms_default_commune: str = ""
+
+    # Which SMS provider: Khum's own HTTP format (above), an Android phone running the
+    # open-source "SMS Gateway for Android" app on a local SIM, or Twilio.
+    sms_provider: Literal["khum", "android", "twilio"] = "khum"
+    sms_android_url: str = ""
+    """The app's local server (http://<phone>:8080) or its cloud/private server API base."""
+    sms_android_path: str = "/message"
+    sms_android_username: str = ""
+    sms_android_password: SecretStr | None = None
+    sms_android_signing_key: SecretStr | None = None
+    """The app's webhook signing key (Settings, Webhooks): incoming SMS and delivery reports."""
+    sms_twilio_api_base: str = "https://api.twilio.com"
+    sms_twilio_account_sid: str = ""
+    sms_twilio_auth_token: SecretStr | None = None
+    sms_twilio_from: str = ""
+    """A number in E.164, an alphanumeric sender id, or a Messaging Service id (MG...)."""
 
     # Telegram Bot API
     telegram_api_base: str = "https://api.telegram.org"
@@ -113,6 +132,7 @@ class NotifySettings(ServiceSettings):
         present = {
             "sms_webhook_secret": _secret(self.sms_webhook_secret),
             "telegram_webhook_secret": _secret(self.telegram_webhook_secret),
+            "sms_android_signing_key": _secret(self.sms_android_signing_key),
         }
         return {**super()._secrets(), **{k: v for k, v in present.items() if v}}
 
@@ -126,6 +146,14 @@ class NotifySettings(ServiceSettings):
 
     @property
     def sms_enabled(self) -> bool:
+        if self.sms_provider == "android":
+            return bool(
+                self.sms_android_url and self.sms_android_username and _secret(self.sms_android_password)
+            )
+        if self.sms_provider == "twilio":
+            return bool(
+                self.sms_twilio_account_sid and _secret(self.sms_twilio_auth_token) and self.sms_twilio_from
+            )
         return bool(self.sms_base_url and _secret(self.sms_api_key))
 
     @property

@@ -36,6 +36,10 @@ PENDING_RECEIPTS = Collection("pending_receipts")
 """Delivery receipts that came before the send's own answer was committed (id: provider id)."""
 ERASURES = Collection("erasures")
 """Each PersonErased notify carried out (id: intake's erasure id): counts and times, never who."""
+PROJECTS = Collection("projects", indexes=("commune_code",))
+"""Budget's CIP projects as notify needs them for messages: title, riel allocated, year, stage."""
+DIGEST_ITEMS = Collection("digest_items", indexes=("facilitator", "digested"))
+"""Outcomes for needs nobody gave a contact for, waiting for their facilitator's daily digest."""
 
 COLLECTIONS = (
     NOTIFICATIONS,
@@ -50,4 +54,6 @@ COLLECTIONS = (
     INBOUND,
     PENDING_RECEIPTS,
     ERASURES,
+    PROJECTS,
+    DIGEST_ITEMS,
 )

@@ -22,6 +22,7 @@ from services.notify.inbound import Inbound
 from services.notify.wiring import InboundDep, WakeupDep
 from services.runtime.errors import DomainError
 from services.runtime.service import RuntimeDep
+from services.runtime.stores import Transaction
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -164,25 +165,36 @@ async def sms_receipt(request: Request, runtime: RuntimeDep, exchange: ExchangeD
     status = body.status.lower()
     if status not in FINAL_RECEIPTS:
         return WebhookAnswer(status="ignored", outcome=status)  # "accepted", "buffered"...: not news
-    final = "delivered" if status == "delivered" else status
     now = exchange.clock.now()
     async with runtime.unit_of_work() as tx:
-        doc = await tx.find_one("deliveries", {"provider_id": body.id})
-        if doc is None:
-            # The receipt beat our own record of the send: keep it until the send is recorded.
+        return await record_receipt(tx, body.id, status, body.error, now, reference=body.reference)
+
+
+async def record_receipt(
+    tx: Transaction,
+    provider_id: str,
+    final: str,
+    error: str | None,
+    now: datetime,
+    *,
+    reference: str | None = None,
+) -> WebhookAnswer:
+    """A final delivery state from any SMS provider, by its message id. A receipt that beats our
+    own record of the send is kept until the send is recorded (``pending_receipts``)."""
+    doc = await tx.find_one("deliveries", {"provider_id": provider_id})
+    if doc is None:
+        if await tx.get("pending_receipts", provider_id) is None:
             pending: dict[str, Any] = {
-                "id": body.id,
+                "id": provider_id,
                 "status": final,
-                "error": body.error,
-                "reference": body.reference,
+                "error": error,
+                "reference": reference,
                 "received_at": now.isoformat(),
                 "applied": False,
             }
-            existing = await tx.get("pending_receipts", body.id)
-            if existing is None:
-                await tx.insert("pending_receipts", pending)
-            return WebhookAnswer(status="pending")
-        moved = await apply_receipt(tx, doc, final, body.error, now)
+            await tx.insert("pending_receipts", pending)
+        return WebhookAnswer(status="pending")
+    moved = await apply_receipt(tx, doc, final, error, now)
     return WebhookAnswer(status="applied" if moved else "ignored", message_id=doc["id"])
 
 

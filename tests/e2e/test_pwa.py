@@ -23,7 +23,11 @@ async def _sign_in(page: Page, stack: Stack, username: str = "sophea") -> None:
 
 
 async def test_the_sign_in_page_is_in_khmer_by_default(page: Page, stack: Stack) -> None:
+    # A signed-out visit to / is the citizens' landing page; staff sign in from its link.
     await page.goto(stack.url)
+    await expect(page.locator("#public-home")).to_be_visible()
+    assert await page.get_attribute("html", "lang") == "km"
+    await page.click("a[href='/login']")
     await page.wait_for_url(re.compile(r"/login"))
     assert await page.get_attribute("html", "lang") == "km"
     await expect(page.locator("h1")).to_have_text("ចូលប្រើប្រាស់")

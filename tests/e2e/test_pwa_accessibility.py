@@ -75,6 +75,8 @@ SCREENS = [
     Screen("track, unknown code", None, "/track?code=0000-000"),
     Screen("offline", None, "/offline"),
     Screen("about, data sources", None, "/about"),
+    Screen("home, public", None, "/?commune=160101"),
+    Screen("home, public, choose a commune", None, "/"),
     Screen("home, facilitator", "sophea", "/"),
     Screen("need form, screen 1", "sophea", "/needs/new"),
     Screen("need form, screen 2", "sophea", "/needs/new", then=_step2),

@@ -32,7 +32,7 @@ from tests.integration.test_budget_support import (
 from tests.integration.test_meetings_api import announced, submitted_need
 
 YEAR = datetime.now(UTC).year
-PUBLIC = ["/login", "/track", "/offline", f"/communes/160101/budget/{YEAR}"]
+PUBLIC = ["/", "/?commune=160101", "/login", "/track", "/offline", f"/communes/160101/budget/{YEAR}"]
 PAGES = {
     None: PUBLIC,
     "sophea": [

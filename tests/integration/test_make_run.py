@@ -78,7 +78,35 @@ async def test_make_run_prints_the_url_stops_on_ctrl_c_and_keeps_its_data(tmp_pa
             {"i": {"villageCode": "16010101", "description": "ទឹកស្អាត", "idempotencyKey": uuid.uuid4().hex}},
         )
         code = body["data"]["submitNeed"]["trackingCode"]
+        # The demo's channels: a citizen's receipt by SMS, Telegram and e-mail shows on the page.
+        texts = {"sms": "+85512777001", "telegram": "777001", "email": "sokha@demo.example"}
+        for channel, address in texts.items():
+            raised = await facilitator.execute(
+                SUBMIT_NEED,
+                {
+                    "i": {
+                        "villageCode": "16010101",
+                        "description": f"អណ្តូងទឹក {channel}",
+                        "idempotencyKey": uuid.uuid4().hex,
+                        "raisedBy": {
+                            "consent": "verbal",
+                            "contactChannel": channel,
+                            "contactAddress": address,
+                        },
+                    }
+                },
+            )
+            texts[channel] = raised["data"]["submitNeed"]["trackingCode"]
         await facilitator.close()
+        assert "/demo/messages" in text
+
+        async def shown() -> str | None:
+            page = httpx.get(f"http://127.0.0.1:{port}/demo/messages")
+            return page.text if all(c in page.text for c in texts.values()) else None
+
+        demo = await wait_for(shown, timeout=30)
+        assert 'id="demo-banner"' in demo and "+85512777001" in demo and "sokha@demo.example" in demo
+        assert "លេខតាមដាន" in demo  # the receipts, in Khmer
     finally:
         runner.send_signal(signal.SIGINT)
         output, _ = runner.communicate(timeout=60)

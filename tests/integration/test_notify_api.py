@@ -89,7 +89,7 @@ async def test_the_council_sees_what_was_sent_to_whom_with_addresses_masked(
     items = response.json()["items"]
     kinds = sorted((d["kind"], d["channel"], d["status"]) for d in items)
     assert kinds == [
-        ("need_outcome", "loudspeaker", "sent"),
+        ("need_outcome", "loudspeaker", "queued"),  # "to announce" until read aloud
         ("need_receipt", "sms", "sent"),
         ("need_status_changed", "sms", "sent"),
         ("need_submitted", "in_app", "delivered"),
@@ -149,14 +149,27 @@ async def test_the_village_loudspeaker_list_has_the_script_until_it_is_announced
     assert script["village_name"] == {"km": "ត្រពាំងក្រហម", "latin": "Trapeang Kraham"}
     assert script["text"]["km"].count("ទទួលបានថវិកា") == 2
 
-    announced = await h.http.post(f"/loudspeaker/{script['id']}/announced", headers=facilitator)
-    assert announced.status_code == 200
-    assert announced.json()["status"] == "announced" and announced.json()["announced_by"] == "u-sophea"
-    again = await h.http.post(f"/loudspeaker/{script['id']}/announced", headers=h.token(*COUNCIL))
-    assert again.json()["announced_by"] == "u-sophea"  # the first announcement stands
+    [delivery] = await h.deliveries(ref="MNPQ-RST", channel="loudspeaker")
+    assert delivery["status"] == "queued"  # to announce: nobody has read it out yet
+    refused = await h.http.post(f"/loudspeaker/{script['id']}/announced", headers=facilitator)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "loudspeaker.chief_only"
+    assert (await h.store.get("loudspeaker_scripts", script["id"]))["status"] == "pending"
+
+    chief = h.token(Role.FACILITATOR, ("16010104",), "u-village-chief")
+    announced = await h.http.post(
+        f"/loudspeaker/{script['id']}/announced", json={"name": "លោក សុខ Sok"}, headers=chief
+    )
+    assert announced.status_code == 200, announced.text
+    body = announced.json()
+    assert body["status"] == "announced" and body["announced_by"] == "u-village-chief"
+    assert body["announced_by_name"] == "លោក សុខ Sok" and body["announced_at"] == MORNING.isoformat()
+    commune_chief = h.token(Role.COMMUNE_CHIEF, ("160101",), "u-bopha")
+    again = await h.http.post(f"/loudspeaker/{script['id']}/announced", headers=commune_chief)
+    assert again.json()["announced_by"] == "u-village-chief"  # the first announcement stands
 
     [delivery] = await h.deliveries(ref="MNPQ-RST", channel="loudspeaker")
     assert delivery["status"] == "delivered"
+    assert [step["status"] for step in delivery["history"]][-3:] == ["sending", "sent", "delivered"]
     pending = await h.http.get("/loudspeaker", params={"status": "pending"}, headers=facilitator)
     assert script["id"] not in {s["id"] for s in pending.json()["items"]}
 

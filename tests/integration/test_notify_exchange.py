@@ -335,14 +335,27 @@ async def test_a_village_chief_reads_out_an_outcome_and_marks_it_announced(
     assert "ភូមិផ្សេងមានអាទិភាពខ្ពស់ជាង" in script.text
     assert "data-print" in script.text
 
-    refused = await http.post(f"/loudspeaker/{script_id}/announced", data={"csrf_token": "forged"})
-    assert refused.status_code == 400
-    done = await http.post(
-        f"/loudspeaker/{script_id}/announced", data={"csrf_token": facilitator.csrf}, follow_redirects=False
-    )
-    assert done.status_code == 303 and done.headers["location"] == "/loudspeaker"
-    after = await http.get(f"/loudspeaker/{script_id}")
-    assert "Mark as announced" not in after.text and "សម្គាល់ថាបានប្រកាសរួច" not in after.text
+    # The facilitator reads the list but does not read it out: no button, and the post is refused.
+    assert "Mark as announced" not in script.text and "សម្គាល់ថាបានប្រកាសរួច" not in script.text
+    not_chief = await http.post(f"/loudspeaker/{script_id}/announced", data={"csrf_token": facilitator.csrf})
+    assert not_chief.status_code == 403
+
+    chief = GraphQL(stack.url)
+    try:
+        await chief.login("bopha")  # the commune chief
+        page = await chief.http.get(f"/loudspeaker/{script_id}")
+        assert "សម្គាល់ថាបានប្រកាសរួច" in page.text or "Mark as announced" in page.text
+        refused = await chief.http.post(f"/loudspeaker/{script_id}/announced", data={"csrf_token": "forged"})
+        assert refused.status_code == 400
+        done = await chief.http.post(
+            f"/loudspeaker/{script_id}/announced", data={"csrf_token": chief.csrf}, follow_redirects=False
+        )
+        assert done.status_code == 303 and done.headers["location"] == "/loudspeaker"
+        after = await chief.http.get(f"/loudspeaker/{script_id}")
+        assert "Mark as announced" not in after.text and "សម្គាល់ថាបានប្រកាសរួច" not in after.text
+        assert "បុប្ផា Bopha" in after.text  # who read it aloud
+    finally:
+        await chief.close()
 
 
 async def test_the_council_page_lists_messages_sent_and_a_facilitator_is_refused(
@@ -360,5 +373,7 @@ async def test_the_council_page_lists_messages_sent_and_a_facilitator_is_refused
     html = await wait_for(shown)
     assert "+85512•••005" in html and number not in html
     assert "សារដែលបានផ្ញើ" in html  # Khmer page by default
+    # Each SMS says its parts, its alphabet (Khmer: UCS-2) and its cost in riel, in Khmer digits.
+    assert re.search(r'class="sms-cost">សារ SMS [០-៩]+ ផ្នែក \(ខ្មែរ/យូនីកូដ\) · ប្រហែល [០-៩,]+ រៀល<', html), html
     refused = await facilitator.http.get("/notify/deliveries")
     assert refused.status_code == 403

@@ -170,7 +170,7 @@ async def notify_harness(nats_url: str, folder: Path, **overrides: Any) -> Async
             serve(push.app) as push_url,
         ):
             push.base_url = push_url
-            settings = NotifySettings(
+            defaults: dict[str, Any] = dict(
                 nats_url=nats_url,
                 store_url=f"sqlite:///{folder / 'notify.db'}",
                 dispatch_interval_seconds=0.1,
@@ -191,8 +191,8 @@ async def notify_harness(nats_url: str, folder: Path, **overrides: Any) -> Async
                 smtp_port=mail.port,
                 smtp_from="Khum <notify@khum.example>",
                 smtp_security="none",
-                **overrides,
             )
+            settings = NotifySettings(**{**defaults, **overrides})  # an override replaces a default
             app = create_app(settings, clock=clock, rng=random.Random(7))
             async with serve(app) as url:
                 settings.public_url = url  # known once served; read when e-mails are planned

@@ -198,4 +198,13 @@ def test_citizens_verify_only_a_completed_need() -> None:
     completed = {**_need(), "status": "completed"}
     verified = domain.record_feedback(completed, False, "ផ្លូវខូចវិញហើយ", NOW)
     assert verified["status"] == "verified"
-    assert verified["feedback"] == [{"at": NOW.isoformat(), "satisfied": False, "comment": "ផ្លូវខូចវិញហើយ"}]
+    assert verified["feedback"] == [
+        {
+            "at": NOW.isoformat(),
+            "satisfied": False,
+            "rating": None,
+            "comment": "ផ្លូវខូចវិញហើយ",
+            "key": None,
+            "channel": "track_page",
+        }
+    ]

@@ -6,16 +6,17 @@ server-rendered SVG bars. The public page, with its CSV and JSON exports, needs 
 the gateway reads the budget with a public identity scoped to that one commune.
 
 One module per page family: ``overview`` and ``projects`` (the council's), ``transparency``
-(the public's); ``shared`` and ``formatting`` are what they share.
+(the public's), ``works`` (stages, community checks and citizens' ratings after the money);
+``shared`` and ``formatting`` are what they share.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.pages.budget import overview, projects, transparency
+from gateway.pages.budget import overview, projects, transparency, works
 
 __all__ = ["ROUTERS"]
 
 # Listed one by one in gateway/pages/__init__.py's ROUTERS, in this order.
-ROUTERS: tuple[APIRouter, ...] = (overview.router, projects.router, transparency.router)
+ROUTERS: tuple[APIRouter, ...] = (overview.router, projects.router, transparency.router, works.router)

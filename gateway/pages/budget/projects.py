@@ -11,8 +11,10 @@ from fastapi.responses import Response
 
 from gateway.accounts import Session
 from gateway.clients import ServiceError, segment
+from gateway.i18n import page_language
 from gateway.pages.budget.formatting import bar, local_time, riel
-from gateway.pages.budget.shared import Text, call_budget, fail, form_post, is_council
+from gateway.pages.budget.shared import Text, call_budget, can_check, fail, form_post, is_council
+from gateway.pages.budget.works_view import works_model
 from gateway.pages.guards import PageRoute, SessionDep
 from gateway.pages.render import render
 
@@ -80,6 +82,8 @@ async def _project(
         approvals=budget["approvals"],
         decision_reason=at_risk_reason,
         can_edit=is_council(session, project["commune_code"]),
+        works=works_model(project, page_language(request), project["commune_code"]),
+        can_check=can_check(session, project["commune_code"]),
         first_day=date(year, 1, 1).isoformat(),
         last_day=date(year, 12, 31).isoformat(),
         entry_key=uuid.uuid4().hex,

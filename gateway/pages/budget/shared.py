@@ -15,7 +15,7 @@ from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
 from gateway.pages.guards import current_session
 from gateway.pages.render import gateway_of, render
-from services.runtime.identity import COUNCIL_ROLES, Identity
+from services.runtime.identity import COUNCIL_ROLES, Identity, Role
 
 Text = Annotated[str, Form(max_length=20_000)]
 
@@ -23,6 +23,14 @@ Text = Annotated[str, Form(max_length=20_000)]
 def is_council(session: Session, commune: str) -> bool:
     account = session.account
     return account.role in COUNCIL_ROLES and account.identity().covers(commune)
+
+
+def can_check(session: Session, commune: str) -> bool:
+    """Community checks are led by the commune's facilitators, or its council."""
+    account = session.account
+    return is_council(session, commune) or (
+        account.role == Role.FACILITATOR and account.identity().covers(commune)
+    )
 
 
 async def call_budget(request: Request, method: str, path: str, identity: Identity, **kw: Any) -> Any:

@@ -17,6 +17,7 @@ from gateway.clients import ServiceError, segment
 from gateway.i18n import page_language
 from gateway.pages.budget.formatting import bar, line_model, local_time, riel, scale_of
 from gateway.pages.budget.shared import call_budget, commune_name, fail
+from gateway.pages.budget.works_view import works_model
 from gateway.pages.guards import PageRoute
 from gateway.pages.render import render, signed_in
 
@@ -148,6 +149,10 @@ async def transparency_page(request: Request, commune: str, year: int) -> Respon
         planned=needs("planned_needs"),
         deferred=needs("deferred_needs"),
         rejected=needs("rejected_needs"),
+        works=[
+            {**works_model(p, lang, commune), "title": p["project_title"]}
+            for p in data.get("implementation", [])
+        ],
         revisions=[
             {
                 **r,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from gateway.schema.budget.implementation import RecordCommunityCheckInput, SetProjectStageInput
 from gateway.schema.budget.inputs import (
     AllocateInput,
     CreateProjectInput,
@@ -124,3 +125,45 @@ class BudgetMutation:
         return LedgerEntry.of(
             await call(info, "POST", "/expenditures", session.account.identity(), json=body)
         )
+
+    @strawberry.mutation(
+        description="Record a funded project's next stage (procurement, works started, completed, handed "
+        "over, in that order; budget.stage_out_of_order otherwise). Its needs become in implementation when "
+        "works start and completed when they are, and their people are told. Commune council only."
+    )
+    async def set_project_stage(self, info: Info[Context, None], input: SetProjectStageInput) -> Project:
+        session = info.context.require_csrf()
+        body = {
+            "stage": input.stage.value,
+            "on": input.on.isoformat(),
+            "note": input.note,
+            "photo_ref": input.photo_ref,
+            "photo": input.photo,
+        }
+        path = f"/projects/{segment(raw_id('Project', str(input.project_id)))}/stages"
+        return Project.of(await call(info, "POST", path, session.account.identity(), json=body))
+
+    @strawberry.mutation(
+        description="Record a facilitator-led community check of completed works, answers by group (was it "
+        "built, does it work, is it used; 1 to 5). Facilitators and council of the commune."
+    )
+    async def record_community_check(
+        self, info: Info[Context, None], input: RecordCommunityCheckInput
+    ) -> Project:
+        session = info.context.require_csrf()
+        body = {
+            "held_on": input.held_on.isoformat(),
+            "scores": [
+                {
+                    "group": s.group,
+                    "participants": s.participants,
+                    "built": s.built,
+                    "works": s.works,
+                    "used": s.used,
+                }
+                for s in input.scores[:20]
+            ],
+            "note": input.note,
+        }
+        path = f"/projects/{segment(raw_id('Project', str(input.project_id)))}/checks"
+        return Project.of(await call(info, "POST", path, session.account.identity(), json=body))

@@ -8,7 +8,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from contracts.budget import BudgetLineKind, ProjectStatus
+from contracts.budget import BudgetLineKind, ProjectStage, ProjectStatus
+from gateway.schema.budget.implementation import ProjectStageRecord, Verification
 from gateway.schema.budget.lines import Allocation, BudgetLine, BudgetTotals, LedgerEntry
 from gateway.schema.budget.riel import Riel, call
 from gateway.schema.context import Context, segment
@@ -57,6 +58,18 @@ class Project(Node):
     paid: Riel = strawberry.field(description="Riel paid (Riel).")
     allocations: list[Allocation] = strawberry.field(description="Its allocations, oldest first.")
     ledger_data: strawberry.Private[list[dict[str, Any]] | None]
+    stage: ProjectStage | None = strawberry.field(
+        default=None, description="The latest implementation stage reached (null before procurement)."
+    )
+    next_stage: ProjectStage | None = strawberry.field(
+        default=None, description="The only stage that may be set next (null once handed over)."
+    )
+    stages: list[ProjectStageRecord] = strawberry.field(
+        default_factory=list, description="Implementation stages reached, in order."
+    )
+    verification: Verification | None = strawberry.field(
+        default=None, description="What citizens and community checks said of the works."
+    )
 
     @strawberry.field(description="Its ledger entries, oldest first.")
     async def expenditures(self, info: Info[Context, None]) -> list[LedgerEntry]:
@@ -85,6 +98,10 @@ class Project(Node):
             paid=data["paid"],
             allocations=[Allocation.of(a) for a in data["allocations"]],
             ledger_data=data.get("ledger"),
+            stage=ProjectStage(data["stage"]) if data.get("stage") else None,
+            next_stage=ProjectStage(data["next_stage"]) if data.get("next_stage") else None,
+            stages=[ProjectStageRecord.of(s, data["commune_code"]) for s in data.get("stages", [])],
+            verification=Verification.of(data["verification"]) if data.get("verification") else None,
         )
 
 

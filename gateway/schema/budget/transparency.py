@@ -8,11 +8,13 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from contracts.budget import BudgetLineKind, ProjectStatus
+from contracts.budget import BudgetLineKind, ProjectStage, ProjectStatus
 from gateway.money import usd_of
+from gateway.schema.budget.implementation import ProjectStageRecord, TransparencyProject, Verification
 from gateway.schema.budget.lines import ExchangeRate
 from gateway.schema.budget.riel import Riel
 from gateway.schema.context import Context
+from gateway.schema.ids import to_global
 
 
 @strawberry.type(description="A line in the public view (Riel: digits as strings).")
@@ -65,6 +67,9 @@ class TransparencyNeed:
     spent: Riel = strawberry.field(description="Riel paid out on that project.")
     names: strawberry.Private[dict[str, str] | None]
     sector: str | None = strawberry.field(default=None, description="CIP sector (its category).")
+    stage: ProjectStage | None = strawberry.field(
+        default=None, description="Its project's latest implementation stage, if works began."
+    )
 
     @strawberry.field(
         description="The village's name in the caller's language (Khmer unless English is chosen)."
@@ -87,6 +92,7 @@ class TransparencyNeed:
             allocated=data["allocated"],
             spent=data["spent"],
             names=data.get("village_name"),
+            stage=ProjectStage(data["stage"]) if data.get("stage") else None,
         )
 
 
@@ -120,6 +126,10 @@ class Transparency:
     revisions: list[TransparencyRevision] = strawberry.field(
         description="Cuts and raises, with their reasons."
     )
+    implementation: list[TransparencyProject] = strawberry.field(
+        default_factory=list,
+        description="Projects whose works began: their stages, and what citizens and community checks said.",
+    )
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> Transparency:
@@ -140,6 +150,16 @@ class Transparency:
             planned_needs=[TransparencyNeed.of(n) for n in data["planned_needs"]],
             deferred_needs=[TransparencyNeed.of(n) for n in data["deferred_needs"]],
             rejected_needs=[TransparencyNeed.of(n) for n in data["rejected_needs"]],
+            implementation=[
+                TransparencyProject(
+                    project_id=to_global("Project", p["project_id"]),
+                    title=p["project_title"],
+                    stage=ProjectStage(p["stage"]) if p.get("stage") else None,
+                    stages=[ProjectStageRecord.of(s, data["commune_code"]) for s in p["stages"]],
+                    verification=Verification.of(p["verification"]),
+                )
+                for p in data.get("implementation", [])
+            ],
             revisions=[
                 TransparencyRevision(
                     line_kind=BudgetLineKind(r["line"]),

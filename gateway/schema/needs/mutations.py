@@ -3,6 +3,8 @@ feedback."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -112,7 +114,8 @@ class NeedsMutation:
         return Need.of(await info.context.call("intake", "POST", "/needs/merge", json=body))
 
     @strawberry.mutation(
-        description="Public: the citizen says whether a completed need was done well. Without "
+        description="Public: the citizen says whether a completed need was done well (each raiser once; "
+        "a later answer with the same tracking code replaces the earlier). Without "
         "signing in, give the 6-digit feedbackCode from the receipt (need.feedback_code_invalid "
         "otherwise; 5 wrong codes lock it: need.feedback_locked)."
     )
@@ -123,6 +126,9 @@ class NeedsMutation:
         satisfied: bool,
         comment: str | None = None,
         feedback_code: str | None = None,
+        rating: Annotated[
+            int | None, strawberry.argument(description="1 (bad) to 5 (very good), else need.rating_invalid.")
+        ] = None,
     ) -> PublicNeed:
         if info.context.session is not None or info.context.api_token is not None:
             info.context.require_write("write:needs")
@@ -131,6 +137,7 @@ class NeedsMutation:
             "satisfied": satisfied,
             "comment": comment,
             "secret": feedback_code[:20] if feedback_code else None,
+            "rating": rating,
         }
         data = await info.context.call("intake", "POST", "/public/need/feedback", json=body)
         return PublicNeed.of(data)

@@ -6,6 +6,8 @@ from contracts.notify import DeliveryChannel
 from services.notify.channels.base import ChannelAdapter, Outbound, SendError, Sent
 from services.notify.channels.email import EmailAdapter
 from services.notify.channels.sms import SmsAdapter
+from services.notify.channels.sms_android import AndroidSmsAdapter
+from services.notify.channels.sms_twilio import TwilioSmsAdapter
 from services.notify.channels.telegram import TelegramAdapter
 from services.notify.channels.webpush import WebPushAdapter
 from services.notify.channels.webpush_crypto import VapidKey
@@ -14,6 +16,31 @@ from services.notify.settings import NotifySettings
 
 # Written in the consumer's own transaction: the inbox and the village chief's list.
 LOCAL_CHANNELS = frozenset({DeliveryChannel.IN_APP, DeliveryChannel.LOUDSPEAKER})
+
+
+def sms_adapter(settings: NotifySettings) -> ChannelAdapter:
+    """The configured provider (``sms_provider``); each speaks its own documented API."""
+    if settings.sms_provider == "android":
+        return AndroidSmsAdapter(
+            settings.sms_android_url,
+            settings.sms_android_username,
+            settings.secret("sms_android_password"),
+            path=settings.sms_android_path,
+        )
+    if settings.sms_provider == "twilio":
+
+        def status_callback() -> str:
+            base = settings.public_url.rstrip("/")
+            return f"{base}/webhooks/sms/twilio/status" if base else ""
+
+        return TwilioSmsAdapter(
+            settings.sms_twilio_api_base,
+            settings.sms_twilio_account_sid,
+            settings.secret("sms_twilio_auth_token"),
+            settings.sms_twilio_from,
+            status_callback=status_callback,
+        )
+    return SmsAdapter(settings.sms_base_url, settings.secret("sms_api_key"), settings.sms_sender)
 
 
 def build_adapters(settings: NotifySettings, clock: Clock) -> dict[DeliveryChannel, ChannelAdapter]:
@@ -26,9 +53,7 @@ def build_adapters(settings: NotifySettings, clock: Clock) -> dict[DeliveryChann
             ttl_seconds=settings.push_ttl_seconds,
         )
     if settings.sms_enabled:
-        adapters[DeliveryChannel.SMS] = SmsAdapter(
-            settings.sms_base_url, settings.secret("sms_api_key"), settings.sms_sender
-        )
+        adapters[DeliveryChannel.SMS] = sms_adapter(settings)
     if settings.telegram_enabled:
         adapters[DeliveryChannel.TELEGRAM] = TelegramAdapter(
             settings.telegram_api_base,

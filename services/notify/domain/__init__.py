@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from contracts.notify import audiences_for
+from contracts.notify import audiences_for, person_audience
 from services.runtime.identity import COUNCIL_ROLES, Identity, Role
 
 # Who may look at what was sent to whom: the commune's council roles and administrators.
@@ -12,6 +12,12 @@ DELIVERY_VIEWERS = frozenset({*COUNCIL_ROLES, Role.PROVINCE_ADMIN, Role.NATIONAL
 
 def audiences_of(identity: Identity) -> tuple[str, ...]:
     return audiences_for(identity.role.value, identity.communes)
+
+
+def inbox_audiences_of(identity: Identity) -> tuple[str, ...]:
+    """What a person reads in the app: their roles' audiences and what is for them alone (a
+    facilitator's daily digest). Phones subscribe to the shared audiences only."""
+    return (*audiences_of(identity), person_audience(identity.user_id))
 
 
 def may_view_deliveries(identity: Identity, commune_code: str) -> bool:

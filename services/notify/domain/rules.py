@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from contracts.budget import PROJECT_STAGE_SET, ProjectStage, ProjectStageSetV1
 from contracts.needs import (
     NEED_STATUS_CHANGED,
     NEED_SUBMITTED,
@@ -27,6 +28,7 @@ from contracts.needs import (
     NeedSupportedV1,
 )
 from contracts.notify import DeliveryChannel, council_audience
+from services.notify.domain.text import shorten
 
 EXCERPT = 140
 # Outcomes a village hears about from its loudspeaker, not only the people who raised the need.
@@ -105,7 +107,8 @@ class Rule(Generic[M]):
 
 
 def excerpt(text: str, limit: int = EXCERPT) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """Never cut mid-word or inside a Khmer cluster: it is read aloud and sent by SMS."""
+    return shorten(text, limit)
 
 
 def need_submitted(need: NeedSubmittedV1) -> list[Notice]:
@@ -190,6 +193,18 @@ def need_supported(support: NeedSupportedV1) -> list[Notice]:
     ]
 
 
+def project_handed_over(stage: ProjectStageSetV1) -> list[Notice]:
+    """Works started and completed reach the raisers as their needs' status changes; handing
+    over is when they are asked to check the works themselves and rate them."""
+    if stage.stage != ProjectStage.HANDED_OVER:
+        return []
+    context = {"title": stage.title, "on": stage.on.isoformat()}
+    return [
+        Notice("project_verify", ToNeedRaisers(need_id), stage.commune_code, context, need_id=need_id)
+        for need_id in stage.need_ids
+    ]
+
+
 RULES: tuple[Rule[Any], ...] = (
     Rule(
         NEED_SUBMITTED,
@@ -210,6 +225,13 @@ RULES: tuple[Rule[Any], ...] = (
         NeedSupportedV1,
         need_supported,
         "More people support a need: those who gave a contact get a receipt, then hear its outcome.",
+    ),
+    Rule(
+        PROJECT_STAGE_SET,
+        ProjectStageSetV1,
+        project_handed_over,
+        "A project was handed over to the community: the people who raised its needs are asked to "
+        "rate it (OK <tracking code> 1-5). Works started and completed reach them as need statuses.",
     ),
 )
 

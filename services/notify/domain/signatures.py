@@ -1,4 +1,5 @@
-"""Webhook signatures: HMAC-SHA256 over ``<timestamp>.<raw body>`` with a shared secret.
+"""Webhook signatures: Khum's own (HMAC-SHA256 over ``<timestamp>.<raw body>`` with a shared
+secret), and the schemes of the SMS providers notify also speaks (at the end).
 
 The provider sends ``X-Khum-Signature: t=<unix seconds>,v1=<hex digest>``. The timestamp is
 signed too and must be recent (five minutes by default), so a captured request cannot be
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Mapping
 from datetime import datetime
 
 SIGNATURE_HEADER = "x-khum-signature"
@@ -74,3 +76,41 @@ def read_unsubscribe_token(secret: str, token: str) -> str | None:
 def _unsubscribe_key(secret: str) -> bytes:
     # Its own key, derived, so an unsubscribe link can never stand in for anything else.
     return hmac.new(secret.encode(), b"khum-notify-unsubscribe", hashlib.sha256).digest()
+
+
+def android_signature(key: str, body: bytes, timestamp: str) -> str:
+    """SMS Gateway for Android signs a webhook with HMAC-SHA256 over the raw body followed by the
+    ``X-Timestamp`` value, hex-encoded in ``X-Signature``."""
+    return hmac.new(key.encode(), body + timestamp.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_android(
+    key: str,
+    signature: str | None,
+    timestamp: str | None,
+    body: bytes,
+    now: datetime,
+    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS,
+) -> bool:
+    if not key or not signature or not timestamp:
+        return False
+    try:
+        stamp = int(timestamp)
+    except ValueError:
+        return False
+    if abs(now.timestamp() - stamp) > tolerance_seconds:
+        return False  # a captured request replayed later
+    return hmac.compare_digest(android_signature(key, body, timestamp), signature.strip().lower())
+
+
+def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
+    """Twilio's ``X-Twilio-Signature``: HMAC-SHA1 with the auth token over the full URL Twilio
+    called, followed by each POST parameter's name and value, sorted by name; base64."""
+    text = url + "".join(name + params[name] for name in sorted(params))
+    return base64.b64encode(hmac.new(auth_token.encode(), text.encode(), hashlib.sha1).digest()).decode()
+
+
+def verify_twilio(auth_token: str, signature: str | None, url: str, params: Mapping[str, str]) -> bool:
+    if not auth_token or not signature:
+        return False
+    return hmac.compare_digest(twilio_signature(auth_token, url, params), signature.strip())

@@ -10,9 +10,10 @@ pair (an emoji) is never split between parts.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+
+from services.notify.domain.text import is_boundary
 
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -82,13 +83,31 @@ def sms_length(text: str) -> SmsLength:
 
 
 def _safe_cut(text: str, index: int) -> bool:
-    """Whether ``text[:index]`` ends between two whole graphemes (good enough for Khmer)."""
-    if index <= 0 or index >= len(text):
-        return True
-    before, after = text[index - 1], text[index]
-    if before == COENG or before in JOINERS:
-        return False
-    return unicodedata.category(after) not in ("Mn", "Mc", "Me") and after not in JOINERS
+    """Whether ``text[:index]`` ends between two whole clusters (see ``domain/text.py``)."""
+    return is_boundary(text, index)
+
+
+# Look-alikes that would turn a whole English SMS into UCS-2 (70 characters a part, not 160).
+GSM7_LOOKALIKES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+        "\u00a0": " ",
+        "\u200b": "",
+    }
+)
+
+
+def gsm7_friendly(text: str) -> str:
+    """The text with typographic quotes, dashes and ellipses made plain, when that alone keeps
+    it GSM-7; a text that needs UCS-2 anyway (Khmer) is left exactly as written."""
+    plain = text.translate(GSM7_LOOKALIKES)
+    return plain if encoding_of(plain) is Encoding.GSM7 else text
 
 
 def fit_sms(text: str, max_segments: int) -> str:

@@ -1,0 +1,161 @@
+"""After the money, in pages: the council records a project's stages, a facilitator or the council
+records a community check, and a citizen rates the completed works on the track page.
+
+The citizen's form needs no sign-in: the 6-digit feedback code from the receipt proves who
+speaks (intake counts wrong codes and locks after five), so the gateway always forwards it with
+the public identity, even for a signed-in visitor, and no session or CSRF token is involved.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from contracts.budget import ProjectStage
+from gateway.callers import PUBLIC_IDENTITY, public_identity
+from gateway.clients import ServiceError, segment
+from gateway.i18n import page_language, translate
+from gateway.pages.budget.projects import _after_project_post
+from gateway.pages.budget.shared import Text, call_budget
+from gateway.pages.guards import PageRoute
+from gateway.pages.needs import status_words, timeline
+from gateway.pages.render import gateway_of, render, signed_in
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+
+# The groups of a community check, in the order the form shows them (services/budget/implementation).
+CHECK_GROUPS = ("all", "women", "men", "youth", "elderly", "disability", "idpoor", "indigenous", "migrant")
+ANSWERS = ("participants", "built", "works", "used")
+# Budget refuses photos over 400 KB with its own message; reading one byte more is enough to
+# let it say so, and the gateway's body limit has already capped the upload.
+PHOTO_READ_LIMIT = 400_001
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png"})
+
+
+@router.post("/budget/projects/{project_id}/stages")
+async def stage_form(
+    request: Request,
+    project_id: str,
+    csrf_token: Text,
+    stage: Text,
+    on: Text,
+    note: Text = "",
+    photo_ref: Text = "",
+    photo: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    body = {"stage": stage, "on": on, "note": note, "photo_ref": photo_ref}
+    if photo is not None and photo.filename:
+        raw = await photo.read(PHOTO_READ_LIMIT)
+        if raw:
+            body["photo"] = base64.b64encode(raw).decode("ascii")
+    if stage not in {s.value for s in ProjectStage}:
+        body["stage"] = ""  # the service answers with its own clear refusal
+    path = f"/projects/{segment(project_id)}/stages"
+    return await _after_project_post(request, project_id, csrf_token, path, body)
+
+
+@router.get("/communes/{commune}/photos/{photo_id}")
+async def stage_photo(request: Request, commune: str, photo_id: str) -> Response:
+    """Public: a stage's photo as budget keeps it (its location metadata removed on upload)."""
+    if not re.fullmatch(r"\d{6}", commune) or len(photo_id) > 64:
+        return Response(status_code=404)
+    try:
+        found = await call_budget(request, "GET", f"/photos/{segment(photo_id)}", public_identity(commune))
+        data = base64.b64decode(found["data"], validate=True)
+    except ServiceError as exc:
+        return Response(status_code=exc.status if 400 <= exc.status < 500 else 503)
+    except (binascii.Error, KeyError, TypeError):
+        return Response(status_code=502)
+    if found.get("content_type") not in PHOTO_TYPES:
+        return Response(status_code=404)
+    headers = {
+        # A photo never changes under its id.
+        "cache-control": "public, max-age=31536000, immutable",
+        "x-content-type-options": "nosniff",
+        "content-security-policy": "default-src 'none'",
+    }
+    return Response(data, media_type=found["content_type"], headers=headers)
+
+
+def _number(raw: str) -> int | str:
+    """Digits (Latin or Khmer) as a number; anything else as typed, for the domain to refuse."""
+    text = raw.strip().translate(str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789"))
+    return int(text) if text.isdigit() and len(text) < 7 else text[:10]
+
+
+@router.post("/budget/projects/{project_id}/checks")
+async def check_form(request: Request, project_id: str) -> Response:
+    """One row per group; rows left without participants are groups that were not there."""
+    form = await request.form()
+    value = {k: str(v)[:100] for k, v in form.items() if isinstance(v, str)}
+    scores: list[dict[str, Any]] = []
+    for group in CHECK_GROUPS:
+        if not value.get(f"participants_{group}", "").strip():
+            continue
+        scores.append({"group": group, **{a: _number(value.get(f"{a}_{group}", "")) for a in ANSWERS}})
+    body = {"held_on": value.get("held_on", ""), "scores": scores, "note": value.get("note", "")}
+    path = f"/projects/{segment(project_id)}/checks"
+    return await _after_project_post(request, project_id, value.get("csrf_token", ""), path, body)
+
+
+@router.post("/track/verify")
+async def verify_form(
+    request: Request,
+    code: Annotated[str, Form(max_length=40)],
+    feedback_code: Annotated[str, Form(max_length=20)] = "",
+    rating: Annotated[str, Form(max_length=2)] = "",
+    comment: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    """A raiser rates the completed works with the tracking code and the receipt's feedback code."""
+    lang = page_language(request)
+    intake = gateway_of(request).services["intake"]
+    score = int(rating) if rating.isdigit() else None
+    try:
+        if score is None:
+            raise ServiceError(
+                400, "need.rating_invalid", translate(lang, "Choose a rating from 1 (bad) to 5 (very good).")
+            )
+        body = {
+            "code": code,
+            "satisfied": score >= 3,
+            "rating": score,
+            "comment": comment or None,
+            "secret": feedback_code or None,
+        }
+        await intake.request("POST", "/public/need/feedback", PUBLIC_IDENTITY, lang=lang, json=body)
+    except ServiceError as exc:
+        return await _track_again(request, code, exc)
+    return RedirectResponse(f"/track?code={quote(code)}&thanks=1", status_code=303)
+
+
+async def _track_again(request: Request, code: str, refused: ServiceError) -> Response:
+    """The track page again with the refusal beside the form (the code typed is kept)."""
+    session = await signed_in(request)
+    lang = page_language(request)
+    status = refused.status if 400 <= refused.status < 500 else 503
+    try:
+        _, found = (
+            await gateway_of(request)
+            .services["intake"]
+            .request("GET", "/public/need", PUBLIC_IDENTITY, lang=lang, params={"code": code})
+        )
+    except ServiceError as exc:
+        return render(request, "track.html", session, status, code=code, need=None, error=exc.message)
+    need = found.get("survivor") or found["need"]
+    return render(
+        request,
+        "track.html",
+        session,
+        status,
+        code=code,
+        need={**need, "words": status_words(need, lang), "timeline": timeline(need, lang)},
+        merged_from=found["need"]["tracking_code"] if found.get("survivor") else None,
+        error=None,
+        verify_error=refused.message,
+    )

@@ -1,0 +1,156 @@
+"""The citizen's front door: what an anonymous visit to ``/`` shows, in Khmer first.
+
+A citizen lands here from a poster, an SMS link or a search, with no account: they can track a
+need by its code, see the commune's next meetings, its budget this year and what was built,
+and reach the transparency page. Which commune: the one they chose (``?commune=``, kept in a
+cookie), else the deployment's own (``KHUM_GATEWAY_HOME_COMMUNES``; the demo's communes in
+the demo). Each part is read with the public identity scoped to that one commune, and a service
+that is down leaves its part saying so while the rest of the page still works.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from gateway.callers import public_identity
+from gateway.clients import ServiceError, segment
+from gateway.i18n import page_language
+from gateway.pages import formatting
+from gateway.pages.budget.formatting import riel, this_year
+from gateway.pages.render import gateway_of, render
+from services.runtime.identity import PUBLIC_IDENTITY_ID, Identity, Role
+
+COMMUNE_COOKIE = "khum_commune"
+UPCOMING = 3
+BUILT = frozenset({"completed", "in_implementation"})
+
+
+def _commune_code(value: str | None) -> str | None:
+    return value if value is not None and len(value) == 6 and value.isdigit() else None
+
+
+def home_communes(request: Request) -> tuple[str, ...]:
+    gateway = gateway_of(request)
+    configured = tuple(gateway.settings.home_communes)
+    if configured or not gateway.settings.demo:
+        return configured
+    from gateway.demo import DEMO_ACCOUNTS  # only the demo names its communes this way
+
+    found = {c for account in DEMO_ACCOUNTS for c in account.communes if _commune_code(c)}
+    return tuple(sorted(found))
+
+
+async def _names(request: Request, communes: tuple[str, ...], lang: str) -> dict[str, str]:
+    if not communes:
+        return {}
+    identity = Identity(PUBLIC_IDENTITY_ID, Role.PUBLIC, communes)
+    try:
+        _, found = (
+            await gateway_of(request).services["intake"].request("GET", "/communes", identity, lang=lang)
+        )
+    except ServiceError:
+        return {}
+    return {c["code"]: c["name_km"] if lang == "km" else c["name_latin"] for c in found or []}
+
+
+async def _meetings(request: Request, commune: str, lang: str) -> list[dict[str, Any]] | None:
+    try:
+        _, page = (
+            await gateway_of(request)
+            .services["meetings"]
+            .request(
+                "GET",
+                f"/public/communes/{segment(commune)}/meetings",
+                public_identity(commune),
+                lang=lang,
+                params={"limit": 50},
+            )
+        )
+    except ServiceError:
+        return None
+    now = datetime.now(UTC).isoformat()
+    coming = [m for m in page["items"] if m["state"] != "cancelled" and _utc(m["starts_at"]) >= now]
+    coming.sort(key=lambda m: _utc(m["starts_at"]))
+    return [
+        {
+            "id": m["id"],
+            "title": m.get("title") or (m.get("type_label") or {}).get(lang) or m["type"],
+            "when": formatting.local_datetime(m["starts_at"], lang),
+            "where": _venue(m.get("venue") or {}, lang),
+        }
+        for m in coming[:UPCOMING]
+    ]
+
+
+def _venue(venue: dict[str, Any], lang: str) -> str:
+    village = venue.get("village_name_km") if lang == "km" else venue.get("village_name_latin")
+    return ", ".join(part for part in (venue.get("place"), village) if part)
+
+
+def _utc(stamp: str) -> str:
+    return datetime.fromisoformat(stamp).astimezone(UTC).isoformat()
+
+
+async def _budget(request: Request, commune: str, year: int, lang: str) -> dict[str, Any] | None:
+    try:
+        _, data = (
+            await gateway_of(request)
+            .services["budget"]
+            .request("GET", f"/transparency/{segment(commune)}/{year}", public_identity(commune), lang=lang)
+        )
+    except ServiceError:
+        return None
+    built = [
+        {
+            "title": n.get("project_title") or n.get("description") or "",
+            "village": (n.get("village_name") or {}).get("km" if lang == "km" else "latin")
+            or n.get("village_code")
+            or "",
+            "status": n["status"],
+        }
+        for n in data.get("funded_needs", [])
+        if n.get("status") in BUILT
+    ]
+    totals = data.get("totals") or {}
+    return {
+        "published": bool(data.get("published")),
+        "amount": riel(int(totals.get("amount", 0))),
+        "allocated": riel(int(totals.get("allocated", 0))),
+        "spent": riel(int(totals.get("spent", 0))),
+        "funded": len(data.get("funded_needs", [])),
+        "built": built,
+    }
+
+
+async def public_home(request: Request) -> Response:
+    lang = page_language(request)
+    communes = home_communes(request)
+    chosen = _commune_code(request.query_params.get("commune")) or _commune_code(
+        request.cookies.get(COMMUNE_COOKIE)
+    )
+    commune = chosen or (communes[0] if len(communes) == 1 else None)
+    names = await _names(request, tuple(dict.fromkeys((*communes, *((commune,) if commune else ())))), lang)
+    year = this_year()
+    meetings = await _meetings(request, commune, lang) if commune else None
+    budget = await _budget(request, commune, year, lang) if commune else None
+    response = render(
+        request,
+        "public_home.html",
+        None,
+        commune=commune,
+        commune_name=names.get(commune or "", commune or ""),
+        choices=[{"code": c, "name": names.get(c, c)} for c in communes],
+        year=year,
+        meetings=meetings,
+        budget=budget,
+        demo_messages=bool(
+            gateway_of(request).settings.demo and gateway_of(request).settings.demo_channels_url
+        ),
+    )
+    if chosen and request.query_params.get("commune"):
+        response.set_cookie(COMMUNE_COOKIE, chosen, max_age=365 * 86_400, samesite="lax", httponly=True)
+    return response

@@ -1,0 +1,147 @@
+"""Budget's HTTP API for what happens after the money: implementation stages and community checks.
+
+Called only by the gateway with a signed identity token, like :mod:`services.budget.api`; the
+domain (:mod:`services.budget.implementation`) checks roles and order.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from contracts.budget import ProjectStage
+from contracts.envelope import uuid7
+from services.budget import checks, implementation, photos
+from services.budget import store as repo
+from services.budget.api import _act, _changed, budget_of, not_found
+from services.budget.views import project_view
+from services.runtime.http import CallerDep, CorrelationDep
+from services.runtime.service import RuntimeDep
+from services.runtime.stores import Transaction
+
+router = APIRouter(tags=["budget"])
+
+Note = Annotated[str | None, Field(default=None, max_length=20_000)]
+
+
+class StageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stage: ProjectStage
+    on: date
+    note: Note = None
+    photo_ref: Annotated[str | None, Field(max_length=20_000)] = None
+    photo: Annotated[str | None, Field(max_length=600_000)] = None
+    """The photo's bytes in base64 (JPEG or PNG, at most 400 KB): stored without its metadata."""
+
+
+# A number, or what a form sent instead: the domain refuses anything but a whole number in range
+# with a message naming the group and the answer.
+Answer = StrictInt | Annotated[str, Field(max_length=10)]
+
+
+class ScoreBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    group: str = Field(max_length=40)
+    participants: Answer
+    built: Answer
+    works: Answer
+    used: Answer
+
+
+class CheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    held_on: date
+    scores: list[ScoreBody] = Field(default_factory=list, max_length=20)
+    note: Note = None
+
+
+@router.post("/projects/{project_id}/stages")
+async def set_stage(
+    project_id: str,
+    body: StageIn,
+    caller: CallerDep,
+    runtime: RuntimeDep,
+    correlation_id: CorrelationDep = None,
+) -> dict[str, Any]:
+    """Record a funded project's next stage (in order); its needs follow when works start
+    and when they are completed."""
+    commune, year = await budget_of(runtime, project_id, caller, "project")
+    photo = photos.clean_photo(_decoded(body.photo)) if body.photo else None
+    photo_id = uuid7() if photo else None
+
+    async def keep_photo(tx: Transaction) -> None:
+        if photo is not None:
+            await tx.insert(
+                "photos",
+                {
+                    "id": photo_id,
+                    "project_id": project_id,
+                    "commune_code": commune,
+                    "stage": body.stage.value,
+                    "content_type": photo.content_type,
+                    "data": base64.b64encode(photo.data).decode("ascii"),
+                    "size": len(photo.data),
+                },
+            )
+
+    outcome = await _changed(
+        runtime,
+        commune,
+        year,
+        lambda b: implementation.set_stage(
+            b, _act(caller), project_id, body.stage, body.on, body.note, body.photo_ref, photo_id
+        ),
+        correlation_id=correlation_id,
+        with_tx=keep_photo,
+    )
+    project = outcome.budget.projects[project_id]
+    needs = await repo.need_docs(runtime.store, project.need_ids)
+    return project_view(outcome.budget, project, needs, council=caller.is_council_of(commune))
+
+
+def _decoded(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise photos.invalid() from None
+
+
+@router.get("/photos/{photo_id}")
+async def get_photo(photo_id: str, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Public (the transparency page shows it): a stage's photo, its metadata already removed."""
+    doc = await runtime.store.get("photos", photo_id[:64])
+    if doc is None or not caller.covers(doc["commune_code"]):
+        raise not_found()
+    return {"content_type": doc["content_type"], "data": doc["data"], "project_id": doc["project_id"]}
+
+
+@router.post("/projects/{project_id}/checks", status_code=201)
+async def record_check(
+    project_id: str,
+    body: CheckIn,
+    caller: CallerDep,
+    runtime: RuntimeDep,
+    correlation_id: CorrelationDep = None,
+) -> dict[str, Any]:
+    """Record a facilitator-led community check of completed works, scored by group."""
+    commune, year = await budget_of(runtime, project_id, caller, "project")
+    check_id = uuid7()
+    scores = [checks.ScoreIn(s.group, s.participants, s.built, s.works, s.used) for s in body.scores]
+    outcome = await _changed(
+        runtime,
+        commune,
+        year,
+        lambda b: checks.record_check(b, _act(caller), check_id, project_id, body.held_on, scores, body.note),
+        correlation_id=correlation_id or check_id,
+    )
+    project = outcome.budget.projects[project_id]
+    needs = await repo.need_docs(runtime.store, project.need_ids)
+    return project_view(outcome.budget, project, needs, council=caller.is_council_of(commune))
