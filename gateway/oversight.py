@@ -83,6 +83,9 @@ async def load_view(
     return view
 
 
+CHECK_FIGURES = ("checks", "participants", "built", "works", "used", "answers", "satisfied", "rating")
+
+
 def _flat(row: dict[str, Any]) -> dict[str, Any]:
     needs, meetings, budget = row["needs"], row["meetings"], row["budget"]
     flat: dict[str, Any] = {"needs": needs["total"]}
@@ -95,7 +98,10 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
     flat.update({f"riel_{k}": v for k, v in budget.items() if k != "execution_percent"})
     flat["execution_percent"] = "" if budget["execution_percent"] is None else budget["execution_percent"]
     flat["referrals_received"] = row["referrals_received"]
-    flat["citizens_verified"] = row["community_check"]["verified"]
+    checks = row["community_check"]
+    flat["citizens_verified"] = checks["verified"]
+    flat.update({f"check_{k}": "" if v is None else v for k, v in checks.items() if k in CHECK_FIGURES})
+    flat.update({f"check_participants_{k}": v for k, v in checks["participants_by_group"].items()})
     return flat
 
 

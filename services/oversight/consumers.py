@@ -2,11 +2,13 @@
 
 One durable consumer per stream, so each stream's events arrive in order:
 
-* ``oversight-needs`` (KHUM_NEEDS): NeedSubmitted (commune, sector, groups) and NeedStatusChanged.
+* ``oversight-needs`` (KHUM_NEEDS): NeedSubmitted (commune, sector, groups), NeedStatusChanged,
+  and NeedFeedbackRecorded (citizens' answers on completed needs: satisfied, a 1-5 rating).
 * ``oversight-meetings`` (KHUM_MEETINGS): scheduled, announced, rescheduled, cancelled, and
   AttendanceRecorded (the meeting was held, with counts by group).
 * ``oversight-budget`` (KHUM_BUDGET): lines set and revised (what is available), allocations
-  made and released, ledger entries (committed, paid).
+  made and released, ledger entries (committed, paid), and CommunityCheckRecorded (a project's
+  community check: participants by group and their scores).
 
 Every effect commits with the consumer's inbox mark (``inbox_handler``), so a redelivery, or a
 process killed half-way and started again, counts nothing twice.
@@ -28,11 +30,13 @@ from contracts.budget import (
     ALLOCATION_RELEASED,
     BUDGET_LINE_SET,
     BUDGET_REVISED,
+    COMMUNITY_CHECK_RECORDED,
     EXPENDITURE_RECORDED,
     AllocationMadeV1,
     AllocationReleasedV1,
     BudgetLineSetV1,
     BudgetRevisedV1,
+    CommunityCheckRecordedV1,
     ExpenditureRecordedV1,
 )
 from contracts.envelope import Envelope
@@ -48,9 +52,23 @@ from contracts.meetings import (
     MeetingRescheduledV1,
     MeetingScheduledV1,
 )
-from contracts.needs import NEED_STATUS_CHANGED, NEED_SUBMITTED, NeedStatusChangedV1, NeedSubmittedV1
+from contracts.needs import (
+    NEED_FEEDBACK_RECORDED,
+    NEED_STATUS_CHANGED,
+    NEED_SUBMITTED,
+    NeedFeedbackRecordedV1,
+    NeedStatusChangedV1,
+    NeedSubmittedV1,
+)
 from contracts.subjects import all_communes
-from services.oversight.domain import Tally, local_year, meeting_contribution, need_contribution
+from services.oversight.domain import (
+    Tally,
+    answer_contribution,
+    check_contribution,
+    local_year,
+    meeting_contribution,
+    need_contribution,
+)
 from services.oversight.store import shift, unit_of_work
 from services.runtime.application import inbox_handler
 from services.runtime.consumer import ConsumerSpec
@@ -147,7 +165,23 @@ def _need_handlers(runtime: Runtime) -> dict[str, Handler]:
             after["referred_to"] = change.reason or "referred"
         await _change_need(tx, before, after)
 
-    return {NEED_SUBMITTED: on_submitted, NEED_STATUS_CHANGED: on_status}
+    @inbox_handler(uow, NEEDS_CONSUMER, NeedFeedbackRecordedV1)
+    async def on_answer(tx: Transaction, envelope: Envelope, answer: NeedFeedbackRecordedV1) -> None:
+        # One answer per tracking code: a later one replaces the earlier, in its first year.
+        key = f"answer:{answer.answered_for}"
+        before = await tx.get("items", key)
+        after = {
+            "year": local_year(answer.recorded_at),
+            **(before or {}),
+            "id": key,
+            "commune_code": answer.commune_code,
+            "satisfied": answer.satisfied,
+            "rating": answer.rating,
+        }
+        await shift(tx, _place(before, answer_contribution), _place(after, answer_contribution))
+        await _save(tx, "items", before, after)
+
+    return {NEED_SUBMITTED: on_submitted, NEED_STATUS_CHANGED: on_status, NEED_FEEDBACK_RECORDED: on_answer}
 
 
 def _meeting_handlers(runtime: Runtime) -> dict[str, Handler]:
@@ -232,10 +266,10 @@ def _amount(key: str) -> Callable[[dict[str, Any]], Tally]:
 
 async def _set_amount(tx: Transaction, item_id: str, key: str, commune: str, year: int, amount: int) -> None:
     """A budget line's or an allocation's current amount replaces what it contributed before."""
-    before = await tx.get("budget_items", item_id)
+    before = await tx.get("items", item_id)
     after = {"id": item_id, "commune_code": commune, "year": year, "amount": amount}
     await shift(tx, _place(before, _amount(key)), _place(after, _amount(key)))
-    await _save(tx, "budget_items", before, after)
+    await _save(tx, "items", before, after)
 
 
 def _budget_handlers(runtime: Runtime) -> dict[str, Handler]:
@@ -267,7 +301,21 @@ def _budget_handlers(runtime: Runtime) -> dict[str, Handler]:
         key = "riel:paid" if event.stage.value == "paid" else "riel:committed"
         await shift(tx, None, (event.commune_code, event.year, Tally({key: event.amount})))
 
+    @inbox_handler(uow, BUDGET_CONSUMER, CommunityCheckRecordedV1)
+    async def on_check(tx: Transaction, envelope: Envelope, event: CommunityCheckRecordedV1) -> None:
+        key = f"check:{event.check_id}"
+        before = await tx.get("items", key)
+        after = {
+            "id": key,
+            "commune_code": event.commune_code,
+            "year": event.year,
+            "scores": [score.model_dump() for score in event.scores],
+        }
+        await shift(tx, _place(before, check_contribution), _place(after, check_contribution))
+        await _save(tx, "items", before, after)
+
     return {
+        COMMUNITY_CHECK_RECORDED: on_check,
         BUDGET_LINE_SET: on_line_set,
         BUDGET_REVISED: on_revised,
         ALLOCATION_MADE: on_allocated,

@@ -48,6 +48,7 @@ STATUSES = (
     "verified",
     "merged",
 )
+CHECK_QUESTIONS = ("built", "works", "used")
 SECTORS = ("economic", "social", "natural_resources", "administration_security", "gender", "unknown")
 
 Tally = Counter[str]
@@ -123,6 +124,34 @@ def meeting_contribution(meeting: Mapping[str, Any]) -> Tally:
     for name in ATTENDANCE:
         tally[f"attendance:{name}"] += int(counts.get(name, 0))
     return tally
+
+
+def answer_contribution(answer: Mapping[str, Any]) -> Tally:
+    """A citizen's answer on a completed need: satisfied or not, and a 1-5 rating if given."""
+    tally: Tally = Counter({"answers": 1})
+    if answer.get("satisfied"):
+        tally["answers:satisfied"] += 1
+    if answer.get("rating"):
+        tally["answers:rated"] += 1
+        tally["answers:rating"] += int(answer["rating"])
+    return tally
+
+
+def check_contribution(check: Mapping[str, Any]) -> Tally:
+    """A community check of a project: its participants by group, and their 1-5 scores weighted
+    by how many gave each (so an average over places is an average over people)."""
+    tally: Tally = Counter({"checks": 1})
+    for score in check["scores"]:
+        people = int(score["participants"])
+        tally["checks:participants"] += people
+        tally[f"checks:group:{score['group']}"] += people
+        for question in CHECK_QUESTIONS:
+            tally[f"checks:{question}"] += int(score[question]) * people
+    return tally
+
+
+def _average(total: int, count: int) -> float | None:
+    return round(total / count, 1) if count > 0 else None
 
 
 def had_notice(meeting: Mapping[str, Any]) -> bool:
@@ -202,20 +231,15 @@ def visible(caller: Identity, commune_code: str) -> bool:
 # --- what readers see --------------------------------------------------------------------------
 
 
+def _shown(count: int, group: str) -> int | str:
+    """A count of people (or their needs) in ``group`` as a reader outside the council sees it."""
+    return suppress(count, council=False) if group in SENSITIVE_GROUPS else count
+
+
 def row(counts: Mapping[str, int]) -> dict[str, Any]:
     """A unit's figures as anyone outside the commune's council may see them."""
-    groups = {
-        g: suppress(counts.get(f"group:{g}", 0), council=False)
-        if g in SENSITIVE_GROUPS
-        else counts.get(f"group:{g}", 0)
-        for g in GROUPS
-    }
-    attendance = {
-        a: suppress(counts.get(f"attendance:{a}", 0), council=False)
-        if a in SENSITIVE_GROUPS
-        else counts.get(f"attendance:{a}", 0)
-        for a in ATTENDANCE
-    }
+    groups = {g: _shown(counts.get(f"group:{g}", 0), g) for g in GROUPS}
+    attendance = {a: _shown(counts.get(f"attendance:{a}", 0), a) for a in ATTENDANCE}
     allocated = counts.get("riel:allocated", 0)
     paid = counts.get("riel:paid", 0)
     return {
@@ -245,21 +269,30 @@ def row(counts: Mapping[str, int]) -> dict[str, Any]:
         "community_check": {
             "verified": counts.get("status:verified", 0),
             "isaf_meetings_held": counts.get("held:isaf_interface", 0),
+            "checks": counts.get("checks", 0),
+            "participants": counts.get("checks:participants", 0),
+            "participants_by_group": {g: _shown(counts.get(f"checks:group:{g}", 0), g) for g in GROUPS},
+            **{
+                q: _average(counts.get(f"checks:{q}", 0), counts.get("checks:participants", 0))
+                for q in CHECK_QUESTIONS
+            },
+            "answers": counts.get("answers", 0),
+            "satisfied": counts.get("answers:satisfied", 0),
+            "rating": _average(counts.get("answers:rating", 0), counts.get("answers:rated", 0)),
         },
     }
 
 
-def _cells(view: dict[str, Any]) -> list[tuple[str, str]]:
-    """The (section, key) of every suppressible cell in a row."""
-    return [("by_group", g) for g in GROUPS if g in SENSITIVE_GROUPS] + [
-        ("attendance", a) for a in ATTENDANCE if a in SENSITIVE_GROUPS
-    ]
+SECTIONS = ("by_group", "attendance", "check_groups")
 
 
 def _section(view: dict[str, Any], section: str) -> dict[str, Any]:
-    cells: dict[str, Any] = (
-        view["needs"]["by_group"] if section == "by_group" else view["meetings"]["attendance"]
-    )
+    """One column family of suppressible cells in a row."""
+    cells: dict[str, Any] = {
+        "by_group": view["needs"]["by_group"],
+        "attendance": view["meetings"]["attendance"],
+        "check_groups": view["community_check"]["participants_by_group"],
+    }[section]
     return cells
 
 
@@ -272,7 +305,10 @@ def compare(children: Mapping[str, Mapping[str, int]]) -> tuple[dict[str, Any], 
         total_counts.update(counts)
     total = row(total_counts)
     rows = [{"code": code, **row(counts)} for code, counts in sorted(children.items())]
-    for section, key in _cells(total):
+    columns = [
+        (section, key) for section in SECTIONS for key in _section(total, section) if key in SENSITIVE_GROUPS
+    ]
+    for section, key in columns:
         if _section(total, section)[key] == SUPPRESSED:
             continue
         hidden = [r for r in rows if _section(r, section)[key] == SUPPRESSED]

@@ -1,4 +1,4 @@
-"""Oversight's store: the needs, meetings and budget items it has heard of, and the tallies.
+"""Oversight's store: the needs, meetings and other items it has heard of, and the tallies.
 
 One tally per commune and year (``tallies``), indexed by province and district, so a
 comparison reads one document per commune, never the needs themselves.
@@ -17,7 +17,8 @@ from services.runtime.stores import Collection, Transaction
 COLLECTIONS = (
     Collection("needs"),
     Collection("meetings"),
-    Collection("budget_items"),
+    # Budget lines, allocations, community checks and citizens' answers: what each adds now.
+    Collection("items"),
     Collection("tallies", indexes=("year", "province_code", "district_code", "commune_code")),
 )
 

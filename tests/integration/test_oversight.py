@@ -24,9 +24,12 @@ from nats.js import JetStreamContext
 
 from contracts.budget import (
     ALLOCATION_MADE,
+    COMMUNITY_CHECK_RECORDED,
     EXPENDITURE_RECORDED,
     AllocationMadeV1,
     BudgetLineKind,
+    CheckScore,
+    CommunityCheckRecordedV1,
     ExpenditureRecordedV1,
     ExpenditureStage,
 )
@@ -42,8 +45,10 @@ from contracts.meetings import (
     Venue,
 )
 from contracts.needs import (
+    NEED_FEEDBACK_RECORDED,
     NEED_STATUS_CHANGED,
     NEED_SUBMITTED,
+    NeedFeedbackRecordedV1,
     NeedStatus,
     NeedStatusChangedV1,
     NeedSubmittedV1,
@@ -59,7 +64,8 @@ VIEW = """query($u: String, $y: Int, $r: PlaceLevel) { oversight(unit: $u, year:
   unit name level year csv
   total { needs { total groupUnknown byGroup { key count } byStatus { key count } }
           meetings { held heldWithNotice attendance { key count } }
-          budget { allocated spent executionPercent } referralsReceived citizensVerified }
+          budget { allocated spent executionPercent } referralsReceived citizensVerified
+          communityChecks { held participants works participantsByGroup { key count } answers satisfied rating } }
   rows { code name level figures { needs { total byGroup { key count } } } }
 } }"""
 
@@ -204,6 +210,48 @@ def _budget(commune: str, allocated: int, paid: int) -> list[Envelope]:
     ]
 
 
+def _checked(commune: str) -> list[Envelope]:
+    """A community check of a project (12 people, 3 of them migrants) and two citizens' answers,
+    one given twice: the later replaces the earlier."""
+    check = new_event(
+        CommunityCheckRecordedV1(
+            check_id=str(uuid.uuid4()),
+            project_id=str(uuid.uuid4()),
+            commune_code=commune,
+            year=YEAR,
+            need_ids=[],
+            held_on=AT.date(),
+            scores=[
+                CheckScore(group="women", participants=9, built=5, works=4, used=5),
+                CheckScore(group="migrant", participants=3, built=1, works=2, used=1),
+            ],
+            recorded_by="test",
+            recorded_at=AT,
+        ),
+        event_type=COMMUNITY_CHECK_RECORDED,
+        source="/test",
+        communecode=commune,
+    )
+
+    def answer(code: str, satisfied: bool, rating: int | None) -> Envelope:
+        return new_event(
+            NeedFeedbackRecordedV1(
+                need_id=str(uuid.uuid4()),
+                answered_for=code,
+                commune_code=commune,
+                satisfied=satisfied,
+                rating=rating,
+                channel="sms",
+                recorded_at=AT,
+            ),
+            event_type=NEED_FEEDBACK_RECORDED,
+            source="/test",
+            communecode=commune,
+        )
+
+    return [check, answer("AAAA-AAA", False, 1), answer("AAAA-AAA", True, 5), answer("BBBB-BBB", False, None)]
+
+
 async def publish(js: JetStreamContext, envelopes: list[Envelope], msg_id: str | None = None) -> None:
     for envelope in envelopes:
         headers = {"Nats-Msg-Id": msg_id or envelope.id, "Khum-Type": envelope.type}
@@ -257,6 +305,7 @@ PUBLISHED = [
     *_meeting("160101", datetime(YEAR, 1, 30, tzinfo=UTC), women=12, disability=2),
     *_meeting("160101", datetime(YEAR, 2, 18, tzinfo=UTC), women=3, disability=1),
     *_budget("160101", 5_000_000_000, 1_250_000_000),
+    *_checked("160101"),
 ]
 
 
@@ -272,7 +321,9 @@ async def published(stack: Stack) -> AsyncIterator[JetStreamContext]:
         seen = await view(national)
         rows = {r["code"]: r["figures"]["needs"]["total"] for r in seen["rows"]}
         spent = seen["total"]["budget"]["spent"]
-        return seen if rows.get("16") == 16 and rows.get("21") == 5 and spent == "1250000000" else None
+        answers = seen["total"]["communityChecks"]["answers"]
+        done = rows.get("16") == 16 and rows.get("21") == 5 and spent == "1250000000" and answers == 2
+        return seen if done else None
 
     await until(all_in, "the published 2031 events")
     await national.close()
@@ -382,6 +433,11 @@ async def test_an_ngo_partner_sees_only_its_communes_and_no_personal_data(
     assert (mine["unit"], mine["level"]) == ("160101", "commune")
     assert [r["code"] for r in mine["rows"]] == ["160101"]
     assert mine["total"]["needs"]["total"] == 8
+    # The community check of its commune's project, and citizens' answers (one replaced).
+    checks = mine["total"]["communityChecks"]
+    assert (checks["held"], checks["participants"], checks["works"]) == (1, 12, 3.5)
+    assert {g["key"]: g["count"] for g in checks["participantsByGroup"]}["migrant"] == "<5"
+    assert (checks["answers"], checks["satisfied"], checks["rating"]) == (2, 1, 5.0)
     province = await view(ngo, unit="16")
     assert [r["code"] for r in province["rows"]] == ["1601"]  # Malik's figures only, not Nhang's
     assert province["total"]["needs"]["total"] == 8

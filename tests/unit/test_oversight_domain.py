@@ -9,7 +9,9 @@ import pytest
 
 from services.oversight.domain import (
     OversightError,
+    answer_contribution,
     apply,
+    check_contribution,
     compare,
     effective_unit,
     group_by_child,
@@ -149,3 +151,29 @@ def test_a_district_admin_reaches_its_district_only() -> None:
         require_overseer(district, "16a")
     assert bad.value.code == "oversight.unit_invalid"
     assert "ខ្ទង់" in bad.value.messages["km"]
+
+
+def test_community_check_scores_average_over_the_people_who_gave_them() -> None:
+    check = {
+        "scores": [
+            {"group": "women", "participants": 9, "built": 5, "works": 4, "used": 5},
+            {"group": "migrant", "participants": 3, "built": 1, "works": 2, "used": 1},
+        ]
+    }
+    answers = [{"satisfied": True, "rating": 5}, {"satisfied": False, "rating": None}]
+    counts: Counter[str] = Counter(check_contribution(check))
+    for answer in answers:
+        counts.update(answer_contribution(answer))
+    total, _ = compare({"160101": counts})
+    checks = total["community_check"]
+    assert (checks["checks"], checks["participants"]) == (1, 12)
+    assert (checks["built"], checks["works"], checks["used"]) == (4.0, 3.5, 4.0)  # (45+3)/12, (36+6)/12
+    assert checks["participants_by_group"]["women"] == 9
+    assert checks["participants_by_group"]["migrant"] == "<5"
+    assert (checks["answers"], checks["satisfied"], checks["rating"]) == (2, 1, 5.0)
+
+
+def test_no_check_and_no_rating_read_as_none_not_zero() -> None:
+    total, _ = compare({"160101": Counter({"needs": 1})})
+    assert total["community_check"]["works"] is None and total["community_check"]["rating"] is None
+    assert total["budget"]["execution_percent"] is None

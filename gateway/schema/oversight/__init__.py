@@ -79,6 +79,22 @@ class OversightBudget:
     )
 
 
+@strawberry.type(
+    description="Community checks of finished projects and citizens' answers on completed needs: "
+    "scores 1 (bad) to 5 (good), averaged over the people who gave them."
+)
+class OversightChecks:
+    held: int = strawberry.field(description="Community checks recorded.")
+    participants: int
+    participants_by_group: list[HiddenCount]
+    built: float | None = strawberry.field(description="Was it built as planned? Null with no check.")
+    works: float | None = strawberry.field(description="Does it work?")
+    used: float | None = strawberry.field(description="Is it used by the people it was for?")
+    answers: int = strawberry.field(description="Citizens' answers on completed needs.")
+    satisfied: int
+    rating: float | None = strawberry.field(description="Their average rating, of those who gave one.")
+
+
 @strawberry.type(description="A place's figures for one year.")
 class OversightFigures:
     needs: OversightNeeds
@@ -90,6 +106,7 @@ class OversightFigures:
     citizens_verified: int = strawberry.field(
         description="Completed needs that citizens checked (the community check)."
     )
+    community_checks: OversightChecks
 
 
 @strawberry.type(description="One place in a comparison.")
@@ -129,7 +146,7 @@ def _hidden(values: dict[str, Any]) -> list[HiddenCount]:
 
 
 def figures(data: dict[str, Any]) -> OversightFigures:
-    needs, meetings, budget = data["needs"], data["meetings"], data["budget"]
+    needs, meetings, budget, checks = data["needs"], data["meetings"], data["budget"], data["community_check"]
     return OversightFigures(
         needs=OversightNeeds(
             total=needs["total"],
@@ -155,6 +172,17 @@ def figures(data: dict[str, Any]) -> OversightFigures:
         ),
         referrals_received=data["referrals_received"],
         citizens_verified=data["community_check"]["verified"],
+        community_checks=OversightChecks(
+            held=checks["checks"],
+            participants=checks["participants"],
+            participants_by_group=_hidden(checks["participants_by_group"]),
+            built=checks["built"],
+            works=checks["works"],
+            used=checks["used"],
+            answers=checks["answers"],
+            satisfied=checks["satisfied"],
+            rating=checks["rating"],
+        ),
     )
 
 
