@@ -92,6 +92,9 @@ SCREENS = [
     Screen("dashboard, tablet", "dara", "/council/dashboard", tablet=True),
     Screen("dashboard, phone", "dara", "/council/dashboard"),
     Screen("not for facilitators", "sophea", "/council/needs"),
+    Screen("oversight, province by commune, tablet", "sokha", "/oversight?rows=commune", tablet=True),
+    Screen("oversight, province by district, tablet", "sokha", "/oversight", tablet=True),
+    Screen("oversight, partner, phone", "ngo", "/oversight"),
 ]
 
 
