@@ -384,6 +384,19 @@ async def test_a_national_admin_compares_provinces(stack: Stack, published: JetS
     assert rows["01"]["figures"]["needs"]["total"] == 0
 
 
+async def test_a_district_admin_compares_the_communes_of_her_district_only(
+    stack: Stack, published: JetStreamContext
+) -> None:
+    rathana = await signed_in(stack, "rathana")
+    seen = await view(rathana)
+    assert (seen["unit"], seen["level"], seen["name"]) == ("1601", "district", "អណ្ដូងមាស")
+    rows = {r["code"]: r["figures"]["needs"]["total"] for r in seen["rows"]}
+    assert rows["160101"] == 8 and rows["160103"] == 6 and all(c.startswith("1601") for c in rows)
+    refused = await rathana.execute(VIEW, {"u": "1602", "y": YEAR})
+    await rathana.close()
+    assert refused["errors"][0]["extensions"]["code"] == "oversight.forbidden"  # type: ignore[index]
+
+
 async def test_the_comparison_downloads_as_csv_with_khmer_names_and_hidden_cells(
     stack: Stack, published: JetStreamContext
 ) -> None:
