@@ -64,6 +64,8 @@ class ContactChannel(StrEnum):
     SMS = "sms"
     TELEGRAM = "telegram"
     EMAIL = "email"
+    FACEBOOK = "facebook"
+    """Messenger, through a commune's Facebook Page: the address is ``<page id>:<PSID>``."""
 
 
 class ContactPoint(BaseModel):
@@ -72,7 +74,11 @@ class ContactPoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     channel: ContactChannel
-    address: str = Field(min_length=1, max_length=200, description="Phone number, Telegram chat id or e-mail")
+    address: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Phone number, Telegram chat id, e-mail, or <page id>:<PSID> (Facebook)",
+    )
     language: str = Field(default="km", pattern=r"^(km|en)$")
 
 

@@ -66,6 +66,7 @@ class DeliveryChannel(StrEnum):
     TELEGRAM = "telegram"
     EMAIL = "email"
     LOUDSPEAKER = "loudspeaker"
+    FACEBOOK = "facebook"
 
 
 class NotificationQueuedV1(BaseModel):
@@ -134,6 +135,19 @@ class NotificationFailedV1(BaseModel):
 class InboundChannel(StrEnum):
     SMS = "sms"
     TELEGRAM = "telegram"
+    FACEBOOK = "facebook"
+
+
+class InboundAudio(BaseModel):
+    """A voice note's reference: notify keeps the audio itself (events carry no blobs) and serves
+    it to the commune's facilitators and council through the gateway."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    audio_id: str = Field(description="Notify's id of the stored audio")
+    mime_type: str = Field(max_length=100, description="e.g. audio/ogg")
+    size_bytes: int = Field(ge=1)
+    duration_seconds: int | None = Field(default=None, ge=0)
 
 
 class InboundMessageReceivedV1(BaseModel):
@@ -153,6 +167,9 @@ class InboundMessageReceivedV1(BaseModel):
     text: str = Field(min_length=1, max_length=4096)
     received_at: datetime
     provider_message_id: str = Field(description="The SMS provider's or Telegram's id of the message")
+    audio: InboundAudio | None = Field(
+        default=None, description="A voice note: ``text`` then only names it, for a facilitator to transcribe"
+    )
 
 
 class FeedbackMessageReceivedV1(BaseModel):

@@ -17,6 +17,8 @@ from gateway.pages import (
     needs,
     notify,
     oversight,
+    scheduling,
+    voice,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -28,6 +30,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     *budget.ROUTERS,
     notify.router,
     oversight.router,
+    voice.router,
+    scheduling.router,
     admin.router,
     about.router,
     demo.router,

@@ -302,7 +302,7 @@ async def confirm_draft(
             sector=sector,
             idempotency_key=idempotency_key,
             need_type=need_type,
-            channel="sms" if draft["channel"] == "sms" else "telegram",
+            channel=draft["channel"] if draft["channel"] in domain.CHANNELS else "telegram",
             raised_by=raiser,
         )
         village = await get_village(tx, command.village_code)

@@ -1,4 +1,4 @@
-"""Need drafts: messages citizens sent to the commune's SMS number or Telegram bot.
+"""Need drafts: messages citizens sent to the commune's SMS number, Telegram bot or Facebook Page.
 
 Notify publishes each as InboundMessageReceived; intake keeps it as a draft until a
 facilitator of the commune confirms it (choosing the village and sector, editing the text)
@@ -71,6 +71,8 @@ def consumers(runtime: Runtime) -> list[ConsumerSpec]:
                 "channel": message.channel.value,
                 "sender": message.sender.model_dump(mode="json"),
                 "text": message.text,
+                # A voice note: notify keeps the audio, the draft its reference (for playback).
+                "audio": message.audio.model_dump(mode="json") if message.audio else None,
                 "received_at": message.received_at.isoformat(),
                 "status": "open",
                 "need_id": None,

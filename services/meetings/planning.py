@@ -1,9 +1,10 @@
 """What slot suggestions are scored on, and who may set it. Pure.
 
-* Holiday tables, one per year, because lunar dates move: Khmer New Year, Pchum Ben, the Water
-  Festival (when migrants come home) and any other public holiday. Set by admins.
-* A commune's scheduling profile: the share of its people who work away, and its busy seasons
-  (e.g. rice harvest weeks). Set by the commune's council.
+* Public holidays come from the ``holidays`` package (services/meetings/holidays.py); admins
+  add local events to a year's table (a pagoda festival, a day announced late).
+* A commune's scheduling profile: the share of its people who work away, the share who work by
+  day every day (so evenings suit them better than weekends), and its busy seasons (e.g. rice
+  harvest weeks). Set by the commune's council.
 * A facilitator's weekly availability in a commune. Set by the facilitator.
 """
 
@@ -122,8 +123,16 @@ def check_profile(
     migrant_share_percent: int,
     seasons: Sequence[tuple[str, str, str]],
     caller: Identity,
+    day_work_share_percent: int = 0,
 ) -> tuple[int, list[BusySeason]]:
     require_manager(caller, commune_code)
+    if not 0 <= day_work_share_percent <= 100:
+        raise MeetingError(
+            "profile.percent_invalid",
+            "The share of people who work by day is a percentage from 0 to 100.",
+            "ចំណែកនៃអ្នកដែលធ្វើការពេលថ្ងៃ គឺជាភាគរយពី ០ ដល់ ១០០។",
+            field="dayWorkSharePercent",
+        )
     if not 0 <= migrant_share_percent <= 100:
         raise MeetingError(
             "profile.percent_invalid",

@@ -1,25 +1,24 @@
-"""Meetings' HTTP API for planning: slot suggestions, what they are scored on, agenda candidates."""
+"""Meetings' HTTP API for planning: slot suggestions and agenda candidates. What suggestions are
+scored on (holidays, a commune's profile, facilitators' availability) is in scheduling_api."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from services.meetings import scheduling_api
 from services.meetings.api import MemberDep, SettingsDep
 from services.meetings.domain import PHNOM_PENH, Place
+from services.meetings.holidays import holidays_between, official_holidays
 from services.meetings.lifecycle import check_place
-from services.meetings.planning import HolidayDraft, check_availability, check_holiday_table, check_profile
-from services.meetings.slots import Conditions, SlotRequest, check_request, suggest, years_between
+from services.meetings.slots import Conditions, Holiday, SlotRequest, check_request, suggest, years_between
 from services.meetings.store import (
-    holiday_doc,
     holidays_of,
     read_calendar,
-    season_doc,
     seasons_of,
-    window_doc,
     windows_of,
 )
 from services.runtime.errors import DomainError
@@ -34,11 +33,6 @@ CommunePath = Annotated[str, Query(pattern=r"^\d{6}$")]
 def _require_covers(caller: Identity, commune: str) -> None:
     if not caller.covers(commune):
         raise DomainError("auth.forbidden", "Outside your communes.", "នៅក្រៅឃុំរបស់អ្នក។", status=403)
-
-
-def _check_commune(commune: str) -> None:
-    if not (len(commune) == 6 and commune.isdigit()):
-        raise DomainError("commune.invalid", "Unknown commune.", "មិនស្គាល់ឃុំនេះទេ។", status=404)
 
 
 # ---------- slot suggestions ----------
@@ -59,7 +53,9 @@ class SlotPublic(BaseModel):
 
 class Suggestions(BaseModel):
     slots: list[SlotPublic]
-    missing_holiday_years: list[int] = Field(description="Years in the window with no holiday table yet")
+    missing_holiday_years: list[int] = Field(
+        description="Years in the window the holiday source does not cover"
+    )
 
 
 @router.get("/slots", response_model=Suggestions)
@@ -84,14 +80,12 @@ async def suggest_slots(
     now = datetime.now(UTC)
     check_request(request, now.astimezone(PHNOM_PENH).date())
     homes = {commune, *([venue.village_code[:6]] if venue else [])}
-    holidays = []
-    missing = []
-    for year in years_between(first_day, last_day):
+    local: list[Holiday] = []
+    for year in years_between(first_day - timedelta(days=7), last_day + timedelta(days=7)):
         table = await runtime.store.get("holiday_tables", str(year))
-        if table is None:
-            missing.append(year)
-        else:
-            holidays += holidays_of(table)
+        local += holidays_of(table) if table is not None else []
+    holidays = holidays_between(first_day, last_day, local)
+    missing = [y for y in years_between(first_day, last_day) if not official_holidays(y)]
     profile = await runtime.store.get("commune_profiles", commune)
     facilitators = [
         windows_of(d) async for d in runtime.store.iterate("availability", {"commune_code": commune})
@@ -101,6 +95,9 @@ async def suggest_slots(
         notice_days=settings.agenda_notice_days,
         migrant_share_percent=int(
             (profile or {}).get("migrant_share_percent", settings.default_migrant_share_percent)
+        ),
+        day_work_share_percent=int(
+            (profile or {}).get("day_work_share_percent", settings.default_day_work_share_percent)
         ),
         busy_seasons=seasons_of(profile),
         holidays=holidays,
@@ -123,201 +120,6 @@ async def suggest_slots(
         ],
         missing_holiday_years=missing,
     )
-
-
-# ---------- holiday tables (admins) ----------
-
-
-class HolidayIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: str = Field(max_length=40)
-    start: date
-    end: date
-    name_en: str | None = Field(default=None, max_length=1000)
-    name_km: str | None = Field(default=None, max_length=1000)
-    migrants_home: bool | None = None
-
-
-class HolidayTableIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    holidays: list[HolidayIn] = Field(max_length=200)
-
-
-class HolidayPublic(BaseModel):
-    kind: str
-    start: date
-    end: date
-    name_en: str
-    name_km: str
-    migrants_home: bool
-
-
-class HolidayTable(BaseModel):
-    year: int
-    holidays: list[HolidayPublic]
-    updated_at: datetime | None
-
-
-def _table(year: int, doc: dict[str, Any] | None) -> HolidayTable:
-    if doc is None:
-        return HolidayTable(year=year, holidays=[], updated_at=None)
-    return HolidayTable(
-        year=year,
-        holidays=[HolidayPublic(**h.__dict__) for h in holidays_of(doc)],
-        updated_at=datetime.fromisoformat(doc["updated_at"]),
-    )
-
-
-@router.get("/holidays/{year}", response_model=HolidayTable)
-async def get_holidays(year: int, caller: MemberDep, runtime: RuntimeDep) -> HolidayTable:
-    return _table(year, await runtime.store.get("holiday_tables", str(year)))
-
-
-@router.put("/holidays/{year}", response_model=HolidayTable)
-async def set_holidays(
-    year: int, body: HolidayTableIn, caller: MemberDep, runtime: RuntimeDep
-) -> HolidayTable:
-    """Replace a year's holiday table (admins): lunar holidays move every year."""
-    drafts = [
-        HolidayDraft(h.kind, h.start, h.end, h.name_en, h.name_km, h.migrants_home) for h in body.holidays
-    ]
-    holidays = check_holiday_table(year, drafts, caller)
-    doc = holiday_doc(year, holidays, caller.user_id, datetime.now(UTC))
-    async with runtime.unit_of_work() as tx:
-        await tx.upsert("holiday_tables", doc)
-    return _table(year, doc)
-
-
-# ---------- a commune's scheduling profile (council) ----------
-
-
-class SeasonIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    label: str = Field(max_length=1000)
-    start: str = Field(max_length=10, description="MM-DD")
-    end: str = Field(max_length=10, description="MM-DD")
-
-
-class ProfileIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    migrant_share_percent: int
-    busy_seasons: list[SeasonIn] = Field(default_factory=list, max_length=100)
-
-
-class SeasonPublic(BaseModel):
-    label: str
-    start: str
-    end: str
-
-
-class Profile(BaseModel):
-    commune_code: str
-    migrant_share_percent: int
-    busy_seasons: list[SeasonPublic]
-    is_default: bool
-
-
-def _profile(commune: str, doc: dict[str, Any] | None, default_share: int) -> Profile:
-    seasons = [
-        SeasonPublic(
-            label=s.label, start=f"{s.start[0]:02d}-{s.start[1]:02d}", end=f"{s.end[0]:02d}-{s.end[1]:02d}"
-        )
-        for s in seasons_of(doc)
-    ]
-    return Profile(
-        commune_code=commune,
-        migrant_share_percent=int((doc or {}).get("migrant_share_percent", default_share)),
-        busy_seasons=seasons,
-        is_default=doc is None,
-    )
-
-
-@router.get("/communes/{commune}/scheduling", response_model=Profile)
-async def get_profile(commune: str, caller: MemberDep, runtime: RuntimeDep, settings: SettingsDep) -> Profile:
-    _check_commune(commune)
-    _require_covers(caller, commune)
-    doc = await runtime.store.get("commune_profiles", commune)
-    return _profile(commune, doc, settings.default_migrant_share_percent)
-
-
-@router.put("/communes/{commune}/scheduling", response_model=Profile)
-async def set_profile(
-    commune: str, body: ProfileIn, caller: MemberDep, runtime: RuntimeDep, settings: SettingsDep
-) -> Profile:
-    _check_commune(commune)
-    share, seasons = check_profile(
-        commune, body.migrant_share_percent, [(s.label, s.start, s.end) for s in body.busy_seasons], caller
-    )
-    doc = {
-        "id": commune,
-        "migrant_share_percent": share,
-        "busy_seasons": [season_doc(s) for s in seasons],
-        "updated_by": caller.user_id,
-        "updated_at": datetime.now(UTC).isoformat(),
-    }
-    async with runtime.unit_of_work() as tx:
-        await tx.upsert("commune_profiles", doc)
-    return _profile(commune, doc, settings.default_migrant_share_percent)
-
-
-# ---------- a facilitator's availability ----------
-
-
-class WindowIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    weekday: int = Field(description="0 = Monday … 6 = Sunday")
-    start: str = Field(max_length=10, description="HH:MM, Phnom Penh time")
-    end: str = Field(max_length=10, description="HH:MM, Phnom Penh time")
-
-
-class AvailabilityIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    windows: list[WindowIn] = Field(max_length=100)
-
-
-class WindowPublic(BaseModel):
-    weekday: int
-    start: str
-    end: str
-
-
-class AvailabilityPublic(BaseModel):
-    commune_code: str
-    windows: list[WindowPublic]
-
-
-@router.get("/communes/{commune}/availability", response_model=AvailabilityPublic)
-async def get_availability(commune: str, caller: MemberDep, runtime: RuntimeDep) -> AvailabilityPublic:
-    """The caller's own stated availability in a commune."""
-    _check_commune(commune)
-    _require_covers(caller, commune)
-    doc = await runtime.store.get("availability", f"{commune}:{caller.user_id}")
-    windows = [WindowPublic(**window_doc(w)) for w in windows_of(doc)] if doc else []
-    return AvailabilityPublic(commune_code=commune, windows=windows)
-
-
-@router.put("/communes/{commune}/availability", response_model=AvailabilityPublic)
-async def set_availability(
-    commune: str, body: AvailabilityIn, caller: MemberDep, runtime: RuntimeDep
-) -> AvailabilityPublic:
-    _check_commune(commune)
-    windows = check_availability(commune, [(w.weekday, w.start, w.end) for w in body.windows], caller)
-    doc = {
-        "id": f"{commune}:{caller.user_id}",
-        "commune_code": commune,
-        "user_id": caller.user_id,
-        "windows": [window_doc(w) for w in windows],
-        "updated_at": datetime.now(UTC).isoformat(),
-    }
-    async with runtime.unit_of_work() as tx:
-        await tx.upsert("availability", doc)
-    return AvailabilityPublic(commune_code=commune, windows=[WindowPublic(**window_doc(w)) for w in windows])
 
 
 # ---------- agenda candidates ----------
@@ -348,3 +150,7 @@ async def agenda_candidates(
         "agenda_candidates", {"commune_code": commune}, limit=limit, newest_first=True
     )
     return [AgendaCandidate.model_validate(d) for d in docs if d.get("description")]
+
+
+# What suggestions are scored on: served under the same router, so the app wires one.
+router.include_router(scheduling_api.router)

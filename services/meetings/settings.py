@@ -19,3 +19,5 @@ class MeetingsSettings(ServiceSettings):
     attendance_opens_minutes: int = Field(default=60, ge=0, le=24 * 60)
     # A commune nobody has described yet: this share of its people is assumed to work away.
     default_migrant_share_percent: int = Field(default=15, ge=0, le=100)
+    # ...and this share works by day every day (fields, six-day factory shifts): evenings suit them.
+    default_day_work_share_percent: int = Field(default=50, ge=0, le=100)

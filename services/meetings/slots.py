@@ -3,106 +3,55 @@
 Every half hour from 07:00 to 21:00 (Phnom Penh time) of every day in the window is a candidate
 that starts late enough for the agenda to be announced in time. A candidate that clashes with
 another meeting of the commune, or with any meeting at the same venue, is never suggested. The
-rest are scored:
+rest are scored (services/meetings/slot_scoring.py says how: days off, evenings, the days
+around Khmer New Year and Pchum Ben, facilitators' availability, busy seasons).
 
-* a day off (weekend or public holiday) in the daytime +30; a weekday evening (from 17:00) +25;
-  weekday working hours -30; starting before 08:00 -5; ending after 20:30 -10;
-* a holiday when migrants come home (Khmer New Year, Pchum Ben, Water Festival): up to +60, in
-  proportion to the share of the commune's people who work away;
-* facilitators' stated availability: up to +20, in proportion to how many can come;
-* the commune's busy seasons (e.g. rice harvest): -50.
-
-The best slot of each day is kept, and the days are ranked by score, then by time.
+The best slot of each day is kept, and the days are ranked by score, then by time. If no
+weekday evening made the list but one exists, it takes the last place: a list of weekends only
+leaves out everyone who works on them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from services.meetings.domain import (
     MAX_HOURS,
     MIN_MINUTES,
     PHNOM_PENH,
-    CalendarEntry,
     MeetingError,
 )
-from services.meetings.labels import WEEKDAYS
 from services.meetings.lifecycle import find_clash
+from services.meetings.slot_scoring import (
+    Availability,
+    BusySeason,
+    Conditions,
+    Holiday,
+    Reason,
+    Slot,
+    score,
+)
+
+__all__ = [
+    "Availability",
+    "BusySeason",
+    "Conditions",
+    "Holiday",
+    "Reason",
+    "Slot",
+    "SlotRequest",
+    "check_request",
+    "score",
+    "suggest",
+    "years_between",
+]
 
 DAY_STARTS = time(7, 0)
 DAY_ENDS = time(21, 0)
 STEP = timedelta(minutes=30)
 MAX_WINDOW_DAYS = 92
 MAX_SUGGESTIONS = 20
-
-DAY_OFF_POINTS = 30
-EVENING_POINTS = 25
-WORKING_HOURS_POINTS = -30
-EARLY_POINTS = -5
-LATE_POINTS = -10
-MIGRANT_POINTS_MAX = 60
-FACILITATOR_POINTS_MAX = 20
-BUSY_SEASON_POINTS = -50
-
-
-@dataclass(frozen=True)
-class Holiday:
-    kind: str
-    start: date
-    end: date
-    name_en: str
-    name_km: str
-    migrants_home: bool = True
-
-    def covers(self, day: date) -> bool:
-        return self.start <= day <= self.end
-
-
-@dataclass(frozen=True)
-class BusySeason:
-    """A yearly stretch (month, day) to (month, day); it may run over the new year."""
-
-    label: str
-    start: tuple[int, int]
-    end: tuple[int, int]
-
-    def covers(self, day: date) -> bool:
-        md = (day.month, day.day)
-        if self.start <= self.end:
-            return self.start <= md <= self.end
-        return md >= self.start or md <= self.end
-
-
-@dataclass(frozen=True)
-class Availability:
-    """A facilitator can come on ``weekday`` (0 = Monday) between two local times."""
-
-    weekday: int
-    start: time
-    end: time
-
-    def covers(self, start: datetime, end: datetime) -> bool:
-        return (
-            start.weekday() == self.weekday
-            and start.date() == end.date()
-            and self.start <= start.time()
-            and end.time() <= self.end
-        )
-
-
-@dataclass(frozen=True)
-class Conditions:
-    """What the commune and its people told us, and the calendar as it is."""
-
-    now: datetime
-    notice_days: int = 7
-    migrant_share_percent: int = 0
-    busy_seasons: Sequence[BusySeason] = ()
-    holidays: Sequence[Holiday] = ()
-    facilitators: Sequence[Sequence[Availability]] = ()
-    calendar: Sequence[CalendarEntry] = ()
 
 
 @dataclass(frozen=True)
@@ -113,22 +62,6 @@ class SlotRequest:
     duration: timedelta
     venue_key: str | None = None
     limit: int = 5
-
-
-@dataclass(frozen=True)
-class Reason:
-    code: str
-    points: int
-    en: str
-    km: str
-
-
-@dataclass(frozen=True)
-class Slot:
-    starts_at: datetime
-    ends_at: datetime
-    score: int
-    reasons: tuple[Reason, ...] = field(default=())
 
 
 def check_request(request: SlotRequest, today: date) -> None:
@@ -201,7 +134,15 @@ def suggest(request: SlotRequest, conditions: Conditions) -> list[Slot]:
             best_per_day.append(best)
         day += timedelta(days=1)
     best_per_day.sort(key=lambda s: (-s.score, s.starts_at))
-    return best_per_day[: request.limit]
+    chosen = best_per_day[: request.limit]
+    evenings = [s for s in best_per_day if _is_evening(s)]
+    if request.limit > 1 and evenings and not any(_is_evening(s) for s in chosen):
+        chosen[-1] = evenings[0]
+    return chosen
+
+
+def _is_evening(slot: Slot) -> bool:
+    return any(r.code == "weekday_evening" for r in slot.reasons)
 
 
 def _starts(day: date, duration: timedelta) -> list[datetime]:
@@ -212,103 +153,6 @@ def _starts(day: date, duration: timedelta) -> list[datetime]:
         starts.append(start.astimezone(UTC))
         start += STEP
     return starts
-
-
-def score(start: datetime, end: datetime, conditions: Conditions) -> Slot:
-    """Score one slot and say why, in Khmer and English."""
-    a, b = start.astimezone(PHNOM_PENH), end.astimezone(PHNOM_PENH)
-    day = a.date()
-    reasons: list[Reason] = []
-    holidays = [h for h in conditions.holidays if h.covers(day)]
-    holiday = next((h for h in holidays if h.migrants_home), holidays[0] if holidays else None)
-    if holiday is not None:
-        reasons.append(
-            Reason(
-                "holiday",
-                DAY_OFF_POINTS,
-                f"On {holiday.name_en}, a public holiday: a day off work.",
-                f"ក្នុងថ្ងៃ{holiday.name_km} ជាថ្ងៃឈប់សម្រាកសាធារណៈ៖ មិនមែនជាថ្ងៃធ្វើការទេ។",
-            )
-        )
-    elif a.weekday() >= 5:
-        weekday = WEEKDAYS[a.weekday()]
-        reasons.append(
-            Reason(
-                "weekend",
-                DAY_OFF_POINTS,
-                f"On a {weekday['en']}, when most people are not at work.",
-                f"{weekday['km']} ជាថ្ងៃដែលមនុស្សភាគច្រើនមិនធ្វើការ។",
-            )
-        )
-    elif a.time() >= time(17, 0):
-        reasons.append(
-            Reason(
-                "weekday_evening",
-                EVENING_POINTS,
-                "On a weekday evening, after work.",
-                "ពេលល្ងាចថ្ងៃធ្វើការ ក្រោយម៉ោងធ្វើការ។",
-            )
-        )
-    else:
-        reasons.append(
-            Reason(
-                "working_hours",
-                WORKING_HOURS_POINTS,
-                "During working hours: many people cannot come.",
-                "ក្នុងម៉ោងធ្វើការ៖ មនុស្សជាច្រើនមិនអាចមកបានទេ។",
-            )
-        )
-    if a.time() < time(8, 0):
-        reasons.append(Reason("early", EARLY_POINTS, "Starts before 08:00.", "ចាប់ផ្តើមមុនម៉ោង ០៨:០០។"))
-    if b.time() > time(20, 30) or b.date() != day:
-        reasons.append(
-            Reason(
-                "ends_late",
-                LATE_POINTS,
-                "Ends after 20:30: it is hard to get home in the dark.",
-                "បញ្ចប់ក្រោយម៉ោង ២០:៣០៖ ពិបាកធ្វើដំណើរទៅផ្ទះវិញនៅពេលងងឹត។",
-            )
-        )
-    share = max(0, min(100, conditions.migrant_share_percent))
-    if holiday is not None and holiday.migrants_home and share > 0:
-        reasons.append(
-            Reason(
-                "migrants_home",
-                round(MIGRANT_POINTS_MAX * share / 100),
-                f"During {holiday.name_en}, people who work away are home ({share}% of people here).",
-                f"ក្នុងអំឡុង{holiday.name_km} អ្នកដែលធ្វើការឆ្ងាយពីផ្ទះបានត្រឡប់មកផ្ទះវិញ ({share}% នៃប្រជាជននៅទីនេះ)។",
-            )
-        )
-    if conditions.facilitators:
-        total = len(conditions.facilitators)
-        able = sum(1 for windows in conditions.facilitators if any(w.covers(a, b) for w in windows))
-        reasons.append(
-            Reason(
-                "facilitators",
-                round(FACILITATOR_POINTS_MAX * able / total),
-                f"{able} of {total} facilitators said they can come at this time.",
-                f"អ្នកសម្របសម្រួល {able} នាក់ ក្នុងចំណោម {total} នាក់ បាននិយាយថាអាចមកបាននៅពេលនេះ។",
-            )
-        )
-    for season in conditions.busy_seasons:
-        if season.covers(day):
-            reasons.append(
-                Reason(
-                    "busy_season",
-                    BUSY_SEASON_POINTS,
-                    f"During {season.label}, a busy time here: many people cannot come.",
-                    f"ក្នុងអំឡុង {season.label} ដែលជាពេលមមាញឹកនៅទីនេះ៖ មនុស្សជាច្រើនមិនអាចមកបានទេ។",
-                )
-            )
-    reasons.append(
-        Reason(
-            "no_clash",
-            0,
-            "No other meeting in the commune or at this place at this time.",
-            "គ្មានកិច្ចប្រជុំផ្សេងទៀតនៅក្នុងឃុំ ឬនៅទីកន្លែងនេះ នៅពេលនេះទេ។",
-        )
-    )
-    return Slot(start, end, sum(r.points for r in reasons), tuple(reasons))
 
 
 def years_between(first: date, last: date) -> list[int]:

@@ -13,7 +13,9 @@ from services.notify import (
     api_deliveries,
     api_loudspeaker,
     api_push,
+    facebook,
     public,
+    voice,
     webhooks,
     webhooks_providers,
 )
@@ -56,7 +58,7 @@ def create_app(
     app = create_service_app(
         name="notify",
         settings=settings,
-        collections=COLLECTIONS,
+        collections=(*COLLECTIONS, voice.VOICE_NOTES),
         routers=[
             api.router,
             api_push.router,
@@ -64,6 +66,8 @@ def create_app(
             api_loudspeaker.router,
             webhooks.router,
             webhooks_providers.router,
+            facebook.router,
+            voice.router,
             public.router,
         ],
         consumers=consumer_factory(exchange, collaborators),

@@ -19,6 +19,7 @@ from contracts.notify import (
     FEEDBACK_MESSAGE_RECEIVED,
     INBOUND_MESSAGE_RECEIVED,
     FeedbackMessageReceivedV1,
+    InboundAudio,
     InboundChannel,
     InboundMessageReceivedV1,
 )
@@ -53,6 +54,10 @@ class Inbound:
     received_at: datetime
     to: str | None = None
     """The number it was sent to (SMS): which commune's number."""
+    commune_code: str | None = None
+    """The commune the channel itself belongs to (a commune's Facebook Page), when it says."""
+    audio: InboundAudio | None = None
+    """A voice note, already stored by notify (services/notify/voice.py)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,9 @@ class InboundHandler:
             return InboundResult(seen["id"], True, seen["outcome"], seen.get("commune_code"), 0)
         address = normalise_address(message.channel.value, message.sender)  # raises a clear 422
         existing = await tx.get("contacts", f"{message.channel.value}:{address}")
-        if message.channel is InboundChannel.SMS:
+        if message.commune_code:
+            commune: str | None = message.commune_code
+        elif message.channel is InboundChannel.SMS:
             commune = self.commune_for_number(message.to)
         else:
             commune = (
@@ -197,6 +204,7 @@ class InboundHandler:
                 text=message.text.strip()[:MAX_EVENT_TEXT],
                 received_at=message.received_at,
                 provider_message_id=message.provider_id,
+                audio=message.audio,
             ),
             event_type=INBOUND_MESSAGE_RECEIVED,
             source=SOURCE,

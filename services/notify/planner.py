@@ -37,7 +37,13 @@ from services.notify.rendering import render
 from services.runtime.stores import Store, Transaction
 
 SOURCE = "/khum/notify"
-CHANNEL_NAMES = {"sms": "SMS", "telegram": "Telegram", "email": "e-mail", "push": "Web Push"}
+CHANNEL_NAMES = {
+    "sms": "SMS",
+    "telegram": "Telegram",
+    "email": "e-mail",
+    "push": "Web Push",
+    "facebook": "Messenger",
+}
 
 
 class Planner:

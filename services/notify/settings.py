@@ -84,6 +84,29 @@ class NotifySettings(ServiceSettings):
     telegram_webhook_url: str = ""
     telegram_default_commune: str = ""
 
+    # Facebook Messenger: each commune's Page, its access token, and the app's webhook secrets
+    facebook_graph_base: str = "https://graph.facebook.com"
+    facebook_graph_version: str = Field(default="v21.0", pattern=r"^v\d+\.\d+$")
+    facebook_app_secret: SecretStr | None = None
+    """Signs every webhook POST (X-Hub-Signature-256)."""
+    facebook_verify_token: SecretStr | None = None
+    """What the app dashboard sends back when it verifies the webhook URL."""
+    facebook_pages: dict[str, str] = Field(default_factory=dict)
+    """The commune each Page serves, e.g. {"104512345678901": "160101"}."""
+    facebook_page_tokens: dict[str, SecretStr] = Field(default_factory=dict)
+    """Each Page's access token (Send API), by Page id."""
+
+    # Voice notes (Telegram voice, kept in notify's store for facilitators to play)
+    voice_max_bytes: int = Field(default=2_000_000, ge=1_000, le=20_000_000)
+    voice_types: tuple[str, ...] = (
+        "audio/ogg",
+        "audio/mpeg",
+        "audio/mp4",
+        "audio/aac",
+        "audio/amr",
+        "audio/webm",
+    )
+
     # E-mail over SMTP
     smtp_host: str = ""
     smtp_port: int = 587
@@ -104,6 +127,14 @@ class NotifySettings(ServiceSettings):
         for number, commune in value.items():
             if not (commune.isdigit() and len(commune) == 6):
                 raise ValueError(f"sms_numbers[{number!r}] must be a 6-digit commune code")
+        return value
+
+    @field_validator("facebook_pages")
+    @classmethod
+    def _page_communes(cls, value: dict[str, str]) -> dict[str, str]:
+        for page, commune in value.items():
+            if not (page.isdigit() and commune.isdigit() and len(commune) == 6):
+                raise ValueError(f"facebook_pages[{page!r}]: a numeric Page id to a 6-digit commune code")
         return value
 
     @field_validator("sms_default_commune", "telegram_default_commune")
@@ -133,6 +164,8 @@ class NotifySettings(ServiceSettings):
             "sms_webhook_secret": _secret(self.sms_webhook_secret),
             "telegram_webhook_secret": _secret(self.telegram_webhook_secret),
             "sms_android_signing_key": _secret(self.sms_android_signing_key),
+            # Not the app secret: Facebook makes it (32 hex characters), we cannot choose it.
+            "facebook_verify_token": _secret(self.facebook_verify_token),
         }
         return {**super()._secrets(), **{k: v for k, v in present.items() if v}}
 
@@ -159,6 +192,13 @@ class NotifySettings(ServiceSettings):
     @property
     def telegram_enabled(self) -> bool:
         return bool(_secret(self.telegram_bot_token))
+
+    @property
+    def facebook_enabled(self) -> bool:
+        return bool(_secret(self.facebook_app_secret) and self.facebook_pages and self.facebook_page_tokens)
+
+    def facebook_page_token(self, page_id: str) -> str:
+        return _secret(self.facebook_page_tokens.get(page_id))
 
     @property
     def email_enabled(self) -> bool:

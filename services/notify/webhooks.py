@@ -19,6 +19,7 @@ from services.notify.deliveries import apply_receipt
 from services.notify.domain.signatures import SIGNATURE_HEADER, same_secret, verify
 from services.notify.exchange import Exchange, ExchangeDep
 from services.notify.inbound import Inbound
+from services.notify.voice import TelegramVoice, telegram_voice_update
 from services.notify.wiring import InboundDep, WakeupDep
 from services.runtime.errors import DomainError
 from services.runtime.service import RuntimeDep
@@ -64,6 +65,8 @@ class TelegramMessage(BaseModel):
     date: int
     chat: TelegramChat
     text: str | None = Field(default=None, max_length=10_000)
+    voice: TelegramVoice | None = None
+    caption: str | None = Field(default=None, max_length=1024)
 
 
 class TelegramUpdate(BaseModel):
@@ -210,6 +213,21 @@ async def telegram_update(
         raise _unauthorised()
     update = _parse(TelegramUpdate, await _body(request))
     message = update.message
+    if message is not None and message.chat.type == "private" and message.voice is not None:
+        message_id, duplicate, outcome = await telegram_voice_update(
+            runtime,
+            exchange,
+            inbound,
+            chat_id=message.chat.id,
+            message_id=message.message_id,
+            date=message.date,
+            voice=message.voice,
+            caption=message.caption,
+        )
+        wakeup.ring()
+        return WebhookAnswer(
+            status="duplicate" if duplicate else "accepted", message_id=message_id, outcome=outcome
+        )
     if message is None or message.chat.type != "private" or message.text is None:
         return WebhookAnswer(status="ignored")  # edits, photos, group chatter: nothing to answer
     now = exchange.clock.now()

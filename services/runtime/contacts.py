@@ -15,6 +15,7 @@ CAMBODIA = "+855"
 _PHONE_NOISE = re.compile(r"[\s\-.()/]")
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 _TELEGRAM_CHAT = re.compile(r"^-?\d{1,20}$")
+_FACEBOOK = re.compile(r"^\d{1,30}:\d{1,30}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
@@ -26,10 +27,18 @@ class InvalidAddressError(DomainError):
             "នេះមិនមែនជា{what_km}ត្រឹមត្រូវទេ។",
             status=422,
             field=field,
-            what={"sms": "phone number", "telegram": "Telegram chat id", "email": "e-mail address"}.get(
-                channel, "address"
-            ),
-            what_km={"sms": "លេខទូរស័ព្ទ", "telegram": "លេខ Telegram", "email": "អ៊ីមែល"}.get(channel, "អាសយដ្ឋាន"),
+            what={
+                "sms": "phone number",
+                "telegram": "Telegram chat id",
+                "email": "e-mail address",
+                "facebook": "Messenger id",
+            }.get(channel, "address"),
+            what_km={
+                "sms": "លេខទូរស័ព្ទ",
+                "telegram": "លេខ Telegram",
+                "email": "អ៊ីមែល",
+                "facebook": "លេខ Messenger",
+            }.get(channel, "អាសយដ្ឋាន"),
         )
 
 
@@ -67,4 +76,9 @@ def normalise_address(channel: str, raw: str) -> str:
             raise InvalidAddressError("email")
         local, _, domain = value.rpartition("@")
         return f"{local}@{domain.lower()}"
+    if channel == "facebook":
+        # A PSID is scoped to one Page: the Page's id travels with it to answer from the same Page.
+        if not _FACEBOOK.match(value):
+            raise InvalidAddressError("facebook")
+        return value
     raise InvalidAddressError(channel)

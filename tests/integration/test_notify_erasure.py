@@ -319,6 +319,8 @@ async def known_to_notify(h: Harness, who: Person, *, fail_one: bool) -> NeedSub
         assert answer.status_code == 200, answer.text
     answer = await h.telegram.user_writes(who.chat, f"Telegram: {who.message}")
     assert answer.json()["outcome"] == "need_message", answer.text
+    voice = await h.telegram.deliver(h.telegram.voice_update(who.chat, b"OggS" + who.marker.encode() * 20))
+    assert voice.json()["outcome"] == "need_message", voice.text
     await settled(h)
     return raised
 
@@ -366,6 +368,7 @@ async def test_an_erased_person_is_nowhere_in_notify_and_everyone_else_is_untouc
 
     before = await everything(notify)
     assert traces(before, gone), "the person must be findable before, or finding nothing proves nothing"
+    assert await h.store.count("voice_notes", {"contact_id": gone.telegram_id}) == 1
     assert any(t.startswith("khum.dlq.") and mask("sms", gone.e164) in t for t in before)
     statistics = await counts(h)
     theirs = sum([await h.store.count("deliveries", {"target": t}) for t in (gone.sms_id, gone.telegram_id)])
@@ -385,6 +388,9 @@ async def test_an_erased_person_is_nowhere_in_notify_and_everyone_else_is_untouc
     assert await h.store.get("subscriptions", f"{stays.sms_id}|{COMMUNE}") is not None
     assert await h.store.get("contacts", gone.sms_id) is None
     assert await h.store.get("contacts", gone.telegram_id) is None
+    # Their voice (kept for the facilitator to transcribe) went with the rest; the other's stayed.
+    assert await h.store.count("voice_notes", {"contact_id": gone.telegram_id}) == 0
+    assert await h.store.count("voice_notes", {"contact_id": stays.telegram_id}) == 1
     assert any(data == UNREADABLE for _, _, data in await stream_messages(h.js, "KHUM_DLQ", "khum.dlq.>"))
 
     assert await counts(h) == statistics  # delivery statistics are what they were

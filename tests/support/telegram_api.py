@@ -1,7 +1,9 @@
 """A local Telegram Bot API: ``/bot<token>/<method>`` with ``{"ok": ...}`` answers as
 https://core.telegram.org/bots/api describes. ``setWebhook`` records the URL and secret token;
 :meth:`TelegramBotApi.user_writes` then delivers an update there the way Telegram does, with the
-``X-Telegram-Bot-Api-Secret-Token`` header."""
+``X-Telegram-Bot-Api-Secret-Token`` header. Voice notes: :meth:`TelegramBotApi.voice_update` keeps
+the audio under a ``file_id``; ``getFile`` answers its ``file_path`` and
+``/file/bot<token>/<file_path>`` serves the bytes, as the Bot API does."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 TEXT_LIMIT = 4096
@@ -27,12 +29,30 @@ class TelegramBotApi:
     blocked: set[int] = field(default_factory=set)
     flood_wait: list[int] = field(default_factory=list)
     webhook: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    """file_id -> the file's bytes (voice notes people sent)."""
+    file_downloads: int = 0
+    files_fail: bool = False
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5000))
 
     @property
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/bot{token}/{method}", self._call, methods=["POST", "GET"])])
+        return Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._call, methods=["POST", "GET"]),
+                Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
+            ]
+        )
+
+    async def _file(self, request: Request) -> Response:
+        if request.path_params["token"] != self.token:
+            return _fail(401, "Unauthorized")
+        file_id = request.path_params["path"].removeprefix("voice/").removesuffix(".oga")
+        if self.files_fail or file_id not in self.files:
+            return _fail(404, "Not Found")
+        self.file_downloads += 1
+        return Response(self.files[file_id], media_type="application/octet-stream")
 
     def to(self, chat_id: int | str) -> list[dict[str, Any]]:
         return [m for m in self.sent if str(m["chat"]["id"]) == str(chat_id)]
@@ -52,6 +72,12 @@ class TelegramBotApi:
             return _ok(True)
         if method == "sendMessage":
             return self._send(body)
+        if method == "getFile":
+            file_id = str(body.get("file_id", ""))
+            if file_id not in self.files:
+                return _fail(400, "Bad Request: invalid file_id")
+            data = self.files[file_id]
+            return _ok({"file_id": file_id, "file_size": len(data), "file_path": f"voice/{file_id}.oga"})
         return _fail(404, "Not Found: method not found")
 
     def _send(self, body: dict[str, Any]) -> JSONResponse:
@@ -87,6 +113,22 @@ class TelegramBotApi:
         if text is not None:
             message["text"] = text
         return {"update_id": next(self._update_ids), "message": message}
+
+    def voice_update(
+        self, chat_id: int, audio: bytes, duration: int = 7, mime_type: str = "audio/ogg"
+    ) -> dict[str, Any]:
+        """An update carrying a voice note, as Telegram sends it (the audio stays on Telegram)."""
+        file_id = f"AwACAgUAAx{len(self.files):06d}"
+        self.files[file_id] = audio
+        update = self.update(chat_id, None)
+        update["message"]["voice"] = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "duration": duration,
+            "mime_type": mime_type,
+            "file_size": len(audio),
+        }
+        return update
 
     async def deliver(self, update: dict[str, Any], secret: str | None = None) -> httpx.Response:
         """POST an update to the registered webhook, as Telegram does."""

@@ -43,23 +43,49 @@ def in_new_year(moment: datetime) -> bool:
     return date(2027, 4, 14) <= local(moment).date() <= date(2027, 4, 16)
 
 
-def test_with_many_migrants_a_slot_in_khmer_new_year_comes_first() -> None:
+def around_new_year(moment: datetime) -> bool:
+    day = local(moment).date()
+    return date(2027, 4, 12) <= day <= date(2027, 4, 18) and not in_new_year(moment)
+
+
+def test_with_many_migrants_the_days_around_khmer_new_year_lead_not_the_festival_itself() -> None:
     slots = suggest(APRIL, Conditions(now=NOW, migrant_share_percent=40, holidays=HOLIDAYS_2027))
     assert slots, "no suggestion"
+    assert not any(in_new_year(s.starts_at) for s in slots)
     first = slots[0]
-    assert in_new_year(first.starts_at)
-    codes = [r.code for r in first.reasons]
-    assert "migrants_home" in codes and "holiday" in codes
+    assert around_new_year(first.starts_at)
     why = next(r for r in first.reasons if r.code == "migrants_home")
     assert "Khmer New Year" in why.en and "40%" in why.en
     assert "បុណ្យចូលឆ្នាំខ្មែរ" in why.km
-    assert sum(in_new_year(s.starts_at) for s in slots) == 3  # the three days of the new year lead
+    assert sum(around_new_year(s.starts_at) for s in slots) >= 3
+
+
+def test_on_the_festival_days_themselves_people_are_busy() -> None:
+    day = SlotRequest("160101", date(2027, 4, 15), date(2027, 4, 15), timedelta(hours=2), None, 1)
+    [slot] = suggest(day, Conditions(now=NOW, migrant_share_percent=40, holidays=HOLIDAYS_2027))
+    codes = [r.code for r in slot.reasons]
+    assert "festival_day" in codes and "migrants_home" not in codes and "holiday" not in codes
+    busy = next(r for r in slot.reasons if r.code == "festival_day")
+    assert busy.points < 0 and "បុណ្យចូលឆ្នាំខ្មែរ" in busy.km
 
 
 def test_without_migrants_the_new_year_has_no_special_pull() -> None:
     slots = suggest(APRIL, Conditions(now=NOW, migrant_share_percent=0, holidays=HOLIDAYS_2027))
     assert all("migrants_home" not in [r.code for r in s.reasons] for s in slots)
     assert not in_new_year(slots[0].starts_at)
+
+
+def test_where_people_work_by_day_weekday_evenings_come_before_weekends() -> None:
+    slots = suggest(APRIL, Conditions(now=NOW, day_work_share_percent=80))
+    assert all("weekday_evening" in [r.code for r in s.reasons] for s in slots)
+    assert all(local(s.starts_at).time() >= time(17, 0) for s in slots)
+
+
+def test_a_weekday_evening_is_always_among_the_suggestions() -> None:
+    slots = suggest(APRIL, Conditions(now=NOW, day_work_share_percent=0, holidays=HOLIDAYS_2027))
+    assert len(slots) == 5
+    assert any("weekday_evening" in [r.code for r in s.reasons] for s in slots)
+    assert sum("weekend" in [r.code for r in s.reasons] for s in slots) >= 3
 
 
 def test_without_a_holiday_table_weekends_and_evenings_lead() -> None:
@@ -246,12 +272,18 @@ def test_no_suggestion_ever_clashes(
 
 
 @settings(max_examples=60, deadline=None, database=None)
-@given(share=st.integers(10, 100), raw=ENTRIES)
-def test_with_migrants_a_free_new_year_day_always_leads(
-    share: int, raw: list[tuple[date, int, int, str, str]]
+@given(share=st.integers(10, 100), work=st.integers(0, 100), raw=ENTRIES)
+def test_the_festival_days_never_lead_and_an_evening_is_always_offered(
+    share: int, work: int, raw: list[tuple[date, int, int, str, str]]
 ) -> None:
-    calendar = [e for e in _entries(raw) if not in_new_year(e.starts_at) and not in_new_year(e.ends_at)]
-    slots = suggest(
-        APRIL, Conditions(now=NOW, migrant_share_percent=share, holidays=HOLIDAYS_2027, calendar=calendar)
+    calendar = _entries(raw)
+    conditions = Conditions(
+        now=NOW,
+        migrant_share_percent=share,
+        day_work_share_percent=work,
+        holidays=HOLIDAYS_2027,
+        calendar=calendar,
     )
-    assert in_new_year(slots[0].starts_at)
+    slots = suggest(APRIL, conditions)
+    assert not any(in_new_year(s.starts_at) for s in slots)
+    assert any("weekday_evening" in [r.code for r in s.reasons] for s in slots)

@@ -135,6 +135,10 @@ class SchedulingProfileInput:
     busy_seasons: list[BusySeasonInput] = strawberry.field(
         default_factory=list, description="Times to avoid."
     )
+    day_work_share_percent: int | None = strawberry.field(
+        default=None,
+        description="Share who work by day every day (0-100): evenings suit them. Null: the default.",
+    )
 
 
 @strawberry.input(description="A weekly time you can come, Phnom Penh time.")

@@ -164,7 +164,9 @@ class MeetingsMutation:
     ) -> Meeting:
         return await change_meeting(info.context, meeting_id, "/minutes", {"minutes": minutes})
 
-    @strawberry.mutation(description="Replace a year's holiday table (admins).")
+    @strawberry.mutation(
+        description="Replace a year's local events (admins); official holidays come from the package."
+    )
     async def set_holiday_table(
         self, info: Info[Context, None], year: int, holidays: list[HolidayInput]
     ) -> HolidayTable:
@@ -196,6 +198,7 @@ class MeetingsMutation:
         body = {
             "migrant_share_percent": input.migrant_share_percent,
             "busy_seasons": [{"label": s.label, "start": s.start, "end": s.end} for s in input.busy_seasons],
+            "day_work_share_percent": input.day_work_share_percent,
         }
         path = f"/communes/{checked_commune(ctx, commune_code)}/scheduling"
         return profile_of(await call_meetings(ctx, identity, "PUT", path, json=body))

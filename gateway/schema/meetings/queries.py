@@ -18,6 +18,7 @@ from gateway.schema.meetings.meeting import Meeting, MeetingConnection, MeetingE
 from gateway.schema.meetings.scheduling import (
     AgendaCandidate,
     AvailabilityWindow,
+    FacilitatorAvailability,
     HolidayTable,
     MeetingSlot,
     SchedulingProfile,
@@ -170,3 +171,24 @@ class MeetingsQuery:
             ctx, identity, "GET", f"/communes/{checked_commune(ctx, commune_code)}/availability"
         )
         return [AvailabilityWindow(**w) for w in data["windows"]]
+
+    @strawberry.field(
+        description="Every facilitator's weekly times in a commune, unnamed (F1, F2...): for its council."
+    )
+    async def facilitators_availability(
+        self, info: Info[Context, None], commune_code: str
+    ) -> list[FacilitatorAvailability]:
+        ctx = info.context
+        identity = ctx.require_caller()
+        data = await call_meetings(
+            ctx,
+            identity,
+            "GET",
+            f"/communes/{checked_commune(ctx, commune_code)}/facilitators-availability",
+        )
+        return [
+            FacilitatorAvailability(
+                facilitator=f["facilitator"], windows=[AvailabilityWindow(**w) for w in f["windows"]]
+            )
+            for f in data
+        ]

@@ -44,7 +44,7 @@ class MeetingSlot:
 class SlotSuggestions:
     slots: list[MeetingSlot] = strawberry.field(description="At most one a day, best first.")
     missing_holiday_years: list[int] = strawberry.field(
-        description="Years in the window without a holiday table: ask an admin to enter it."
+        description="Years in the window the holiday source does not cover yet."
     )
 
 
@@ -67,6 +67,9 @@ class Holiday:
     name_en: str = strawberry.field(description="Name in English.")
     name_km: str = strawberry.field(description="Name in Khmer.")
     migrants_home: bool = strawberry.field(description="Migrants come home for it.")
+    source: str = strawberry.field(
+        default="local", description="official (Cambodia's public holidays) or local (added by an admin)."
+    )
 
 
 @strawberry.type(description="A year's public holidays (lunar dates move every year).")
@@ -89,6 +92,9 @@ class SchedulingProfile:
     migrant_share_percent: int = strawberry.field(description="Share of people who work away (0-100).")
     busy_seasons: list[BusySeason] = strawberry.field(description="Times to avoid.")
     is_default: bool = strawberry.field(description="Nobody has described the commune yet.")
+    day_work_share_percent: int = strawberry.field(
+        default=0, description="Share of people who work by day every day (0-100)."
+    )
 
 
 @strawberry.type(description="A weekly time a facilitator can come (Phnom Penh time).")
@@ -96,6 +102,14 @@ class AvailabilityWindow:
     weekday: int = strawberry.field(description="0 = Monday … 6 = Sunday.")
     start: str = strawberry.field(description="HH:MM.")
     end: str = strawberry.field(description="HH:MM.")
+
+
+@strawberry.type(
+    description="One facilitator's weekly times, without a name: the council plans, it does not track."
+)
+class FacilitatorAvailability:
+    facilitator: str = strawberry.field(description="F1, F2... (stable only within one answer).")
+    windows: list[AvailabilityWindow] = strawberry.field(description="When they can come.")
 
 
 def holiday_table_of(data: dict[str, Any]) -> HolidayTable:
@@ -109,6 +123,7 @@ def holiday_table_of(data: dict[str, Any]) -> HolidayTable:
                 name_en=h["name_en"],
                 name_km=h["name_km"],
                 migrants_home=h["migrants_home"],
+                source=h.get("source", "local"),
             )
             for h in data["holidays"]
         ],
@@ -122,4 +137,5 @@ def profile_of(data: dict[str, Any]) -> SchedulingProfile:
         migrant_share_percent=data["migrant_share_percent"],
         busy_seasons=[BusySeason(**s) for s in data["busy_seasons"]],
         is_default=data["is_default"],
+        day_work_share_percent=data.get("day_work_share_percent", 0),
     )

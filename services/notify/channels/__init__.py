@@ -5,6 +5,7 @@ from __future__ import annotations
 from contracts.notify import DeliveryChannel
 from services.notify.channels.base import ChannelAdapter, Outbound, SendError, Sent
 from services.notify.channels.email import EmailAdapter
+from services.notify.channels.facebook import FacebookAdapter
 from services.notify.channels.sms import SmsAdapter
 from services.notify.channels.sms_android import AndroidSmsAdapter
 from services.notify.channels.sms_twilio import TwilioSmsAdapter
@@ -69,6 +70,12 @@ def build_adapters(settings: NotifySettings, clock: Clock) -> dict[DeliveryChann
             username=settings.smtp_username,
             password=settings.secret("smtp_password"),
             security=settings.smtp_security,
+        )
+    if settings.facebook_enabled:
+        adapters[DeliveryChannel.FACEBOOK] = FacebookAdapter(
+            settings.facebook_graph_base,
+            settings.facebook_graph_version,
+            {page: settings.facebook_page_token(page) for page in settings.facebook_page_tokens},
         )
     return adapters
 

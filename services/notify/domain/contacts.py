@@ -33,6 +33,8 @@ def mask(channel: str, address: str) -> str:
     if channel == "email":
         local, _, domain = address.partition("@")
         return f"{local[:1]}•••@{domain}"
+    if channel == "facebook":
+        return f"Messenger •••{address[-3:]}"
     if channel == "push":
         return "push •••" + address[-6:]
     return address
