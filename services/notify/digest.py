@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,8 @@ from services.notify.domain.quiet import LOCAL_TIMEZONE
 from services.notify.domain.rules import Notice, ToAudience
 from services.notify.local_channels import write_in_app
 from services.notify.rendering import LANGUAGES, render
-from services.runtime.stores import Store, Transaction, VersionConflictError
+from services.runtime.application import BusyError, retry_conflicts
+from services.runtime.stores import Store, Transaction
 
 DIGEST_KIND = "facilitator_digest"
 
@@ -64,6 +66,10 @@ async def add_to_digest(
     )
 
 
+def _busy() -> BusyError:
+    return BusyError("notify")
+
+
 class DailyDigest:
     """Writes the digests of finished days; run by the dispatcher's loop."""
 
@@ -80,13 +86,15 @@ class DailyDigest:
         written = 0
         for (facilitator, day), items in sorted(groups.items()):
             items.sort(key=lambda i: (i["created_at"], i["id"]))
-            try:
-                async with self.store.transaction() as tx:
-                    await self._write(tx, facilitator, day, items, now)
-                written += 1
-            except VersionConflictError:
-                continue  # another replica wrote it; its dedup key keeps it single
+            # After a conflict (another replica digesting the same day) the pass runs again:
+            # the digest's dedup key and each item's flag keep it to one notification.
+            await retry_conflicts(partial(self._commit, facilitator, day, items, now), _busy)
+            written += 1
         return written
+
+    async def _commit(self, facilitator: str, day: str, items: list[dict[str, Any]], now: datetime) -> None:
+        async with self.store.transaction() as tx:
+            await self._write(tx, facilitator, day, items, now)
 
     async def _write(
         self, tx: Transaction, facilitator: str, day: str, items: list[dict[str, Any]], now: datetime
