@@ -135,6 +135,13 @@ class NeedSubmittedV1(BaseModel):
         default_factory=list,
         description="People who raised the need and consented to hear about it (receipts, outcomes)",
     )
+    groups: list[str] | None = Field(
+        default=None,
+        max_length=20,
+        description="Groups among the people who raised it (women, disability, migrant...), as flags "
+        "with no person attached, for aggregates; null when nobody's groups were recorded (unknown, "
+        "never 'none')",
+    )
 
 
 class NeedStatusChangedV1(BaseModel):

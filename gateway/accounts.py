@@ -42,6 +42,9 @@ class Account:
     has_password: bool = True
 
     def identity(self) -> Identity:
+        if self.role is Role.NGO_PARTNER:
+            # A partner acts in no commune: its communes travel as ``oversees`` only.
+            return Identity(self.id, self.role, (), oversees=self.communes)
         return Identity(self.id, self.role, self.communes)
 
     @classmethod

@@ -2,7 +2,9 @@
 
 Who may manage whom: national admins everyone; province admins accounts whose communes all
 lie in their provinces (never national admins); commune chiefs invite facilitators to their
-own commune and reset their passwords. New accounts get no password, only a one-time setup
+own commune and reset their passwords; district admins accounts within their districts (never
+province or national admins); NGO partners create, disable and reset the facilitators they
+created themselves, in the communes they support only. New accounts get no password, only a one-time setup
 code (shown once, stored hashed): the person sets their own password with it. Every change to
 an account or token is written to the audit log in the same transaction.
 """
@@ -38,7 +40,8 @@ THROTTLE_LOCK = timedelta(minutes=15)
 THROTTLE_LOCK_MAX = timedelta(hours=24)
 THROTTLE_ADDRESS_FAILURES = 30
 
-ADMIN_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.NATIONAL_ADMIN})
+ADMIN_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.PROVINCE_ADMIN, Role.NATIONAL_ADMIN})
+MANAGERS = ADMIN_ROLES | {Role.COMMUNE_CHIEF, Role.NGO_PARTNER}
 
 
 class AdminError(Exception):
@@ -106,9 +109,11 @@ def _within(actor: Account, communes: tuple[str, ...]) -> bool:
 def check_communes(communes: tuple[str, ...]) -> tuple[str, ...]:
     cleaned = tuple(dict.fromkeys(c.strip() for c in communes))
     for code in cleaned:
-        if code != "*" and not (code.isdigit() and len(code) in (2, 6)):
+        if code != "*" and not (code.isdigit() and len(code) in (2, 4, 6)):
             raise AdminError(
-                "account.commune_invalid", "Commune codes have 6 digits (or 2 for a province).", "communes"
+                "account.commune_invalid",
+                "Commune codes have 6 digits (or 4 for a district, 2 for a province).",
+                "communes",
             )
     if not cleaned:
         raise AdminError("account.commune_required", "Choose at least one commune.", "communes")
@@ -120,9 +125,25 @@ def may_manage(actor: Account, role: Role, communes: tuple[str, ...]) -> bool:
         return True
     if actor.role is Role.PROVINCE_ADMIN:
         return role is not Role.NATIONAL_ADMIN and "*" not in communes and _within(actor, communes)
+    if actor.role is Role.DISTRICT_ADMIN:
+        return (
+            role not in (Role.NATIONAL_ADMIN, Role.PROVINCE_ADMIN)
+            and "*" not in communes
+            and _within(actor, communes)
+        )
     if actor.role is Role.COMMUNE_CHIEF:
         return role is Role.FACILITATOR and _within(actor, communes)
+    if actor.role is Role.NGO_PARTNER:
+        # A partner acts in no commune (its identity covers none): its own list decides.
+        return role is Role.FACILITATOR and bool(communes) and all(c in actor.communes for c in communes)
     return False
+
+
+def may_manage_account(actor: Account, target: dict[str, Any]) -> bool:
+    """``may_manage`` for an existing account; a partner manages only the ones it created."""
+    if actor.role is Role.NGO_PARTNER and target.get("created_by") != actor.id:
+        return False
+    return may_manage(actor, Role(target["role"]), tuple(target["communes"]))
 
 
 class Admin:
@@ -234,10 +255,7 @@ class Admin:
             current = Account.from_doc(doc)
             new_role = role or current.role
             new_communes = check_communes(communes) if communes is not None else current.communes
-            if not (
-                may_manage(actor, current.role, current.communes)
-                and may_manage(actor, new_role, new_communes)
-            ):
+            if not (may_manage_account(actor, doc) and may_manage(actor, new_role, new_communes)):
                 raise AdminError("auth.forbidden", "You may not do this here.")
             if actor.id == account_id and active is False:
                 raise AdminError("account.self", "You cannot deactivate your own account.")
@@ -272,8 +290,7 @@ class Admin:
             doc = await tx.get("accounts", account_id)
             if doc is None:
                 raise AdminError("account.not_found", "No such account.")
-            target = Account.from_doc(doc)
-            if not may_manage(actor, target.role, target.communes):
+            if not may_manage_account(actor, doc):
                 raise AdminError("auth.forbidden", "You may not do this here.")
             changes = {
                 "password_hash": None,
@@ -401,7 +418,7 @@ class Admin:
     async def list_accounts(
         self, actor: Account, after: str | None, limit: int
     ) -> tuple[list[Account], str | None]:
-        if actor.role not in ADMIN_ROLES and actor.role is not Role.COMMUNE_CHIEF:
+        if actor.role not in MANAGERS:
             raise AdminError("auth.forbidden", "You may not do this here.")
         shown: list[Account] = []
         cursor = after
@@ -410,7 +427,7 @@ class Admin:
             docs = await self.store.page("accounts", {}, after=cursor, limit=200)
             for doc in docs:
                 account = Account.from_doc(doc)
-                if may_manage(actor, account.role, account.communes) or account.id == actor.id:
+                if may_manage_account(actor, doc) or account.id == actor.id:
                     shown.append(account)
                     if len(shown) == limit:
                         return shown, account.id
@@ -426,7 +443,7 @@ class Admin:
             return None
         account = Account.from_doc(doc)
         mine = account.id == actor.id
-        return account if mine or may_manage(actor, account.role, account.communes) else None
+        return account if mine or may_manage_account(actor, doc) else None
 
     async def audit_log(self, actor: Account, after: str | None, limit: int) -> list[dict[str, Any]]:
         if actor.role not in ADMIN_ROLES:

@@ -128,6 +128,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 ("meetings", settings.meetings_url),
                 ("budget", settings.budget_url),
                 ("notify", settings.notify_url),
+                ("oversight", settings.oversight_url),
             )
         }
         app.state.gateway = Gateway(

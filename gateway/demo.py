@@ -29,6 +29,9 @@ DEMO_ACCOUNTS = (
     DemoAccount("bopha", "012345604", "បុប្ផា Bopha", Role.COMMUNE_CHIEF, ("160101",)),
     DemoAccount("sokha", "012345605", "សុខា Sokha", Role.PROVINCE_ADMIN, ("16",)),
     DemoAccount("visal", "012345606", "វិសាល Visal", Role.NATIONAL_ADMIN, ("*",)),
+    DemoAccount("rathana", "012345607", "រតនា Rathana", Role.DISTRICT_ADMIN, ("1601",)),
+    # A facilitating NGO supporting Malik only: aggregates and its own facilitators there.
+    DemoAccount("ngo", "012345608", "អង្គការដៃគូ Partner NGO", Role.NGO_PARTNER, ("160101",)),
 )
 
 

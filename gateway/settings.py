@@ -18,6 +18,7 @@ class GatewaySettings(ServiceSettings):
     meetings_url: str = "http://127.0.0.1:8002"
     budget_url: str = "http://127.0.0.1:8003"
     notify_url: str = "http://127.0.0.1:8004"
+    oversight_url: str = "http://127.0.0.1:8005"
     # Seeds the demo accounts (with their published passwords): never in production.
     demo: bool = False
     session_hours: int = 12

@@ -23,7 +23,7 @@ import httpx
 
 from infra import lifeline
 
-SERVICES = ("intake", "meetings", "budget", "notify")
+SERVICES = ("intake", "meetings", "budget", "notify", "oversight")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 
 OPENAPI_DIR = Path(__file__).resolve().parents[1] / "contracts" / "openapi"
-SERVICES = ("intake", "meetings", "budget", "notify")
+SERVICES = ("intake", "meetings", "budget", "notify", "oversight")
 
 
 def openapi_documents() -> dict[str, dict[str, Any]]:
@@ -22,12 +22,14 @@ def openapi_documents() -> dict[str, dict[str, Any]]:
     from services.intake.app import create_app as intake
     from services.meetings.app import create_app as meetings
     from services.notify.app import create_app as notify
+    from services.oversight.app import create_app as oversight
 
     apps: dict[str, Callable[[], FastAPI]] = {
         "intake": intake,
         "meetings": meetings,
         "budget": budget,
         "notify": notify,
+        "oversight": oversight,
     }
     return {name: factory().openapi() for name, factory in apps.items()}
 

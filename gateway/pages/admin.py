@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gateway.accounts import Session
-from gateway.admin import ADMIN_ROLES, AdminError
+from gateway.admin import ADMIN_ROLES, MANAGERS, AdminError
 from gateway.clients import ServiceError
 from gateway.erasure import erase_person
 from gateway.i18n import page_language, translate
@@ -19,7 +19,7 @@ from services.runtime.identity import Role
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-MANAGER_ROLES = ADMIN_ROLES | {Role.COMMUNE_CHIEF}
+MANAGER_ROLES = MANAGERS
 
 
 async def _page(request: Request, session: Session, *, status: int = 200, **extra: object) -> Response:

@@ -37,6 +37,8 @@ ROLE_LABELS = {
     Role.NATIONAL_ADMIN: "National admin",
     Role.INTEGRATOR: "Integrator",
     Role.PUBLIC: "Visitor",
+    Role.DISTRICT_ADMIN: "District admin",
+    Role.NGO_PARTNER: "NGO partner",
 }
 RECORDING_ROLES = {
     Role.FACILITATOR,
@@ -61,7 +63,10 @@ async def home(request: Request) -> Response:
             .services["intake"]
             .request("GET", "/communes", account.identity(), lang=lang)
         )
-        names = [c["name_km"] if lang == "km" else c["name_latin"] for c in communes]
+        # A partner acts in no commune, so intake names none of its own: show their codes.
+        names = [c["name_km"] if lang == "km" else c["name_latin"] for c in communes] or list(
+            account.communes
+        )
     except ServiceError:
         names = list(account.communes)  # the page still works while intake is down
     return render(

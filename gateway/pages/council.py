@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from contracts.needs import NeedStatus, Sector
 from gateway.accounts import Session
@@ -34,7 +34,7 @@ from gateway.pages.needs import (
     status_words,
 )
 from gateway.pages.render import gateway_of, render
-from services.runtime.identity import COUNCIL_ROLES
+from services.runtime.identity import COUNCIL_ROLES, OVERSIGHT_ROLES
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
@@ -111,6 +111,9 @@ def _council(request: Request, session: Session, commune: str | None) -> tuple[S
     """The signed-in council member, their language, and the commune the page is about."""
     lang = page_language(request)
     communes = [c for c in session.account.communes if len(c) == 6]
+    if session.account.role in OVERSIGHT_ROLES:
+        # Admins above the commune and NGO partners have their own view: aggregates compared.
+        return RedirectResponse("/oversight", status_code=303)
     if session.account.role not in COUNCIL_ROLES or not communes:
         return _refuse(
             request, session, lang, 403, translate(lang, "Only the commune's council can see this page.")

@@ -21,12 +21,12 @@ from gateway.pages.council import REFERRAL_TARGET_LABELS, _council, _refuse
 from gateway.pages.guards import CsrfDep, PageRoute, SessionDep
 from gateway.pages.needs import SECTOR_ICONS, SECTOR_LABELS
 from gateway.pages.render import gateway_of, render
+from services.runtime.identity import Role
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-# Accounts that read a district's referrals ("district_admin" by name: the list serves that role
-# as soon as accounts have it). Intake checks the scope itself.
-OVERSIGHT_ROLES = frozenset({"district_admin", "province_admin", "national_admin"})
+# Accounts that read a district's referrals. Intake checks the scope itself.
+REFERRAL_READERS = frozenset({Role.DISTRICT_ADMIN, Role.PROVINCE_ADMIN, Role.NATIONAL_ADMIN})
 
 
 @router.post("/council/needs/{need_id}/decide")
@@ -72,7 +72,7 @@ async def district_referrals(request: Request, session: SessionDep, district: st
     """Needs the district's communes referred: what the District Integration Workshop takes up."""
     lang = page_language(request)
     account = session.account
-    if account.role.value not in OVERSIGHT_ROLES:
+    if account.role not in REFERRAL_READERS:
         message = translate(lang, "Only district, province and national admins can see this page.")
         return _refuse(request, session, lang, 403, message)
     districts = [c for c in account.communes if len(c) == 4]

@@ -17,13 +17,23 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.field import StrawberryField
 
-from gateway.schema import accounts, budget, identity, meetings, needs, node, notifications, privacy
+from gateway.schema import (
+    accounts,
+    budget,
+    identity,
+    meetings,
+    needs,
+    node,
+    notifications,
+    oversight,
+    privacy,
+)
 from gateway.schema.documents import Documents, LeanRunner
 from gateway.schema.errors import is_expected
 from gateway.schema.persisted import PersistedOperations
 
 # Each context module lists its root types in QUERIES, MUTATIONS and SUBSCRIPTIONS.
-_MODULES = (node, identity, accounts, needs, meetings, budget, notifications, privacy)
+_MODULES = (node, identity, accounts, needs, meetings, budget, notifications, privacy, oversight)
 Query = merge_types("Query", tuple(t for m in _MODULES for t in m.QUERIES))
 Mutation = merge_types("Mutation", tuple(t for m in _MODULES for t in m.MUTATIONS))
 Subscription = merge_types("Subscription", tuple(t for m in _MODULES for t in m.SUBSCRIPTIONS))

@@ -29,6 +29,13 @@ from services.intake.domain import Village
 SOURCE = "/khum/intake"
 
 
+def raised_groups(raised_by: list[dict[str, Any]]) -> list[str] | None:
+    """The groups among the raisers, for oversight's aggregates; None (unknown) with no raiser."""
+    if not raised_by:
+        return None
+    return sorted({name for person in raised_by for name, n in person.get("groups", {}).items() if n})
+
+
 def need_submitted(doc: dict[str, Any], village: Village, correlation_id: str | None) -> Envelope:
     contacts = [
         ContactPoint.model_validate(person["contact"])
@@ -48,6 +55,7 @@ def need_submitted(doc: dict[str, Any], village: Village, correlation_id: str | 
             collected_by=doc["collected_by"],
             submitted_at=datetime.fromisoformat(doc["submitted_at"]),
             contacts=contacts,
+            groups=raised_groups(doc["raised_by"]),
         ),
         event_type=NEED_SUBMITTED,
         source=SOURCE,

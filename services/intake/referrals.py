@@ -24,15 +24,14 @@ from services.intake.views import need_view, people_counts
 from services.runtime.application import Committer, emit, save
 from services.runtime.errors import DomainError
 from services.runtime.http import CallerDep, CorrelationDep
-from services.runtime.identity import ALL_COMMUNES, Identity
+from services.runtime.identity import ALL_COMMUNES, Identity, Role
 from services.runtime.service import RuntimeDep
 from services.runtime.stores import Transaction
 
 router = APIRouter(tags=["needs"])
 
-# Roles that read a district's referrals; "district_admin" by name, so the list serves that
-# role as soon as accounts have it.
-OVERSIGHT_ROLES = frozenset({"district_admin", "province_admin", "national_admin", "integrator"})
+# Roles that read a district's referrals (an NGO partner sees only counts, in oversight).
+REFERRAL_READERS = frozenset({Role.DISTRICT_ADMIN, Role.PROVINCE_ADMIN, Role.NATIONAL_ADMIN, Role.INTEGRATOR})
 
 
 class RejectIn(BaseModel):
@@ -135,7 +134,7 @@ async def refer(
 
 
 def may_read_district(caller: Identity, district: str) -> bool:
-    if caller.role.value not in OVERSIGHT_ROLES:
+    if caller.role not in REFERRAL_READERS:
         return False
     return any(
         scope == ALL_COMMUNES or (len(scope) <= 4 and district.startswith(scope)) for scope in caller.communes

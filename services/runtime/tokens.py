@@ -31,6 +31,7 @@ def issue_token(identity: Identity, secret: str, ttl: int = TOKEN_TTL_SECONDS) -
         "role": identity.role.value,
         "communes": list(identity.communes),
         "scopes": list(identity.scopes),
+        **({"oversees": list(identity.oversees)} if identity.oversees else {}),
         "iat": now,
         "exp": now + ttl,
     }
@@ -52,6 +53,7 @@ def verify_token(token: str, secret: str) -> Identity:
             role=Role(claims["role"]),
             communes=tuple(str(c) for c in claims["communes"]),
             scopes=tuple(str(s) for s in claims.get("scopes", ())),
+            oversees=tuple(str(c) for c in claims.get("oversees", ())),
         )
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise InvalidIdentityError(str(exc)) from exc

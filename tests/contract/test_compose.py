@@ -30,6 +30,7 @@ APP_SERVICES = {
     "meetings": 8002,
     "budget": 8003,
     "notify": 8004,
+    "oversight": 8005,
     "gateway": 8000,
 }
 INFRA_SERVICES = ("nats", "mongo")

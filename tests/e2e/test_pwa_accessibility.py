@@ -94,6 +94,9 @@ SCREENS = [
     Screen("not for facilitators", "sophea", "/council/needs"),
     Screen("villages' population", "dara", "/council/population", tablet=True),
     Screen("referrals received", "sokha", "/district/referrals?district=1601", tablet=True),
+    Screen("oversight, province by commune, tablet", "sokha", "/oversight?rows=commune", tablet=True),
+    Screen("oversight, province by district, tablet", "sokha", "/oversight", tablet=True),
+    Screen("oversight, partner, phone", "ngo", "/oversight"),
 ]
 
 

@@ -2,7 +2,8 @@
 its own commune and in another, against the expected allow or deny.
 
 Communes: Malik (160101, Ratanakiri) is "own" for dara (council), bopha (chief) and sophea
-(facilitator); chenda is council of Kouk Thlok (210103), the "other commune".
+(facilitator); chenda is council of Kouk Thlok (210103), the "other commune". rathana is the
+admin of Malik's district (1601); ngo a partner organisation supporting Malik only.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ ROLES = (
     "chief",
     "province_admin",
     "national_admin",
+    "district_admin",
+    "ngo_partner",
     "token_read",
     "token_write",
     "token_other_commune",
@@ -36,6 +39,8 @@ LOGINS = {
     "chief": "bopha",
     "province_admin": "sokha",
     "national_admin": "visal",
+    "district_admin": "rathana",
+    "ngo_partner": "ngo",
 }
 
 
@@ -227,6 +232,12 @@ async def erase_person(callers: dict[str, Caller], role: str) -> bool:
     return _ok(body, "erasePerson")
 
 
+async def read_oversight(callers: dict[str, Caller], role: str) -> bool:
+    """Aggregates of Malik: admins above it, its partner, tokens of it; no commune role."""
+    body = await callers[role].run('{ oversight(unit: "160101") { rows { code } } }')
+    return _ok(body, "oversight")
+
+
 ALLOWED: dict[str, set[str]] = {
     "submit_in_own_commune": {"facilitator", "council", "chief", "token_write"},
     "validate": {"council", "chief"},
@@ -239,17 +250,35 @@ ALLOWED: dict[str, set[str]] = {
         "chief",
         "province_admin",
         "national_admin",
+        "district_admin",
         "token_read",
         "token_write",
     },
     "see_small_counts": {"council", "chief"},
-    "create_facilitator": {"chief", "province_admin", "national_admin"},
+    "create_facilitator": {"chief", "province_admin", "national_admin", "district_admin", "ngo_partner"},
     "invite_facilitator": {"chief"},
-    "create_token": {"province_admin", "national_admin"},
-    "read_audit_log": {"province_admin", "national_admin"},
-    "list_accounts": {"chief", "province_admin", "national_admin"},
-    "read_inbox": {"facilitator", "council", "other_council", "chief", "province_admin", "national_admin"},
+    "create_token": {"province_admin", "national_admin", "district_admin"},
+    "read_audit_log": {"province_admin", "national_admin", "district_admin"},
+    "list_accounts": {"chief", "province_admin", "national_admin", "district_admin", "ngo_partner"},
+    "read_inbox": {
+        "facilitator",
+        "council",
+        "other_council",
+        "chief",
+        "province_admin",
+        "national_admin",
+        "district_admin",
+        "ngo_partner",
+    },
     "erase_person": {"national_admin"},
+    "read_oversight": {
+        "province_admin",
+        "national_admin",
+        "district_admin",
+        "ngo_partner",
+        "token_read",
+        "token_write",
+    },
 }
 OPERATIONS: dict[str, Operation] = {name: globals()[name] for name in ALLOWED}
 

@@ -116,7 +116,7 @@ async def test_a_backup_made_while_khum_runs_brings_every_need_back_after_a_wipe
         await council.close()
 
     manifest = backup.read_manifest(folder)
-    assert set(manifest["stores"]) == {"intake", "meetings", "budget", "notify", "gateway"}
+    assert set(manifest["stores"]) == {"intake", "meetings", "budget", "notify", "oversight", "gateway"}
     backed_up = manifest["streams"]["KHUM_NEEDS"]["messages"]
     assert backed_up >= len(codes)
 
@@ -230,7 +230,7 @@ def test_the_command_line_lists_backups_and_keeps_only_the_newest(
     dest = khum.var / "backups"
     for _ in range(2):
         assert backup.main(["create", "--var", str(khum.var), "--dest", str(dest)]) == 0
-        assert "Backed up 5 stores and 5 streams" in capsys.readouterr().out
+        assert "Backed up 6 stores and 5 streams" in capsys.readouterr().out
     made = backup.list_backups(dest)
     assert len(made) >= 3
     assert backup.main(["list", "--var", str(khum.var)]) == 0

@@ -428,7 +428,7 @@ async def test_a_backup_of_the_cluster_holds_each_stream_with_its_three_replicas
     stack = cluster_stack
     folder = await asyncio.to_thread(backup.create, stack.var, stack.var / "backups", stack.nats_url)
     manifest = backup.verify(folder)
-    assert set(manifest["stores"]) == {"intake", "meetings", "budget", "notify", "gateway"}
+    assert set(manifest["stores"]) == {"intake", "meetings", "budget", "notify", "oversight", "gateway"}
     nc = await _connect(stack, "admin")
     try:
         for name, entry in manifest["streams"].items():

@@ -152,6 +152,6 @@ async def test_an_event_delivered_twice_queues_one_notification(
 
 
 def test_the_store_files_live_under_the_data_folder(own_stack: Stack) -> None:
-    for name in ("intake", "meetings", "budget", "notify", "gateway"):
+    for name in ("intake", "meetings", "budget", "notify", "oversight", "gateway"):
         assert Path(own_stack.var / f"{name}.db").exists()
     assert (own_stack.var / "nats" / "jetstream").is_dir()

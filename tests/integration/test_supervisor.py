@@ -170,7 +170,7 @@ class Runner:
         found = _descendants(self.popen.pid)
         names = " ".join(p.cmdline for p in found)
         assert "nats-server" in names and "-m gateway" in names, names
-        for service in ("intake", "meetings", "budget", "notify"):
+        for service in ("intake", "meetings", "budget", "notify", "oversight"):
             assert f"-m services.{service}" in names, names
         assert "guard.py watch" in names, names
         assert len(found) >= 7, "\n".join(p.cmdline for p in found)

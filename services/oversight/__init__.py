@@ -1,0 +1,1 @@
+"""Oversight: read models of needs, meetings and budget execution above the commune."""

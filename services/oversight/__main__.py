@@ -1,0 +1,5 @@
+from services.oversight.app import OversightSettings, create_app
+from services.runtime.service import serve
+
+settings = OversightSettings()
+serve(create_app(settings), settings)
