@@ -146,7 +146,12 @@ class InboundHandler:
 
     async def _verify(self, run: _Run, message: Inbound, verification: Verification) -> str:
         """``OK <code> [feedback code] 1-5``: intake decides whether it counts (it knows the
-        need's people); the citizen is thanked at once, in their language."""
+        need's people); the citizen is thanked at once, in their language. The tracking code
+        names the need, so its commune routes the message when the number and the contact do not
+        (a citizen who raised a need through a facilitator writes to any Khum number)."""
+        if run.commune is None:
+            need = await run.tx.find_one("needs", {"tracking_code": verification.tracking_code})
+            run.commune = need["commune_code"] if need else None
         if run.commune is None:
             await run.reply("reply_no_commune")
             return "command:verify:unrouted"

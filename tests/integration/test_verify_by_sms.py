@@ -115,3 +115,28 @@ async def test_a_handed_over_project_asks_its_needs_people_to_rate_it_by_sms(h: 
     await wait_for(lambda: h.caught_up("notify-budget", "KHUM_BUDGET"))
     await h.dispatch()
     assert len(h.sms.to(sender)) == len(receipt) + 1
+
+
+async def test_a_rating_sent_to_a_number_of_no_commune_is_routed_by_its_tracking_code(h: Harness) -> None:
+    # The need's people gave their phone to a facilitator and never wrote to the commune's
+    # number: the tracking code says which commune the rating is for.
+    sender = phone()
+    need = NeedSubmittedV1(
+        need_id=uuid7(),
+        tracking_code="KHRT-3B4",
+        commune_code="160101",
+        village_code="16010103",
+        village_name=PlaceName(km="កាចាញ", latin="Ka Chanh"),
+        description="អណ្តូងទឹកស្អាត",
+        collected_by="u-sophea",
+        submitted_at=MORNING,
+        contacts=[ContactPoint(channel=ContactChannel.SMS, address=sender, language="km")],
+    )
+    await h.publish(need, NEED_SUBMITTED, "160101")
+    await wait_for(lambda: h.store.get("needs", need.need_id))
+    response = await h.sms.incoming(sender, "+85599000000", "OK KHRT-3B4 5")
+    assert response.json()["outcome"] == "command:verify", response.text
+    [event] = await wait_for(lambda: _feedback_events(h, sender))
+    assert (event["commune_code"], event["rating"]) == ("160101", 5)
+    unknown = await h.sms.incoming(phone(), "+85599000000", "OK ZZZZ-999 5")
+    assert unknown.json()["outcome"] == "command:verify:unrouted"
