@@ -94,3 +94,12 @@ def test_no_ui_string_holds_a_percent_sign_that_is_not_a_placeholder() -> None:
     """Jinja's gettext formats every string with %: a bare "%" (e.g. "share (%)") breaks the page."""
     bare = re.compile(r"%(?!\(\w+\)s)")
     assert sorted(s for s in _used_strings() if bare.search(s)) == []
+
+
+def test_khmer_translations_write_numbers_in_khmer_digits() -> None:
+    """A Khmer page writes ៥, not 5 (the phone-layout walk checks pages; this checks every string,
+    including those only a rare page shows). Names of formats such as UTF-8 keep their digits."""
+    western = re.compile(r"[0-9]")
+    names = re.compile(r"%\(\w+\)s|\{\w+\}|UTF-8|ISO 8601|E\.164|CSV|JSON")
+    wrong = sorted(s for s, text in _catalog().items() if western.search(names.sub("", text)))
+    assert wrong == []
