@@ -14,6 +14,7 @@ from playwright.async_api import Page, expect
 from infra.stack import Stack
 from tests.conftest import GraphQL
 from tests.e2e.conftest import PHONE, TABLET, OpenPage, axe_violations, sign_in
+from tests.integration.test_meetings_api import announced
 
 # A long need in Khmer without spaces between words, as people write it.
 LONG_KHMER = (
@@ -119,9 +120,16 @@ async def tracking_code(stack: Stack) -> str:
         )
         assert "errors" not in body, body
         code: str = body["data"]["submitNeed"]["trackingCode"]  # type: ignore[index]
-        return code
     finally:
         await client.close()
+    # An announced meeting, so the public home lists one (a one-line link once measured 30 px).
+    council = GraphQL(stack.url)
+    try:
+        await council.login("dara")
+        await announced(council, title="ប្រជុំភូមិលោម")  # short: one line
+    finally:
+        await council.close()
+    return code
 
 
 async def _open(open_page: OpenPage, stack: Stack, screen: Screen, code: str) -> Page:
