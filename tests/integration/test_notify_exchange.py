@@ -91,16 +91,19 @@ async def _inbound_for(stack: Stack, sender: str) -> dict[str, Any] | None:
             config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
         )
         try:
-            msgs = await sub.fetch(200, timeout=1)
-        except (nats.errors.TimeoutError, TimeoutError):
+            # The whole suite's messages come first: read on until the stream ends (bounded).
+            for _ in range(50):
+                try:
+                    msgs = await sub.fetch(500, timeout=1)
+                except (nats.errors.TimeoutError, TimeoutError):
+                    return None
+                for msg in msgs:
+                    event = Envelope.from_bytes(msg.data)
+                    if event.data["sender"]["address"] == sender:
+                        return event.data
             return None
         finally:
             await sub.unsubscribe()
-        for msg in msgs:
-            event = Envelope.from_bytes(msg.data)
-            if event.data["sender"]["address"] == sender:
-                return event.data
-        return None
     finally:
         await nc.close()
 
