@@ -11,6 +11,7 @@ cancellation.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -81,6 +82,7 @@ class Transition(BaseModel):
     from_state: MeetingState | None
     to_state: MeetingState
     reason: str | None = None
+    emergency_reason: str | None = None
 
 
 class Agenda(BaseModel):
@@ -116,6 +118,18 @@ class Rsvp(BaseModel):
     label: str
     response: str
     counts: RsvpCounts
+    at: datetime
+
+
+class Intention(BaseModel):
+    """One person said they will come: how, and the groups they said they belong to. No name,
+    no phone: notify keeps who to tell, meetings only counts."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    channel: str
+    groups: list[str] = []
     at: datetime
 
 
@@ -164,6 +178,7 @@ class Meeting(BaseModel):
     cancel_reason: str | None = None
     agenda: Agenda | None = None
     rsvps: list[Rsvp] = []
+    intentions: list[Intention] = []
     attendance: Attendance | None = None
     decisions: list[Decision] = []
     minutes: str | None = None
@@ -184,6 +199,11 @@ class Meeting(BaseModel):
         return f"{self.id}@{ICS_DOMAIN}"
 
     @property
+    def code(self) -> str:
+        """A short code people type in ``COME <code>``; derived from the id, so never stored."""
+        return meeting_code(self.id)
+
+    @property
     def duration_minutes(self) -> int:
         return int((self.ends_at - self.starts_at).total_seconds() // 60)
 
@@ -201,9 +221,23 @@ class Meeting(BaseModel):
         )
 
     def moved(
-        self, to: MeetingState, by: str, now: datetime, reason: str | None = None, **changes: object
+        self,
+        to: MeetingState,
+        by: str,
+        now: datetime,
+        reason: str | None = None,
+        *,
+        emergency_reason: str | None = None,
+        **changes: object,
     ) -> Meeting:
-        step = Transition(at=now, by=by, from_state=self.state, to_state=to, reason=reason)
+        step = Transition(
+            at=now,
+            by=by,
+            from_state=self.state,
+            to_state=to,
+            reason=reason,
+            emergency_reason=emergency_reason,
+        )
         return self.model_copy(
             update={**changes, "state": to, "updated_at": now, "history": [*self.history, step]}
         )
@@ -231,6 +265,7 @@ class RescheduleMeeting:
     ends_at: datetime
     venue: Place | None = None
     reason: str | None = None
+    emergency_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -245,6 +280,20 @@ class CalendarEntry:
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.starts_at < end and start < self.ends_at
+
+
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 6
+
+
+def meeting_code(meeting_id: str) -> str:
+    """Six characters without look-alikes (no 0/O, 1/I/L): easy to type on a keypad phone."""
+    value = int.from_bytes(hashlib.sha256(meeting_id.encode()).digest()[:8], "big")
+    chars = []
+    for _ in range(CODE_LENGTH):
+        value, index = divmod(value, len(CODE_ALPHABET))
+        chars.append(CODE_ALPHABET[index])
+    return "".join(chars)
 
 
 def local(moment: datetime) -> datetime:
