@@ -278,6 +278,7 @@ class IntentionChannel(StrEnum):
     WEB = "web"
     SMS = "sms"
     TELEGRAM = "telegram"
+    FACEBOOK = "facebook"
     FACILITATOR = "facilitator"
 
 

@@ -1,4 +1,4 @@
-""""I will come" on an announced meeting's public page (``/m/<id>``): a plain form, no account,
+""" "I will come" on an announced meeting's public page (``/m/<id>``): a plain form, no account,
 no JavaScript needed (a keypad phone's browser posts it too). The form carries a random id made
 when the page was shown, so a double tap counts once. Nothing personal is asked: only, if the
 person wants, the groups they belong to, counted with the others.

@@ -15,7 +15,7 @@ from services.meetings.attendance import RSVP_GROUPS
 from services.meetings.domain import ANNOUNCED_STATES, Intention, Meeting, MeetingError
 
 MAX_INTENTIONS = 5000
-CHANNELS = frozenset({"web", "sms", "telegram", "facilitator"})
+CHANNELS = frozenset({"web", "sms", "telegram", "facebook", "facilitator"})
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Messages citizens send to a commune's SMS number or Telegram bot.
 
-A command (STOP, START, STATUS <code>, JOIN, HELP, LANG) is answered here, from notify's own
-data. Anything else is a message for the commune: it becomes an InboundMessageReceived event
-(intake makes a need draft of it) and the sender gets an acknowledgement. Every message is
+A command (STOP, START, STATUS <code>, JOIN, HELP, LANG, COME <meeting code>) is answered
+here, from notify's own data. Anything else is a message for the commune: it becomes an
+InboundMessageReceived event (intake makes a need draft of it) and the sender gets an acknowledgement. Every message is
 stored once (by the provider's message id), whatever the provider retries, in the same
 transaction as its effects.
 """
@@ -23,6 +23,7 @@ from contracts.notify import (
     InboundChannel,
     InboundMessageReceivedV1,
 )
+from services.notify.come import come
 from services.notify.deliveries import Cause
 from services.notify.domain.commands import Command, CommandName, is_tracking_code, parse_command
 from services.notify.domain.contacts import (
@@ -270,6 +271,8 @@ class _Run:
         elif name is CommandName.LANG:
             self.contact = await update_contact(self.tx, self.contact, self.now, language=command.argument)
             await self.reply("reply_lang")
+        elif name is CommandName.COME:
+            return await come(self, command.argument, self.contact["channel"])
         else:
             await self.reply("reply_help")
         return f"command:{name.value}"

@@ -1,0 +1,179 @@
+"""Notify's own copy of each announced meeting, learned from meetings' events: what the
+messages say (type, title, code, place, time) and whom to tell again when it changes.
+
+``told``: every contact a notice about the meeting went to (the planner adds them as it
+plans); ``coming``: every contact who sent ``COME <code>``. A move or a cancellation reaches
+both, whoever has joined or left the commune's subscribers since. The reminders queued for the
+old time are withdrawn in the same transaction as the change, before the new ones are planned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from contracts.meetings import (
+    MEETING_ANNOUNCED,
+    MEETING_CANCELLED,
+    MEETING_RESCHEDULED,
+    MINUTES_PUBLISHED,
+    MeetingAnnouncedV1,
+    MeetingCancelledV1,
+    MeetingRescheduledV1,
+    MeetingType,
+    MinutesPublishedV1,
+)
+from services.notify import deliveries
+from services.notify.domain.delivery import Status
+from services.notify.domain.meeting_rules import REMINDER_KIND
+from services.runtime.stores import Store, Transaction
+
+FILLED_FROM_COPY = ("meeting_type", "title", "code", "place", "village_code", "starts_at", "ends_at")
+
+
+async def _save(tx: Transaction, existing: dict[str, Any] | None, doc: dict[str, Any]) -> None:
+    if existing is None:
+        await tx.insert("meetings", doc)
+    else:
+        await tx.replace("meetings", doc, expected_version=existing["version"])
+
+
+async def meeting_announced(tx: Transaction, event: MeetingAnnouncedV1, now: datetime) -> None:
+    existing = await tx.get("meetings", event.meeting_id)
+    details = event.details
+    doc = {
+        "told": [],
+        "coming": [],
+        **(existing or {}),
+        "id": event.meeting_id,
+        "commune_code": event.commune_code,
+        "code": event.code,
+        "meeting_type": details.type.value,
+        "title": details.title,
+        "place": details.venue.place,
+        "village_code": details.venue.village_code,
+        "starts_at": details.starts_at.isoformat(),
+        "ends_at": details.ends_at.isoformat(),
+        "state": "announced",
+        "sequence": event.sequence,
+        "updated_at": now.isoformat(),
+    }
+    await _save(tx, existing, doc)
+
+
+async def withdraw_reminders(tx: Transaction, meeting_id: str, why: str, now: datetime) -> int:
+    """Reminders of a time that no longer holds: failed on purpose, never sent."""
+    withdrawn = 0
+    while True:
+        due = await tx.find_one(
+            "deliveries", {"kind": REMINDER_KIND, "ref": meeting_id, "status": Status.QUEUED.value}
+        )
+        if due is None:
+            return withdrawn
+        await deliveries.move(
+            tx,
+            due,
+            Status.FAILED,
+            now,
+            note="withdrawn",
+            last_error={"code": f"reminder.{why}", "reason": f"the meeting was {why}"},
+            dead_letter=False,
+        )
+        withdrawn += 1
+
+
+async def meeting_rescheduled(tx: Transaction, event: MeetingRescheduledV1, now: datetime) -> None:
+    await withdraw_reminders(tx, event.meeting_id, "rescheduled", now)
+    existing = await tx.get("meetings", event.meeting_id)
+    if existing is None or existing.get("sequence", 0) >= event.sequence:
+        return  # never announced to notify, or an older change arriving late
+    doc = {
+        **existing,
+        "place": event.venue.place,
+        "village_code": event.venue.village_code,
+        "starts_at": event.starts_at.isoformat(),
+        "ends_at": event.ends_at.isoformat(),
+        "state": "rescheduled",
+        "sequence": event.sequence,
+        "updated_at": now.isoformat(),
+    }
+    await _save(tx, existing, doc)
+
+
+async def meeting_cancelled(tx: Transaction, event: MeetingCancelledV1, now: datetime) -> None:
+    await withdraw_reminders(tx, event.meeting_id, "cancelled", now)
+    existing = await tx.get("meetings", event.meeting_id)
+    if existing is None:
+        return
+    doc = {**existing, "state": "cancelled", "sequence": event.sequence, "updated_at": now.isoformat()}
+    await _save(tx, existing, doc)
+
+
+async def minutes_published(tx: Transaction, event: MinutesPublishedV1, now: datetime) -> None:
+    existing = await tx.get("meetings", event.meeting_id)
+    if existing is not None:
+        await _save(tx, existing, {**existing, "state": "minutes_published", "updated_at": now.isoformat()})
+
+
+MEETING_PROJECTIONS: dict[str, tuple[type[BaseModel], Any]] = {
+    MEETING_ANNOUNCED: (MeetingAnnouncedV1, meeting_announced),
+    MEETING_RESCHEDULED: (MeetingRescheduledV1, meeting_rescheduled),
+    MEETING_CANCELLED: (MeetingCancelledV1, meeting_cancelled),
+    MINUTES_PUBLISHED: (MinutesPublishedV1, minutes_published),
+}
+
+
+# ---------- what the planner asks of the copy ----------
+
+
+def fill_context(context: dict[str, Any], copy: Mapping[str, Any] | None, app_url: str) -> None:
+    """What the event did not say (a cancellation names no time), from the copy."""
+    for key in FILLED_FROM_COPY:
+        if context.get(key) is None and copy is not None:
+            context[key] = copy.get(key)
+        context.setdefault(key, None)
+    meeting_id = (copy or {}).get("id")
+    context["meeting_url"] = f"{app_url.rstrip('/')}/m/{meeting_id}" if meeting_id and app_url else None
+
+
+def people(copy: Mapping[str, Any] | None) -> list[str]:
+    if copy is None:
+        return []
+    seen: list[str] = []
+    for cid in [*copy.get("told", []), *copy.get("coming", [])]:
+        if cid not in seen:
+            seen.append(cid)
+    return seen
+
+
+async def remember(tx: Transaction, meeting_id: str, field: str, contact_ids: Iterable[str]) -> None:
+    """Add contacts to ``told`` or ``coming`` (once each)."""
+    added = list(contact_ids)
+    copy = await tx.get("meetings", meeting_id)
+    if copy is None or not added:
+        return
+    current = list(copy.get(field, []))
+    fresh = [c for c in added if c not in current]
+    if fresh:
+        await tx.replace("meetings", {**copy, field: [*current, *fresh]}, expected_version=copy["version"])
+
+
+async def loudspeaker_villages(
+    store: Store, copy: Mapping[str, Any] | None, given: Iterable[str], whole_commune: str | None
+) -> list[str]:
+    """The venue's village for a village meeting; every village notify knows in the commune
+    (from its needs) and the venue's for a commune-wide one."""
+    villages = [v for v in given if v]
+    venue = (copy or {}).get("village_code")
+    if venue and venue not in villages:
+        villages.append(venue)
+    if whole_commune is None or (copy or {}).get("meeting_type") == MeetingType.VILLAGE_NEEDS.value:
+        return villages
+    async for need in store.iterate("needs", {"commune_code": whole_commune}):
+        code = (need.get("village") or {}).get("code")
+        if code and code not in villages:
+            villages.append(code)
+    return villages
