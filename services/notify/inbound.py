@@ -2,9 +2,9 @@
 
 A command (STOP, START, STATUS <code>, JOIN, HELP, LANG, COME <meeting code>) is answered
 here, from notify's own data. Anything else is a message for the commune: it becomes an
-InboundMessageReceived event (intake makes a need draft of it) and the sender gets an acknowledgement. Every message is
-stored once (by the provider's message id), whatever the provider retries, in the same
-transaction as its effects.
+InboundMessageReceived event (intake makes a need draft of it) and the sender gets an
+acknowledgement. Every message is stored once (by the provider's message id), whatever the
+provider retries, in the same transaction as its effects.
 """
 
 from __future__ import annotations
