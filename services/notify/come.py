@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from contracts.envelope import new_event
 from contracts.meetings import ATTENDANCE_INTENDED, AttendanceIntendedV1, IntentionChannel
@@ -21,21 +21,34 @@ from services.notify.deliveries import Cause
 from services.notify.domain.meeting_rules import REMINDER_KIND, reminder_times
 from services.notify.domain.rules import Notice, ToContacts
 from services.notify.meeting_copy import remember
+from services.notify.planner import Planner
 from services.runtime.outbox import outbox_row
-
-if TYPE_CHECKING:
-    from services.notify.inbound import _Run
+from services.runtime.stores import Transaction
 
 SOURCE = "/khum/notify"
 OPEN = ("announced", "rescheduled")
 FACTS = ("meeting_type", "title", "code", "place", "starts_at", "ends_at")
 
 
+class Conversation(Protocol):
+    """The inbound message being answered (``inbound._Run``)."""
+
+    tx: Transaction
+    now: datetime
+    contact: dict[str, Any]
+    message_id: str
+
+    async def reply(
+        self, kind: str, commune: str | None = None, ref: str | None = None, **context: Any
+    ) -> None:
+        """Answer the sender, in their language, outside quiet hours' rule."""
+
+
 def intention_id(secret: str, contact_id: str, meeting_id: str) -> str:
     return hmac.new(secret.encode(), f"{contact_id}|{meeting_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-async def come(run: _Run, code: str | None, channel: str) -> str:
+async def come(run: Conversation, planner: Planner, secret: str, code: str | None, channel: str) -> str:
     tx, now = run.tx, run.now
     meeting = await tx.find_one("meetings", {"code": code}) if code else None
     if meeting is None or meeting.get("state") not in OPEN or meeting["ends_at"] <= now.isoformat():
@@ -44,8 +57,6 @@ async def come(run: _Run, code: str | None, channel: str) -> str:
     facts: dict[str, Any] = {key: meeting.get(key) for key in FACTS}
     commune = meeting["commune_code"]
     await remember(tx, meeting["id"], "coming", [run.contact["id"]])
-    exchange = run.handler.exchange
-    secret = exchange.settings.secret("identity_secret")
     intended = AttendanceIntendedV1(
         intention_id=intention_id(secret, run.contact["id"], meeting["id"]),
         meeting_id=meeting["id"],
@@ -64,14 +75,15 @@ async def come(run: _Run, code: str | None, channel: str) -> str:
         correlationid=run.message_id,
     )
     await tx.add_outbox(outbox_row(event))
-    await _reminders(run, meeting, facts, now)
+    await _reminders(run, planner, meeting, facts, now)
     await run.reply("reply_come", commune=commune, ref=meeting["id"], **facts)
     return "command:come"
 
 
-async def _reminders(run: _Run, meeting: dict[str, Any], facts: dict[str, Any], now: datetime) -> None:
+async def _reminders(
+    run: Conversation, planner: Planner, meeting: dict[str, Any], facts: dict[str, Any], now: datetime
+) -> None:
     starts_at = datetime.fromisoformat(meeting["starts_at"])
-    planner = run.handler.planner
     for tag, at in reminder_times(starts_at, now):
         notice = Notice(
             REMINDER_KIND,

@@ -272,7 +272,8 @@ class _Run:
             self.contact = await update_contact(self.tx, self.contact, self.now, language=command.argument)
             await self.reply("reply_lang")
         elif name is CommandName.COME:
-            return await come(self, command.argument, self.contact["channel"])
+            secret = self.handler.exchange.settings.secret("identity_secret")
+            return await come(self, self.handler.planner, secret, command.argument, self.contact["channel"])
         else:
             await self.reply("reply_help")
         return f"command:{name.value}"
