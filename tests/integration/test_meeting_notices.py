@@ -39,7 +39,9 @@ CHAT = 8800101
 FIELDS = """{ id code state sequence startsAt history { toState reason emergencyReason }
   intentions { total byGroup { women youth } } }"""
 SCHEDULE = "mutation($i: ScheduleMeetingInput!) { scheduleMeeting(input: $i) " + FIELDS + " }"
-AGENDA = "mutation($id: ID!, $items: [AgendaItemInput!]!) { publishAgenda(meetingId: $id, items: $items) { id } }"
+AGENDA = (
+    "mutation($id: ID!, $items: [AgendaItemInput!]!) { publishAgenda(meetingId: $id, items: $items) { id } }"
+)
 ANNOUNCE = "mutation($id: ID!) { announceMeeting(meetingId: $id) " + FIELDS + " }"
 RESCHEDULE = "mutation($i: RescheduleMeetingInput!) { rescheduleMeeting(input: $i) " + FIELDS + " }"
 CANCEL = (
@@ -67,7 +69,8 @@ class World:
 
     async def deliveries(self, **params: str) -> list[dict[str, Any]]:
         response = await self.notify.get(
-            "/deliveries", params={"commune": "160101", "limit": "100", "meeting": self.meeting["raw"], **params}
+            "/deliveries",
+            params={"commune": "160101", "limit": "100", "meeting": self.meeting["raw"], **params},
         )
         assert response.status_code == 200, response.text
         items: list[dict[str, Any]] = response.json()["items"]
@@ -296,7 +299,11 @@ async def test_an_emergency_move_tells_everyone_again_and_moves_the_reminders(wo
 
     async def withdrawn() -> list[dict[str, Any]] | None:
         failed = await world.deliveries(kind="meeting_reminder", status="failed")
-        return failed if failed and all(f["last_error"]["code"] == "reminder.rescheduled" for f in failed) else None
+        return (
+            failed
+            if failed and all(f["last_error"]["code"] == "reminder.rescheduled" for f in failed)
+            else None
+        )
 
     assert await wait_for(withdrawn)
     queued = await world.deliveries(kind="meeting_reminder", status="queued")
