@@ -92,6 +92,7 @@ class Planner:
                     contact = await tx.get("contacts", cid)
                     if contact is not None:
                         queued += await self.to_contact(tx, cause, notice, contact, context, now)
+                        told.append(contact["id"])
             elif isinstance(target, ToSubscribers):
                 async for sub in self.store.iterate(
                     "subscriptions", {"commune_code": target.commune_code, "active": True}

@@ -1,6 +1,7 @@
 """Who hears about a meeting, and when. Pure: a meetings event in, notices out.
 
-Announced: the commune's subscribers (SMS, Telegram, e-mail, as each chose), its facilitators
+Announced: the commune's subscribers (SMS, Telegram, e-mail, as each chose), the people whose
+needs are on its agenda, its facilitators
 (in the app and on their phones: they tell the people they work with who have no phone) and the
 loudspeaker of the venue's village, or of every village for a commune-wide meeting; then two
 reminders, three days before and the morning before (07:00 Phnom Penh), queued now and sent
@@ -32,6 +33,7 @@ from services.notify.domain.notice import (
     ToAudience,
     ToLoudspeakers,
     ToMeetingPeople,
+    ToNeedRaisers,
     ToSubscribers,
 )
 from services.notify.domain.quiet import LOCAL_TIMEZONE
@@ -127,8 +129,23 @@ def meeting_announced(event: MeetingAnnouncedV1) -> list[Notice]:
         ToAudience(facilitator_audience(event.commune_code)),
         _loudspeakers(details.venue.village_code, event.commune_code, details.type),
     ]
+    # The people whose needs are on the agenda (their facilitator's digest if they gave no phone).
+    raisers = [
+        Notice(
+            "meeting_announced",
+            ToNeedRaisers(item.need_id),
+            event.commune_code,
+            context,
+            ref=event.meeting_id,
+            meeting_id=event.meeting_id,
+            need_id=item.need_id,
+        )
+        for item in event.agenda
+        if item.need_id
+    ]
     return [
         *_notices("meeting_announced", targets, event.commune_code, event.meeting_id, context),
+        *raisers,
         *_reminders(event.commune_code, event.meeting_id, details.starts_at, event.announced_at, context),
     ]
 
