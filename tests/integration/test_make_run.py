@@ -154,7 +154,7 @@ async def test_make_run_prints_the_url_stops_on_ctrl_c_and_keeps_its_data(tmp_pa
         assert "លេខតាមដាន" in demo  # the receipts, in Khmer
         # The meeting announced with the SMS raiser's need on its agenda reached them too.
         invited = await wait_for(lambda: _page_if(port, MEETING_TITLE), timeout=30)
-        assert "សូមអញ្ជើញ" in invited
+        assert "ម៉ោង" in invited and "បើមក ផ្ញើ «មក " in invited  # Khmer time and the COME code
     finally:
         runner.send_signal(signal.SIGINT)
         output, _ = runner.communicate(timeout=60)

@@ -49,6 +49,9 @@ CANCEL = (
     "{ cancelMeeting(meetingId: $id, reason: $r, emergencyReason: $e) " + FIELDS + " }"
 )
 GET = "query($id: ID!) { meeting(id: $id) " + FIELDS + " }"
+INTEND = (
+    "mutation($i: MeetingIntentionInput!) { recordMeetingIntention(input: $i) { code intentions { total } } }"
+)
 
 
 @dataclass
@@ -229,15 +232,26 @@ async def test_citizens_say_they_will_come_by_sms_telegram_and_the_public_page(w
         thanks = await web.get(posted.headers["location"], headers={"accept-language": "km"})
         assert "អ្នកត្រូវបានរាប់បញ្ចូលហើយ" in thanks.text
 
+    anonymous = GraphQL(world.stack.url)  # the public page's GraphQL way, without an account
+    try:
+        answer = await data_of(
+            anonymous,
+            INTEND,
+            {"i": {"meetingId": world.meeting["id"], "groups": ["youth"], "intentionId": "anon-0001-abcd"}},
+        )
+    finally:
+        await anonymous.close()
+    assert answer["code"] == code
+
     async def counted() -> dict[str, Any] | None:
         meeting = await data_of(world.council, GET, {"id": world.meeting["id"]})
-        return meeting if meeting["intentions"]["total"] >= 3 else None
+        return meeting if meeting["intentions"]["total"] >= 4 else None
 
     meeting = await wait_for(counted, timeout=30)
     await asyncio.sleep(0.5)  # a wrongly double-counted COME would have landed by now
     meeting = await data_of(world.council, GET, {"id": world.meeting["id"]})
-    assert meeting["intentions"]["total"] == 3
-    assert meeting["intentions"]["byGroup"] == {"women": 1, "youth": 1}
+    assert meeting["intentions"]["total"] == 4  # SMS, Telegram, the page, GraphQL: once each
+    assert meeting["intentions"]["byGroup"] == {"women": 1, "youth": 2}
 
 
 async def test_an_announced_meeting_does_not_move_to_tonight_nor_into_the_night(world: World) -> None:
