@@ -213,6 +213,7 @@ def card(request: Request, meeting: dict[str, Any], lang: str) -> dict[str, Any]
                 ),
                 "what": translate(lang, STATES[t["to_state"]]),
                 "reason": t.get("reason"),
+                "emergency": t.get("emergency_reason"),
             }
             for t in meeting.get("history", [])
         ],

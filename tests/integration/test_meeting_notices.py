@@ -310,6 +310,9 @@ async def test_an_emergency_move_tells_everyone_again_and_moves_the_reminders(wo
     for where in (SUBSCRIBER, COMER, "chat"):  # a subscriber, a COME sender, a Telegram chat
         text = await arrived(world, where, "ទឹកជំនន់")
         assert "ម៉ោង ០៩:០០" in text
+    async with httpx.AsyncClient(base_url=world.stack.url, timeout=15) as web:
+        page = await web.get(f"/m/{world.meeting['raw']}", headers={"accept-language": "km"})
+    assert 'id="emergency-notice"' in page.text and "ទឹកជំនន់ នៅសប្តាហ៍ក្រោយ" in page.text
 
     async def withdrawn() -> list[dict[str, Any]] | None:
         failed = await world.deliveries(kind="meeting_reminder", status="failed")
