@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.needs import PlaceName
 from contracts.spec import EventSpec
 from contracts.subjects import event_type
 
@@ -100,6 +101,10 @@ class Venue(BaseModel):
 
     village_code: str = Field(pattern=r"^\d{8}$")
     place: str = Field(min_length=1, max_length=200, description="e.g. the pagoda hall, the commune office")
+    village_name: PlaceName | None = Field(
+        default=None,
+        description="The village's names, when the gazetteer knew them (loudspeaker scripts say it)",
+    )
 
 
 class AgendaItem(BaseModel):

@@ -28,6 +28,7 @@ from contracts.meetings import (
     RankedNeed,
     Venue,
 )
+from contracts.needs import PlaceName
 from services.runtime.errors import DomainError
 from services.runtime.identity import COUNCIL_ROLES, Identity, Role
 
@@ -71,7 +72,12 @@ class Place(BaseModel):
         return f"{self.village_code}:{' '.join(self.place.casefold().split())}"
 
     def contract(self) -> Venue:
-        return Venue(village_code=self.village_code, place=self.place)
+        names = (
+            PlaceName(km=self.village_name_km, latin=self.village_name_latin)
+            if self.village_name_km and self.village_name_latin
+            else None
+        )
+        return Venue(village_code=self.village_code, place=self.place, village_name=names)
 
 
 class Transition(BaseModel):
@@ -282,12 +288,13 @@ class CalendarEntry:
         return self.starts_at < end and start < self.ends_at
 
 
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 6
 
 
 def meeting_code(meeting_id: str) -> str:
-    """Six characters without look-alikes (no 0/O, 1/I/L): easy to type on a keypad phone."""
+    """Six Latin letters without look-alikes (no I, L, O): easy to type on a keypad phone, and
+    no digit to write in Khmer or western form."""
     value = int.from_bytes(hashlib.sha256(meeting_id.encode()).digest()[:8], "big")
     chars = []
     for _ in range(CODE_LENGTH):

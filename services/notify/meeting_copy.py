@@ -55,6 +55,7 @@ async def meeting_announced(tx: Transaction, event: MeetingAnnouncedV1, now: dat
         "title": details.title,
         "place": details.venue.place,
         "village_code": details.venue.village_code,
+        "village_name": details.venue.village_name.model_dump() if details.venue.village_name else None,
         "starts_at": details.starts_at.isoformat(),
         "ends_at": details.ends_at.isoformat(),
         "state": "announced",
@@ -94,6 +95,7 @@ async def meeting_rescheduled(tx: Transaction, event: MeetingRescheduledV1, now:
         **existing,
         "place": event.venue.place,
         "village_code": event.venue.village_code,
+        "village_name": event.venue.village_name.model_dump() if event.venue.village_name else None,
         "starts_at": event.starts_at.isoformat(),
         "ends_at": event.ends_at.isoformat(),
         "state": "rescheduled",
@@ -162,18 +164,27 @@ async def remember(tx: Transaction, meeting_id: str, field: str, contact_ids: It
 
 
 async def loudspeaker_villages(
-    store: Store, copy: Mapping[str, Any] | None, given: Iterable[str], whole_commune: str | None
-) -> list[str]:
-    """The venue's village for a village meeting; every village notify knows in the commune
-    (from its needs) and the venue's for a commune-wide one."""
-    villages = [v for v in given if v]
+    store: Store,
+    copy: Mapping[str, Any] | None,
+    given: Iterable[str],
+    whole_commune: str | None,
+    commune_code: str,
+) -> dict[str, dict[str, str] | None]:
+    """Village code -> its names (when known): the venue's village for a village meeting; every
+    village notify knows in the commune (from its needs) and the venue's for a commune-wide one."""
+    villages: dict[str, dict[str, str] | None] = {v: None for v in given if v}
     venue = (copy or {}).get("village_code")
-    if venue and venue not in villages:
-        villages.append(venue)
-    if whole_commune is None or (copy or {}).get("meeting_type") == MeetingType.VILLAGE_NEEDS.value:
-        return villages
-    async for need in store.iterate("needs", {"commune_code": whole_commune}):
-        code = (need.get("village") or {}).get("code")
-        if code and code not in villages:
-            villages.append(code)
+    if venue:
+        villages.setdefault(venue, (copy or {}).get("village_name"))
+    whole = whole_commune is not None and (copy or {}).get("meeting_type") != MeetingType.VILLAGE_NEEDS.value
+    async for need in store.iterate("needs", {"commune_code": whole_commune or commune_code}):
+        village = need.get("village") or {}
+        code = village.get("code")
+        if not code or (code not in villages and not whole):
+            continue
+        named = village.get("km") != code  # a copy made from a status change knows only the code
+        if villages.get(code) is None and named:
+            villages[code] = {"km": village["km"], "latin": village["latin"]}
+        else:
+            villages.setdefault(code, None)
     return villages

@@ -107,12 +107,14 @@ class Planner:
                     if contact is not None:
                         queued += await self.to_contact(tx, cause, notice, contact, context, now)
             elif isinstance(target, ToLoudspeakers):
-                villages = list(target.village_codes)
+                named: dict[str, dict[str, str] | None] = dict.fromkeys(target.village_codes)
                 if notice.meeting_id:
                     copy = await tx.get("meetings", notice.meeting_id)
-                    villages = await loudspeaker_villages(self.store, copy, villages, target.whole_commune)
-                for village in villages:
-                    await write_loudspeaker(tx, cause, notice, village, context, now)
+                    named = await loudspeaker_villages(
+                        self.store, copy, target.village_codes, target.whole_commune, notice.commune_code
+                    )
+                for village, names in named.items():
+                    await write_loudspeaker(tx, cause, notice, village, context, now, village_name=names)
             if notice.meeting_id and told:
                 await remember(tx, notice.meeting_id, "told", told)
         return queued

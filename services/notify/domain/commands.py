@@ -52,7 +52,7 @@ TRACKING_CODE = re.compile(r"^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{3}$")
 _CODE_ATTEMPT = re.compile(r"^[A-Z0-9]{4}-?[A-Z0-9]{3}$")
 _TRAILING = re.compile(r"[\s.!?។៕,;:]+$")
 _COMMUNE = re.compile(r"^\d{6}$")
-MEETING_CODE = re.compile(r"^[2-9A-HJ-NP-Z]{6}$")
+MEETING_CODE = re.compile(r"^[A-HJKMNP-Z]{6}$")
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def _status(rest: str) -> Command | None:
 
 
 def _come(rest: str) -> Command | None:
-    """``COME ABC234``, ``មក ABC234``, ``/come abc 234``: a meeting's code (see meetings'
+    """``COME KMTRPA``, ``មក KMTRPA``, ``/come kmt rpa``: a meeting's code (see meetings'
     ``meeting_code``). Anything else after the word is a message, not a command."""
     if not rest:
         return Command(CommandName.COME)
