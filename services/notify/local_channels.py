@@ -155,7 +155,11 @@ async def write_loudspeaker(
             "text": texts,
             # People's own words quoted in the script (their need, the council's reason): the
             # page shows them as written, digits and all.
-            "quoted": [q for q in (excerpt, context.get("reason")) if isinstance(q, str) and q],
+            "quoted": [
+                q
+                for q in (excerpt, context.get("reason"), *context.get("quoted", ()))
+                if isinstance(q, str) and q
+            ],
             "status": "pending",
             "created_at": now.isoformat(),
             "announced_at": None,

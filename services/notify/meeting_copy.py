@@ -174,8 +174,8 @@ async def loudspeaker_villages(
     village notify knows in the commune (from its needs) and the venue's for a commune-wide one."""
     villages: dict[str, dict[str, str] | None] = {v: None for v in given if v}
     venue = (copy or {}).get("village_code")
-    if venue:
-        villages.setdefault(venue, (copy or {}).get("village_name"))
+    if venue and villages.get(venue) is None:
+        villages[venue] = (copy or {}).get("village_name")
     whole = whole_commune is not None and (copy or {}).get("meeting_type") != MeetingType.VILLAGE_NEEDS.value
     async for need in store.iterate("needs", {"commune_code": whole_commune or commune_code}):
         village = need.get("village") or {}

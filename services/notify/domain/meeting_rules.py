@@ -80,9 +80,18 @@ def _everyone(
     return targets
 
 
+def quoted(context: Mapping[str, Any]) -> list[str]:
+    """The council's and people's own words in a notice (title, place, agenda, reasons,
+    minutes): a loudspeaker script shows them as written, digits and all."""
+    agenda = "; ".join(context.get("agenda") or [])
+    words = (context.get(k) for k in ("title", "place", "emergency_reason", "minutes"))
+    return [w for w in (*words, agenda) if isinstance(w, str) and w]
+
+
 def _notices(
     kind: str, targets: Iterable[Target], commune_code: str, meeting_id: str, context: Mapping[str, Any]
 ) -> list[Notice]:
+    context = {**context, "quoted": quoted(context)}
     return [
         Notice(kind, target, commune_code, context, ref=meeting_id, meeting_id=meeting_id)
         for target in targets
