@@ -75,13 +75,18 @@ async def come(run: Conversation, planner: Planner, secret: str, code: str | Non
         correlationid=run.message_id,
     )
     await tx.add_outbox(outbox_row(event))
-    await _reminders(run, planner, meeting, facts, now)
+    await _reminders(run, planner, meeting, facts, intended.intention_id, now)
     await run.reply("reply_come", commune=commune, ref=meeting["id"], **facts)
     return "command:come"
 
 
 async def _reminders(
-    run: Conversation, planner: Planner, meeting: dict[str, Any], facts: dict[str, Any], now: datetime
+    run: Conversation,
+    planner: Planner,
+    meeting: dict[str, Any],
+    facts: dict[str, Any],
+    intention: str,
+    now: datetime,
 ) -> None:
     starts_at = datetime.fromisoformat(meeting["starts_at"])
     for tag, at in reminder_times(starts_at, now):
@@ -96,8 +101,7 @@ async def _reminders(
             tag=f"reminder-{tag}",
         )
         context = await planner.context_for(run.tx, notice)
-        # One reminder per person, meeting and time, however often they send COME.
-        cause = Cause(
-            f"come|{meeting['id']}|{meeting.get('sequence', 0)}|{run.contact['id']}#{tag}", run.message_id
-        )
+        # One reminder per person, meeting and time, however often they send COME; the cause is
+        # published in events, so it names the intention (a keyed hash), never the person.
+        cause = Cause(f"come|{intention}|{meeting.get('sequence', 0)}#{tag}", run.message_id)
         await planner.to_contact(run.tx, cause, notice, run.contact, context, now)

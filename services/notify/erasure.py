@@ -215,7 +215,7 @@ class PersonErasure:
         counts.inbound_messages = await self._delete_all(tx, "inbound_messages", {"contact_id": wanted})
         counts.inbound_messages += await self._delete_all(tx, "voice_notes", {"contact_id": wanted})
         counts.needs = await self._forget_in_needs(tx, ids, listing, now)
-        await self._forget_in_meetings(tx, ids)
+        await self._delete_all(tx, "meeting_people", {"contact_id": wanted})
         theirs = [d async for d in store.iterate("deliveries", {"target": wanted})]
         theirs += await self._invalid_addresses_on(erased.need_ids)
         for doc in theirs:
@@ -250,20 +250,6 @@ class PersonErasure:
             )
             changed += 1
         return changed
-
-    async def _forget_in_meetings(self, tx: Transaction, contact_ids: set[str]) -> None:
-        """Notify's copies of meetings stop listing the person as told or coming."""
-        if not contact_ids:
-            return
-        async for meeting in self.runtime.store.iterate("meetings", {}):
-            listed = {*meeting.get("told", []), *meeting.get("coming", [])}
-            if not listed & contact_ids:
-                continue
-            current = await tx.get("meetings", meeting["id"])
-            if current is None:
-                continue
-            kept = {f: [c for c in current.get(f, []) if c not in contact_ids] for f in ("told", "coming")}
-            await tx.replace("meetings", {**current, **kept}, expected_version=current["version"])
 
     async def _invalid_addresses_on(self, need_ids: Iterable[str]) -> list[dict[str, Any]]:
         """Failed deliveries to an invalid address (target ``<channel>:invalid:<hash>``) on the

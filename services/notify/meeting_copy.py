@@ -1,9 +1,11 @@
 """Notify's own copy of each announced meeting, learned from meetings' events: what the
 messages say (type, title, code, place, time) and whom to tell again when it changes.
 
-``told``: every contact a notice about the meeting went to (the planner adds them as it
-plans); ``coming``: every contact who sent ``COME <code>``. A move or a cancellation reaches
-both, whoever has joined or left the commune's subscribers since. The reminders queued for the
+Whom to tell again is kept beside it, one small document per meeting and contact
+(``meeting_people``, id ``<meeting>|<contact>``): ``told`` when a notice about the meeting went
+to them (the planner adds them as it plans), ``coming`` when they sent ``COME <code>``. A move
+or a cancellation reaches them all, whoever has joined or left the commune's subscribers since;
+erasing a person deletes their documents and touches nobody else's. The reminders queued for the
 old time are withdrawn in the same transaction as the change, before the new ones are planned.
 """
 
@@ -45,8 +47,6 @@ async def meeting_announced(tx: Transaction, event: MeetingAnnouncedV1, now: dat
     existing = await tx.get("meetings", event.meeting_id)
     details = event.details
     doc = {
-        "told": [],
-        "coming": [],
         **(existing or {}),
         "id": event.meeting_id,
         "commune_code": event.commune_code,
@@ -141,26 +141,22 @@ def fill_context(context: dict[str, Any], copy: Mapping[str, Any] | None, app_ur
     context["meeting_url"] = f"{app_url.rstrip('/')}/m/{meeting_id}" if meeting_id and app_url else None
 
 
-def people(copy: Mapping[str, Any] | None) -> list[str]:
-    if copy is None:
-        return []
-    seen: list[str] = []
-    for cid in [*copy.get("told", []), *copy.get("coming", [])]:
-        if cid not in seen:
-            seen.append(cid)
-    return seen
+async def people(store: Store, meeting_id: str) -> list[str]:
+    """Contacts told of the meeting before, or coming (committed ones: read outside the
+    transaction, like a commune's subscribers)."""
+    return [doc["contact_id"] async for doc in store.iterate("meeting_people", {"meeting_id": meeting_id})]
 
 
 async def remember(tx: Transaction, meeting_id: str, field: str, contact_ids: Iterable[str]) -> None:
-    """Add contacts to ``told`` or ``coming`` (once each)."""
-    added = list(contact_ids)
-    copy = await tx.get("meetings", meeting_id)
-    if copy is None or not added:
-        return
-    current = list(copy.get(field, []))
-    fresh = [c for c in added if c not in current]
-    if fresh:
-        await tx.replace("meetings", {**copy, field: [*current, *fresh]}, expected_version=copy["version"])
+    """Mark contacts ``told`` or ``coming`` for a meeting (once each)."""
+    for cid in dict.fromkeys(contact_ids):
+        doc_id = f"{meeting_id}|{cid}"
+        current = await tx.get("meeting_people", doc_id)
+        if current is None:
+            doc = {"id": doc_id, "meeting_id": meeting_id, "contact_id": cid, "told": False, "coming": False}
+            await tx.insert("meeting_people", {**doc, field: True})
+        elif not current.get(field):
+            await tx.replace("meeting_people", {**current, field: True}, expected_version=current["version"])
 
 
 async def loudspeaker_villages(

@@ -102,7 +102,7 @@ class Planner:
                         queued += await self.to_contact(tx, cause, notice, contact, context, now)
                         told.append(contact["id"])
             elif isinstance(target, ToMeetingPeople):
-                for cid in people(await tx.get("meetings", target.meeting_id)):
+                for cid in await people(self.store, target.meeting_id):
                     contact = await tx.get("contacts", cid)
                     if contact is not None:
                         queued += await self.to_contact(tx, cause, notice, contact, context, now)
