@@ -18,6 +18,7 @@ from contracts.meetings import (
     MeetingRescheduledV1,
     MeetingState,
     MeetingType,
+    MinutesPublishedV1,
     Venue,
 )
 from services.meetings.domain import Meeting, MeetingError, Place, meeting_code
@@ -28,6 +29,7 @@ from services.notify.domain.meeting_rules import (
     meeting_announced,
     meeting_cancelled,
     meeting_rescheduled,
+    minutes_published,
     reminder_times,
 )
 from services.notify.domain.notice import (
@@ -245,3 +247,23 @@ def test_intentions_count_once_each_by_group_and_only_while_the_meeting_is_open(
     with pytest.raises(MeetingError) as closed:
         record_intention(meeting(state=MeetingState.CANCELLED), "i-4", "sms", [], now)
     assert closed.value.code == "intention.closed"
+
+
+def test_the_minutes_reach_everyone_told_and_every_loudspeaker_of_the_commune() -> None:
+    published = MinutesPublishedV1(
+        meeting_id="m-1",
+        commune_code="160101",
+        minutes="ក្រុមប្រឹក្សាបានជ្រើសផ្លូវ " * 30,
+        decision_ids=["d-1"],
+        published_by="u-dara",
+        published_at=ANNOUNCED_AT,
+    )
+    notices = minutes_published(published)
+    assert {type(n.target) for n in notices} == {ToSubscribers, ToMeetingPeople, ToAudience, ToLoudspeakers}
+    assert all(n.kind == "meeting_minutes" and len(n.context["minutes"]) <= 200 for n in notices)
+
+
+def test_facilitators_read_a_short_in_app_notice_without_the_agenda() -> None:
+    context = {**meeting_announced(announced())[0].context, "need": None, "meeting_url": None}
+    text = render("meeting_announced", "in_app", "km", context).text
+    assert "ថ្ងៃអាទិត្យ ទី១៤ ខែមីនា ឆ្នាំ២០២៧" in text and "ផ្លូវ" not in text and "(មក ABCDEF)" in text
