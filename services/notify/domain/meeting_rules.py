@@ -15,7 +15,7 @@ new ones queued. Minutes published: the same people, so they see what was decide
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,7 +53,7 @@ def reminder_times(starts_at: datetime, told_at: datetime) -> list[tuple[str, da
     day = starts_at.astimezone(zone).date()
     due: list[tuple[str, datetime]] = []
     for tag, days in REMINDERS:
-        at = datetime.combine(day - timedelta(days=days), REMINDER_HOUR, tzinfo=zone)
+        at = datetime.combine(day - timedelta(days=days), REMINDER_HOUR, tzinfo=zone).astimezone(UTC)
         if told_at + REMINDER_MARGIN <= at < starts_at:
             due.append((tag, at))
     return due
