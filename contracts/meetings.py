@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.needs import PlaceName
 from contracts.spec import EventSpec
 from contracts.subjects import event_type
 
@@ -26,6 +27,7 @@ MEETING_RESCHEDULED = event_type("meetings", "MeetingRescheduled", 1)
 MEETING_CANCELLED = event_type("meetings", "MeetingCancelled", 1)
 ATTENDANCE_RECORDED = event_type("meetings", "AttendanceRecorded", 1)
 MINUTES_PUBLISHED = event_type("meetings", "MinutesPublished", 1)
+ATTENDANCE_INTENDED = event_type("meetings", "AttendanceIntended", 1)
 
 _COMMUNE = r"^\d{6}$"
 
@@ -99,6 +101,10 @@ class Venue(BaseModel):
 
     village_code: str = Field(pattern=r"^\d{8}$")
     place: str = Field(min_length=1, max_length=200, description="e.g. the pagoda hall, the commune office")
+    village_name: PlaceName | None = Field(
+        default=None,
+        description="The village's names, when the gazetteer knew them (loudspeaker scripts say it)",
+    )
 
 
 class AgendaItem(BaseModel):
@@ -171,6 +177,9 @@ class MeetingAnnouncedV1(BaseModel):
     sequence: int = Field(ge=0)
     announced_by: str
     announced_at: datetime
+    code: str | None = Field(
+        default=None, max_length=12, description="The meeting's short code, for COME <code> by SMS"
+    )
 
 
 class MeetingRescheduledV1(BaseModel):
@@ -191,6 +200,14 @@ class MeetingRescheduledV1(BaseModel):
     sequence: int = Field(ge=1)
     rescheduled_by: str
     rescheduled_at: datetime
+    emergency_reason: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Set when the council overrode the notice period or the night-hours rule",
+    )
+    answered_by: list[str] = Field(
+        default_factory=list, description="Account ids of whoever answered for a group that they will come"
+    )
 
 
 class MeetingCancelledV1(BaseModel):
@@ -206,6 +223,14 @@ class MeetingCancelledV1(BaseModel):
     sequence: int = Field(ge=1)
     cancelled_by: str
     cancelled_at: datetime
+    emergency_reason: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Set when the council overrode the notice period or the night-hours rule",
+    )
+    answered_by: list[str] = Field(
+        default_factory=list, description="Account ids of whoever answered for a group that they will come"
+    )
 
 
 class AttendanceCounts(BaseModel):
@@ -254,6 +279,35 @@ class MinutesPublishedV1(BaseModel):
     published_at: datetime
 
 
+class IntentionChannel(StrEnum):
+    WEB = "web"
+    SMS = "sms"
+    TELEGRAM = "telegram"
+    FACEBOOK = "facebook"
+    FACILITATOR = "facilitator"
+
+
+class AttendanceIntendedV1(BaseModel):
+    """Someone said they will come to a meeting ("I will come", COME <code>). No personal data:
+    notify keeps who sent it (to tell them if the meeting moves); meetings counts it."""
+
+    model_config = ConfigDict(extra="forbid", title="AttendanceIntended v1")
+
+    intention_id: str = Field(
+        min_length=1, max_length=100, description="Counted once, however often delivered"
+    )
+    meeting_id: str
+    commune_code: str = Field(pattern=_COMMUNE)
+    channel: IntentionChannel
+    groups: list[str] = Field(
+        default_factory=list,
+        max_length=7,
+        description="Groups the person said they belong to: women, disability, idpoor, indigenous, "
+        "migrant, youth, remote",
+    )
+    intended_at: datetime
+
+
 SPECS = (
     EventSpec(DECISION_RECORDED, DecisionRecordedV1, "meetings"),
     EventSpec(MEETING_SCHEDULED, MeetingScheduledV1, "meetings"),
@@ -263,4 +317,5 @@ SPECS = (
     EventSpec(MEETING_CANCELLED, MeetingCancelledV1, "meetings"),
     EventSpec(ATTENDANCE_RECORDED, AttendanceRecordedV1, "meetings"),
     EventSpec(MINUTES_PUBLISHED, MinutesPublishedV1, "meetings"),
+    EventSpec(ATTENDANCE_INTENDED, AttendanceIntendedV1, "notify and meetings"),
 )

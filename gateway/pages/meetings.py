@@ -25,6 +25,7 @@ from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
 from gateway.ids import raw_id
 from gateway.pages.guards import PageRoute, SessionDep
+from gateway.pages.meeting_come import new_intention_id
 from gateway.pages.render import gateway_of, render, signed_in
 from services.runtime.identity import COUNCIL_ROLES, Identity, Role
 
@@ -36,6 +37,16 @@ OPEN_STATES = ("planned", "announced", "rescheduled")
 UPCOMING_STATES = ("announced", "rescheduled")
 _ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
 _COMMUNE = re.compile(r"^\d{6}$")
+# The groups a person may say they belong to when they answer "I will come", as the page words them.
+COME_GROUPS = (
+    ("women", "Women"),
+    ("disability", "With a disability"),
+    ("idpoor", "IDPoor household"),
+    ("indigenous", "Indigenous people"),
+    ("migrant", "Migrant workers"),
+    ("youth", "Youth"),
+    ("remote", "Take part from afar"),
+)
 _KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 
 # Dates are written out here rather than through the catalog: they are formatting, like Intl.
@@ -202,6 +213,7 @@ def card(request: Request, meeting: dict[str, Any], lang: str) -> dict[str, Any]
                 ),
                 "what": translate(lang, STATES[t["to_state"]]),
                 "reason": t.get("reason"),
+                "emergency": t.get("emergency_reason"),
             }
             for t in meeting.get("history", [])
         ],
@@ -428,7 +440,16 @@ async def public_meeting_page(request: Request, meeting_id: str) -> Response:
         if exc.status == 404:
             return _not_found(request, session, lang)
         return _unavailable(request, session, lang, exc)
-    return render(request, "meeting_public.html", session, meeting=card(request, data, lang))
+    return render(
+        request,
+        "meeting_public.html",
+        session,
+        meeting=card(request, data, lang),
+        intention_id=new_intention_id(),
+        come_groups=COME_GROUPS,
+        came=request.query_params.get("come") == "1",
+        come_error=request.query_params.get("come_error"),
+    )
 
 
 async def _managed(

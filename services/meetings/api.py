@@ -176,17 +176,23 @@ async def reschedule_meeting(
     body: RescheduleIn,
     caller: MemberDep,
     runtime: RuntimeDep,
+    settings: SettingsDep,
     correlation_id: CorrelationDep = None,
 ) -> MeetingPublic:
+    """An announced meeting keeps its notice rules unless ``emergency_reason`` is given."""
     command = RescheduleMeeting(
-        body.starts_at, body.ends_at, body.venue.place_() if body.venue else None, body.reason
+        body.starts_at,
+        body.ends_at,
+        body.venue.place_() if body.venue else None,
+        body.reason,
+        body.emergency_reason,
     )
 
     async def rule(meeting: Meeting, tx: Transaction) -> tuple[Meeting, list[Envelope]]:
         calendars = Calendars(tx)
         venue_home = (command.venue or meeting.venue).village_code[:6]
         busy = await calendars.load({meeting.commune_code, venue_home})
-        after = reschedule(meeting, command, caller, _now(), busy)
+        after = reschedule(meeting, command, caller, _now(), busy, settings.agenda_notice_days)
         await changes.write_calendars(calendars, meeting, after)
         return after, [events.rescheduled(meeting, after, correlation_id)]
 
@@ -199,10 +205,13 @@ async def cancel_meeting(
     body: CancelIn,
     caller: MemberDep,
     runtime: RuntimeDep,
+    settings: SettingsDep,
     correlation_id: CorrelationDep = None,
 ) -> MeetingPublic:
+    notice = settings.agenda_notice_days
+
     async def rule(meeting: Meeting, tx: Transaction) -> tuple[Meeting, list[Envelope]]:
-        after = cancel(meeting, body.reason, caller, _now())
+        after = cancel(meeting, body.reason, caller, _now(), notice, body.emergency_reason)
         await changes.write_calendars(Calendars(tx), meeting, after)
         return after, [events.cancelled(after, correlation_id)]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.meetings import api, calendar_api, erasure, planning_api
+from services.meetings import api, calendar_api, erasure, intentions_api, planning_api
 from services.meetings.consumers import consumers
 from services.meetings.settings import MeetingsSettings
 from services.meetings.store import COLLECTIONS
@@ -19,6 +19,10 @@ def create_app(settings: MeetingsSettings | None = None) -> FastAPI:
         name="meetings",
         settings=settings,
         collections=COLLECTIONS,
-        routers=[api.router, planning_api.router, calendar_api.router],
-        consumers=lambda runtime: [*consumers(runtime), *erasure.consumers(runtime)],
+        routers=[api.router, planning_api.router, calendar_api.router, intentions_api.router],
+        consumers=lambda runtime: [
+            *consumers(runtime),
+            *erasure.consumers(runtime),
+            *intentions_api.consumers(runtime),
+        ],
     )

@@ -65,12 +65,23 @@ class RescheduleIn(BaseModel):
     ends_at: datetime
     venue: PlaceIn | None = None
     reason: str | None = Field(default=None, max_length=20_000)
+    emergency_reason: str | None = Field(default=None, max_length=20_000)
 
 
 class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str | None = Field(default=None, max_length=20_000)
+    emergency_reason: str | None = Field(default=None, max_length=20_000)
+
+
+class IntentionIn(BaseModel):
+    """Someone will come: from the public page (no account) or a facilitator."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    intention_id: str | None = Field(default=None, min_length=8, max_length=100)
+    groups: list[str] = Field(default_factory=list, max_length=7)
 
 
 class RsvpIn(BaseModel):

@@ -11,6 +11,7 @@ cancellation.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from contracts.meetings import (
     RankedNeed,
     Venue,
 )
+from contracts.needs import PlaceName
 from services.runtime.errors import DomainError
 from services.runtime.identity import COUNCIL_ROLES, Identity, Role
 
@@ -70,7 +72,12 @@ class Place(BaseModel):
         return f"{self.village_code}:{' '.join(self.place.casefold().split())}"
 
     def contract(self) -> Venue:
-        return Venue(village_code=self.village_code, place=self.place)
+        names = (
+            PlaceName(km=self.village_name_km, latin=self.village_name_latin)
+            if self.village_name_km and self.village_name_latin
+            else None
+        )
+        return Venue(village_code=self.village_code, place=self.place, village_name=names)
 
 
 class Transition(BaseModel):
@@ -81,6 +88,7 @@ class Transition(BaseModel):
     from_state: MeetingState | None
     to_state: MeetingState
     reason: str | None = None
+    emergency_reason: str | None = None
 
 
 class Agenda(BaseModel):
@@ -116,6 +124,18 @@ class Rsvp(BaseModel):
     label: str
     response: str
     counts: RsvpCounts
+    at: datetime
+
+
+class Intention(BaseModel):
+    """One person said they will come: how, and the groups they said they belong to. No name,
+    no phone: notify keeps who to tell, meetings only counts."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    channel: str
+    groups: list[str] = []
     at: datetime
 
 
@@ -164,6 +184,7 @@ class Meeting(BaseModel):
     cancel_reason: str | None = None
     agenda: Agenda | None = None
     rsvps: list[Rsvp] = []
+    intentions: list[Intention] = []
     attendance: Attendance | None = None
     decisions: list[Decision] = []
     minutes: str | None = None
@@ -184,6 +205,11 @@ class Meeting(BaseModel):
         return f"{self.id}@{ICS_DOMAIN}"
 
     @property
+    def code(self) -> str:
+        """A short code people type in ``COME <code>``; derived from the id, so never stored."""
+        return meeting_code(self.id)
+
+    @property
     def duration_minutes(self) -> int:
         return int((self.ends_at - self.starts_at).total_seconds() // 60)
 
@@ -201,9 +227,23 @@ class Meeting(BaseModel):
         )
 
     def moved(
-        self, to: MeetingState, by: str, now: datetime, reason: str | None = None, **changes: object
+        self,
+        to: MeetingState,
+        by: str,
+        now: datetime,
+        reason: str | None = None,
+        *,
+        emergency_reason: str | None = None,
+        **changes: object,
     ) -> Meeting:
-        step = Transition(at=now, by=by, from_state=self.state, to_state=to, reason=reason)
+        step = Transition(
+            at=now,
+            by=by,
+            from_state=self.state,
+            to_state=to,
+            reason=reason,
+            emergency_reason=emergency_reason,
+        )
         return self.model_copy(
             update={**changes, "state": to, "updated_at": now, "history": [*self.history, step]}
         )
@@ -231,6 +271,7 @@ class RescheduleMeeting:
     ends_at: datetime
     venue: Place | None = None
     reason: str | None = None
+    emergency_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -245,6 +286,21 @@ class CalendarEntry:
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.starts_at < end and start < self.ends_at
+
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 6
+
+
+def meeting_code(meeting_id: str) -> str:
+    """Six Latin letters without look-alikes (no I, L, O): easy to type on a keypad phone, and
+    no digit to write in Khmer or western form."""
+    value = int.from_bytes(hashlib.sha256(meeting_id.encode()).digest()[:8], "big")
+    chars = []
+    for _ in range(CODE_LENGTH):
+        value, index = divmod(value, len(CODE_ALPHABET))
+        chars.append(CODE_ALPHABET[index])
+    return "".join(chars)
 
 
 def local(moment: datetime) -> datetime:

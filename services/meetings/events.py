@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from contracts.envelope import Envelope, new_event
 from contracts.meetings import (
     AGENDA_PUBLISHED,
+    ATTENDANCE_INTENDED,
     ATTENDANCE_RECORDED,
     DECISION_RECORDED,
     MEETING_ANNOUNCED,
@@ -15,15 +16,17 @@ from contracts.meetings import (
     MEETING_SCHEDULED,
     MINUTES_PUBLISHED,
     AgendaPublishedV1,
+    AttendanceIntendedV1,
     AttendanceRecordedV1,
     DecisionRecordedV1,
+    IntentionChannel,
     MeetingAnnouncedV1,
     MeetingCancelledV1,
     MeetingRescheduledV1,
     MeetingScheduledV1,
     MinutesPublishedV1,
 )
-from services.meetings.domain import Decision, Meeting
+from services.meetings.domain import Decision, Intention, Meeting
 
 SOURCE = "/khum/meetings"
 
@@ -37,6 +40,23 @@ def _wrap(payload: BaseModel, event_type: str, meeting: Meeting, correlation_id:
         subject=meeting.id,
         correlationid=correlation_id or meeting.id,
     )
+
+
+def answered_by(meeting: Meeting) -> list[str]:
+    """Whoever answered for a group that it would (or might) come: they are told of a change."""
+    return sorted({r.by for r in meeting.rsvps if r.response != "not_attending"})
+
+
+def intended(meeting: Meeting, intention: Intention, correlation_id: str | None) -> Envelope:
+    payload = AttendanceIntendedV1(
+        intention_id=intention.id,
+        meeting_id=meeting.id,
+        commune_code=meeting.commune_code,
+        channel=IntentionChannel(intention.channel),
+        groups=intention.groups,
+        intended_at=intention.at,
+    )
+    return _wrap(payload, ATTENDANCE_INTENDED, meeting, correlation_id)
 
 
 def scheduled(meeting: Meeting, correlation_id: str | None) -> Envelope:
@@ -76,6 +96,7 @@ def announced(meeting: Meeting, correlation_id: str | None) -> Envelope:
         sequence=meeting.sequence,
         announced_by=last.by,
         announced_at=last.at,
+        code=meeting.code,
     )
     return _wrap(payload, MEETING_ANNOUNCED, meeting, correlation_id)
 
@@ -96,6 +117,8 @@ def rescheduled(before: Meeting, after: Meeting, correlation_id: str | None) -> 
         sequence=after.sequence,
         rescheduled_by=last.by,
         rescheduled_at=last.at,
+        emergency_reason=last.emergency_reason,
+        answered_by=answered_by(after),
     )
     return _wrap(payload, MEETING_RESCHEDULED, after, correlation_id)
 
@@ -112,6 +135,8 @@ def cancelled(meeting: Meeting, correlation_id: str | None) -> Envelope:
         sequence=meeting.sequence,
         cancelled_by=last.by,
         cancelled_at=last.at,
+        emergency_reason=last.emergency_reason,
+        answered_by=answered_by(meeting),
     )
     return _wrap(payload, MEETING_CANCELLED, meeting, correlation_id)
 

@@ -35,6 +35,7 @@ from services.meetings.domain import (
     require_open,
     when_text,
 )
+from services.meetings.notice_rules import check_cancel, check_reschedule
 from services.runtime.identity import Identity
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -264,7 +265,9 @@ def reschedule(
     caller: Identity,
     now: datetime,
     calendar: Iterable[CalendarEntry],
+    notice_days: int = 0,
 ) -> Meeting:
+    """Move a meeting; an announced one keeps its notice rules (``notice_rules.py``)."""
     require_manager(caller, meeting.commune_code)
     require_open(
         meeting,
@@ -301,12 +304,14 @@ def reschedule(
         )
     starts_at, ends_at = command.starts_at.astimezone(UTC), command.ends_at.astimezone(UTC)
     check_no_clash(calendar, meeting.commune_code, venue, starts_at, ends_at, meeting.id)
+    urgent = check_reschedule(meeting, starts_at, ends_at, now, notice_days, command.emergency_reason)
     state = MeetingState.RESCHEDULED if meeting.was_announced else MeetingState.PLANNED
     return meeting.moved(
         state,
         caller.user_id,
         now,
         reason,
+        emergency_reason=urgent,
         starts_at=starts_at,
         ends_at=ends_at,
         venue=venue,
@@ -323,7 +328,14 @@ def _reason_required() -> MeetingError:
     )
 
 
-def cancel(meeting: Meeting, reason: str | None, caller: Identity, now: datetime) -> Meeting:
+def cancel(
+    meeting: Meeting,
+    reason: str | None,
+    caller: Identity,
+    now: datetime,
+    notice_days: int = 0,
+    emergency_reason: str | None = None,
+) -> Meeting:
     require_manager(caller, meeting.commune_code)
     require_open(
         meeting,
@@ -334,11 +346,13 @@ def cancel(meeting: Meeting, reason: str | None, caller: Identity, now: datetime
     cleaned = clean_text(reason, REASON_MAX, "reason")
     if cleaned is None:
         raise _reason_required()
+    urgent = check_cancel(meeting, now, notice_days, emergency_reason)
     return meeting.moved(
         MeetingState.CANCELLED,
         caller.user_id,
         now,
         cleaned,
+        emergency_reason=urgent,
         cancel_reason=cleaned,
         sequence=meeting.sequence + 1,
     )

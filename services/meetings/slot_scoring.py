@@ -36,6 +36,14 @@ LATE_POINTS = -10
 MIGRANT_POINTS_MAX = 60
 FACILITATOR_POINTS_MAX = 20
 BUSY_SEASON_POINTS = -50
+LATE_END = time(20, 30)
+"""A meeting ending after this (Phnom Penh) leaves people going home in the dark."""
+
+
+def ends_late(start: datetime, end: datetime) -> bool:
+    """The night-hours rule: ends after 20:30 local time, or on a later day than it starts."""
+    a, b = start.astimezone(PHNOM_PENH), end.astimezone(PHNOM_PENH)
+    return b.time() > LATE_END or b.date() != a.date()
 
 
 @dataclass(frozen=True)
@@ -182,7 +190,7 @@ def score(start: datetime, end: datetime, conditions: Conditions) -> Slot:
         )
     if a.time() < time(8, 0):
         reasons.append(Reason("early", EARLY_POINTS, "Starts before 08:00.", "ចាប់ផ្តើមមុនម៉ោង ០៨:០០។"))
-    if b.time() > time(20, 30) or b.date() != day:
+    if ends_late(start, end):
         reasons.append(
             Reason(
                 "ends_late",

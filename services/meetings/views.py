@@ -22,6 +22,7 @@ from contracts.meetings import (
 from contracts.privacy import suppress_groups
 from services.meetings.attendance import RSVP_GROUPS, RsvpResponse
 from services.meetings.domain import MANAGING_ROLES, Meeting
+from services.meetings.intentions import intention_counts
 from services.meetings.labels import LANGUAGES, MEETING_STATES, MEETING_TYPES
 from services.runtime.identity import Identity
 
@@ -114,6 +115,24 @@ class TransitionPublic(BaseModel):
     from_state: MeetingState | None
     to_state: MeetingState
     reason: str | None
+    emergency_reason: str | None = None
+
+
+class IntentionGroups(BaseModel):
+    women: int = 0
+    disability: Count = 0
+    idpoor: Count = 0
+    indigenous: Count = 0
+    migrant: Count = 0
+    youth: int = 0
+    remote: int = 0
+
+
+class IntentionsPublic(BaseModel):
+    """How many said "I will come" (themselves, by page, SMS or Telegram), and of which groups."""
+
+    total: int
+    by_group: IntentionGroups
 
 
 class MeetingPublic(BaseModel):
@@ -138,6 +157,8 @@ class MeetingPublic(BaseModel):
     ics_uid: str
     agenda: AgendaPublic | None
     rsvps: RsvpSummary
+    code: str
+    intentions: IntentionsPublic
     attendance: AttendancePublic | None
     decisions: list[DecisionPublic]
     minutes: str | None
@@ -173,6 +194,13 @@ def _rsvps(meeting: Meeting, with_groups: bool, council: bool) -> RsvpSummary:
         not_attending_people=absent,
         answers=len(meeting.rsvps),
         groups=groups if with_groups else [],
+    )
+
+
+def _intentions(meeting: Meeting, council: bool) -> IntentionsPublic:
+    counts = intention_counts(meeting)
+    return IntentionsPublic(
+        total=counts.total, by_group=IntentionGroups(**suppress_groups(counts.by_group, council=council))
     )
 
 
@@ -212,6 +240,8 @@ def show(meeting: Meeting, caller: Identity | None) -> MeetingPublic:
         if agenda
         else None,
         rsvps=_rsvps(meeting, with_groups=caller is not None, council=own_council),
+        code=meeting.code,
+        intentions=_intentions(meeting, own_council),
         attendance=AttendancePublic(
             counts=AttendanceCountsPublic(
                 **suppress_groups(attendance.counts.model_dump(), council=own_council)
@@ -230,7 +260,13 @@ def show(meeting: Meeting, caller: Identity | None) -> MeetingPublic:
         ],
         minutes=meeting.minutes,
         history=[
-            TransitionPublic(at=t.at, from_state=t.from_state, to_state=t.to_state, reason=t.reason)
+            TransitionPublic(
+                at=t.at,
+                from_state=t.from_state,
+                to_state=t.to_state,
+                reason=t.reason,
+                emergency_reason=t.emergency_reason,
+            )
             for t in meeting.history
         ],
         created_at=meeting.created_at,

@@ -80,6 +80,8 @@ async def list_deliveries(
     channel: DeliveryChannel | None = None,
     status: Status | None = None,
     ref: Annotated[str | None, Query(max_length=20)] = None,
+    kind: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]+$")] = None,
+    meeting: Annotated[str | None, Query(max_length=64, pattern=r"^[0-9A-Za-z-]+$")] = None,
     after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> DeliveryPage:
@@ -108,6 +110,10 @@ async def list_deliveries(
         where["status"] = status.value
     if ref is not None:
         where["ref"] = ref.strip().upper()
+    if kind is not None:
+        where["kind"] = kind
+    if meeting is not None:
+        where["ref"] = meeting  # a meeting's messages carry its id as their ref
     docs = await runtime.store.page("deliveries", where, after=after, limit=limit, newest_first=True)
     price = exchange.settings.sms_segment_cost_riel
     items = [DeliveryPublic.model_validate({**doc, **_sms_cost(doc, price)}) for doc in docs]

@@ -8,7 +8,7 @@ that operators should see is also copied to ``KHUM_DLQ``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from contracts.envelope import new_event, uuid7
@@ -81,7 +81,8 @@ def new_delivery(
         "segments": segments,
         "status": status.value,
         "attempts": 0,
-        "next_attempt_at": max(now, not_before).isoformat() if not_before else stamp,
+        # Compared as text by the dispatcher: always in UTC, like every other stamp.
+        "next_attempt_at": max(now, not_before).astimezone(UTC).isoformat() if not_before else stamp,
         "quiet_exempt": quiet_exempt,
         "ignore_opt_out": ignore_opt_out,
         "provider_id": None,

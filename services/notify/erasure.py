@@ -215,6 +215,7 @@ class PersonErasure:
         counts.inbound_messages = await self._delete_all(tx, "inbound_messages", {"contact_id": wanted})
         counts.inbound_messages += await self._delete_all(tx, "voice_notes", {"contact_id": wanted})
         counts.needs = await self._forget_in_needs(tx, ids, listing, now)
+        await self._delete_all(tx, "meeting_people", {"contact_id": wanted})
         theirs = [d async for d in store.iterate("deliveries", {"target": wanted})]
         theirs += await self._invalid_addresses_on(erased.need_ids)
         for doc in theirs:

@@ -1,10 +1,10 @@
 """Messages citizens send to a commune's SMS number or Telegram bot.
 
-A command (STOP, START, STATUS <code>, JOIN, HELP, LANG) is answered here, from notify's own
-data. Anything else is a message for the commune: it becomes an InboundMessageReceived event
-(intake makes a need draft of it) and the sender gets an acknowledgement. Every message is
-stored once (by the provider's message id), whatever the provider retries, in the same
-transaction as its effects.
+A command (STOP, START, STATUS <code>, JOIN, HELP, LANG, COME <meeting code>) is answered
+here, from notify's own data. Anything else is a message for the commune: it becomes an
+InboundMessageReceived event (intake makes a need draft of it) and the sender gets an
+acknowledgement. Every message is stored once (by the provider's message id), whatever the
+provider retries, in the same transaction as its effects.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from contracts.notify import (
     InboundChannel,
     InboundMessageReceivedV1,
 )
+from services.notify.come import come
 from services.notify.deliveries import Cause
 from services.notify.domain.commands import Command, CommandName, is_tracking_code, parse_command
 from services.notify.domain.contacts import (
@@ -275,6 +276,9 @@ class _Run:
         elif name is CommandName.LANG:
             self.contact = await update_contact(self.tx, self.contact, self.now, language=command.argument)
             await self.reply("reply_lang")
+        elif name is CommandName.COME:
+            secret = self.handler.exchange.settings.secret("identity_secret")
+            return await come(self, self.handler.planner, secret, command.argument, self.contact["channel"])
         else:
             await self.reply("reply_help")
         return f"command:{name.value}"

@@ -107,6 +107,8 @@ async def write_loudspeaker(
     village: str,
     context: Mapping[str, Any],
     now: datetime,
+    *,
+    village_name: Mapping[str, str] | None = None,
 ) -> None:
     """A printable script for the village chief. Its delivery stays queued ("to announce")
     until the chief marks it read aloud, then is delivered. A newer script about the same need
@@ -149,11 +151,15 @@ async def write_loudspeaker(
             "ref": notice.ref,
             "commune_code": notice.commune_code,
             "village_code": village,
-            "village_name": village_names or {"km": village, "latin": village},
+            "village_name": village_names or village_name or {"km": village, "latin": village},
             "text": texts,
             # People's own words quoted in the script (their need, the council's reason): the
             # page shows them as written, digits and all.
-            "quoted": [q for q in (excerpt, context.get("reason")) if isinstance(q, str) and q],
+            "quoted": [
+                q
+                for q in (excerpt, context.get("reason"), *context.get("quoted", ()))
+                if isinstance(q, str) and q
+            ],
             "status": "pending",
             "created_at": now.isoformat(),
             "announced_at": None,

@@ -24,6 +24,7 @@ from services.notify.domain.rules import (
     ToAudience,
     ToContacts,
     ToLoudspeakers,
+    ToMeetingPeople,
     ToNeedRaisers,
     ToSubscribers,
 )
@@ -32,6 +33,7 @@ from services.notify.domain.sms import fit_sms, gsm7_friendly, sms_length
 from services.notify.exchange import Exchange
 from services.notify.facts import project_facts
 from services.notify.local_channels import write_in_app, write_loudspeaker
+from services.notify.meeting_copy import fill_context, loudspeaker_villages, people, remember
 from services.notify.recipients import ensure_contact
 from services.notify.rendering import render
 from services.runtime.stores import Store, Transaction
@@ -57,9 +59,17 @@ class Planner:
     async def plan(self, tx: Transaction, cause: Cause, notices: list[Notice], now: datetime) -> int:
         """Create the deliveries for ``notices``; returns how many were queued for sending."""
         queued = 0
+        event_cause = cause
         for notice in notices:
-            context = await self._context(tx, notice)
+            # A reminder is a second message from the same event to the same person.
+            cause = (
+                Cause(f"{event_cause.id}#{notice.tag}", event_cause.correlation_id)
+                if notice.tag
+                else event_cause
+            )
+            context = await self.context_for(tx, notice)
             target = notice.target
+            told: list[str] = []
             if isinstance(target, ToAudience):
                 if DeliveryChannel.IN_APP in target.channels:
                     await write_in_app(tx, cause, notice, target.audience, context, now)
@@ -82,6 +92,7 @@ class Planner:
                     contact = await tx.get("contacts", cid)
                     if contact is not None:
                         queued += await self.to_contact(tx, cause, notice, contact, context, now)
+                        told.append(contact["id"])
             elif isinstance(target, ToSubscribers):
                 async for sub in self.store.iterate(
                     "subscriptions", {"commune_code": target.commune_code, "active": True}
@@ -89,12 +100,26 @@ class Planner:
                     contact = await tx.get("contacts", sub["contact_id"])
                     if contact is not None:
                         queued += await self.to_contact(tx, cause, notice, contact, context, now)
+                        told.append(contact["id"])
+            elif isinstance(target, ToMeetingPeople):
+                for cid in await people(self.store, target.meeting_id):
+                    contact = await tx.get("contacts", cid)
+                    if contact is not None:
+                        queued += await self.to_contact(tx, cause, notice, contact, context, now)
             elif isinstance(target, ToLoudspeakers):
-                for village in target.village_codes:
-                    await write_loudspeaker(tx, cause, notice, village, context, now)
+                named: dict[str, dict[str, str] | None] = dict.fromkeys(target.village_codes)
+                if notice.meeting_id:
+                    copy = await tx.get("meetings", notice.meeting_id)
+                    named = await loudspeaker_villages(
+                        self.store, copy, target.village_codes, target.whole_commune, notice.commune_code
+                    )
+                for village, names in named.items():
+                    await write_loudspeaker(tx, cause, notice, village, context, now, village_name=names)
+            if notice.meeting_id and told:
+                await remember(tx, notice.meeting_id, "told", told)
         return queued
 
-    async def _context(self, tx: Transaction, notice: Notice) -> dict[str, Any]:
+    async def context_for(self, tx: Transaction, notice: Notice) -> dict[str, Any]:
         context: dict[str, Any] = {"need": None, "unsubscribe_url": None, **notice.context}
         if notice.need_id:
             copy = await tx.get("needs", notice.need_id)
@@ -110,6 +135,9 @@ class Planner:
                     "ranked_of": copy.get("ranked_of"),
                     "project": project_facts(await tx.get("projects", project_id) if project_id else None),
                 }
+        if notice.meeting_id:
+            copy = await tx.get("meetings", notice.meeting_id)
+            fill_context(context, copy, self.exchange.settings.public_url or self.exchange.settings.app_url)
         return context
 
     @staticmethod

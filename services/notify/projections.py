@@ -27,6 +27,7 @@ from contracts.registry import UnreadableEvent
 from services.notify.domain.contacts import InvalidAddressError, contact_id, normalise_address
 from services.notify.domain.rules import excerpt
 from services.notify.facts import FACTS
+from services.notify.meeting_copy import MEETING_PROJECTIONS
 from services.runtime.stores import Transaction
 
 Projection = Callable[[Transaction, Any, datetime], Awaitable[None]]
@@ -140,4 +141,5 @@ PROJECTIONS: dict[str, tuple[type[BaseModel], Projection]] = {
     NEED_SUPPORTED: (NeedSupportedV1, need_supported),
     NEEDS_MERGED: (NeedsMergedV1, needs_merged),
     **FACTS,
+    **MEETING_PROJECTIONS,
 }

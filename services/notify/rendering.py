@@ -55,6 +55,22 @@ MONTHS = {
     ),
     "km": ("មករា", "កុម្ភៈ", "មីនា", "មេសា", "ឧសភា", "មិថុនា", "កក្កដា", "សីហា", "កញ្ញា", "តុលា", "វិច្ឆិកា", "ធ្នូ"),
 }
+WEEKDAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "km": ("ច័ន្ទ", "អង្គារ", "ពុធ", "ព្រហស្បតិ៍", "សុក្រ", "សៅរ៍", "អាទិត្យ"),
+}
+MEETING_TYPES: dict[str, dict[str, str]] = {
+    "village_needs": {"en": "village needs meeting", "km": "កិច្ចប្រជុំតម្រូវការភូមិ"},
+    "commune_prioritisation": {"en": "commune priorities meeting", "km": "កិច្ចប្រជុំកំណត់អាទិភាពឃុំ"},
+    "cip_approval": {"en": "CIP approval meeting", "km": "កិច្ចប្រជុំអនុម័តកម្មវិធីវិនិយោគឃុំ"},
+    "district_integration_workshop": {
+        "en": "district integration workshop",
+        "km": "សិក្ខាសាលាសមាហរណកម្មស្រុក",
+    },
+    "budget_disclosure": {"en": "budget disclosure meeting", "km": "កិច្ចប្រជុំផ្សព្វផ្សាយថវិកា"},
+    "isaf_interface": {"en": "ISAF interface meeting", "km": "កិច្ចប្រជុំអន្តរមុខ ISAF"},
+    "council_monthly": {"en": "monthly council meeting", "km": "កិច្ចប្រជុំប្រចាំខែក្រុមប្រឹក្សា"},
+}
 PUSH_TITLE = {"km": "ឃុំ", "en": "Khum"}
 
 
@@ -108,6 +124,32 @@ def local_time(value: datetime | str, fmt: str = "%d/%m/%Y %H:%M") -> str:
     return moment.astimezone(ZoneInfo(LOCAL_TIMEZONE)).strftime(fmt)
 
 
+def _local(value: datetime | str) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(ZoneInfo(LOCAL_TIMEZONE))
+
+
+def long_date(value: datetime | str, lang: str) -> str:
+    """``ថ្ងៃអាទិត្យ ទី១៤ ខែមីនា ឆ្នាំ២០២៧`` / ``Sunday 14 March 2027``, Phnom Penh's day."""
+    day = _local(value)
+    if lang == "km":
+        weekday, month = WEEKDAYS["km"][day.weekday()], MONTHS["km"][day.month - 1]
+        return f"ថ្ងៃ{weekday} ទី{khmer_digits(day.day)} ខែ{month} ឆ្នាំ{khmer_digits(day.year)}"
+    return f"{WEEKDAYS['en'][day.weekday()]} {day.day} {MONTHS['en'][day.month - 1]} {day.year}"
+
+
+def clock(value: datetime | str, lang: str) -> str:
+    """``០៨:០០`` / ``08:00``, Phnom Penh time."""
+    text = _local(value).strftime("%H:%M")
+    return khmer_digits(text) if lang == "km" else text
+
+
+def meeting_type(value: str | None, lang: str) -> str:
+    if value is None:
+        return "កិច្ចប្រជុំ" if lang == "km" else "meeting"
+    return MEETING_TYPES.get(value, {}).get(lang, value.replace("_", " "))
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -126,6 +168,9 @@ def environment() -> Environment:
     env.filters["riel"] = riel
     env.filters["month_name"] = month_name
     env.filters["number"] = number
+    env.filters["long_date"] = long_date
+    env.filters["clock"] = clock
+    env.filters["meeting_type"] = meeting_type
     return env
 
 

@@ -3,9 +3,10 @@
 Citizens' personal data: ``contacts`` (phone numbers, chat ids, e-mail addresses), and
 wherever a contact's id (``<channel>:<address>``) is written: ``subscriptions``,
 ``inbound_messages`` (with the person's own text), ``needs`` (who to tell), ``deliveries`` (the
-target, the dedup key, a masked address, the text sent) and, through the provider's message id,
-``pending_receipts``. Staff's phones are in ``push_endpoints``. ``services/notify/erasure.py``
-erases a person from all of them when intake publishes PersonErased.
+target, the dedup key, a masked address, the text sent), ``meeting_people`` (who was told of a
+meeting or said they will come) and, through the provider's message id, ``pending_receipts``.
+Staff's phones are in ``push_endpoints``. ``services/notify/erasure.py`` erases a person from
+all of them when intake publishes PersonErased.
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ PROJECTS = Collection("projects", indexes=("commune_code",))
 DIGEST_ITEMS = Collection("digest_items", indexes=("facilitator", "digested"))
 """Outcomes for needs nobody gave a contact for, waiting for their facilitator's daily digest."""
 
+MEETINGS = Collection("meetings", indexes=("code", "commune_code"))
+"""Notify's copy of each announced meeting: what its messages say (type, title, code, place, time)."""
+MEETING_PEOPLE = Collection("meeting_people", indexes=("meeting_id", "contact_id"))
+"""Who was told of a meeting or said they will come: id ``<meeting>|<contact>``, to tell them
+again when it moves."""
+
 COLLECTIONS = (
     NOTIFICATIONS,
     READS,
@@ -56,4 +63,6 @@ COLLECTIONS = (
     ERASURES,
     PROJECTS,
     DIGEST_ITEMS,
+    MEETINGS,
+    MEETING_PEOPLE,
 )

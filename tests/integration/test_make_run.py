@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -58,6 +59,47 @@ def _children_pids(var: Path) -> list[int]:
     return found
 
 
+MEETING_TITLE = "កិច្ចប្រជុំសាកល្បង"
+
+
+async def _page_if(port: int, needle: str) -> str | None:
+    page = httpx.get(f"http://127.0.0.1:{port}/demo/messages")
+    return page.text if needle in page.text else None
+
+
+async def _announce_with(port: int, need_id: str) -> None:
+    """The council schedules a meeting ten days ahead with the need on its agenda, and announces it."""
+    council = GraphQL(f"http://127.0.0.1:{port}")
+    await council.login("dara")
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
+    body = await council.execute(
+        "mutation($i: ScheduleMeetingInput!) { scheduleMeeting(input: $i) { id } }",
+        {
+            "i": {
+                "communeCode": "160101",
+                "type": "COMMUNE_PRIORITISATION",
+                "title": MEETING_TITLE,
+                "venue": {"villageCode": "16010101", "place": "សាលាឃុំ"},
+                "startsAt": start.isoformat(),
+                "endsAt": (start + timedelta(hours=2)).isoformat(),
+            }
+        },
+    )
+    meeting = body["data"]["scheduleMeeting"]["id"]  # type: ignore[index]
+    agenda = "mutation($id: ID!, $items: [AgendaItemInput!]!) { publishAgenda(meetingId: $id, items: $items) { id } }"
+    items = [{"kind": "NEED", "needId": need_id, "minutes": 30, "owner": "មេឃុំ"}]
+
+    async def published() -> bool:  # once meetings has the need as an agenda candidate
+        return "errors" not in await council.execute(agenda, {"id": meeting, "items": items})
+
+    await wait_for(published)
+    announced = await council.execute(
+        "mutation($id: ID!) { announceMeeting(meetingId: $id) { id } }", {"id": meeting}
+    )
+    assert "errors" not in announced, announced
+    await council.close()
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find child processes")
 async def test_make_run_prints_the_url_stops_on_ctrl_c_and_keeps_its_data(tmp_path: Path) -> None:
     var = tmp_path / "var"
@@ -80,6 +122,7 @@ async def test_make_run_prints_the_url_stops_on_ctrl_c_and_keeps_its_data(tmp_pa
         code = body["data"]["submitNeed"]["trackingCode"]
         # The demo's channels: a citizen's receipt by SMS, Telegram and e-mail shows on the page.
         texts = {"sms": "+85512777001", "telegram": "777001", "email": "sokha@demo.example"}
+        needs: dict[str, str] = {}
         for channel, address in texts.items():
             raised = await facilitator.execute(
                 SUBMIT_NEED,
@@ -97,7 +140,9 @@ async def test_make_run_prints_the_url_stops_on_ctrl_c_and_keeps_its_data(tmp_pa
                 },
             )
             texts[channel] = raised["data"]["submitNeed"]["trackingCode"]
+            needs[channel] = raised["data"]["submitNeed"]["id"]
         await facilitator.close()
+        await _announce_with(port, needs["sms"])
         assert "/demo/messages" in text
 
         async def shown() -> str | None:
@@ -107,6 +152,9 @@ async def test_make_run_prints_the_url_stops_on_ctrl_c_and_keeps_its_data(tmp_pa
         demo = await wait_for(shown, timeout=30)
         assert 'id="demo-banner"' in demo and "+85512777001" in demo and "sokha@demo.example" in demo
         assert "លេខតាមដាន" in demo  # the receipts, in Khmer
+        # The meeting announced with the SMS raiser's need on its agenda reached them too.
+        invited = await wait_for(lambda: _page_if(port, MEETING_TITLE), timeout=30)
+        assert "ម៉ោង" in invited and "បើមក ផ្ញើ «មក " in invited  # Khmer time and the COME code
     finally:
         runner.send_signal(signal.SIGINT)
         output, _ = runner.communicate(timeout=60)

@@ -14,7 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from contracts.envelope import Envelope, uuid7
+from contracts.meetings import MEETING_ANNOUNCED, MeetingAnnouncedV1, MeetingDetails, MeetingType, Venue
 from contracts.needs import (
     NEED_STATUS_CHANGED,
     NEED_SUBMITTED,
@@ -37,8 +38,10 @@ from contracts.needs import (
     PlaceName,
 )
 from contracts.subjects import NATIONAL
+from services.meetings.domain import meeting_code
 from services.notify.domain.contacts import mask
 from services.runtime.erasure import Digests
+from services.runtime.stores import In
 from tests.conftest import wait_for
 from tests.support.notify_harness import COMMUNE_NUMBER, MORNING, Harness, notify_harness
 
@@ -271,11 +274,13 @@ async def settled(h: Harness) -> None:
 
     async def done() -> bool:
         await h.dispatch()
-        # A loudspeaker script stays queued ("to announce") until a chief reads it out.
+        # A loudspeaker script stays queued ("to announce") until a chief reads it out, and a
+        # meeting's reminder until its day comes.
         queued = [d async for d in h.store.iterate("deliveries", {"status": "queued"})]
-        busy = sum(d["channel"] != "loudspeaker" for d in queued) + await h.store.count(
-            "deliveries", {"status": "sending"}
-        )
+        due = h.clock.now().isoformat()
+        busy = sum(
+            d["channel"] != "loudspeaker" and d["next_attempt_at"] <= due for d in queued
+        ) + await h.store.count("deliveries", {"status": "sending"})
         return busy == 0 and not await h.store.pending_outbox(10) and await h.caught_up()
 
     await wait_for(done, timeout=30)
@@ -317,12 +322,41 @@ async def known_to_notify(h: Harness, who: Person, *, fail_one: bool) -> NeedSub
     for text in (who.message, "JOIN"):
         answer = await h.sms.incoming(who.e164, COMMUNE_NUMBER, text)
         assert answer.status_code == 200, answer.text
+    meeting = announcement()
+    await h.publish(meeting, MEETING_ANNOUNCED, COMMUNE)
+    await wait_for(lambda: h.store.get("meetings", meeting.meeting_id))
+    answer = await h.sms.incoming(who.e164, COMMUNE_NUMBER, f"COME {meeting.code}")
+    assert answer.json()["outcome"] == "command:come", answer.text
     answer = await h.telegram.user_writes(who.chat, f"Telegram: {who.message}")
     assert answer.json()["outcome"] == "need_message", answer.text
     voice = await h.telegram.deliver(h.telegram.voice_update(who.chat, b"OggS" + who.marker.encode() * 20))
     assert voice.json()["outcome"] == "need_message", voice.text
     await settled(h)
     return raised
+
+
+def announcement() -> MeetingAnnouncedV1:
+    """A meeting of the commune: its notice goes to the subscribers, COME puts them on its list."""
+    meeting_id = uuid7()
+    starts = MORNING + timedelta(days=10)
+    return MeetingAnnouncedV1(
+        meeting_id=meeting_id,
+        commune_code=COMMUNE,
+        details=MeetingDetails(
+            type=MeetingType.COMMUNE_PRIORITISATION,
+            venue=Venue(village_code="16010101", place="សាលាឃុំ"),
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            languages=["km"],
+            interpreter_arranged=False,
+        ),
+        agenda=[],
+        ics_uid=f"{meeting_id}@meetings.khum",
+        sequence=0,
+        announced_by="u-dara",
+        announced_at=MORNING,
+        code=meeting_code(meeting_id),
+    )
 
 
 async def dead_letters_elsewhere(h: Harness, who: Person) -> None:
@@ -371,6 +405,18 @@ async def test_an_erased_person_is_nowhere_in_notify_and_everyone_else_is_untouc
     assert await h.store.count("voice_notes", {"contact_id": gone.telegram_id}) == 1
     assert any(t.startswith("khum.dlq.") and mask("sms", gone.e164) in t for t in before)
     statistics = await counts(h)
+    # Their meeting reminders, still to come, will never be sent: they become failed ones.
+    pending = Counter(
+        [
+            (d["channel"], d["kind"], d["commune_code"])
+            for target in (gone.sms_id, gone.telegram_id)
+            async for d in h.store.iterate("deliveries", {"target": target, "status": "queued"})
+        ]
+    )
+    assert pending  # the meeting's reminders are there to withdraw
+    for (channel, kind, commune), n in pending.items():
+        statistics[(channel, kind, "queued", commune)] -= n
+        statistics[(channel, kind, "failed", commune)] += n
     theirs = sum([await h.store.count("deliveries", {"target": t}) for t in (gone.sms_id, gone.telegram_id)])
     assert theirs >= 5  # receipts, the refused one, replies by SMS and Telegram
     assert await h.store.count("deliveries", {"target": gone.mistyped_target}) == 1
@@ -393,7 +439,7 @@ async def test_an_erased_person_is_nowhere_in_notify_and_everyone_else_is_untouc
     assert await h.store.count("voice_notes", {"contact_id": stays.telegram_id}) == 1
     assert any(data == UNREADABLE for _, _, data in await stream_messages(h.js, "KHUM_DLQ", "khum.dlq.>"))
 
-    assert await counts(h) == statistics  # delivery statistics are what they were
+    assert await counts(h) == statistics  # delivery statistics are what they were (but unsent)
     anonymised = await h.deliveries(target=f"erased:{event.erasure_id}")
     assert len(anonymised) == theirs + 1  # and the one to the mistyped number
     assert {d["recipient"] for d in anonymised} == {"(erased)"} and {d["text"] for d in anonymised} == {""}
@@ -401,6 +447,9 @@ async def test_an_erased_person_is_nowhere_in_notify_and_everyone_else_is_untouc
 
     copy = await h.store.get("needs", raised.need_id)
     assert copy is not None and copy["contacts"] == []
+    # The meetings they were told of or said they would come to no longer list them.
+    assert await h.store.count("meeting_people", {"contact_id": In((gone.sms_id, gone.telegram_id))}) == 0
+    assert await h.store.count("meeting_people", {"contact_id": stays.sms_id}) >= 1
 
     # The files themselves, byte for byte, the write-ahead log too: deleted rows are zeroed
     # (secure_delete) and the log is emptied after an erasure; the other person is there.

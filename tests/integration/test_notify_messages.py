@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,19 @@ from contracts.budget import (
     ProjectStatusChangedV1,
 )
 from contracts.envelope import uuid7
-from contracts.meetings import DECISION_RECORDED, DecisionKind, DecisionRecordedV1, RankedNeed
+from contracts.meetings import (
+    DECISION_RECORDED,
+    MEETING_ANNOUNCED,
+    MEETING_RESCHEDULED,
+    DecisionKind,
+    DecisionRecordedV1,
+    MeetingAnnouncedV1,
+    MeetingDetails,
+    MeetingRescheduledV1,
+    MeetingType,
+    RankedNeed,
+    Venue,
+)
 from contracts.needs import (
     NEED_STATUS_CHANGED,
     NEED_SUBMITTED,
@@ -316,3 +328,71 @@ async def test_the_deliveries_log_says_each_sms_parts_alphabet_and_cost(h: Harne
     for item in await wait_for(logged):
         assert item["encoding"] == "gsm7"
         assert item["segments"] >= 1 and item["cost_riel"] == item["segments"] * 120
+
+
+def meeting_announced(starts: datetime) -> MeetingAnnouncedV1:
+    meeting_id = uuid7()
+    return MeetingAnnouncedV1(
+        meeting_id=meeting_id,
+        commune_code="160101",
+        details=MeetingDetails(
+            type=MeetingType.COMMUNE_PRIORITISATION,
+            title="អាទិភាពគម្រោង",
+            venue=Venue(village_code="16010105", place="សាលាវត្ត"),
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            languages=["km"],
+            interpreter_arranged=False,
+        ),
+        agenda=[],
+        ics_uid=f"{meeting_id}@meetings.khum",
+        sequence=0,
+        announced_by="u-dara",
+        announced_at=MORNING,
+        code="KMTRPA",
+    )
+
+
+async def test_a_meeting_reminder_waits_for_its_morning_and_is_withdrawn_when_the_meeting_moves(
+    h: Harness,
+) -> None:
+    number = phone()
+    await h.sms.incoming(number, COMMUNE_NUMBER, "JOIN")
+    await texts_to(h, number, 1)
+    starts = datetime(2026, 3, 15, 1, 0, tzinfo=UTC)  # Sunday 08:00 in Phnom Penh
+    meeting = meeting_announced(starts)
+    await h.publish(meeting, MEETING_ANNOUNCED, "160101", subject=meeting.meeting_id)
+    assert "ម៉ោង ០៨:០០–១០:០០" in (await texts_to(h, number, 2))[1]
+
+    three_days_before = datetime(2026, 3, 12, 0, 0, tzinfo=UTC)  # Thursday 07:00 in Phnom Penh
+    h.clock.set(three_days_before - timedelta(minutes=1))
+    await h.dispatch()
+    assert len(h.sms.to(number)) == 2  # not yet
+    h.clock.set(three_days_before)
+    reminder = (await texts_to(h, number, 3))[2]
+    assert "រំលឹក" in reminder and "ថ្ងៃអាទិត្យ ទី១៥ ខែមីនា" in reminder
+
+    moved = MeetingRescheduledV1(
+        meeting_id=meeting.meeting_id,
+        commune_code="160101",
+        previous_starts_at=starts,
+        previous_ends_at=starts + timedelta(hours=2),
+        starts_at=starts + timedelta(days=7),
+        ends_at=starts + timedelta(days=7, hours=2),
+        venue=meeting.details.venue,
+        reason="ភ្លៀង",
+        was_announced=True,
+        ics_uid=meeting.ics_uid,
+        sequence=1,
+        rescheduled_by="u-dara",
+        rescheduled_at=three_days_before,
+    )
+    await h.publish(moved, MEETING_RESCHEDULED, "160101", subject=meeting.meeting_id)
+    assert "ថ្ងៃអាទិត្យ ទី២២ ខែមីនា" in (await texts_to(h, number, 4))[3]
+    reminders = [d for d in await h.deliveries(kind="meeting_reminder") if d["ref"] == meeting.meeting_id]
+    withdrawn = [d for d in reminders if d["status"] == "failed"]
+    assert [d["last_error"]["code"] for d in withdrawn] == ["reminder.rescheduled"]  # the old morning-before
+    assert {d["next_attempt_at"] for d in reminders if d["status"] == "queued"} == {
+        datetime(2026, 3, 19, 0, 0, tzinfo=UTC).isoformat(),
+        datetime(2026, 3, 21, 0, 0, tzinfo=UTC).isoformat(),
+    }

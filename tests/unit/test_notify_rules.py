@@ -228,7 +228,7 @@ def test_every_status_has_a_label_in_both_languages() -> None:
 
 def test_a_missing_template_is_a_clear_error() -> None:
     with pytest.raises(TemplateMissingError):
-        render("meeting_announced", "sms", "km", {})
+        render("no_such_kind", "sms", "km", {})
 
 
 def test_an_unknown_language_falls_back_to_khmer() -> None:

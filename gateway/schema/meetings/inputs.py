@@ -53,6 +53,11 @@ class RescheduleMeetingInput:
     ends_at: datetime = strawberry.field(description="New end; without an offset, Phnom Penh time.")
     venue: VenueInput | None = strawberry.field(default=None, description="A new place, if it moves.")
     reason: str | None = strawberry.field(default=None, description="Why; required once announced.")
+    emergency_reason: str | None = strawberry.field(
+        default=None,
+        description="Only in an emergency: lets an announced meeting move with less notice than it "
+        "was announced with, or into the night. Published and told to everyone.",
+    )
 
 
 @strawberry.input(description="An answer for a group of people.")
@@ -146,3 +151,16 @@ class AvailabilityWindowInput:
     weekday: int = strawberry.field(description="0 = Monday … 6 = Sunday.")
     start: str = strawberry.field(description="HH:MM.")
     end: str = strawberry.field(description="HH:MM.")
+
+
+@strawberry.input(description="Someone will come to an announced meeting.")
+class MeetingIntentionInput:
+    meeting_id: strawberry.ID = strawberry.field(description="The meeting.")
+    groups: list[str] = strawberry.field(
+        default_factory=list,
+        description="Groups the person belongs to, if they say: women, disability, idpoor, indigenous, "
+        "migrant, youth, remote.",
+    )
+    intention_id: str | None = strawberry.field(
+        default=None, description="Your own id for this answer: sent again, it counts once."
+    )

@@ -16,6 +16,8 @@ from gateway.schema.meetings.parts import (
     AgendaItem,
     Attendance,
     Decision,
+    IntentionGroups,
+    MeetingIntentions,
     MeetingLanguage,
     MeetingTransition,
     RankedNeed,
@@ -48,6 +50,10 @@ class Meeting(Node):
     ics_uid: str = strawberry.field(description="iCalendar UID, stable for the meeting's life.")
     agenda: Agenda | None = strawberry.field(description="The published agenda, if any.")
     rsvps: RsvpSummary = strawberry.field(description="Who said they will come.")
+    code: str = strawberry.field(description="Short code people send as COME <code> by SMS or Telegram.")
+    intentions: MeetingIntentions = strawberry.field(
+        description="How many said themselves they will come, in all and by group."
+    )
     attendance: Attendance | None = strawberry.field(description="Who came, once recorded.")
     decisions: list[Decision] = strawberry.field(description="Decisions recorded at the meeting.")
     minutes: str | None = strawberry.field(description="The published minutes.")
@@ -141,6 +147,11 @@ class Meeting(Node):
                     for g in rsvps["groups"]
                 ],
             ),
+            code=data["code"],
+            intentions=MeetingIntentions(
+                total=data["intentions"]["total"],
+                by_group=IntentionGroups(**shown(data["intentions"]["by_group"])),
+            ),
             attendance=Attendance(
                 **shown(attendance["counts"]),
                 quorum_met=attendance["quorum_met"],
@@ -170,6 +181,7 @@ class Meeting(Node):
                     from_state=MeetingState(t["from_state"]) if t.get("from_state") else None,
                     to_state=MeetingState(t["to_state"]),
                     reason=t.get("reason"),
+                    emergency_reason=t.get("emergency_reason"),
                 )
                 for t in data["history"]
             ],

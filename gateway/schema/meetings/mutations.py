@@ -13,6 +13,7 @@ from gateway.schema.meetings.calls import (
     call_meetings,
     change_meeting,
     checked_commune,
+    meeting_path,
     raw_need,
     venue_body,
 )
@@ -21,6 +22,7 @@ from gateway.schema.meetings.inputs import (
     AttendanceInput,
     AvailabilityWindowInput,
     HolidayInput,
+    MeetingIntentionInput,
     RecordDecisionInput,
     RescheduleMeetingInput,
     RsvpInput,
@@ -94,14 +96,40 @@ class MeetingsMutation:
             "ends_at": aware(input.ends_at),
             "venue": await venue_body(ctx, identity, input.venue) if input.venue else None,
             "reason": input.reason,
+            "emergency_reason": input.emergency_reason,
         }
         return await change_meeting(ctx, input.meeting_id, "/reschedule", body)
 
-    @strawberry.mutation(description="Cancel a meeting, with the reason people will be told.")
+    @strawberry.mutation(
+        description="Cancel a meeting, with the reason people will be told. An announced meeting "
+        "closer than its notice period needs `emergencyReason`."
+    )
     async def cancel_meeting(
-        self, info: Info[Context, None], meeting_id: strawberry.ID, reason: str
+        self,
+        info: Info[Context, None],
+        meeting_id: strawberry.ID,
+        reason: str,
+        emergency_reason: str | None = None,
     ) -> Meeting:
-        return await change_meeting(info.context, meeting_id, "/cancel", {"reason": reason})
+        body = {"reason": reason, "emergency_reason": emergency_reason}
+        return await change_meeting(info.context, meeting_id, "/cancel", body)
+
+    @strawberry.mutation(
+        description='"I will come": anyone may say it for an announced meeting (the public page), a '
+        "facilitator for a person they met. Counted, never named."
+    )
+    async def record_meeting_intention(
+        self, info: Info[Context, None], input: MeetingIntentionInput
+    ) -> Meeting:
+        ctx = info.context
+        identity = (
+            ctx.identity()
+            if ctx.session is None and ctx.api_token is None
+            else ctx.require_write(WRITE_SCOPE)
+        )
+        body = {"groups": input.groups, "intention_id": input.intention_id}
+        path = "/public" + meeting_path(ctx, input.meeting_id, "/intentions")
+        return Meeting.of(await call_meetings(ctx, identity, "POST", path, json=body))
 
     @strawberry.mutation(
         description="Answer for a group of people; the same label again replaces the answer."

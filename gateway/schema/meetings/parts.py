@@ -122,3 +122,26 @@ class MeetingTransition:
     from_state: MeetingState | None = strawberry.field(description="The state before (null at first).")
     to_state: MeetingState = strawberry.field(description="The state after.")
     reason: str | None = strawberry.field(description="Why (always given for cancelling).")
+    emergency_reason: str | None = strawberry.field(
+        default=None, description="Set when the council overrode the notice rules; told to everyone."
+    )
+
+
+@strawberry.type(description="Of those who said they will come, how many in each group.")
+class IntentionGroups:
+    women: int = strawberry.field(description="Women.")
+    disability: int | None = strawberry.field(description="People with disabilities." + HIDDEN)
+    idpoor: int | None = strawberry.field(description="Members of IDPoor households." + HIDDEN)
+    indigenous: int | None = strawberry.field(description="Indigenous people." + HIDDEN)
+    migrant: int | None = strawberry.field(description="People who work away from home." + HIDDEN)
+    youth: int = strawberry.field(description="Young people.")
+    remote: int = strawberry.field(description="Joining from afar.")
+
+
+@strawberry.type(
+    description="People who said themselves they will come (public page, COME by SMS or Telegram); "
+    "counts only, never who."
+)
+class MeetingIntentions:
+    total: int = strawberry.field(description="Everyone who said they will come.")
+    by_group: IntentionGroups = strawberry.field(description="Of them, by group.")

@@ -250,6 +250,7 @@
             startsAt: date + "T" + $("#reschedule-start").value + ":00",
             endsAt: date + "T" + $("#reschedule-end").value + ":00",
             reason: $("#reschedule-reason").value.trim() || null,
+            emergencyReason: ($("#reschedule-emergency") || { value: "" }).value.trim() || null,
           } },
         });
       });
@@ -260,7 +261,9 @@
         event.preventDefault();
         run({
           form: cancel, box, button: $('button[type="submit"]', cancel), operation: CANCEL, network, done: reload,
-          variables: { id, r: $("#cancel-reason").value },
+          variables: {
+            id, r: $("#cancel-reason").value, e: ($("#cancel-emergency") || { value: "" }).value.trim() || null,
+          },
         });
       });
     }

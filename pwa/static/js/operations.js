@@ -5,7 +5,7 @@ self.KhumOperations = {
     "hash": "405dd09a67605538a874019b5b81cd27b64b60dcafa134ffc7236e5b306f8274"
   },
   "CancelMeeting": {
-    "hash": "b5aa4b43cb1cd1bd097cacba9239066240ca144c169c457b370169b7ccb67450"
+    "hash": "6e2f18e0c75b0d569122d23a1024c83b9e280356d509260ad13ce8b4d3fadfee"
   },
   "MergeNeeds": {
     "hash": "d298834dfc5be0069de1eca5b44b0056d8fee89701d2d77282853acabd7f124c"
@@ -31,6 +31,9 @@ self.KhumOperations = {
   },
   "RecordDecision": {
     "hash": "e38e2fdd5ea286c076bf196a5c244a0fbf80e321f33b85af760eeb4ed2e40def"
+  },
+  "RecordMeetingIntention": {
+    "hash": "22f0c7ec14d746f1dd6209c0238333c196576693e0d888996656499eb75ccbc8"
   },
   "RegisterPushSubscription": {
     "hash": "ea5be47e28dfaeb7f1d5fc0efa5bdd0a6e449db81920a952289f5228291f2a78"

@@ -1,5 +1,5 @@
 """What a citizen's SMS or Telegram message asks for: a command (STOP, START, STATUS <code>,
-JOIN, HELP, LANG) or, when it is none of these, a message for the commune (a need).
+JOIN, HELP, LANG, COME <meeting code>) or, when it is none of these, a message for the commune (a need).
 
 A keyword counts only when it is the whole message (``STOP``, not "stop the flooding"), as
 carriers do, so that a need is never mistaken for an opt-out. Keywords work in Khmer too, and
@@ -20,6 +20,7 @@ class CommandName(StrEnum):
     JOIN = "join"
     HELP = "help"
     LANG = "lang"
+    COME = "come"
 
 
 KEYWORDS: dict[str, CommandName] = {
@@ -42,6 +43,8 @@ KEYWORDS: dict[str, CommandName] = {
     "INFO": CommandName.HELP,
     "ជំនួយ": CommandName.HELP,
     "LANG": CommandName.LANG,
+    "COME": CommandName.COME,
+    "មក": CommandName.COME,
 }
 LANGUAGE_WORDS = {"EN": "en", "ENGLISH": "en", "KM": "km", "KHMER": "km", "ខ្មែរ": "km"}
 
@@ -49,6 +52,7 @@ TRACKING_CODE = re.compile(r"^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{3}$")
 _CODE_ATTEMPT = re.compile(r"^[A-Z0-9]{4}-?[A-Z0-9]{3}$")
 _TRAILING = re.compile(r"[\s.!?។៕,;:]+$")
 _COMMUNE = re.compile(r"^\d{6}$")
+MEETING_CODE = re.compile(r"^[A-HJKMNP-Z]{6}$")
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ def parse_command(text: str) -> Command | None:
     rest = rest.strip()
     if name is CommandName.STATUS:
         return _status(rest)
+    if name is CommandName.COME:
+        return _come(rest)
     if name is CommandName.LANG:
         language = LANGUAGE_WORDS.get(rest.upper())
         return Command(name, language) if language else None
@@ -101,3 +107,12 @@ def _status(rest: str) -> Command | None:
     if not _CODE_ATTEMPT.match(attempt):
         return None  # "status of the road is bad": a message, not a command
     return Command(CommandName.STATUS, normalise_tracking_code(attempt))
+
+
+def _come(rest: str) -> Command | None:
+    """``COME KMTRPA``, ``មក KMTRPA``, ``/come kmt rpa``: a meeting's code (see meetings'
+    ``meeting_code``). Anything else after the word is a message, not a command."""
+    if not rest:
+        return Command(CommandName.COME)
+    code = re.sub(r"[\s\-]", "", rest).upper()
+    return Command(CommandName.COME, code) if MEETING_CODE.match(code) else None

@@ -9,26 +9,65 @@ event's stream by itself (one durable consumer per context, see ``consumers.py``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from contracts.budget import PROJECT_STAGE_SET, ProjectStage, ProjectStageSetV1
+from contracts.meetings import (
+    MEETING_ANNOUNCED,
+    MEETING_CANCELLED,
+    MEETING_RESCHEDULED,
+    MINUTES_PUBLISHED,
+    MeetingAnnouncedV1,
+    MeetingCancelledV1,
+    MeetingRescheduledV1,
+    MinutesPublishedV1,
+)
 from contracts.needs import (
     NEED_STATUS_CHANGED,
     NEED_SUBMITTED,
     NEED_SUPPORTED,
-    ContactPoint,
     NeedStatus,
     NeedStatusChangedV1,
     NeedSubmittedV1,
     NeedSupportedV1,
 )
-from contracts.notify import DeliveryChannel, council_audience
+from contracts.notify import council_audience
+from services.notify.domain.meeting_rules import (
+    meeting_announced,
+    meeting_cancelled,
+    meeting_rescheduled,
+    minutes_published,
+)
+from services.notify.domain.notice import (
+    Notice,
+    Target,
+    ToAudience,
+    ToContacts,
+    ToLoudspeakers,
+    ToMeetingPeople,
+    ToNeedRaisers,
+    ToSubscribers,
+)
 from services.notify.domain.text import shorten
+
+__all__ = [
+    "RULES",
+    "Notice",
+    "Rule",
+    "Target",
+    "ToAudience",
+    "ToContacts",
+    "ToLoudspeakers",
+    "ToMeetingPeople",
+    "ToNeedRaisers",
+    "ToSubscribers",
+    "excerpt",
+    "rules_by_type",
+]
 
 EXCERPT = 140
 # Outcomes a village hears about from its loudspeaker, not only the people who raised the need.
@@ -41,58 +80,6 @@ VILLAGE_OUTCOMES = frozenset(
         NeedStatus.COMPLETED,
     }
 )
-
-
-@dataclass(frozen=True)
-class ToAudience:
-    """Everyone in an audience (``council:160101``): their in-app inbox and their phones (push)."""
-
-    audience: str
-    channels: tuple[DeliveryChannel, ...] = (DeliveryChannel.IN_APP, DeliveryChannel.PUSH)
-
-
-@dataclass(frozen=True)
-class ToContacts:
-    """These contact points, given with consent in the event itself."""
-
-    contacts: tuple[ContactPoint, ...]
-
-
-@dataclass(frozen=True)
-class ToNeedRaisers:
-    """The people who raised or support a need (notify remembers them from earlier events)."""
-
-    need_id: str
-
-
-@dataclass(frozen=True)
-class ToSubscribers:
-    """Citizens who subscribed to a commune's news (JOIN by SMS, /start on Telegram)."""
-
-    commune_code: str
-
-
-@dataclass(frozen=True)
-class ToLoudspeakers:
-    """A script for the loudspeaker of each village, for its village chief to read out."""
-
-    village_codes: tuple[str, ...]
-
-
-Target = ToAudience | ToContacts | ToNeedRaisers | ToSubscribers | ToLoudspeakers
-
-
-@dataclass(frozen=True)
-class Notice:
-    kind: str
-    target: Target
-    commune_code: str
-    context: Mapping[str, Any] = field(default_factory=dict)
-    ref: str | None = None
-    need_id: str | None = None
-    """When set, the planner adds notify's copy of the need (village names...) as ``need``."""
-    not_before: datetime | None = None
-    """Send no earlier than this (a reminder days before a meeting); None: at once."""
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -232,6 +219,35 @@ RULES: tuple[Rule[Any], ...] = (
         project_handed_over,
         "A project was handed over to the community: the people who raised its needs are asked to "
         "rate it (OK <tracking code> 1-5). Works started and completed reach them as need statuses.",
+    ),
+    Rule(
+        MEETING_ANNOUNCED,
+        MeetingAnnouncedV1,
+        meeting_announced,
+        "A meeting announced: the commune's subscribers (SMS, Telegram, e-mail), its facilitators "
+        "(in-app, push) and the loudspeakers of the villages concerned; reminders to subscribers and "
+        "to those who said they will come, 3 days before and the morning before (07:00).",
+    ),
+    Rule(
+        MEETING_RESCHEDULED,
+        MeetingRescheduledV1,
+        meeting_rescheduled,
+        "An announced meeting moved: everyone told before, everyone who said they will come, who "
+        "answered for a group, subscribers, facilitators and loudspeakers, with the reason (and the "
+        "emergency reason); the old reminders are withdrawn and new ones queued.",
+    ),
+    Rule(
+        MEETING_CANCELLED,
+        MeetingCancelledV1,
+        meeting_cancelled,
+        "An announced meeting cancelled: the same people as a move, with the reason; its reminders "
+        "are withdrawn.",
+    ),
+    Rule(
+        MINUTES_PUBLISHED,
+        MinutesPublishedV1,
+        minutes_published,
+        "A meeting's minutes published: the same people, with the start of the minutes.",
     ),
 )
 
