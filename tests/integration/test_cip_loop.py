@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import secrets
 import time
 import uuid
@@ -29,6 +30,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.schema.ids import raw_id
 from infra.run import DEMO_CHANNELS, start_demo_channels
 from infra.stack import Stack, free_port
 from tests.conftest import UNLIMITED, GraphQL, wait_for
@@ -62,6 +64,9 @@ CHECK = (
     "mutation($i: RecordCommunityCheckInput!) { recordCommunityCheck(input: $i) "
     "{ id verification { latestCheck { built works used } } } }"
 )
+MEETING_CODE = "query($id: ID!) { meeting(id: $id) { code intentions { total } } }"
+NOTIFICATIONS = "query { notifications(first: 50) { edges { node { kind text } } } }"
+TITLE = "អាទិភាពគម្រោង ឃុំម៉ាលិក"
 TRANSPARENCY = """query($c: String!, $y: Int!) { transparency(communeCode: $c, year: $y) {
   implementation { title stage verification { citizenAnswers citizenSatisfied latestCheck { built } } } } }"""
 COUNTS = {
@@ -166,6 +171,34 @@ async def message_to(stack: Stack, to: str, *needles: str, after: int = 0) -> di
     return message
 
 
+async def notified(client: GraphQL, kind: str, *needles: str) -> dict[str, Any]:
+    """An in-app notification of ``kind`` holding every needle, in the account's list."""
+
+    async def found() -> dict[str, Any] | None:
+        edges = (await data_of(client, NOTIFICATIONS))["edges"]
+        nodes = [e["node"] for e in edges if e["node"]["kind"] == kind]
+        return next((n for n in nodes if all(x in n["text"] for x in needles)), None)
+
+    note: dict[str, Any] = await wait_for(found, timeout=30)
+    return note
+
+
+async def loudspeaker_reads(client: GraphQL, *needles: str) -> str:
+    """A script on the council's loudspeaker list (venue village) holding every needle."""
+
+    async def found() -> str | None:
+        listed = await client.http.get("/loudspeaker", params={"village": "16010101"})
+        assert listed.status_code == 200
+        for script in dict.fromkeys(re.findall(r'href="/loudspeaker/([0-9a-f-]+)"', listed.text)):
+            text = (await client.http.get(f"/loudspeaker/{script}")).text
+            if all(n in text for n in needles):
+                return text
+        return None
+
+    script: str = await wait_for(found, timeout=30)
+    return script
+
+
 async def status_of(client: GraphQL, need_id: str, wanted: str) -> dict[str, Any] | None:
     need: dict[str, Any] = await data_of(client, NEED, {"id": need_id})
     return need if need["status"] == wanted else None
@@ -177,8 +210,10 @@ def soon(minutes: int) -> dict[str, str]:
     return {"startsAt": start.isoformat(), "endsAt": (start + timedelta(minutes=30)).isoformat()}
 
 
-async def announced_with(council: GraphQL, kind: str, need: dict[str, Any], minutes: int) -> dict[str, Any]:
-    meeting = await schedule(council, type=kind, **soon(minutes))
+async def announced_with(
+    council: GraphQL, kind: str, need: dict[str, Any], minutes: int, title: str | None = None
+) -> dict[str, Any]:
+    meeting = await schedule(council, type=kind, title=title, **soon(minutes))
     items = [{"kind": "NEED", "needId": need["id"], "minutes": 15, "owner": "ប្រធានភូមិ"}]
     await data_of(council, AGENDA, {"id": meeting["id"], "items": items})
     announced: dict[str, Any] = await data_of(council, ANNOUNCE, {"id": meeting["id"]})
@@ -218,15 +253,39 @@ async def test_one_need_goes_round_the_whole_cip_loop_and_every_citizen_hears_it
     code = need["trackingCode"]
     await message_to(demo, DALIN, code)  # her receipt, with the tracking code
 
-    # Validated by the council, on an agenda, announced.
+    # Validated by the council, on an agenda, announced: the commune's followers, the
+    # facilitators, the village loudspeaker and Dalin (her need is on the agenda) are told.
     assert (await data_of(council, VALIDATE, {"id": need["id"]}))["status"] == "VALIDATED"
-    meeting = announced = await announced_with(council, "COMMUNE_PRIORITISATION", need, 50)
+    meeting = announced = await announced_with(council, "COMMUNE_PRIORITISATION", need, 50, TITLE)
+    come = (await data_of(council, MEETING_CODE, {"id": meeting["id"]}))["code"]
+    invitation = await message_to(demo, SREY, TITLE, f"មក {come}")
+    await message_to(demo, str(VANNA), TITLE)
+    await message_to(demo, DALIN, TITLE)
+    await notified(facilitator, "meeting_announced", TITLE)
+    await loudspeaker_reads(council, TITLE)
 
-    # Moved, then held: attendance by group, the need prioritised first, the CIP approved.
-    moved = await data_of(
-        council, RESCHEDULE, {"i": {"meetingId": meeting["id"], "reason": "ភ្លៀងធ្លាក់ខ្លាំង ផ្លូវលិច", **soon(5)}}
-    )
+    # Srey answers "I will come" by SMS; the count is public, her number is not.
+    assert (await sms_from(demo, SREY, f"មក {come}"))["status"] == "accepted"
+
+    async def counted() -> str | None:
+        async with httpx.AsyncClient(base_url=demo.url, headers={"accept-language": "km"}) as web:
+            page = (await web.get(f"/m/{raw_id('Meeting', meeting['id'])}")).text
+        count = re.search(r'id="come-count">([^<]*)<', page)
+        return page if count and re.search(r"(?<![០-៩])១(?![០-៩])", count[1]) else None
+
+    assert SREY not in await wait_for(counted)
+
+    # The road floods: the meeting moves, with less notice, for a reason everyone is told.
+    flood = "ទឹកជំនន់ លិចផ្លូវទៅសាលាវត្ត"
+    move = {"meetingId": meeting["id"], "reason": flood, "emergencyReason": flood, **soon(5)}
+    moved = await data_of(council, RESCHEDULE, {"i": move})
     assert moved["sequence"] > announced["sequence"]
+    for follower in (SREY, str(VANNA), DALIN):
+        await message_to(demo, follower, "ប្តូរពេល", flood)
+    await notified(facilitator, "meeting_rescheduled", TITLE)
+    await loudspeaker_reads(council, flood)
+
+    # Held: attendance by group, the need prioritised first, the CIP approved at its own meeting.
     held = await data_of(council, ATTEND, {"id": meeting["id"], "a": COUNTS})
     assert held["state"] == "HELD"
     ranked = [{"needId": need["id"], "rank": 1}]
@@ -333,6 +392,6 @@ async def test_one_need_goes_round_the_whole_cip_loop_and_every_citizen_hears_it
 
         # And `make run`'s page shows each message that reached a citizen.
         shown = (await web.get("/demo/messages")).text
-    for message in (funded,):
+    for message in (invitation, funded):
         assert message["text"].split("\n")[0] in shown
     assert DALIN in shown and SREY in shown
