@@ -118,7 +118,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self,
         return_type: GraphQLObjectType,
         field_details_list: FieldDetailsList,
-        info: GraphQLResolveInfo,
+        info: GraphQLResolveInfo[Any],
         path: Path,
         result: Any,
         position_context: Any,
@@ -132,7 +132,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._walking += 1
         try:
             return self._object(return_type, field_details_list, result, path)
-        except Exception:  # noqa: S110  # the normal executor answers, with its own errors
+        except Exception:  # the normal executor answers, with its own errors
             pass
         finally:
             self._walking -= 1
@@ -141,7 +141,11 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
 
     def handle_field_error(
-        self, raw_error: Exception, return_type: GraphQLOutputType, field_details_list: FieldDetailsList, path: Path
+        self,
+        raw_error: Exception,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        path: Path,
     ) -> None:
         if self._walking:  # a delegated field failed: the walk is abandoned, nothing recorded
             raise Fallback from raw_error
@@ -186,13 +190,13 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         for entry in plan.entries:
             kind = entry.kind
             if kind == ATTRIBUTE:
-                answer[entry.name] = complete(
-                    entry.type, entry.details, getattr(source, entry.attribute), path, entry.name, parent.name
-                )
+                value = getattr(source, entry.attribute)
+                answer[entry.name] = complete(entry.type, entry.details, value, path, entry.name, parent.name)
             elif kind == TYPENAME:
                 answer[entry.name] = parent.name
             else:
-                value = self.execute_field(parent, source, entry.details, Path(path, entry.name, parent.name), None)
+                here = Path(path, entry.name, parent.name)
+                value = self.execute_field(parent, source, entry.details, here, None)
                 if self.is_awaitable(value):
                     if isinstance(value, Coroutine):
                         value.close()
@@ -202,7 +206,13 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return answer
 
     def _complete(
-        self, output: GraphQLOutputType, details: FieldDetailsList, value: Any, path: Path, key: str | int, typename: str | None
+        self,
+        output: GraphQLOutputType,
+        details: FieldDetailsList,
+        value: Any,
+        path: Path,
+        key: str | int,
+        typename: str | None,
     ) -> Any:
         """One value, as graphql-core's ``complete_value`` would complete it."""
         if isinstance(output, GraphQLNonNull):
@@ -211,15 +221,13 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             output = output.of_type
         elif value is None or value is Undefined:
             return None
-        if output is GraphQLString or output is GraphQLID:
-            if type(value) is str:
-                return value
-        elif output is GraphQLInt:
-            if type(value) is int and -_MAX_INT - 1 <= value <= _MAX_INT:
-                return value
-        elif output is GraphQLBoolean:
-            if type(value) is bool:
-                return value
+        kind = type(value)
+        if (
+            (kind is str and (output is GraphQLString or output is GraphQLID))
+            or (kind is bool and output is GraphQLBoolean)
+            or (kind is int and output is GraphQLInt and -_MAX_INT - 1 <= value <= _MAX_INT)
+        ):
+            return value  # what coerce_output_value would return, without the call
         if isinstance(value, Exception):
             raise Fallback
         if isinstance(output, GraphQLScalarType | GraphQLEnumType):

@@ -47,9 +47,16 @@ def _need(i: int) -> dict[str, Any]:
         ][: 1 + i % 2],
         "merged_into": None,
         "personal_data_visible": i % 2 == 0,
-        "raised_by": [{"kind": "person", "people": 1, "name": "សុខា", "groups": {"women": 1}}] if i % 2 == 0 else None,
+        "raised_by": [{"kind": "person", "people": 1, "name": "សុខា", "groups": {"women": 1}}]
+        if i % 2 == 0
+        else None,
         "supporters": None,
-        "referral": {"target": "district", "name": "District office", "reason": "too big", "at": "2026-03-03T00:00:00+00:00"}
+        "referral": {
+            "target": "district",
+            "name": "District office",
+            "reason": "too big",
+            "at": "2026-03-03T00:00:00+00:00",
+        }
         if i == 4
         else None,
     }
@@ -88,7 +95,9 @@ _BUDGET = {
     "totals": {k: _LINE[k] for k in ("amount", "allocated", "committed", "paid", "unallocated", "remaining")},
     "projects": [],
     "revisions": [],
-    "approvals": [{"id": "a1", "meeting_id": None, "decided_at": "2026-02-01T03:00:00+00:00", "need_count": 7}],
+    "approvals": [
+        {"id": "a1", "meeting_id": None, "decided_at": "2026-02-01T03:00:00+00:00", "need_count": 7}
+    ],
     "approved_needs": [],
 }
 
@@ -101,11 +110,14 @@ class _Service:
 
     async def request(self, method: str, path: str, identity: Identity, **kw: Any) -> tuple[int, Any]:
         params = kw.get("params") or {}
-        if path == "/needs":
+        if path == "/needs" and method == "GET":
             items = [_need(i) for i in range(int(params["limit"]))]
             return 200, {"items": items, "total": 240, "next_after": items[-1]["id"]}
         if path.startswith("/needs/"):
-            return 200, _need(int(path.rsplit("n", 1)[1]))
+            number = int(path.rsplit("n", 1)[1])
+            return 200, _need(number) if number != 999 else {**_need(0), "tracking_code": None}
+        if path == "/needs" and method == "POST":
+            return 200, _need(2)
         if path == "/villages/by-code":
             return 200, _villages(params["codes"])
         if path.startswith("/budgets/"):
@@ -114,6 +126,8 @@ class _Service:
 
 
 class _Token:
+    scopes = frozenset({"write:needs"})
+
     def identity(self) -> Identity:
         return PUBLIC_IDENTITY
 
@@ -141,7 +155,10 @@ def infos(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 async def _run(schema: Any, query: str, variables: dict[str, Any] | None = None) -> bytes:
     context = Context(SimpleNamespace(services=_SERVICES), None, None, "en", _Token())  # type: ignore[arg-type]
     result = await schema.execute(query, variable_values=variables, context_value=context)
-    errors = [{"message": e.message, "path": e.path, "code": (e.extensions or {}).get("code")} for e in result.errors or []]
+    errors = [
+        {"message": e.message, "path": e.path, "code": (e.extensions or {}).get("code")}
+        for e in result.errors or []
+    ]
     return orjson.dumps({"data": result.data, "errors": errors})
 
 
@@ -242,8 +259,38 @@ async def test_a_single_need_through_the_node_loader_falls_back_and_is_the_same(
 async def test_errors_are_graphql_cores_own(infos: list[int]) -> None:
     """A page of size 0 is refused by the root resolver; a bad cursor too: same errors."""
     for query in (
-        '{ needs(first: 0) { totalCount edges { node { id } } } }',
+        "{ needs(first: 0) { totalCount edges { node { id } } } }",
         '{ needs(first: 2, after: "bm90") { totalCount } }',
     ):
         plain, _ = await _same(query)
         assert orjson.loads(plain)["errors"]
+
+
+async def test_a_mutations_answer_runs_no_resolver_twice(infos: list[int]) -> None:
+    """In a mutation a field with its own resolver is left to graphql-core, and the need it
+    sits in with it; the plain objects below (groups, history) are still walked."""
+    query = """mutation($i: SubmitNeedInput!) { submitNeed(input: $i) {
+      trackingCode village { nameLatin } history { toStatus } } }"""
+    variables = {"i": {"villageCode": "21010303", "description": "A well", "idempotencyKey": "k1"}}
+    plain = await _run(_PLAIN, query, variables)
+    walked = infos[0]
+    infos[0] = 0
+    assert plain == await _run(_NORMAL, query, variables)
+    assert orjson.loads(plain)["data"]["submitNeed"]["village"] == {"nameLatin": "Phum 3"}
+    # submitNeed, then graphql-core's trackingCode, village, history (nameLatin, toStatus walked)
+    assert (walked, infos[0]) == (4, 6)
+
+
+async def test_an_interface_resolves_its_type_then_the_object_is_walked(infos: list[int]) -> None:
+    query = """{ node(id: "TmVlZDpuMDA0") { __typename id ... on Need { status referral { target } } } }"""
+    plain, _ = await _same(query)
+    assert orjson.loads(plain)["data"]["node"]["referral"] == {"target": "DISTRICT"}
+
+
+async def test_a_null_where_the_schema_promises_none_is_graphql_cores_error(infos: list[int]) -> None:
+    query = '{ need(id: "TmVlZDpuOTk5") { id groups { group } trackingCode } }'
+    plain, _ = await _same(query)
+    body = orjson.loads(plain)
+    assert body["data"] is None
+    assert body["errors"][0]["message"] == "Unexpected error."  # masked, as every fault is
+    assert body["errors"][0]["path"] == ["need", "trackingCode"]
