@@ -10,8 +10,11 @@ an object whose selection is "plain" is serialised by walking the selection set:
   extensions, so no permission classes: ``ATTRIBUTE_MARK`` on its resolver); ``__typename``;
   leaves are coerced by their own scalar or enum type, exactly as graphql-core coerces them;
   lists and nested objects are walked the same way;
-- a field with a synchronous resolver of its own (``Need.village``) is run by graphql-core's
-  own ``execute_field`` at its place, in queries only (a mutation's answer is never run twice).
+- a field whose resolver returns a value the object may already carry says so with
+  ``metadata={PREPARED: "attribute"}`` (a 1-tuple, or None when not prepared): the walk takes
+  the tuple's value, exactly what the resolver would return (``Need.village`` on a page);
+- any other field with a synchronous resolver of its own is run by graphql-core's own
+  ``execute_field`` at its place, in queries only (a mutation's answer is never run twice).
 
 Anything the walk cannot answer exactly as the normal executor would (an error anywhere, a
 null in a non-null place, a value to await, an abstract type, a value of an unexpected class,
@@ -49,9 +52,11 @@ from strawberry.types.field import StrawberryField
 
 # Set on a resolver that only reads an attribute: the attribute's name (gateway/schema/__init__).
 ATTRIBUTE_MARK = "_khum_attribute"
+# A Strawberry field's metadata key: the attribute holding its resolver's value, prepared.
+PREPARED = "khum_prepared"
 _MAX_INT = 2_147_483_647
 
-ATTRIBUTE, TYPENAME, DELEGATE = 0, 1, 2
+ATTRIBUTE, TYPENAME, DELEGATE, PREPARED_OR_DELEGATE = 0, 1, 2, 3
 # How a field is answered, or None: only graphql-core answers it (an async resolver, arguments
 # read by extensions, an interface or union to resolve).
 _kinds: dict[int, tuple[GraphQLField, tuple[int, str] | None]] = {}
@@ -98,7 +103,8 @@ def field_kind(field: GraphQLField) -> tuple[int, str] | None:
             and not strawberry_field.is_async
             and not strawberry_field.extensions
         ):
-            kind = (DELEGATE, strawberry_field.python_name)
+            prepared = (strawberry_field.metadata or {}).get(PREPARED)
+            kind = (PREPARED_OR_DELEGATE, prepared) if isinstance(prepared, str) else (DELEGATE, "")
     _kinds[id(field)] = (field, kind)  # the field is kept, so its id is never reused
     return kind
 
@@ -169,7 +175,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 continue
             field = parent.fields.get(first.name.value)
             kind = field_kind(field) if field is not None else None
-            if field is None or kind is None or (kind[0] == DELEGATE and not self._delegates):
+            if field is None or kind is None or (kind[0] >= DELEGATE and not self._delegates):
                 break
             entries.append(Entry(name, kind[0], kind[1], field.type, field_details))
         else:
@@ -194,6 +200,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 answer[entry.name] = complete(entry.type, entry.details, value, path, entry.name, parent.name)
             elif kind == TYPENAME:
                 answer[entry.name] = parent.name
+            elif kind == PREPARED_OR_DELEGATE and (prepared := getattr(source, entry.attribute)) is not None:
+                answer[entry.name] = complete(entry.type, entry.details, prepared[0], path, entry.name, parent.name)
             else:
                 here = Path(path, entry.name, parent.name)
                 value = self.execute_field(parent, source, entry.details, here, None)
