@@ -72,6 +72,17 @@ class Entry(NamedTuple):
     attribute: str
     type: GraphQLOutputType
     details: FieldDetailsList
+    fast: type | None  # a value of exactly this class is its own answer (str, bool, 32-bit int)
+
+
+def _fast(output: GraphQLOutputType) -> type | None:
+    if isinstance(output, GraphQLNonNull):
+        output = output.of_type
+    if output is GraphQLString or output is GraphQLID:
+        return str
+    if output is GraphQLBoolean:
+        return bool
+    return int if output is GraphQLInt else None
 
 
 class Plan(NamedTuple):
@@ -171,13 +182,13 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if any(d.defer_usage is not None or d.fragment_variable_values for d in field_details):
                 break
             if first.name.value == "__typename":
-                entries.append(Entry(name, TYPENAME, "", GraphQLString, field_details))
+                entries.append(Entry(name, TYPENAME, "", GraphQLString, field_details, None))
                 continue
             field = parent.fields.get(first.name.value)
             kind = field_kind(field) if field is not None else None
             if field is None or kind is None or (kind[0] >= DELEGATE and not self._delegates):
                 break
-            entries.append(Entry(name, kind[0], kind[1], field.type, field_details))
+            entries.append(Entry(name, kind[0], kind[1], field.type, field_details, _fast(field.type)))
         else:
             if not deferred:
                 definition = (parent.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
@@ -197,7 +208,11 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             kind = entry.kind
             if kind == ATTRIBUTE:
                 value = getattr(source, entry.attribute)
-                answer[entry.name] = complete(entry.type, entry.details, value, path, entry.name, parent.name)
+                fast = entry.fast
+                if type(value) is fast and (fast is not int or -_MAX_INT - 1 <= value <= _MAX_INT):
+                    answer[entry.name] = value  # what coerce_output_value returns, without the calls
+                else:
+                    answer[entry.name] = complete(entry.type, entry.details, value, path, entry.name, parent.name)
             elif kind == TYPENAME:
                 answer[entry.name] = parent.name
             elif kind == PREPARED_OR_DELEGATE and (prepared := getattr(source, entry.attribute)) is not None:
