@@ -149,7 +149,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._walking += 1
         try:
             return self._object(return_type, field_details_list, result, path)
-        except Exception:  # the normal executor answers, with its own errors
+        except Exception:  # noqa: S110  # the normal executor answers, with its own errors
             pass
         finally:
             self._walking -= 1
@@ -204,19 +204,20 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             raise Fallback
         answer: dict[str, Any] = {}
         complete = self._complete
+        typename = parent.name
         for entry in plan.entries:
-            kind = entry.kind
+            kind, name = entry.kind, entry.name
             if kind == ATTRIBUTE:
                 value = getattr(source, entry.attribute)
                 fast = entry.fast
                 if type(value) is fast and (fast is not int or -_MAX_INT - 1 <= value <= _MAX_INT):
-                    answer[entry.name] = value  # what coerce_output_value returns, without the calls
+                    answer[name] = value  # what coerce_output_value returns, without the calls
                 else:
-                    answer[entry.name] = complete(entry.type, entry.details, value, path, entry.name, parent.name)
+                    answer[name] = complete(entry.type, entry.details, value, path, name, typename)
             elif kind == TYPENAME:
-                answer[entry.name] = parent.name
-            elif kind == PREPARED_OR_DELEGATE and (prepared := getattr(source, entry.attribute)) is not None:
-                answer[entry.name] = complete(entry.type, entry.details, prepared[0], path, entry.name, parent.name)
+                answer[entry.name] = typename
+            elif kind == PREPARED_OR_DELEGATE and (ready := getattr(source, entry.attribute)) is not None:
+                answer[entry.name] = complete(entry.type, entry.details, ready[0], path, entry.name, typename)
             else:
                 here = Path(path, entry.name, parent.name)
                 value = self.execute_field(parent, source, entry.details, here, None)
