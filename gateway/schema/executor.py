@@ -26,7 +26,7 @@ per execution and object position; whether a field is plain is decided once per 
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -72,7 +72,7 @@ class Entry(NamedTuple):
     attribute: str
     type: GraphQLOutputType
     details: FieldDetailsList
-    fast: type | None  # a value of exactly this class is its own answer (str, bool, 32-bit int)
+    fast: object  # a value of exactly this class is its own answer (str, bool, 32-bit int)
 
 
 def _fast(output: GraphQLOutputType) -> type | None:
@@ -114,7 +114,8 @@ def field_kind(field: GraphQLField) -> tuple[int, str] | None:
             and not strawberry_field.is_async
             and not strawberry_field.extensions
         ):
-            prepared = (strawberry_field.metadata or {}).get(PREPARED)
+            metadata: Mapping[Any, Any] = strawberry_field.metadata or {}
+            prepared = metadata.get(PREPARED)
             kind = (PREPARED_OR_DELEGATE, prepared) if isinstance(prepared, str) else (DELEGATE, "")
     _kinds[id(field)] = (field, kind)  # the field is kept, so its id is never reused
     return kind
@@ -205,6 +206,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         answer: dict[str, Any] = {}
         complete = self._complete
         typename = parent.name
+        value: Any
         for entry in plan.entries:
             kind, name = entry.kind, entry.name
             if kind == ATTRIBUTE:
