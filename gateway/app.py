@@ -170,7 +170,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return Context(gateway, session, token, lang)
 
     graphql = KhumGraphQLRouter(
-        build_schema(production=settings.environment == "production", persisted_only=settings.persisted_only),
+        build_schema(
+            production=settings.environment == "production",
+            persisted_only=settings.persisted_only,
+            plain_fields=settings.plain_fields,
+        ),
         context_getter=context_getter,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         graphql_ide="graphiql" if settings.environment == "development" else None,

@@ -30,6 +30,9 @@ class GatewaySettings(ServiceSettings):
     # Browser sessions may send only the PWA's persisted operations (gateway/persisted.py).
     # Unset: on in production, off elsewhere (the explorer and the tests send their own queries).
     persisted_only: bool | None = None
+    # Plain objects (attributes only) are written out by a walk of the selection rather than
+    # field by field (gateway/schema/executor.py); off, graphql-core completes every field.
+    plain_fields: bool = True
     # Request bodies past this are refused with 413 before they are read (gateway/bodylimit.py).
     max_body_bytes: int = 1_000_000
     # Proxies (addresses or networks) whose X-Forwarded-For / -Proto are believed

@@ -30,6 +30,7 @@ from gateway.schema import (
 )
 from gateway.schema.documents import Documents, LeanRunner
 from gateway.schema.errors import is_expected
+from gateway.schema.executor import ATTRIBUTE_MARK, NormalExecutionContext, PlainFieldsExecutionContext
 from gateway.schema.persisted import PersistedOperations
 
 # Each context module lists its root types in QUERIES, MUTATIONS and SUBSCRIPTIONS.
@@ -52,6 +53,7 @@ def _attribute(name: str) -> Callable[[Any, GraphQLResolveInfo[Any]], Any]:
         return getattr(source, name)
 
     resolve._is_default = True  # type: ignore[attr-defined]  # as Strawberry marks its own
+    setattr(resolve, ATTRIBUTE_MARK, name)  # the plain-fields walk reads the attribute itself
     return resolve
 
 
@@ -94,10 +96,13 @@ class KhumSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-def build_schema(*, production: bool = False, persisted_only: bool | None = None) -> strawberry.Schema:
+def build_schema(
+    *, production: bool = False, persisted_only: bool | None = None, plain_fields: bool = True
+) -> strawberry.Schema:
     """In production, field suggestions are off (they help guess hidden names) and browser
     sessions may send only the PWA's persisted operations; introspection stays on because third
-    parties build on this API."""
+    parties build on this API. ``plain_fields``: objects that only carry attributes are written
+    out by a walk of the selection (gateway/schema/executor.py), not field by field."""
     enforce = production if persisted_only is None else persisted_only
     persisted = PersistedOperations(
         enforce=enforce, max_tokens=LIMITS["max_tokens"], max_chars=LIMITS["max_query_chars"]
@@ -107,6 +112,7 @@ def build_schema(*, production: bool = False, persisted_only: bool | None = None
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        execution_context_class=PlainFieldsExecutionContext if plain_fields else NormalExecutionContext,
         extensions=[
             # The PWA and integrators send the same few documents over and over: parse and
             # validate each once (bounded LRU caches), not on every request. One extension does

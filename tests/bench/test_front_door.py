@@ -7,7 +7,9 @@ from intake's own list endpoint, p50/p99 for each and the ratios; then submit ->
 subscriber here), and every process's resident memory at the end. Asserts nothing about time.
 
 Settings: KHUM_BENCH_WRK_SECONDS (10), KHUM_BENCH_WRK_CONNECTIONS (16), KHUM_BENCH_RATE (50/s),
-KHUM_BENCH_PACED_SECONDS (10). Rate limits are lifted by the stack's settings (tests/conftest.py).
+KHUM_BENCH_PACED_SECONDS (10), KHUM_BENCH_PLAIN_FIELDS (true; false restarts the gateway with
+its plain-fields walk off, gateway/schema/executor.py, to compare). Rate limits are lifted by
+the stack's settings (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ pytestmark = pytest.mark.bench
 
 RATE = float(os.environ.get("KHUM_BENCH_RATE", "50"))
 PACED_SECONDS = float(os.environ.get("KHUM_BENCH_PACED_SECONDS", "10"))
+PLAIN_FIELDS = os.environ.get("KHUM_BENCH_PLAIN_FIELDS", "true").lower() != "false"
 TYPENAME = json.dumps({"query": "{ __typename }"})
 PAGE = json.dumps(
     {
@@ -183,6 +186,8 @@ def _row(fig: WrkFigures, base: WrkFigures, extra: str = "") -> str:
 async def test_the_front_door_under_wrk(stack: Stack) -> None:
     if wrk_binary() is None:
         pytest.skip("wrk is not installed: apt-get install -y wrk (make bench uses it for load)")
+    if not PLAIN_FIELDS:
+        stack.restart("gateway", {**stack.extra_env.get("gateway", {}), "PLAIN_FIELDS": "false"})
     token = await _api_token(stack)
     await _seed_page(stack, token)
     bearer = {"WRK_AUTHORIZATION": f"Bearer {token}"}
@@ -247,7 +252,7 @@ async def test_the_front_door_under_wrk(stack: Stack) -> None:
     page_ratio = page.per_second / intake_page.per_second if intake_page.per_second else float("nan")
     print(
         f"\n== front door (wrk, 1 thread, {CONNECTIONS} connections, {SECONDS} s each; pairs compared"
-        f" in {SLICES} alternating slices) =="
+        f" in {SLICES} alternating slices; plain-fields walk {'on' if PLAIN_FIELDS else 'off'}) =="
     )
     print(_row(hello, hello))
     print(_row(typename, hello, "   (target >= 0.30)"))
@@ -273,6 +278,7 @@ async def test_the_front_door_under_wrk(stack: Stack) -> None:
                 "wrk": [asdict(f) for f in figures],
                 "ratios_to_hello": {f.name: f.per_second / hello.per_second for f in figures},
                 "page_to_intake_list": page_ratio,
+                "plain_fields": PLAIN_FIELDS,
                 "submit_to_notification": paced,
                 "rss_mib": memory,
             },

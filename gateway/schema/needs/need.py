@@ -13,6 +13,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.schema.context import Context
+from gateway.schema.executor import PREPARED
 from gateway.schema.ids import Node, to_global
 from gateway.schema.needs.referral import Referral
 from gateway.schema.needs.villages import Village, village_loader
@@ -124,7 +125,10 @@ class Need(Node):
     # Set by a page that fetched its villages up front (a 1-tuple: the village may be unknown).
     known_village: strawberry.Private[tuple[Village | None] | None] = None
 
-    @strawberry.field(description="The village, with its names (batched: one call per page).")
+    @strawberry.field(
+        description="The village, with its names (batched: one call per page).",
+        metadata={PREPARED: "known_village"},  # a page's villages: written out without the call
+    )
     def village(self, info: Info[Context, None]) -> Village | None:
         # Synchronous when the page fetched its villages: graphql-core then completes the whole
         # list without a coroutine per need. Otherwise the executor awaits the batched load.
