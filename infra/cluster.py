@@ -186,10 +186,9 @@ class Cluster:
         """Give each node that runs as its own user its data folder and key (and a way in)."""
         if not self.run_as:
             return
-        folder = self.var
-        while folder != folder.parent and not (folder.stat().st_mode & 0o001):
-            folder.chmod(folder.stat().st_mode | 0o011)
-            folder = folder.parent
+        for folder in (self.var, *self.var.parents):
+            if not folder.stat().st_mode & 0o001:
+                folder.chmod(folder.stat().st_mode | 0o011)
         for path in (self.folder, self.folder / "tls"):
             path.chmod(path.stat().st_mode | 0o011)
         for index, uid in self.run_as.items():
