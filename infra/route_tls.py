@@ -276,6 +276,8 @@ class TlsFolder:
 
     def drop_old_ca(self) -> None:
         """Step 3: only the new CA is trusted (reload the nodes once all run new certificates)."""
+        if self.next_key.exists():
+            raise CertificateError("the new CA does not sign yet: run switch-ca first")
         current, _key = self._signing()
         for index in self._node_indexes():
             cert = x509.load_pem_x509_certificate(self.node_files(index)[0].read_bytes())
