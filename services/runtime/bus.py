@@ -72,6 +72,7 @@ class Bus:
         self._probe_task: asyncio.Task[None] | None = None
         self.probe_failures = 0
         self.probe_error: str | None = None
+        self.publish_stalls = 0
         self.forced_reconnects = 0
         self._last_forced = 0.0
 
@@ -79,6 +80,7 @@ class Bus:
         self._remember_node()
         self.probe_failures = 0
         self.probe_error = None
+        self.publish_stalls = 0
         for callback in self.on_reconnect:
             callback()
 
@@ -135,8 +137,24 @@ class Bus:
 
     @property
     def is_healthy(self) -> bool:
-        """Connected, and JetStream answered the last probe (what ``/readyz`` reports)."""
-        return self.is_connected and self.probe_failures == 0
+        """Connected, JetStream answered the last probe, and the last publishes were acknowledged
+        (what ``/readyz`` reports)."""
+        return self.is_connected and self.probe_failures == 0 and self.publish_stalls == 0
+
+    async def publish_outcome(self, acked: int, unacked: int) -> None:
+        """The relay's report of a pass: acks that never came, with none that did, count as a stall.
+
+        A node that leads the JetStream meta group keeps answering ``$JS.API.INFO`` for a while
+        after it is cut off (until it steps down for lack of quorum, ~20 s), yet stores nothing:
+        publishes that get no ack are the first sign. After ``probe_failures`` such passes in a
+        row the bus leaves the node, as it does after failed probes.
+        """
+        if unacked and not acked:
+            self.publish_stalls += 1
+            self.probe_error = f"no publish ack for {unacked} events"
+            await self._leave_if_cut_off()
+        elif acked:
+            self.publish_stalls = 0
 
     async def probe(self) -> None:
         """One ``$JS.API.INFO`` request: raises when JetStream does not answer, or answers an error.
@@ -171,14 +189,16 @@ class Bus:
                 self.probe_error = None
 
     async def _leave_if_cut_off(self) -> None:
-        """After ``probe_failures`` misses while TCP stays up, move to another node.
+        """After ``probe_failures`` misses (probes or publish passes) while TCP stays up, move to
+        another node.
 
         At most once per ``probe_failures`` probe periods, so a cluster with no quorum anywhere
         (two nodes down) is not hammered with reconnects.
         """
         now = time.monotonic()
         gap = self.tuning.probe_failures * self.tuning.probe_interval
-        if self.probe_failures < self.tuning.probe_failures or now - self._last_forced < gap:
+        failures = max(self.probe_failures, self.publish_stalls)
+        if failures < self.tuning.probe_failures or now - self._last_forced < gap:
             return
         if self._nc is None or len(self._nc.servers) < 2:
             return
@@ -186,6 +206,7 @@ class Bus:
         self.forced_reconnects += 1
         log.warning("NATS node %s has no JetStream behind it: reconnecting to another node", self._node)
         self.chooser.avoid(self._node)
+        self.publish_stalls = 0
         await self._nc.force_reconnect()
 
     async def ensure_streams(self, replicas: int = 1) -> None:

@@ -4,7 +4,9 @@ nats-py reconnects by default to a shuffled pool, which may pick the very node t
 gave up on (a node cut off from its peers still accepts TCP connections and would be picked
 again). :class:`ServerChooser` is nats-py's ``reconnect_to_server_handler``: it keeps the node
 the bus left out of the choice for ``avoid_seconds``, prefers nodes with fewer failed attempts,
-rotates among equals, and waits ``retry_wait`` before a node that has just failed. With a single
+rotates among equals, and waits ``retry_wait`` before a node that has just failed. Nodes the
+cluster announced (without the credentials of the configured URLs) are used only when no
+configured one is left. With a single
 node (or every node avoided) it falls back to all of them, so nothing is ever unreachable for
 longer than it has to be.
 """
@@ -49,6 +51,9 @@ class ServerChooser:
     def __call__(self, servers: list[Server], _info: dict[str, Any]) -> tuple[Server | None, float]:
         if not servers:
             return None, self.retry_wait
+        # Nodes the cluster announced come without the credentials the configured URLs carry;
+        # nats-py would connect to them anonymously and be refused. Configured ones first.
+        servers = [s for s in servers if s.uri.username] or list(servers)
         avoided = self.avoided()
         candidates = [s for s in servers if node_of(s.uri) not in avoided] or list(servers)
         fewest = min(s.reconnects for s in candidates)

@@ -43,7 +43,7 @@ async def readyz(request: Request) -> JSONResponse:
     if bus is None or not bus.is_connected:
         checks["nats"] = "unavailable: not connected"
     elif not bus.is_healthy:
-        checks["nats"] = f"unavailable: JetStream does not answer ({bus.probe_error})"
+        checks["nats"] = f"unavailable: JetStream does not answer or store ({bus.probe_error})"
     else:
         checks["nats"] = "ok"
     ready = all(v == "ok" for v in checks.values())

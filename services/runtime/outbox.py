@@ -140,6 +140,7 @@ class OutboxRelay:
             for future in waiting:
                 future.cancel()
         self.unacked = len(waiting)
+        await self.bus.publish_outcome(acked=stored, unacked=len(waiting))
         if waiting:
             log.warning(
                 "no ack within %.0f s for %d of %d events; they go again",

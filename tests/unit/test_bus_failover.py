@@ -61,3 +61,11 @@ def test_the_settings_tune_the_bus_for_detection_in_seconds(monkeypatch: object)
     assert default.probe_failures * default.probe_interval <= 6
     tuned = BusTuning.from_settings(ServiceSettings(nats_ping_interval=5, nats_probe_failures=3))
     assert (tuned.ping_interval, tuned.probe_failures) == (5, 3)
+
+
+def test_announced_nodes_without_credentials_are_not_chosen_over_configured_ones() -> None:
+    chooser = ServerChooser(clock=Clock())
+    announced = Server(uri=urlparse("nats://127.0.0.9:4222"), reconnects=0)
+    pool = [announced, *_pool(2, 2)]
+    picked = {node_of(chooser(pool, {})[0].uri) for _ in range(6)}  # type: ignore[union-attr]
+    assert ("127.0.0.9", 4222) not in picked
