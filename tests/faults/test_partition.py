@@ -195,6 +195,28 @@ class Figures:
     leader_back: list[float] = field(default_factory=list)
 
 
+@dataclass
+class Readiness:
+    """Intake's ``/readyz`` polled 4 times a second: (wall clock, status code)."""
+
+    url: str
+    seen: list[tuple[float, int]] = field(default_factory=list)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        async with httpx.AsyncClient(timeout=5) as http:
+            while not stop.is_set():
+                try:
+                    status = (await http.get(f"{self.url}/readyz")).status_code
+                except httpx.HTTPError:
+                    status = 0
+                self.seen.append((time.time(), status))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.25)
+
+    def unready(self, start: float, end: float) -> int:
+        return sum(1 for t, status in self.seen if start <= t <= end and status == 503)
+
+
 async def _caught_up(stack: ClusterStack, load: Load) -> None:
     async def done() -> bool:
         return await asyncio.to_thread(_unsent_outbox, stack) == 0 and len(
@@ -255,6 +277,8 @@ async def test_partitions_lose_nothing_duplicate_nothing_and_stall_briefly(
     load = Load(stack)
     stop = asyncio.Event()
     submitter = asyncio.create_task(load.run(stop))
+    readiness = Readiness(stack.processes["intake"].url or "")
+    poller = asyncio.create_task(readiness.run(stop))
     log: list[Figures] = []
     everyone = set(stack.cluster.nodes)
     try:
@@ -289,6 +313,7 @@ async def test_partitions_lose_nothing_duplicate_nothing_and_stall_briefly(
         wall.heal()
         stop.set()
         await submitter
+        await poller
     await _caught_up(stack, load)
 
     stored = await _stored_times(stack)
@@ -302,6 +327,20 @@ async def test_partitions_lose_nothing_duplicate_nothing_and_stall_briefly(
     )
     for line in _report(log, sorted(t for times in stored.values() for t in times)):
         print(f"partitions: {line}")
+    black_hole = next(f for f in log if "black-holed" in f.name)
+    print(
+        f"partitions: intake's /readyz answered 503 {readiness.unready(black_hole.started, black_hole.healed)} "
+        "times (polled every 0.25 s) during the black hole"
+    )
+    assert readiness.unready(black_hole.started, black_hole.healed) > 0, (
+        "/readyz never said the bus was cut off"
+    )
+
+    async def ready_again() -> bool:
+        async with httpx.AsyncClient(timeout=5) as http:
+            return (await http.get(f"{readiness.url}/readyz")).status_code == 200
+
+    await wait_for(ready_again, timeout=30, interval=0.5)
     assert lost == set()
     assert duplicated == {}
     assert set(stored) == codes, "nothing in the stream that was not accepted"
