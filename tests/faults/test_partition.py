@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import itertools
 import json
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -187,6 +189,16 @@ async def _stored_times(stack: ClusterStack) -> dict[str, list[float]]:
     return found
 
 
+def _notified_times(stack: ClusterStack) -> list[float]:
+    """When notify wrote each council notification of a new need: the end of the pipeline."""
+    with sqlite3.connect(f"file:{stack.var / 'notify.db'}?mode=ro", uri=True) as db:
+        rows = db.execute(
+            "SELECT json_extract(doc, '$.created_at') FROM c_notifications "
+            "WHERE json_extract(doc, '$.kind') = 'need_submitted'"
+        ).fetchall()
+    return sorted(dt.datetime.fromisoformat(str(at)).timestamp() for (at,) in rows)
+
+
 @dataclass
 class Figures:
     name: str
@@ -253,19 +265,23 @@ async def _cut_for(
     wall.heal()
 
 
-def _report(log: list[Figures], stored: list[float]) -> list[str]:
+def _first_after(times: list[float], moment: float) -> float:
+    after = [t for t in times if t >= moment]
+    return after[0] - moment if after else float("nan")
+
+
+def _report(log: list[Figures], stored: list[float], notified: list[float]) -> list[str]:
     lines = []
     for f in log:
-        stalls = []
-        for back in f.leader_back:
-            after = [t for t in stored if t >= back]
-            stalls.append(after[0] - back if after else float("nan"))
+        stalls = [_first_after(stored, back) for back in f.leader_back]
+        council = ", ".join(f"{_first_after(notified, back):.1f}" for back in f.leader_back)
         window = [t for t in stored if f.started - 1 <= t <= f.healed + 10]
         gap = max((b - a for a, b in itertools.pairwise(window)), default=float("nan"))
         leader = ", ".join(f"{b - f.started:.1f}" for b in f.leader_back)
         stall = ", ".join(f"{s:.1f}" for s in stalls)
         lines.append(
-            f"{f.name}: leader after {leader} s; pipeline resumed {stall} s after it; longest gap {gap:.1f} s"
+            f"{f.name}: leader after {leader} s; needs reached the stream again {stall} s after it, "
+            f"the council's notifications {council} s after it; longest gap in the stream {gap:.1f} s"
         )
     return lines
 
@@ -325,7 +341,8 @@ async def test_partitions_lose_nothing_duplicate_nothing_and_stall_briefly(
         f"\npartitions: {len(codes)} needs accepted, {load.refusals} refusals retried; "
         f"lost {len(lost)}, duplicated {len(duplicated)}"
     )
-    for line in _report(log, sorted(t for times in stored.values() for t in times)):
+    notified = await asyncio.to_thread(_notified_times, stack)
+    for line in _report(log, sorted(t for times in stored.values() for t in times), notified):
         print(f"partitions: {line}")
     black_hole = next(f for f in log if "black-holed" in f.name)
     print(
