@@ -10,7 +10,7 @@ with the same idempotency key. Scenarios, one after the other:
 - a bridge partition: A and B cannot talk, C sees both;
 - the node intake is connected to cut off from its peers (TCP to it stays up);
 - that node black-holed (no packet in or out, no reset): 20 s, 90 s with KHUM_PARTITION_FULL=1;
-- flapping: that node cut off and back, 3 × 3 s (5 × 5 s in the full run).
+- flapping: that node cut off and back, 2 × 3 s (5 × 5 s in the full run).
 
 For each it prints when the cluster had a KHUM_NEEDS leader reachable from the majority again,
 how long after that the first need reached the stream (the pipeline's stall), and the longest
@@ -58,7 +58,7 @@ UIDS = {1: 64201, 2: 64202, 3: 64203}
 RATE = 10.0  # needs per second
 CUT = 20.0 if FULL else 6.0
 BLACK_HOLE = 90.0 if FULL else 20.0
-FLAPS, FLAP = (5, 5.0) if FULL else (3, 3.0)
+FLAPS, FLAP = (5, 5.0) if FULL else (2, 3.0)
 VILLAGES = ("16010101", "16010102", "21010301", "21010302")
 
 pytestmark = pytest.mark.skipif(
