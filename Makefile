@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.khum-installed
 
-.PHONY: bootstrap browser run test bench soak backup lint lock fmt schemas clean
+.PHONY: bootstrap browser run test bench soak partition backup lint lock fmt schemas clean
 
 # The exact versions (with hashes) that every install uses: make, the Dockerfile and CI.
 LOCK := requirements.lock
@@ -66,6 +66,11 @@ backup: bootstrap
 # The fault suite, longer: more submissions through the same kills, pause and restart.
 soak: bootstrap
 	KHUM_FAULT_SUBMISSIONS=$${KHUM_FAULT_SUBMISSIONS:-5000} $(PY) -m pytest tests/faults -p no:cacheprovider -s -q $(PYTEST_ARGS)
+
+# The cluster partitioned with iptables on lo (root, or CAP_NET_ADMIN; skips and says why
+# otherwise), with the full scenarios: 20 s cuts, a 90 s black hole, flapping 5 x 5 s.
+partition: bootstrap
+	KHUM_PARTITION_FULL=1 $(PY) -m pytest tests/faults/test_partition.py -p no:cacheprovider -s -q $(PYTEST_ARGS)
 
 lint: bootstrap
 	$(VENV)/bin/deptry .

@@ -34,7 +34,7 @@ from gateway.schema.context import Context, Gateway
 from gateway.sessions import session_of
 from gateway.settings import GatewaySettings
 from gateway.setup import DemoAccountsPresent, refuse_demo_in_production
-from services.runtime.bus import Bus
+from services.runtime.bus import Bus, BusTuning
 from services.runtime.edge import Edge
 from services.runtime.health import router as health_router
 from services.runtime.metrics import router as metrics_router
@@ -113,7 +113,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         except DemoAccountsPresent:
             await store.close()  # so the refusal is the last word in the log, not a thread's noise
             raise
-        bus = Bus(settings.nats_url, name="khum-gateway")
+        bus = Bus(settings.nats_url, name="khum-gateway", tuning=BusTuning.from_settings(settings))
         await bus.connect()
         await bus.ensure_streams(replicas=settings.stream_replicas)
         await revocations.start(bus.nc)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import ipaddress
 import json
 import os
 import secrets
@@ -27,12 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from infra import lifeline
+from infra.route_tls import CertificateError, NodeNames, TlsFolder, names_from_configs
 from infra.stack import REPO_ROOT, SERVICES, Process, Stack, StackError, free_port, nats_server_binary
 
 CONFIG_DIR = REPO_ROOT / "infra" / "nats" / "cluster"
@@ -42,7 +38,6 @@ USERS = (*SERVICES, "gateway", "admin")
 
 # The ports node-N.conf listens on as committed: 4222+, 6222+ (routes), 8222+ (monitoring).
 COMMITTED_PORTS = {n: (4221 + n, 6221 + n, 8221 + n) for n in NODES}
-CERT_DAYS = 825
 
 
 def password_variable(user: str) -> str:
@@ -64,103 +59,23 @@ def load_or_create_passwords(folder: Path) -> dict[str, str]:
     return stored
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    path.write_bytes(data)
-    path.chmod(0o600)
+def ensure_route_certificates(
+    tls_dir: Path, nodes: tuple[int, ...] = NODES, hosts: dict[int, str] | None = None
+) -> None:
+    """A private CA and one certificate per node for mutual route TLS, for whatever is missing.
 
-
-def ensure_route_certificates(tls_dir: Path, nodes: tuple[int, ...] = NODES) -> None:
-    """A private CA and one certificate per node for mutual route TLS on loopback, if missing.
-
-    Only for one machine: each certificate names 127.0.0.1 and localhost. On three machines the
-    operator puts certificates for the real addresses in the same files.
+    Each certificate names what the committed configs (and ``KHUM_CLUSTER_NODE_<N>_NAMES``) say
+    the node is called and where its peers reach it, plus ``hosts[N]`` when the nodes run on
+    other addresses than the committed ones (see :mod:`infra.route_tls`).
     """
-    ca_cert_path, ca_key_path = tls_dir / "ca.pem", tls_dir / "ca-key.pem"
-    tls_dir.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.UTC)
-    if ca_cert_path.exists() and ca_key_path.exists():
-        ca_cert = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
-        loaded = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
-        if not isinstance(loaded, ec.EllipticCurvePrivateKey):
-            raise StackError(f"{ca_key_path} is not an EC private key")
-        ca_key = loaded
-    else:
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Khum NATS cluster CA (loopback)")])
-        ca_cert = (
-            x509.CertificateBuilder()
-            .subject_name(ca_name)
-            .issuer_name(ca_name)
-            .public_key(ca_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=CERT_DAYS))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=False,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .sign(ca_key, hashes.SHA256())
-        )
-        _write_private(
-            ca_key_path,
-            ca_key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ),
-        )
-        ca_cert_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    for node in nodes:
-        cert_path, key_path = tls_dir / f"node-{node}.pem", tls_dir / f"node-{node}-key.pem"
-        if cert_path.exists() and key_path.exists():
-            continue
-        key = ec.generate_private_key(ec.SECP256R1())
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"khum-n{node}")]))
-            .issuer_name(ca_cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=CERT_DAYS))
-            .add_extension(
-                x509.SubjectAlternativeName(
-                    [
-                        x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")),
-                        x509.DNSName("localhost"),
-                        x509.DNSName(f"khum-n{node}"),
-                    ]
-                ),
-                critical=False,
-            )
-            # A route is both ends at once: it serves the routes others open and opens its own.
-            .add_extension(
-                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-                critical=False,
-            )
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .sign(ca_key, hashes.SHA256())
-        )
-        _write_private(
-            key_path,
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ),
-        )
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    TlsFolder(tls_dir).ensure(node_names(nodes, hosts))
+
+
+def node_names(nodes: tuple[int, ...] = NODES, hosts: dict[int, str] | None = None) -> list[NodeNames]:
+    named = names_from_configs(CONFIG_DIR, nodes)
+    if not hosts:
+        return named
+    return [NodeNames(n.index, tuple(dict.fromkeys((*n.names, hosts[n.index])))) for n in named]
 
 
 @dataclass
@@ -182,6 +97,8 @@ class Node:
     route_port: int
     http_port: int
     process: NodeProcess
+    host: str = "127.0.0.1"
+    """The address its clients and routes use; monitoring stays on 127.0.0.1."""
 
     @property
     def name(self) -> str:
@@ -193,7 +110,7 @@ class Node:
 
     def url(self, user: str | None = None, password: str | None = None) -> str:
         auth = f"{user}:{password}@" if user and password else ""
-        return f"nats://{auth}127.0.0.1:{self.client_port}"
+        return f"nats://{auth}{self.host}:{self.client_port}"
 
 
 class Cluster:
@@ -203,7 +120,20 @@ class Cluster:
     ``var``, so ``var`` must be named ``var``, as it is for ``make run`` and in the tests.
     """
 
-    def __init__(self, var: Path, *, fixed_ports: bool = True) -> None:
+    def __init__(
+        self,
+        var: Path,
+        *,
+        fixed_ports: bool = True,
+        hosts: dict[int, str] | None = None,
+        run_as: dict[int, int] | None = None,
+    ) -> None:
+        """``hosts`` puts each node on its own address (e.g. 127.0.0.2-4, with free ports);
+        ``run_as`` runs node N as user id ``run_as[N]`` (as root only), so that firewall rules
+        can tell one node's route connections from another's (tests/faults/test_partition.py).
+        """
+        self.hosts = hosts
+        self.run_as = run_as or {}
         self.var = var.resolve()
         if self.var.name != "var":
             raise StackError(f"the cluster's data folder must be named 'var', not {self.var.name!r}")
@@ -213,37 +143,60 @@ class Cluster:
         env.update({password_variable(user): value for user, value in self.passwords.items()})
         self.nodes: dict[int, Node] = {}
         for index in NODES:
-            ports = COMMITTED_PORTS[index] if fixed_ports else (free_port(), free_port(), free_port())
+            fixed = fixed_ports and not hosts
+            ports = COMMITTED_PORTS[index] if fixed else (free_port(), free_port(), free_port())
             self.nodes[index] = Node(
                 index,
                 *ports,
                 NodeProcess(
                     f"nats-{index}", [], env, self.var / "log" / f"nats-{index}.log", cwd=self.var.parent
                 ),
+                host=hosts[index] if hosts else "127.0.0.1",
             )
         for node in self.nodes.values():
-            node.process.argv = self._argv(node, fixed_ports)
+            node.process.argv = self._argv(node, fixed_ports and not hosts)
             node.process.url = node.url()
 
     def _argv(self, node: Node, fixed_ports: bool) -> list[str]:
         argv = [nats_server_binary(), "--config", str(CONFIG_DIR / f"node-{node.index}.conf")]
+        if node.index in self.run_as:
+            uid = str(self.run_as[node.index])
+            argv = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--", *argv]
         if not fixed_ports:
             routes = ",".join(
-                f"nats-route://127.0.0.1:{other.route_port}"
+                f"nats-route://{other.host}:{other.route_port}"
                 for other in self.nodes.values()
                 if other.index != node.index
             )
             argv += [
+                "--addr",
+                node.host,
                 "--port",
                 str(node.client_port),
                 "--http_port",
                 str(node.http_port),
                 "--cluster_listen",
-                f"nats://127.0.0.1:{node.route_port}",
+                f"nats://{node.host}:{node.route_port}",
                 "--routes",
                 routes,
             ]
         return argv
+
+    def _hand_over(self) -> None:
+        """Give each node that runs as its own user its data folder and key (and a way in)."""
+        if not self.run_as:
+            return
+        for folder in (self.var, *self.var.parents):
+            if not folder.stat().st_mode & 0o001:
+                folder.chmod(folder.stat().st_mode | 0o011)
+        for path in (self.folder, self.folder / "tls"):
+            path.chmod(path.stat().st_mode | 0o011)
+        for index, uid in self.run_as.items():
+            data = self.folder / f"n{index}"
+            data.mkdir(parents=True, exist_ok=True)
+            for path in (data, *data.rglob("*")):
+                os.chown(path, uid, uid)
+            os.chown(self.folder / "tls" / f"node-{index}-key.pem", uid, uid)
 
     def url_for(self, user: str) -> str:
         """All three nodes as one comma-separated URL, with ``user``'s credentials in each."""
@@ -251,7 +204,8 @@ class Cluster:
         return ",".join(node.url(user, password) for node in self.nodes.values())
 
     def start(self, timeout: float = 30.0) -> None:
-        ensure_route_certificates(self.folder / "tls")
+        ensure_route_certificates(self.folder / "tls", hosts=self.hosts)
+        self._hand_over()
         try:
             for node in self.nodes.values():
                 node.process.start()
@@ -304,11 +258,13 @@ class ClusterStack(Stack):
 
     replicas: int = 3
     fixed_ports: bool = False
+    hosts: dict[int, str] | None = None
+    run_as: dict[int, int] | None = None
     cluster: Cluster = field(init=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.cluster = Cluster(self.var, fixed_ports=self.fixed_ports)
+        self.cluster = Cluster(self.var, fixed_ports=self.fixed_ports, hosts=self.hosts, run_as=self.run_as)
 
     def start_nats(self, port: int | None = None) -> None:
         """Start the three nodes; ``port`` is for the single node, the cluster keeps its own."""
@@ -335,12 +291,49 @@ class ClusterStack(Stack):
         self.cluster.stop()
 
 
+CERT_STEPS = ("check", "renew", "add-ca", "switch-ca", "drop-old-ca")
+
+
+def certificates(step: str, tls_dir: Path) -> int:
+    """One step of route certificate care (docs/operations.md, "Route certificates")."""
+    folder, names = TlsFolder(tls_dir), node_names()
+    try:
+        if step == "renew":
+            folder.renew(names)
+        elif step == "add-ca":
+            folder.add_ca()
+        elif step == "switch-ca":
+            folder.switch_ca(names)
+        elif step == "drop-old-ca":
+            folder.drop_old_ca()
+        reports = folder.check(names)
+    except CertificateError as exc:
+        print(f"{step}: {exc}", file=sys.stderr)
+        return 1
+    now = dt.datetime.now(dt.UTC)
+    bad = 0
+    print(f"{tls_dir}: {len(folder.trusted())} trusted CA(s) in ca.pem")
+    for report in reports:
+        problems = report.problems(now)
+        bad += bool(problems)
+        state = "; ".join(problems) if problems else "ok"
+        print(
+            f"node-{report.node}: expires {report.expires:%Y-%m-%d}, names {', '.join(report.names)}: {state}"
+        )
+    if step != "check":
+        print("Now reload every node (nats-server --signal reload, or restart them one at a time).")
+    return 1 if bad else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run Khum's 3-node NATS cluster on loopback.")
     parser.add_argument("--var", type=Path, default=REPO_ROOT / "var", help="data folder (named var)")
     parser.add_argument("--khum", action="store_true", help="start the services and gateway on it too")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--certs", choices=CERT_STEPS, help="route certificates: check or rotate, then exit")
     args = parser.parse_args()
+    if args.certs:
+        return certificates(args.certs, args.var / "nats-cluster" / "tls")
 
     def interrupt(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt

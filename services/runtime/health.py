@@ -3,8 +3,9 @@
 Ready means the store takes a real write now (a committed probe row: a full disk, a read-only
 file or another process's lock make it fail, where a read would still succeed), no real write
 was refused for such a cause in the last 30 s without one succeeding since (a small probe can
-fit where a need does not), and the NATS connection is up. Unready answers 503 with the reason
-per check, so a load balancer stops sending writes that could only fail.
+fit where a need does not), the NATS connection is up, and JetStream answered the bus's last
+probe (a node cut off from its cluster keeps the connection but cannot store anything).
+Unready answers 503 with the reason per check, so a load balancer stops sending writes that could only fail.
 """
 
 from __future__ import annotations
@@ -39,7 +40,12 @@ async def readyz(request: Request) -> JSONResponse:
         checks["store"] = "ok" if failure is None else f"unavailable: last write failed: {failure[:200]}"
     except Exception as exc:
         checks["store"] = f"unavailable: {type(exc).__name__}: {str(exc)[:200]}"
-    checks["nats"] = "ok" if bus is not None and bus.is_connected else "unavailable"
+    if bus is None or not bus.is_connected:
+        checks["nats"] = "unavailable: not connected"
+    elif not bus.is_healthy:
+        checks["nats"] = f"unavailable: JetStream does not answer or store ({bus.probe_error})"
+    else:
+        checks["nats"] = "ok"
     ready = all(v == "ok" for v in checks.values())
     headers = {} if ready else {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return JSONResponse(

@@ -3,6 +3,13 @@
 A crash between commit and publish loses nothing (the rows are still unsent at restart); a
 crash between publish and mark makes a duplicate that the broker's dedup window (same
 ``Nats-Msg-Id``) or the consumer's inbox absorbs.
+
+A pass sends a batch without waiting (``publish_async``) and marks each row sent as soon as
+its own ack arrives; a row whose ack has not come within ``ack_timeout`` (3 s) stays unsent and
+is sent again by the next pass, alone with the other unacknowledged ones. So an outage costs
+the rows caught in it a few seconds, not the whole batch ten, and a row the broker stored
+before the ack was lost is marked as soon as the resend's ack (a duplicate, dropped by the
+broker) comes back, well inside the two-minute duplicate window.
 """
 
 from __future__ import annotations
@@ -12,8 +19,10 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
+from nats.js.api import PubAck
+
 from contracts.envelope import Envelope
-from services.runtime.bus import Bus
+from services.runtime.bus import PUBLISH_ACK_TIMEOUT_SECONDS, Bus
 from services.runtime.logs import correlation_id
 from services.runtime.metrics import EVENTS_PUBLISHED
 from services.runtime.stores.port import OutboxRow, Store
@@ -62,7 +71,10 @@ class OutboxRelay:
         idle_poll_seconds: float = 1.0,
         process: str = "khum",
         keep_sent: timedelta = timedelta(hours=1),
+        ack_timeout: float = PUBLISH_ACK_TIMEOUT_SECONDS,
     ) -> None:
+        self.ack_timeout = ack_timeout
+        self.unacked = 0
         self.process = process
         self.store = store
         self.bus = bus
@@ -91,15 +103,52 @@ class OutboxRelay:
         self._task = None
 
     async def flush_once(self) -> int:
-        """Publish one batch of pending rows; returns how many the broker acknowledged."""
+        """Publish one batch of pending rows; returns how many the broker acknowledged.
+
+        Each row is marked sent as its own ack arrives (acks that arrive together are marked in
+        one write); the rest stay pending for the next pass.
+        """
         rows = await self.store.pending_outbox(self.batch)
         if not rows or not self.bus.is_connected:
             return 0
-        stored = await self.bus.publish_rows(rows)
-        await self.store.mark_sent(stored)
-        self.published += len(stored)
-        EVENTS_PUBLISHED.labels(self.process).inc(len(stored))
-        return len(stored)
+        waiting: dict[asyncio.Future[PubAck], str] = {}
+        try:
+            for row in rows:
+                waiting[await self.bus.publish_row(row)] = row.event_id
+            deadline = time.monotonic() + self.ack_timeout
+            stored = 0
+            while waiting:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                done, _ = await asyncio.wait(waiting, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+                acked: list[str] = []
+                for future in done:
+                    event_id = waiting.pop(future)
+                    if future.cancelled():
+                        log.warning("publish of %s was cancelled", event_id)
+                    elif future.exception() is not None:
+                        log.warning("publish of %s failed: %r", event_id, future.exception())
+                    else:
+                        acked.append(event_id)
+                if acked:
+                    await self.store.mark_sent(acked)
+                    stored += len(acked)
+                    self.published += len(acked)
+                    EVENTS_PUBLISHED.labels(self.process).inc(len(acked))
+        finally:
+            for future in waiting:
+                future.cancel()
+        self.unacked = len(waiting)
+        await self.bus.publish_outcome(acked=stored, unacked=len(waiting))
+        if waiting:
+            log.warning(
+                "no ack within %.0f s for %d of %d events; they go again",
+                self.ack_timeout,
+                len(waiting),
+                len(rows),
+            )
+        return stored
 
     async def prune_if_due(self) -> None:
         """Sent rows are kept a while for operators to look at, then dropped (every 10 min)."""
@@ -122,7 +171,9 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox relay pass failed; retrying")
                 sent = 0
-            if sent >= self.batch:
+            # A full batch, or rows whose ack did not come (the pass already waited for them):
+            # go again at once.
+            if sent >= self.batch or self.unacked:
                 continue
             try:
                 await asyncio.wait_for(self._wake.wait(), self.idle_poll_seconds)

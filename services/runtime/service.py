@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 
-from services.runtime.bus import Bus
+from services.runtime.bus import Bus, BusTuning
 from services.runtime.consumer import Consumer, ConsumerSpec
 from services.runtime.edge import Edge
 from services.runtime.health import router as health_router
@@ -75,10 +75,12 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings.store_url, collections)
         await store.open()
-        bus = Bus(settings.nats_url, name=f"khum-{name}")
+        bus = Bus(settings.nats_url, name=f"khum-{name}", tuning=BusTuning.from_settings(settings))
         await bus.connect()
         await bus.ensure_streams(replicas=settings.stream_replicas)
         runtime = Runtime(name, settings, store, bus, OutboxRelay(store, bus, process=name))
+        # Rows held back while the connection was down go out the moment it is back.
+        bus.on_reconnect.append(runtime.relay.wake)
         app.state.runtime = runtime
         app.state.store = store
         app.state.bus = bus

@@ -23,6 +23,14 @@ class ServiceSettings(BaseSettings):
     store_url: str = "sqlite:///var/service.db"
     identity_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     stream_replicas: int = 1
+    # How soon a silent or cut-off NATS node is noticed (services/runtime/bus.py): a ping every
+    # 2 s with two unanswered allowed (~4-6 s), and a JetStream probe every 2 s whose
+    # consecutive failures move the connection to another node of the cluster.
+    nats_ping_interval: int = 2
+    nats_max_outstanding_pings: int = 2
+    nats_probe_interval: float = 2.0
+    nats_probe_timeout: float = 1.5
+    nats_probe_failures: int = 2
     log_level: str = "info"
     log_format: Literal["json", "text"] = "json"
     # Traces are off unless set: "otlp" (OTEL_EXPORTER_OTLP_ENDPOINT) or "jsonl:<path>".

@@ -31,6 +31,7 @@ from contracts.needs import NEED_SUBMITTED
 from infra import backup
 from infra.cluster import CONFIG_DIR, USERS, ClusterStack, ensure_route_certificates, password_variable
 from infra.stack import free_port, nats_server_binary
+from services.runtime.bus import Bus
 from services.runtime.identity import Identity, Role
 from services.runtime.tokens import issue_token
 from tests.conftest import wait_for
@@ -180,6 +181,20 @@ async def test_a_service_user_may_not_publish_another_contexts_events(
             await nc.jetstream().publish(subject, b"{}", timeout=0.5)
     finally:
         await nc.close()
+
+
+@pytest.mark.parametrize("user", ["intake", "meetings", "budget", "notify", "oversight", "gateway"])
+async def test_every_service_user_may_send_the_buss_jetstream_probe(
+    cluster_stack: ClusterStack, user: str
+) -> None:
+    """The bus asks ``$JS.API.INFO`` every 2 s to notice a node cut off from its peers."""
+    bus = Bus(cluster_stack.cluster.url_for(user), f"probe-{user}")
+    await bus.connect()
+    try:
+        await bus.probe()
+        assert bus.is_healthy
+    finally:
+        await bus.close()
 
 
 async def test_a_service_user_may_not_listen_to_raw_subjects(cluster_stack: ClusterStack) -> None:
