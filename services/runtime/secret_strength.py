@@ -12,6 +12,7 @@ has about 2 (never 16 in the draws).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 
@@ -52,7 +53,7 @@ def repeats(value: str) -> bool:
 
 def runs_of_one_character(value: str) -> bool:
     """Half or more of the neighbouring characters are equal ("aaaabbbbcccc...")."""
-    same = sum(a == b for a, b in zip(value, value[1:], strict=False))
+    same = sum(a == b for a, b in itertools.pairwise(value))
     return 2 * same >= len(value)
 
 

@@ -49,7 +49,9 @@ def test_a_month_before_the_cip_year_is_refused_with_its_code() -> None:
 
 
 def _project(month: object = None) -> Budget:
-    budget = domain.set_line(Budget("160101", 2027), CLERK, BudgetLineKind.LOCAL_DEVELOPMENT, 9_000_000).budget
+    budget = domain.set_line(
+        Budget("160101", 2027), CLERK, BudgetLineKind.LOCAL_DEVELOPMENT, 9_000_000
+    ).budget
     outcome = projects.create_project(
         budget, CLERK, "p1", "អណ្តូងស្នប់ភូមិឡោម", ["n1"], 4_000_000, NEEDS, APPROVAL, month
     )
@@ -62,7 +64,9 @@ def _project(month: object = None) -> Budget:
 def test_set_on_create_carried_by_status_events_and_kept_in_the_document() -> None:
     budget = _project("២០២៧-០៦")
     assert budget.projects["p1"].expected_month == "2027-06"
-    funded = projects.allocate(budget, CLERK, "a1", "p1", BudgetLineKind.LOCAL_DEVELOPMENT, 4_000_000, APPROVAL)
+    funded = projects.allocate(
+        budget, CLERK, "a1", "p1", BudgetLineKind.LOCAL_DEVELOPMENT, 4_000_000, APPROVAL
+    )
     [change] = [e.payload for e in funded.events if e.event_type == PROJECT_STATUS_CHANGED]
     assert change.model_dump()["expected_month"] == "2027-06"
     assert budget_from_doc(budget_to_doc(funded.budget)).projects["p1"].expected_month == "2027-06"

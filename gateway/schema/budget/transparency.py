@@ -71,7 +71,7 @@ class TransparencyNeed:
         default=None, description="Its project's latest implementation stage, if works began."
     )
     expected_month: str | None = strawberry.field(
-        default=None, description="The month (YYYY-MM) its project is expected delivered, if the council said."
+        default=None, description="The month (YYYY-MM) its project is expected delivered, if said."
     )
 
     @strawberry.field(
