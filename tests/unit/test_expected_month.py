@@ -126,5 +126,5 @@ def test_the_funded_sms_names_project_riel_and_month_in_few_parts() -> None:
     assert length.encoding is Encoding.UCS2
     assert length.segments <= sms_length(_funded_sms("km", brief=False)).segments
     assert length.segments == 2, (length, km)
-    # A Khmer title makes the English text UCS-2 as well; it still fits in three parts.
-    assert sms_length(en).segments <= 3, (sms_length(en), en)
+    # A Khmer title makes the English text UCS-2 as well: two parts too.
+    assert sms_length(en).segments == 2, (sms_length(en), en)
