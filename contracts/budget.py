@@ -25,9 +25,11 @@ ALLOCATION_RELEASED = event_type("budget", "AllocationReleased", 1)
 EXPENDITURE_RECORDED = event_type("budget", "ExpenditureRecorded", 1)
 PROJECT_STAGE_SET = event_type("budget", "ProjectStageSet", 1)
 COMMUNITY_CHECK_RECORDED = event_type("budget", "CommunityCheckRecorded", 1)
+PROJECT_EXPECTED_MONTH_SET = event_type("budget", "ProjectExpectedMonthSet", 1)
 
 _COMMUNE = r"^\d{6}$"
 _REASON_MAX = 2000
+_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 class ProjectStatus(StrEnum):
@@ -57,6 +59,11 @@ class ProjectStatusChangedV1(BaseModel):
     changed_at: datetime
     title: str | None = Field(
         default=None, max_length=20_000, description="The project's title, so messages can name it"
+    )
+    expected_month: str | None = Field(
+        default=None,
+        pattern=_MONTH,
+        description="The month (YYYY-MM) the council expects the project delivered, if it said",
     )
 
 
@@ -258,6 +265,29 @@ class CommunityCheckRecordedV1(BaseModel):
     recorded_at: datetime
 
 
+class ProjectExpectedMonthSetV1(BaseModel):
+    """The council set (or cleared, with null) the month it expects a project delivered.
+
+    Its own event rather than a ProjectStatusChanged with an unchanged status: consumers of
+    statuses (intake tells people of every status change) must not hear a change that is none.
+    ProjectStatusChanged carries the month too, so a status message can name it.
+    """
+
+    model_config = ConfigDict(extra="forbid", title="ProjectExpectedMonthSet v1")
+
+    project_id: str
+    commune_code: str = Field(pattern=_COMMUNE)
+    year: int = Field(ge=2000, le=2100)
+    title: str = Field(max_length=200)
+    need_ids: list[str] = Field(description="The needs this project answers")
+    previous: str | None = Field(default=None, pattern=_MONTH)
+    expected_month: str | None = Field(
+        default=None, pattern=_MONTH, description="YYYY-MM, never before the project's year; null: cleared"
+    )
+    set_by: str
+    set_at: datetime
+
+
 SPECS = (
     EventSpec(PROJECT_STATUS_CHANGED, ProjectStatusChangedV1, "budget"),
     EventSpec(BUDGET_LINE_SET, BudgetLineSetV1, "budget"),
@@ -267,4 +297,5 @@ SPECS = (
     EventSpec(EXPENDITURE_RECORDED, ExpenditureRecordedV1, "budget"),
     EventSpec(PROJECT_STAGE_SET, ProjectStageSetV1, "budget"),
     EventSpec(COMMUNITY_CHECK_RECORDED, CommunityCheckRecordedV1, "budget"),
+    EventSpec(PROJECT_EXPECTED_MONTH_SET, ProjectExpectedMonthSetV1, "budget"),
 )

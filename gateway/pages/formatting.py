@@ -46,3 +46,12 @@ def local_datetime(stamp: str | datetime, lang: str) -> str:
 def month_names(lang: str) -> list[str]:
     names = get_month_names("wide", locale=_locale(lang))
     return [str(names[m]) for m in range(1, 13)]
+
+
+def month_year(value: str | None, lang: str) -> str:
+    """A ``YYYY-MM`` month as people say it: "ខែមិថុនា ឆ្នាំ២០២៧", "June 2027" ("" for none)."""
+    year, _, month = (value or "").partition("-")
+    if not (year.isdigit() and month.isdigit() and 1 <= int(month) <= 12):
+        return ""
+    name = month_names(lang)[int(month) - 1]
+    return f"ខែ{name} ឆ្នាំ{digits(year, lang)}" if lang == "km" else f"{name} {year}"

@@ -37,6 +37,7 @@ def environment(lang: str) -> Environment:
     # {{ n|num }} and {{ year|digits }}: numerals in the page's script, on every page.
     env.filters["num"] = lambda value: formatting.number(value, lang)
     env.filters["digits"] = lambda value: formatting.digits(value, lang)
+    env.filters["month_year"] = lambda value: formatting.month_year(value, lang)
     return env
 
 

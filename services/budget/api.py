@@ -84,6 +84,7 @@ class ProjectIn(BaseModel):
     title: Annotated[str | None, Field(max_length=20_000)] = None
     need_ids: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=200)
     estimated_cost: Amount
+    expected_month: Annotated[str | None, Field(max_length=100)] = None
 
 
 class AllocationIn(BaseModel):
@@ -215,7 +216,15 @@ async def create_project(
         body.commune_code,
         body.year,
         lambda b: projects.create_project(
-            b, _act(caller), project_id, body.title, body.need_ids, body.estimated_cost, refs, approval
+            b,
+            _act(caller),
+            project_id,
+            body.title,
+            body.need_ids,
+            body.estimated_cost,
+            refs,
+            approval,
+            body.expected_month,
         ),
         correlation_id=correlation_id or project_id,
     )

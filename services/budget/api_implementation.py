@@ -1,4 +1,5 @@
-"""Budget's HTTP API for what happens after the money: implementation stages and community checks.
+"""Budget's HTTP API for what happens after the money: when the project is expected, its
+implementation stages and community checks.
 
 Called only by the gateway with a signed identity token, like :mod:`services.budget.api`; the
 domain (:mod:`services.budget.implementation`) checks roles and order.
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from contracts.budget import ProjectStage
 from contracts.envelope import uuid7
-from services.budget import checks, implementation, photos
+from services.budget import checks, implementation, photos, schedule
 from services.budget import store as repo
 from services.budget.api import _act, _changed, budget_of, not_found
 from services.budget.views import project_view
@@ -61,6 +62,35 @@ class CheckIn(BaseModel):
     held_on: date
     scores: list[ScoreBody] = Field(default_factory=list, max_length=20)
     note: Note = None
+
+
+class ExpectedMonthIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expected_month: Annotated[str | None, Field(max_length=100)] = None
+    """``YYYY-MM`` (Khmer digits too); empty or null clears it."""
+
+
+@router.put("/projects/{project_id}/expected-month")
+async def set_expected_month(
+    project_id: str,
+    body: ExpectedMonthIn,
+    caller: CallerDep,
+    runtime: RuntimeDep,
+    correlation_id: CorrelationDep = None,
+) -> dict[str, Any]:
+    """Set (or clear) the month the council expects the project delivered."""
+    commune, year = await budget_of(runtime, project_id, caller, "project")
+    outcome = await _changed(
+        runtime,
+        commune,
+        year,
+        lambda b: schedule.set_expected_month(b, _act(caller), project_id, body.expected_month),
+        correlation_id=correlation_id,
+    )
+    project = outcome.budget.projects[project_id]
+    needs = await repo.need_docs(runtime.store, project.need_ids)
+    return project_view(outcome.budget, project, needs, council=caller.is_council_of(commune))
 
 
 @router.post("/projects/{project_id}/stages")

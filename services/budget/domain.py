@@ -235,6 +235,7 @@ def status_event(
             changed_by=act.who.user_id,
             changed_at=act.now,
             title=project.title or None,
+            expected_month=project.expected_month,
         ),
         project.id,
     )

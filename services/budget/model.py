@@ -58,6 +58,8 @@ class Project:
     stages: list[StageRecord] = field(default_factory=list)
     """Implementation stages reached, in order (see :mod:`services.budget.implementation`)."""
     checks: list[CommunityCheck] = field(default_factory=list)
+    expected_month: str | None = None
+    """``YYYY-MM``: when the council expects it delivered (:mod:`services.budget.months`)."""
 
     @property
     def stage(self) -> ProjectStage | None:

@@ -21,6 +21,7 @@ from contracts.budget import (
 from services.budget.domain import require_line, settle, status_event
 from services.budget.model import DECIDED, Act, Allocation, Budget, Emitted, Outcome, Project
 from services.budget.money import parse_riel
+from services.budget.months import expected_month
 from services.budget.rules import TITLE_MAX, BudgetError, reason_text, require_manager, required_text
 
 MAX_NEEDS_PER_PROJECT = 50
@@ -61,6 +62,7 @@ def create_project(
     estimated_cost: object,
     needs: Mapping[str, NeedRef],
     approval: Approval | None,
+    expected: object = None,
 ) -> Outcome:
     """A CIP project answering one or more of the commune's needs; ranked by the CIP approval."""
     require_manager(act.who, budget.commune_code)
@@ -105,6 +107,7 @@ def create_project(
                 project=holder.title,
             )
     cost = parse_riel(estimated_cost, field="estimatedCost")
+    month = expected_month(expected, budget.year)
     after = copy.deepcopy(budget)
     project = Project(
         project_id,
@@ -116,6 +119,7 @@ def create_project(
         None,
         act.who.user_id,
         act.now,
+        expected_month=month,
     )
     after.projects[project_id] = project
     outcome = Outcome(after, result=project_id, refs=[(project_id, "project")])

@@ -81,6 +81,7 @@ def budget_to_doc(budget: Budget) -> dict[str, Any]:
                 "created_at": p.created_at.isoformat(),
                 "stages": [stage_to_doc(s) for s in p.stages],
                 "checks": [check_to_doc(c) for c in p.checks],
+                "expected_month": p.expected_month,
             }
             for p in budget.projects.values()
         ],
@@ -143,6 +144,7 @@ def budget_from_doc(doc: dict[str, Any]) -> Budget:
             # Budgets saved before implementation stages existed have neither key.
             [stage_from_doc(s) for s in raw.get("stages", [])],
             [check_from_doc(c) for c in raw.get("checks", [])],
+            raw.get("expected_month"),
         )
     for raw in doc["allocations"]:
         budget.allocations[raw["id"]] = Allocation(

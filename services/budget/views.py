@@ -115,6 +115,7 @@ def project_view(
         "paid": budget.project_paid(project.id),
         "allocations": [allocation_view(a) for a in budget.allocations_of(project.id)],
         "created_at": project.created_at.isoformat(),
+        "expected_month": project.expected_month,
         **implementation_view(project, needs, council=council),
     }
 
@@ -227,6 +228,7 @@ def transparency_view(budget: Budget, needs: Mapping[str, dict[str, Any]]) -> di
                     "allocated": budget.project_allocated(project.id),
                     "spent": budget.project_paid(project.id),
                     "stage": project.stage.value if project.stage else None,
+                    "expected_month": project.expected_month,
                 }
             )
     return {

@@ -1,7 +1,8 @@
 """What notify learns about a need from the other contexts, so its messages say more than a
 status: the rank a prioritisation meeting gave it (meetings' DecisionRecorded), and the CIP
-project that answers it, with its title, the riel allocated to it, its year and stage (budget's
-ProjectStatusChanged, AllocationMade, AllocationReleased).
+project that answers it, with its title, the riel allocated to it, its year, stage and the month
+the council expects it delivered (budget's ProjectStatusChanged, AllocationMade,
+AllocationReleased, ProjectExpectedMonthSet).
 
 Kept in notify's own store (``projects``, and ``rank``/``project_id`` on its copy of a need),
 applied in the consumer's transaction like the other projections. The budget and meetings
@@ -19,9 +20,11 @@ from pydantic import BaseModel
 from contracts.budget import (
     ALLOCATION_MADE,
     ALLOCATION_RELEASED,
+    PROJECT_EXPECTED_MONTH_SET,
     PROJECT_STATUS_CHANGED,
     AllocationMadeV1,
     AllocationReleasedV1,
+    ProjectExpectedMonthSetV1,
     ProjectStatusChangedV1,
 )
 from contracts.meetings import DECISION_RECORDED, DecisionKind, DecisionRecordedV1
@@ -42,6 +45,8 @@ async def _project(tx: Transaction, project_id: str, commune_code: str, year: in
         "allocations": {},
         "amount": 0,
         "changed_at": "",
+        "expected_month": None,
+        "month_set_at": "",
     }
 
 
@@ -69,6 +74,9 @@ async def project_status_changed(tx: Transaction, change: ProjectStatusChangedV1
     doc = await _project(tx, change.project_id, change.commune_code, change.year)
     if doc["changed_at"] > change.changed_at.isoformat():
         return  # an older change arriving late
+    # The month as it stood at the change, unless a later ProjectExpectedMonthSet arrived first.
+    if doc.get("month_set_at", "") <= change.changed_at.isoformat():
+        doc = {**doc, "expected_month": change.expected_month}
     doc = {
         **doc,
         "title": change.title or doc["title"],
@@ -79,6 +87,19 @@ async def project_status_changed(tx: Transaction, change: ProjectStatusChangedV1
     }
     await _store(tx, doc, now)
     await _link_needs(tx, list(change.need_ids), {"project_id": change.project_id}, now)
+
+
+async def expected_month_set(tx: Transaction, month: ProjectExpectedMonthSetV1, now: datetime) -> None:
+    doc = await _project(tx, month.project_id, month.commune_code, month.year)
+    if doc.get("month_set_at", "") > month.set_at.isoformat():
+        return  # an older month arriving late
+    doc = {
+        **doc,
+        "title": month.title or doc["title"],
+        "expected_month": month.expected_month,
+        "month_set_at": month.set_at.isoformat(),
+    }
+    await _store(tx, doc, now)
 
 
 async def allocation_made(tx: Transaction, made: AllocationMadeV1, now: datetime) -> None:
@@ -122,5 +143,6 @@ FACTS: dict[str, tuple[type[BaseModel], Any]] = {
     PROJECT_STATUS_CHANGED: (ProjectStatusChangedV1, project_status_changed),
     ALLOCATION_MADE: (AllocationMadeV1, allocation_made),
     ALLOCATION_RELEASED: (AllocationReleasedV1, allocation_released),
+    PROJECT_EXPECTED_MONTH_SET: (ProjectExpectedMonthSetV1, expected_month_set),
     DECISION_RECORDED: (DecisionRecordedV1, decision_recorded),
 }

@@ -101,13 +101,15 @@ def riel(amount: int, lang: str) -> str:
 
 
 def month_name(value: str | int, lang: str) -> str:
-    """``2027-03`` -> ``March 2027`` / ``មីនា ២០២៧``; a bare year stays a year."""
+    """``2027-06`` -> ``June 2027`` / ``ខែមិថុនា ឆ្នាំ២០២៧``; a bare year stays a year
+    (``ឆ្នាំ២០២៧`` in Khmer)."""
     text = str(value)
     year, _, month = text.partition("-")
+    if lang != "km":
+        return f"{MONTHS['en'][int(month[:2]) - 1]} {year}" if month else year
     if not month:
-        return khmer_digits(year) if lang == "km" else year
-    name = MONTHS["km" if lang == "km" else "en"][int(month[:2]) - 1]
-    return f"{name} {khmer_digits(year) if lang == 'km' else year}"
+        return f"ឆ្នាំ{khmer_digits(year)}"
+    return f"ខែ{MONTHS['km'][int(month[:2]) - 1]} ឆ្នាំ{khmer_digits(year)}"
 
 
 def number(value: int, lang: str) -> str:

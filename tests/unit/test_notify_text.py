@@ -69,6 +69,14 @@ def test_riel_is_grouped_and_in_khmer_digits_for_khmer() -> None:
 
 
 def test_a_month_reads_as_a_month_and_a_year_as_a_year() -> None:
-    assert month_name("2027-03", "km") == "មីនា ២០២៧"
+    assert month_name("2027-03", "km") == "ខែមីនា ឆ្នាំ២០២៧"
+    assert month_name("2027-06", "km") == "ខែមិថុនា ឆ្នាំ២០២៧"
     assert month_name("2027-03", "en") == "March 2027"
-    assert month_name(2027, "km") == "២០២៧"
+    assert month_name(2027, "km") == "ឆ្នាំ២០២៧"
+    assert [month_name(f"2027-{m:02d}", "km").split()[0] for m in (1, 2, 5, 11, 12)] == [
+        "ខែមករា",
+        "ខែកុម្ភៈ",
+        "ខែឧសភា",
+        "ខែវិច្ឆិកា",
+        "ខែធ្នូ",
+    ]

@@ -152,6 +152,7 @@ async def create_project_form(
     title: Text,
     estimated_cost: Text,
     need_ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies form defaults
+    expected_month: Text = "",
 ) -> Response:
     body = {
         "commune_code": commune,
@@ -159,5 +160,6 @@ async def create_project_form(
         "title": title,
         "need_ids": need_ids[:200],
         "estimated_cost": estimated_cost,
+        "expected_month": expected_month.strip() or None,
     }
     return await _after_overview_post(request, commune, year, csrf_token, "/projects", body)

@@ -93,14 +93,24 @@ async def _project(
 
 
 async def _after_project_post(
-    request: Request, project_id: str, csrf_token: str, path: str, body: dict[str, Any]
+    request: Request, project_id: str, csrf_token: str, path: str, body: dict[str, Any], method: str = "POST"
 ) -> Response:
     back = f"/budget/projects/{project_id}"
-    session, done, error = await form_post(request, csrf_token, "POST", path, body, back)
+    session, done, error = await form_post(request, csrf_token, method, path, body, back)
     if done is not None:
         return done
     assert session is not None and error is not None
     return await _project(request, session, project_id, error=error.message, status=error.status)
+
+
+@router.post("/budget/projects/{project_id}/expected-month")
+async def expected_month_form(
+    request: Request, project_id: str, csrf_token: Text, expected_month: Text = ""
+) -> Response:
+    """Set or clear when the council expects the project delivered (a month input)."""
+    path = f"/projects/{segment(project_id)}/expected-month"
+    body = {"expected_month": expected_month.strip() or None}
+    return await _after_project_post(request, project_id, csrf_token, path, body, "PUT")
 
 
 @router.post("/budget/projects/{project_id}/allocations")

@@ -50,6 +50,11 @@ class CreateProjectInput:
     estimated_cost: Riel = strawberry.field(
         description="Estimated cost in whole riel (Riel: digits as a string)."
     )
+    expected_month: str | None = strawberry.field(
+        default=None,
+        description="When the council expects it delivered: YYYY-MM (Khmer digits too), not before the "
+        "year. budget.expected_month_invalid or budget.expected_month_before_year otherwise.",
+    )
 
 
 @strawberry.input(
@@ -108,4 +113,13 @@ class RecordExpenditureInput:
     )
     reason: str | None = strawberry.field(
         default=None, description="Why the entry is reversed (required then)."
+    )
+
+
+@strawberry.input(description="When the council expects a project delivered.")
+class SetProjectExpectedMonthInput:
+    project_id: strawberry.ID = strawberry.field(description="The project (global or plain id).")
+    expected_month: str | None = strawberry.field(
+        description="YYYY-MM (Khmer digits too, e.g. ២០២៧-០៦), not before the project's year; null or "
+        "empty clears it. budget.expected_month_invalid or budget.expected_month_before_year otherwise."
     )

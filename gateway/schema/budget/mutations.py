@@ -14,6 +14,7 @@ from gateway.schema.budget.inputs import (
     ReleaseAllocationInput,
     ReviseBudgetLineInput,
     SetBudgetLineInput,
+    SetProjectExpectedMonthInput,
 )
 from gateway.schema.budget.lines import Allocation, BudgetLine, LedgerEntry
 from gateway.schema.budget.projects import BudgetRevision, Project
@@ -67,8 +68,21 @@ class BudgetMutation:
             "title": input.title,
             "need_ids": [raw_id("Need", str(n)) for n in input.need_ids],
             "estimated_cost": input.estimated_cost,
+            "expected_month": input.expected_month,
         }
         return Project.of(await call(info, "POST", "/projects", session.account.identity(), json=body))
+
+    @strawberry.mutation(
+        description="Set (or clear) the month the council expects a project delivered; the messages "
+        "about its needs name it. Commune council only."
+    )
+    async def set_project_expected_month(
+        self, info: Info[Context, None], input: SetProjectExpectedMonthInput
+    ) -> Project:
+        session = info.context.require_csrf()
+        body = {"expected_month": input.expected_month}
+        path = f"/projects/{segment(raw_id('Project', str(input.project_id)))}/expected-month"
+        return Project.of(await call(info, "PUT", path, session.account.identity(), json=body))
 
     @strawberry.mutation(
         description="Allocate riel of a line to a project. Refused with budget.insufficient_funds when the "

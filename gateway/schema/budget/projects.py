@@ -70,6 +70,9 @@ class Project(Node):
     verification: Verification | None = strawberry.field(
         default=None, description="What citizens and community checks said of the works."
     )
+    expected_month: str | None = strawberry.field(
+        default=None, description="The month (YYYY-MM) the council expects it delivered, if it said."
+    )
 
     @strawberry.field(description="Its ledger entries, oldest first.")
     async def expenditures(self, info: Info[Context, None]) -> list[LedgerEntry]:
@@ -102,6 +105,7 @@ class Project(Node):
             next_stage=ProjectStage(data["next_stage"]) if data.get("next_stage") else None,
             stages=[ProjectStageRecord.of(s, data["commune_code"]) for s in data.get("stages", [])],
             verification=Verification.of(data["verification"]) if data.get("verification") else None,
+            expected_month=data.get("expected_month"),
         )
 
 

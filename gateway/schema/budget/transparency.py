@@ -70,6 +70,9 @@ class TransparencyNeed:
     stage: ProjectStage | None = strawberry.field(
         default=None, description="Its project's latest implementation stage, if works began."
     )
+    expected_month: str | None = strawberry.field(
+        default=None, description="The month (YYYY-MM) its project is expected delivered, if said."
+    )
 
     @strawberry.field(
         description="The village's name in the caller's language (Khmer unless English is chosen)."
@@ -93,6 +96,7 @@ class TransparencyNeed:
             spent=data["spent"],
             names=data.get("village_name"),
             stage=ProjectStage(data["stage"]) if data.get("stage") else None,
+            expected_month=data.get("expected_month"),
         )
 
 
