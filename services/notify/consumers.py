@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
 
-from contracts.needs import PERSON_ERASED
+from contracts.needs import NEED_STATUS_CHANGED, PERSON_ERASED, NeedStatusChangedV1
 from contracts.registry import UnreadableEvent, read_event
 from contracts.subjects import STREAM_BY_CONTEXT, all_communes
 from services.notify.deliveries import Cause
 from services.notify.dispatcher import Wakeup
 from services.notify.domain.rules import RULES, Rule, rules_by_type
 from services.notify.erasure import PersonErasure
+from services.notify.facts import FactsNotYet, unexplained
 from services.notify.exchange import Exchange
 from services.notify.planner import Planner
 from services.notify.projections import PROJECTIONS
@@ -65,6 +67,21 @@ def make_handler(
     by_type = rules_by_type(rules)
     uow = UnitOfWork(runtime, lambda: BusyError("notify"))
     erasure = PersonErasure(runtime, exchange.clock, durable)
+    # Outcomes put back to wait for their facts: event id -> when first put back (monotonic,
+    # so a test's fixed clock cannot make the wait endless). Bounded: the oldest go first.
+    waiting: dict[str, float] = {}
+    wait = exchange.settings.facts_wait_seconds
+
+    async def wait_for_facts(tx: Transaction, event_id: str, event: BaseModel) -> None:
+        if not isinstance(event, NeedStatusChangedV1) or wait <= 0 or not await unexplained(tx, event):
+            waiting.pop(event_id, None)
+            return
+        first = waiting.setdefault(event_id, time.monotonic())
+        if len(waiting) > 10_000:
+            waiting.pop(next(iter(waiting)))
+        if time.monotonic() - first < wait:
+            raise FactsNotYet(f"{event.status.value} before its facts: waiting up to {wait:.0f} s")
+        waiting.pop(event_id, None)
 
     async def handle(raw: bytes) -> None:
         kind = _event_type(raw)
@@ -89,6 +106,8 @@ def make_handler(
                 await projection[1](tx, event, now)
             if rule is None:
                 return 0
+            if kind == NEED_STATUS_CHANGED:
+                await wait_for_facts(tx, envelope.id, event)
             cause = Cause(envelope.id, envelope.correlationid)
             return await planner.plan(tx, cause, list(rule.notices(event)), now)
 

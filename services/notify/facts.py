@@ -7,7 +7,8 @@ AllocationReleased, ProjectExpectedMonthSet).
 Kept in notify's own store (``projects``, and ``rank``/``project_id`` on its copy of a need),
 applied in the consumer's transaction like the other projections. The budget and meetings
 events reach notify on their own consumers, normally before intake's NeedStatusChanged that
-they cause; a message planned before its facts arrived says the status without them.
+they cause. When intake's status comes first, :func:`unexplained` says so and the consumer puts
+the event back for a while (``facts_wait_seconds``); after that it says the status without them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from contracts.budget import (
     ProjectStatusChangedV1,
 )
 from contracts.meetings import DECISION_RECORDED, DecisionKind, DecisionRecordedV1
+from contracts.needs import NeedStatus, NeedStatusChangedV1
 from services.runtime.stores import Transaction
 
 
@@ -124,6 +126,25 @@ async def decision_recorded(tx: Transaction, decision: DecisionRecordedV1, now: 
             {"rank": ranked.rank, "ranked_of": ranked_of, "rank_year": decision.year},
             now,
         )
+
+
+class FactsNotYet(Exception):
+    """A need's outcome arrived before the facts that explain it: the consumer retries it."""
+
+
+FUNDING = frozenset({NeedStatus.FUNDED, NeedStatus.PARTLY_FUNDED})
+
+
+async def unexplained(tx: Transaction, change: NeedStatusChangedV1) -> bool:
+    """A prioritised need without its rank, or a funded one without its project, yet."""
+    need = await tx.get("needs", change.need_id)
+    if need is None:
+        return False  # notify never saw it submitted: nobody to tell
+    if change.status is NeedStatus.PRIORITISED:
+        return need.get("rank") is None
+    if change.status in FUNDING:
+        return need.get("project_id") is None
+    return False
 
 
 def project_facts(project: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -35,6 +35,9 @@ class NotifySettings(ServiceSettings):
     retry_cap_seconds: float = 3600.0
     max_attempts: int = 6
     dispatch_interval_seconds: float = 1.0
+    facts_wait_seconds: float = Field(default=20.0, ge=0)
+    """How long a need's outcome waits for the facts that explain it (its rank, its project),
+    which reach notify on other consumers; then it is sent without them. 0: never waits."""
     sending_lease_seconds: float = 300.0
     rate_limits: dict[str, float] = Field(
         default_factory=lambda: {"sms": 5.0, "telegram": 25.0, "email": 5.0, "push": 50.0}

@@ -57,7 +57,7 @@ ATTEND = (
 )
 DECIDE = "mutation($i: RecordDecisionInput!) { recordDecision(input: $i) { decisions { id kind } } }"
 SET_LINE = "mutation($i: SetBudgetLineInput!) { setBudgetLine(input: $i) { kind amount } }"
-CREATE_PROJECT = "mutation($i: CreateProjectInput!) { createProject(input: $i) { id status } }"
+CREATE_PROJECT = "mutation($i: CreateProjectInput!) { createProject(input: $i) { id status expectedMonth } }"
 ALLOCATE = "mutation($i: AllocateInput!) { allocate(input: $i) { id amount projectStatus } }"
 STAGE = "mutation($i: SetProjectStageInput!) { setProjectStage(input: $i) { id status stage } }"
 CHECK = (
@@ -313,6 +313,7 @@ async def test_one_need_goes_round_the_whole_cip_loop_and_every_citizen_hears_it
                 "title": "អណ្តូងស្នប់ ភូមិកាចាញ",
                 "needIds": [need["id"]],
                 "estimatedCost": "18500000",
+                "expectedMonth": "២០២៩-០៥",  # typed in Khmer digits on the council's tablet
             }
         },
     )
@@ -334,8 +335,10 @@ async def test_one_need_goes_round_the_whole_cip_loop_and_every_citizen_hears_it
     allocation = await wait_for(allocated, interval=0.5)  # once budget has heard the approval
     assert allocation["projectStatus"] == "FUNDED"
     await wait_for(lambda: status_of(council, need["id"], "FUNDED"))
-    funded = await message_to(demo, DALIN, "អណ្តូងស្នប់ ភូមិកាចាញ", "១៨,៥០០,០០០ រៀល")
+    funded = await message_to(demo, DALIN, "អណ្តូងស្នប់ ភូមិកាចាញ", "១៨,៥០០,០០០ រៀល", "ខែឧសភា ឆ្នាំ២០២៩")
     assert code in funded["text"]
+
+    assert project["expectedMonth"] == "2029-05"
 
     # Built and completed, by the commune chief's stages; Dalin is told.
     chief = GraphQL(demo.url)

@@ -79,7 +79,10 @@ def sms(number: str, language: str = "km") -> ContactPoint:
 @pytest.fixture(scope="module")
 async def h(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
     async with notify_harness(
-        nats_url, Path(tmp_path_factory.mktemp("notify-messages")), sms_segment_cost_riel=120
+        nats_url,
+        Path(tmp_path_factory.mktemp("notify-messages")),
+        sms_segment_cost_riel=120,
+        facts_wait_seconds=5.0,  # an outcome waits this long for its rank or project
     ) as harness:
         yield harness
 
@@ -213,6 +216,28 @@ async def test_a_prioritised_need_hears_its_rank(h: Harness) -> None:
     await status(h, needs[1], NeedStatus.PRIORITISED)
     text = (await texts_to(h, number, 2))[1]
     assert "លំដាប់ទី២ ក្នុងចំណោម៣" in text
+
+
+async def test_a_rank_that_reaches_notify_after_the_status_is_still_in_the_message(h: Harness) -> None:
+    # Intake's status and meetings' decision come on two consumers: the status may come first.
+    number = phone()
+    needs = [await submitted(h, [sms(number)] if i == 0 else []) for i in range(2)]
+    await status(h, needs[0], NeedStatus.PRIORITISED)
+    await h.dispatch()
+    assert len(await texts_to(h, number, 1)) == 1  # the receipt only: the status waits
+    decision = DecisionRecordedV1(
+        decision_id=uuid7(),
+        meeting_id=uuid7(),
+        commune_code="160101",
+        kind=DecisionKind.PRIORITISATION,
+        year=2027,
+        needs=[RankedNeed(need_id=n.need_id, rank=rank) for rank, n in enumerate(needs, start=1)],
+        decided_by="u-dara",
+        decided_at=MORNING,
+    )
+    await h.publish(decision, DECISION_RECORDED, "160101")
+    text = (await texts_to(h, number, 2))[1]
+    assert "លំដាប់ទី១ ក្នុងចំណោម២" in text
 
 
 async def test_a_merged_needs_people_hear_what_became_of_the_surviving_need(h: Harness) -> None:

@@ -191,6 +191,9 @@ async def notify_harness(nats_url: str, folder: Path, **overrides: Any) -> Async
                 smtp_port=mail.port,
                 smtp_from="Khum <notify@khum.example>",
                 smtp_security="none",
+                # Most tests publish an outcome without its facts and expect it at once; the
+                # wait for facts has its own module (test_notify_messages sets it).
+                facts_wait_seconds=0.0,
             )
             settings = NotifySettings(**{**defaults, **overrides})  # an override replaces a default
             app = create_app(settings, clock=clock, rng=random.Random(7))
