@@ -28,8 +28,8 @@ from services.notify.deliveries import Cause
 from services.notify.dispatcher import Wakeup
 from services.notify.domain.rules import RULES, Rule, rules_by_type
 from services.notify.erasure import PersonErasure
-from services.notify.facts import FactsNotYet, unexplained
 from services.notify.exchange import Exchange
+from services.notify.facts import FactsNotYet, unexplained
 from services.notify.planner import Planner
 from services.notify.projections import PROJECTIONS
 from services.notify.wiring import Collaborators
