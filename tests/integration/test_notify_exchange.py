@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import nats
@@ -82,19 +82,20 @@ async def peers(stack: Stack) -> AsyncIterator[Peers]:
             stack.restart("notify", {})
 
 
-async def _inbound_for(stack: Stack, sender: str) -> dict[str, Any] | None:
+async def _inbound_for(stack: Stack, sender: str, since: datetime) -> dict[str, Any] | None:
+    """The sender's InboundMessageReceived, read from ``since``: by then the session's stream
+    holds thousands of notify events, and a filtered read from its start can outlast a fetch."""
     nc = await nats.connect(stack.nats_url)
     try:
         sub = await nc.jetstream().pull_subscribe(
             "khum.notify.InboundMessageReceived.v1.>",
             stream="KHUM_NOTIFY",
-            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=since),
         )
         try:
-            # The whole suite's messages come first: read on until the stream ends (bounded).
-            for _ in range(50):
+            for _ in range(20):
                 try:
-                    msgs = await sub.fetch(500, timeout=1)
+                    msgs = await sub.fetch(100, timeout=2)
                 except (nats.errors.TimeoutError, TimeoutError):
                     return None
                 for msg in msgs:
@@ -116,9 +117,11 @@ async def test_a_citizens_sms_becomes_a_need_and_the_citizen_gets_its_tracking_c
     stack: Stack, peers: Peers, facilitator: GraphQL
 ) -> None:
     citizen = "+85512777001"
+    since = datetime.now(UTC) - timedelta(seconds=5)
     response = await peers.sms.incoming(citizen, COMMUNE_NUMBER, "ផ្លូវទៅសាលាបឋមសិក្សាខូចខាតខ្លាំង")
     assert response.status_code == 200, response.text
-    event = await wait_for(lambda: _inbound_for(stack, citizen))
+    assert response.json()["outcome"] == "need_message", response.text
+    event = await wait_for(lambda: _inbound_for(stack, citizen, since))
     assert event["commune_code"] == "160101"
     assert event["sender"] == {"channel": "sms", "address": citizen, "language": "km"}
     await wait_for(lambda: _async(bool(peers.sms.to(citizen))))  # the acknowledgement
