@@ -17,6 +17,7 @@ import itertools
 import json
 import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ class AndroidSmsGateway:
     """HTTP statuses to answer the next sends with (500 for a phone that is busy...)."""
     webhook_url: str = ""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _prefix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])  # unique ids, as a phone's
 
     @property
     def app(self) -> Starlette:
@@ -74,7 +76,7 @@ class AndroidSmsGateway:
         skip = request.query_params.get("skipPhoneValidation") == "true"
         if not skip and not all(isinstance(n, str) and E164.match(n) for n in numbers):
             return JSONResponse({"message": f"invalid phone number in {numbers}"}, 400)
-        message_id = body.get("id") or f"gen{next(self._ids):06d}"
+        message_id = body.get("id") or f"gen{self._prefix}{next(self._ids):06d}"
         for earlier in self.messages:
             if earlier["id"] == message_id:
                 return JSONResponse(_state(earlier), 202)
@@ -99,7 +101,7 @@ class AndroidSmsGateway:
             {
                 "deviceId": DEVICE,
                 "event": event,
-                "id": event_id or f"ev{next(self._ids):08d}",
+                "id": event_id or f"ev{self._prefix}{next(self._ids):08d}",
                 "payload": payload,
                 "webhookId": "khum-notify",
             },

@@ -14,6 +14,7 @@ import itertools
 import json
 import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,9 @@ class SmsProvider:
     receipt_first: bool = False
     """Post the delivery receipt before answering the send: the race real providers make."""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # A real provider's ids are unique for good: two providers in one test session (one shared
+    # notify store) must not both say SM00000001, or notify rightly takes the second for a repeat.
+    _prefix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def fail_next(
         self, status: int, code: str = "", *, retry_after: int | None = None, times: int = 1
@@ -81,7 +85,7 @@ class SmsProvider:
             if reference and earlier["reference"] == reference:
                 return JSONResponse({"id": earlier["id"], "status": "accepted"}, 202)
         message = {
-            "id": f"SM{next(self._ids):08d}",
+            "id": f"SM{self._prefix}{next(self._ids):08d}",
             "from": body.get("from"),
             "to": to,
             "text": text,
@@ -118,7 +122,12 @@ class SmsProvider:
     async def incoming(
         self, sender: str, to: str, text: str, message_id: str | None = None
     ) -> httpx.Response:
-        payload = {"id": message_id or f"MO{next(self._ids):08d}", "from": sender, "to": to, "text": text}
+        payload = {
+            "id": message_id or f"MO{self._prefix}{next(self._ids):08d}",
+            "from": sender,
+            "to": to,
+            "text": text,
+        }
         return await self.post("/webhooks/sms/inbound", payload)
 
 
