@@ -17,10 +17,12 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
 
+from contracts.envelope import Envelope
 from contracts.needs import NEED_STATUS_CHANGED, PERSON_ERASED, NeedStatusChangedV1
 from contracts.registry import UnreadableEvent, read_event
 from contracts.subjects import STREAM_BY_CONTEXT, all_communes
@@ -68,12 +70,21 @@ def make_handler(
     uow = UnitOfWork(runtime, lambda: BusyError("notify"))
     erasure = PersonErasure(runtime, exchange.clock, durable)
     # Outcomes put back to wait for their facts: event id -> when first put back (monotonic,
-    # so a test's fixed clock cannot make the wait endless). Bounded: the oldest go first.
+    # so a test's fixed clock cannot make the wait endless). Bounded: the oldest go first. An
+    # event older than the wait by its envelope's time is never put back, so a restart during
+    # the wait cannot use up the consumer's deliveries and dead-letter the outcome.
     waiting: dict[str, float] = {}
     wait = exchange.settings.facts_wait_seconds
 
-    async def wait_for_facts(tx: Transaction, event_id: str, event: BaseModel) -> None:
-        if not isinstance(event, NeedStatusChangedV1) or wait <= 0 or not await unexplained(tx, event):
+    async def wait_for_facts(tx: Transaction, envelope: Envelope, event: BaseModel) -> None:
+        event_id = envelope.id
+        age = (datetime.now(UTC) - envelope.time).total_seconds()
+        if (
+            not isinstance(event, NeedStatusChangedV1)
+            or wait <= 0
+            or age >= wait
+            or not await unexplained(tx, event)
+        ):
             waiting.pop(event_id, None)
             return
         first = waiting.setdefault(event_id, time.monotonic())
@@ -107,7 +118,7 @@ def make_handler(
             if rule is None:
                 return 0
             if kind == NEED_STATUS_CHANGED:
-                await wait_for_facts(tx, envelope.id, event)
+                await wait_for_facts(tx, envelope, event)
             cause = Cause(envelope.id, envelope.correlationid)
             return await planner.plan(tx, cause, list(rule.notices(event)), now)
 
