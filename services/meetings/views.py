@@ -60,8 +60,9 @@ class RsvpGroupPublic(BaseModel):
 Count = int | str  # a whole number, or "<5" where the privacy rule hides it
 
 
-class RsvpTotals(BaseModel):
-    people: int = 0
+class GroupCounts(BaseModel):
+    """People of each group, as RSVPs and "I will come" count them."""
+
     women: int = 0
     disability: Count = 0
     idpoor: Count = 0
@@ -69,6 +70,10 @@ class RsvpTotals(BaseModel):
     migrant: Count = 0
     youth: int = 0
     remote: int = 0
+
+
+class RsvpTotals(GroupCounts):
+    people: int = 0
 
 
 class AttendanceCountsPublic(BaseModel):
@@ -118,14 +123,8 @@ class TransitionPublic(BaseModel):
     emergency_reason: str | None = None
 
 
-class IntentionGroups(BaseModel):
-    women: int = 0
-    disability: Count = 0
-    idpoor: Count = 0
-    indigenous: Count = 0
-    migrant: Count = 0
-    youth: int = 0
-    remote: int = 0
+class IntentionGroups(GroupCounts):
+    """Of those who said "I will come", how many in each group."""
 
 
 class IntentionsPublic(BaseModel):

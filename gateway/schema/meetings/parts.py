@@ -52,9 +52,8 @@ class Agenda:
     published_at: datetime = strawberry.field(description="When it was (last) published (UTC).")
 
 
-@strawberry.type(description="How many people said they will come, by group.")
-class RsvpTotals:
-    people: int = strawberry.field(description="Everyone.")
+@strawberry.type(description="People of each group (the fields RSVPs and intentions share).")
+class GroupCounts:
     women: int = strawberry.field(description="Women.")
     disability: int | None = strawberry.field(description="People with disabilities." + HIDDEN)
     idpoor: int | None = strawberry.field(description="Members of IDPoor households." + HIDDEN)
@@ -62,6 +61,11 @@ class RsvpTotals:
     migrant: int | None = strawberry.field(description="People who work away from home." + HIDDEN)
     youth: int = strawberry.field(description="Young people.")
     remote: int = strawberry.field(description="Joining from afar.")
+
+
+@strawberry.type(description="How many people said they will come, by group.")
+class RsvpTotals(GroupCounts):
+    people: int = strawberry.field(description="Everyone.")
 
 
 @strawberry.type(description="One answer, given for a group (e.g. a savings group) by a facilitator.")
@@ -128,14 +132,8 @@ class MeetingTransition:
 
 
 @strawberry.type(description="Of those who said they will come, how many in each group.")
-class IntentionGroups:
-    women: int = strawberry.field(description="Women.")
-    disability: int | None = strawberry.field(description="People with disabilities." + HIDDEN)
-    idpoor: int | None = strawberry.field(description="Members of IDPoor households." + HIDDEN)
-    indigenous: int | None = strawberry.field(description="Indigenous people." + HIDDEN)
-    migrant: int | None = strawberry.field(description="People who work away from home." + HIDDEN)
-    youth: int = strawberry.field(description="Young people.")
-    remote: int = strawberry.field(description="Joining from afar.")
+class IntentionGroups(GroupCounts):
+    pass
 
 
 @strawberry.type(
