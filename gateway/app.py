@@ -22,7 +22,7 @@ from gateway.admin import COLLECTIONS as ADMIN_COLLECTIONS
 from gateway.admin import Admin, Throttle
 from gateway.bodylimit import BodyLimit
 from gateway.bridge import EventBridge
-from gateway.clients import ServiceClient
+from gateway.clients import open_clients
 from gateway.graphql_http import GraphQLPost, KhumGraphQLRouter, TokenRefused, token_refused
 from gateway.i18n import language_of
 from gateway.limits import Limits, LimitsMiddleware, RateLimiter, limit_of
@@ -120,21 +120,26 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         bus.on_reconnect.append(revocations.clear_caches)
         bridge = EventBridge(bus, backlog=settings.live_backlog)
         await bridge.start()
-        secret = settings.identity_secret.get_secret_value()
+        clients = open_clients(
+            {
+                "intake": settings.intake_url,
+                "meetings": settings.meetings_url,
+                "budget": settings.budget_url,
+                "notify": settings.notify_url,
+                "oversight": settings.oversight_url,
+            },
+            settings.identity_secret.get_secret_value(),
+            settings.service_timeout_seconds,
+        )
         services = {
-            name: ServiceClient(name, url, secret, settings.service_timeout_seconds)
-            for name, url in (
-                ("intake", settings.intake_url),
-                ("meetings", settings.meetings_url),
-                ("budget", settings.budget_url),
-                ("notify", settings.notify_url),
-                ("oversight", settings.oversight_url),
-            )
+            name: getattr(clients, name).http
+            for name in ("intake", "meetings", "budget", "notify", "oversight")
         }
         app.state.gateway = Gateway(
             settings,
             accounts,
             services,
+            clients,
             bridge,
             Admin(store, accounts),
             Throttle(store, settings.login_failures_per_address),
@@ -146,8 +151,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         finally:
             await revocations.stop()
             await bridge.stop()
-            for client in services.values():
-                await client.close()
+            await clients.close()
             await bus.close()
             await store.close()
 

@@ -11,7 +11,7 @@ from strawberry.fastapi import BaseContext
 from gateway.accounts import Session, same_token
 from gateway.admin import AdminError, ApiToken
 from gateway.callers import PUBLIC_IDENTITY
-from gateway.clients import ServiceError, segment
+from gateway.clients import Caller, Clients, ServiceError, segment
 from gateway.i18n import translate
 from gateway.schema.errors import from_service, graphql_error
 from gateway.sessions import SESSION_COOKIE
@@ -52,6 +52,17 @@ class Context(BaseContext):
         if self.api_token is not None:
             return self.api_token.identity()
         return PUBLIC_IDENTITY
+
+    @property
+    def caller(self) -> Caller:
+        """This caller as the typed clients take it: identity and language."""
+        return Caller(self.identity(), self.lang)
+
+    @property
+    def clients(self) -> Clients:
+        """The typed service clients; a refusal they raise (ServiceError) reaches the caller as a
+        GraphQL error with the service's code (gateway/schema/errors.py)."""
+        return self.gateway.clients
 
     def loader(self, name: str, load: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader[Any, Any]:
         """One DataLoader per kind per request: lists of children cost one call, not one each."""

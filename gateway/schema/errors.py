@@ -59,6 +59,8 @@ def is_expected(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None or variable_path(error) is not None:
         return True  # parse, validation and variable errors: safe and useful to integrators
+    if isinstance(original, ServiceError):
+        return True  # a service's refusal, with its code and localized message
     return isinstance(original, GraphQLError) and "code" in (original.extensions or {})
 
 
@@ -81,6 +83,22 @@ def input_error(error: GraphQLError, path: list[str | int], lang: str) -> GraphQ
             "path": path,
             "detail": detail["detail"] if detail else error.message,
         },
+    )
+
+
+def refused(error: GraphQLError, refusal: ServiceError) -> GraphQLError:
+    """A service's refusal raised by a typed client inside a resolver: its code, its message in
+    the caller's language, and the field it names, at the resolver's path."""
+    extensions: dict[str, object] = {"code": refusal.code}
+    if refusal.field:
+        extensions["field"] = refusal.field
+    return GraphQLError(
+        refusal.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
     )
 
 
@@ -115,6 +133,8 @@ def coded_errors(errors: list[GraphQLError], lang: str) -> list[GraphQLError]:
         path = variable_path(error)
         if path is not None:
             coded.append(input_error(error, path, lang))
+        elif isinstance(error.original_error, ServiceError):
+            coded.append(refused(error, error.original_error))
         elif is_expected(error):
             coded.append(error)
         else:

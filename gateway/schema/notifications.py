@@ -219,9 +219,8 @@ class NotifyQuery:
     )
     async def push_public_key(self, info: Info[Context, None]) -> str | None:
         info.context.require_session()
-        config = await info.context.call("notify", "GET", "/push/config")
-        key: str | None = config["public_key"]
-        return key
+        config = await info.context.clients.notify.push_config(info.context.caller)
+        return config.public_key
 
     @strawberry.field(
         description="What was sent to whom and what failed, newest first: for a commune's council and admins."

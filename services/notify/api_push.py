@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.api.notify import PushConfig
 from services.notify.channels.webpush import check_endpoint
 from services.notify.channels.webpush_crypto import (
     PushKeyError,
@@ -22,10 +23,6 @@ from services.runtime.http import CallerDep
 from services.runtime.service import RuntimeDep
 
 router = APIRouter(prefix="/push", tags=["push"])
-
-
-class PushConfig(BaseModel):
-    public_key: str | None = Field(description="VAPID public key (base64url); null when push is off")
 
 
 class PushKeys(BaseModel):
