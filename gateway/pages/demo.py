@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from gateway.clients.demo import DemoChannelsUnavailableError, received_messages
 from gateway.i18n import page_language, translate
 from gateway.pages import formatting
 from gateway.pages.guards import PageRoute
@@ -32,18 +32,15 @@ async def demo_messages(request: Request) -> Response:
         message = translate(lang, "This page exists only in the demo.")
         return render(request, "error.html", session, 404, title=title, message=message)
     try:
-        async with httpx.AsyncClient(timeout=5.0) as http:
-            answer = await http.get(f"{settings.demo_channels_url.rstrip('/')}/messages")
-            answer.raise_for_status()
-            items: list[dict[str, Any]] = answer.json()["items"]
-    except (httpx.HTTPError, ValueError, KeyError):
+        items = await received_messages(settings.demo_channels_url)
+    except DemoChannelsUnavailableError:
         title = translate(lang, "Not available")
         message = translate(lang, "The demo channels are not answering. Please try again later.")
         return render(request, "error.html", session, 503, title=title, message=message)
     people: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for item in items:
-        people[(item["channel"], item["to"])].append(
-            {**item, "when": formatting.local_datetime(item["at"], lang)}
+        people[(item.channel, item.to)].append(
+            {**item.model_dump(), "when": formatting.local_datetime(item.at, lang)}
         )
     return render(
         request,
