@@ -37,9 +37,14 @@ def adapter(kind: Hashable) -> TypeAdapter[Any]:
 
 def plain(body: BaseModel | Mapping[str, Any] | None) -> Any:
     """A request body as JSON values: a model sends the fields its caller set, so the service's
-    own defaults apply to the rest."""
+    own defaults apply to the rest.
+
+    The gateway builds request models with ``Model.model_construct(...)``: it checks nothing
+    itself, so the service stays the one gate and refuses bad input with its stable code and a
+    message in the caller's language (a pydantic error raised here would have neither).
+    """
     if isinstance(body, BaseModel):
-        return body.model_dump(mode="json", exclude_unset=True)
+        return body.model_dump(mode="json", exclude_unset=True, warnings=False)
     return dict(body) if body is not None else None
 
 
