@@ -16,7 +16,14 @@ from gateway.schema.context import Context
 from gateway.schema.errors import graphql_error
 from gateway.schema.identity import Account
 from gateway.schema.ids import raw_id
-from gateway.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
+from gateway.schema.relay import (
+    Connection,
+    Edge,
+    PageInfo,
+    check_first,
+    decode_cursor,
+    encode_cursor,
+)
 from services.runtime.identity import Role
 
 
@@ -69,28 +76,23 @@ class AuditEntry:
     details: strawberry.scalars.JSON = strawberry.field(description="What changed (never secrets).")
 
 
-@strawberry.type
-class AccountEdge:
-    cursor: str
-    node: Account
+AccountEdge = Edge[Account]
 
 
 @strawberry.type(description="A page of accounts you may manage.")
-class AccountConnection:
-    edges: list[AccountEdge]
-    page_info: PageInfo
+class AccountConnection(Connection[Account]):
+    pass
 
 
-@strawberry.type
-class AuditEdge:
-    cursor: str
-    node: AuditEntry
+@strawberry.type(description="One entry of the audit log in a page.")
+class AuditEdge(Edge[AuditEntry]):
+    """Named as published (the generic would say ``AuditEntryEdge``)."""
 
 
 @strawberry.type(description="A page of the audit log, newest first.")
-class AuditConnection:
-    edges: list[AuditEdge]
-    page_info: PageInfo
+class AuditConnection(Connection[AuditEntry]):
+    # The published edge name (a list of a subclass: mypy sees lists as invariant, GraphQL does not).
+    edges: list[AuditEdge] = strawberry.field(description="The items in this page.")  # type: ignore[assignment]
 
 
 @strawberry.input(description="A new account.")

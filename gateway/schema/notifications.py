@@ -17,7 +17,15 @@ from gateway.schema.context import Context, segment
 from gateway.schema.errors import from_service
 from gateway.schema.ids import raw_id
 from gateway.schema.live import AFTER_DESCRIPTION, deliveries, live_cursor
-from gateway.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
+from gateway.schema.relay import (
+    Connection,
+    CountedConnection,
+    Edge,
+    PageInfo,
+    check_first,
+    decode_cursor,
+    encode_cursor,
+)
 
 CURSOR_KIND = "notification"
 DELIVERY_CURSOR = "delivery"
@@ -79,17 +87,12 @@ class Notification:
         )
 
 
-@strawberry.type(description="One notification in a page.")
-class NotificationEdge:
-    cursor: str
-    node: Notification
+NotificationEdge = Edge[Notification]
 
 
 @strawberry.type(description="A page of notifications, newest first.")
-class NotificationConnection:
-    edges: list[NotificationEdge]
-    page_info: PageInfo
-    total_count: int = strawberry.field(description="How many notifications there are in all.")
+class NotificationConnection(CountedConnection[Notification]):
+    pass
 
 
 @strawberry.type
@@ -175,16 +178,12 @@ class Delivery:
         )
 
 
-@strawberry.type(description="One delivery in a page.")
-class DeliveryEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this delivery.")
-    node: Delivery = strawberry.field(description="The delivery.")
+DeliveryEdge = Edge[Delivery]
 
 
 @strawberry.type(description="A page of deliveries, newest first.")
-class DeliveryConnection:
-    edges: list[DeliveryEdge] = strawberry.field(description="The deliveries in this page.")
-    page_info: PageInfo = strawberry.field(description="Where this page sits.")
+class DeliveryConnection(Connection[Delivery]):
+    pass
 
 
 @strawberry.input(description="Which deliveries to list; every field narrows the list.")

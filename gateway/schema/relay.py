@@ -1,9 +1,14 @@
-"""Relay-style pagination pieces shared by every connection: opaque cursors and PageInfo."""
+"""Relay-style pagination shared by every list: one generic connection, opaque cursors, PageInfo.
+
+Every list of the API is a ``Connection[T]`` (or ``CountedConnection[T]`` when it knows its total);
+Strawberry names the edge type after its node (``Edge[Need]`` is ``NeedEdge``), and a list names
+its connection by subclassing it with its own description, so the published names stay.
+"""
 
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import strawberry
 from graphql import (
@@ -28,6 +33,26 @@ MAX_PAGE = 100
 class PageInfo:
     has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
     end_cursor: str | None = strawberry.field(description="Pass as `after` to get the next page.")
+
+
+Node = TypeVar("Node")
+
+
+@strawberry.type(description="One item in a page, with the cursor that points at it.")
+class Edge(Generic[Node]):
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    node: Node = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of a list.")
+class Connection(Generic[Node]):
+    edges: list[Edge[Node]] = strawberry.field(description="The items in this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits.")
+
+
+@strawberry.type(description="A page of a list that knows how long it is.")
+class CountedConnection(Connection[Node]):
+    total_count: int = strawberry.field(description="How many items match in all.")
 
 
 def encode_cursor(kind: str, item_id: str) -> str:

@@ -27,7 +27,7 @@ from gateway.schema.meetings.parts import (
     Venue,
 )
 from gateway.schema.meetings.vocabulary import PHNOM_PENH, RsvpResponse, pick, shown
-from gateway.schema.relay import PageInfo
+from gateway.schema.relay import CountedConnection, Edge
 
 
 @strawberry.type(description="A CIP meeting. Times are UTC; `startsAtLocal` is Phnom Penh time.")
@@ -191,14 +191,9 @@ class Meeting(Node):
         )
 
 
-@strawberry.type(description="One meeting in a page.")
-class MeetingEdge:
-    cursor: str
-    node: Meeting
+MeetingEdge = Edge[Meeting]
 
 
 @strawberry.type(description="A page of meetings, the most recently scheduled first.")
-class MeetingConnection:
-    edges: list[MeetingEdge]
-    page_info: PageInfo
-    total_count: int = strawberry.field(description="How many meetings match in all.")
+class MeetingConnection(CountedConnection[Meeting]):
+    pass

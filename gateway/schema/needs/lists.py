@@ -8,20 +8,14 @@ import strawberry
 
 from gateway.schema.needs.need import GroupCount, Need, group_counts
 from gateway.schema.needs.vocabulary import NeedStatus, Sector
-from gateway.schema.relay import PageInfo
+from gateway.schema.relay import CountedConnection, Edge
 
-
-@strawberry.type(description="One need in a page.")
-class NeedEdge:
-    cursor: str
-    node: Need
+NeedEdge = Edge[Need]
 
 
 @strawberry.type(description="A page of needs, newest first.")
-class NeedConnection:
-    edges: list[NeedEdge]
-    page_info: PageInfo
-    total_count: int = strawberry.field(description="How many needs match the filter in all.")
+class NeedConnection(CountedConnection[Need]):
+    pass
 
 
 @strawberry.input(description="Which needs to list. Everything is optional; communes default to yours.")
