@@ -19,10 +19,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from contracts.api.intake import NeedView, Share
+from contracts.inclusion import Group
 from contracts.needs import NeedStatus
 from contracts.privacy import SMALL_COUNT, SUPPRESSED
 
-GROUPS = ("women", "youth", "elderly", "disability", "idpoor", "indigenous", "migrant")
+GROUPS = tuple(g.value for g in Group)  # intake's groups, in its order
 
 # Needs that reached prioritisation, and needs the budget funded (intake learns both from events).
 FUNDED = frozenset(

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from contracts.api.intake import ConfirmIn, Draft, NeedBase, VillagePublic
+from contracts.api.intake import ConfirmIn, Draft, NeedBase, PublicNeed, VillagePublic
 from contracts.needs import Sector
 from gateway.callers import PUBLIC_IDENTITY
 from gateway.clients import Caller, ServiceError
@@ -171,6 +171,16 @@ def need_card(need: NeedBase, lang: str) -> dict[str, Any]:
     }
 
 
+def tracked_card(need: PublicNeed, lang: str) -> dict[str, Any]:
+    """The track page's need: its card, and where the works of its project stand."""
+    return {
+        **need_card(need, lang),
+        "stage": need.stage.value if need.stage else None,
+        "stage_on": need.stage_on.isoformat() if need.stage_on else None,
+        "project_title": need.project_title,
+    }
+
+
 def _village_option(village: VillagePublic, lang: str) -> dict[str, str]:
     """A village and its commune by name, in the page's language."""
     if lang == "km":
@@ -241,7 +251,7 @@ async def track(request: Request, code: Annotated[str | None, Query(max_length=4
         "track.html",
         session,
         code=code,
-        need=need_card(found.survivor or found.need, lang),
+        need=tracked_card(found.survivor or found.need, lang),
         merged_from=found.need.tracking_code if found.survivor else None,
         error=None,
     )

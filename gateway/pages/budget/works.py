@@ -25,7 +25,7 @@ from gateway.i18n import page_language, translate
 from gateway.pages.budget.projects import _after_project_post
 from gateway.pages.budget.shared import Text, call_budget
 from gateway.pages.guards import PageRoute
-from gateway.pages.needs import need_card
+from gateway.pages.needs import tracked_card
 from gateway.pages.render import gateway_of, render, signed_in
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -150,7 +150,7 @@ async def _track_again(request: Request, code: str, refused: ServiceError) -> Re
         session,
         status,
         code=code,
-        need=need_card(found.survivor or found.need, lang),
+        need=tracked_card(found.survivor or found.need, lang),
         merged_from=found.need.tracking_code if found.survivor else None,
         error=None,
         verify_error=refused.message,
