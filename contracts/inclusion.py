@@ -22,6 +22,45 @@ class Sex(StrEnum):
     PREFER_NOT_TO_SAY = "prefer_not_to_say"
 
 
+class AgeBand(StrEnum):
+    YOUTH = "youth"
+    ADULT = "adult"
+    ELDERLY = "elderly"
+
+
+class Severity(StrEnum):
+    """Deprecated: the severity asked before the Washington Group questions (SEVERITY_TO_WG)."""
+
+    MILD = "mild"
+    MEDIUM = "medium"
+    SEVERE = "severe"
+
+
+class MigrantStatus(StrEnum):
+    ABROAD = "working_abroad"
+    ELSEWHERE = "working_elsewhere_in_cambodia"
+    RETURNED = "returned"
+    NOT_MIGRANT = "not_migrant"
+
+
+class ConsentMethod(StrEnum):
+    VERBAL = "verbal"
+    SIGNED = "signed"
+    IN_APP = "in_app"
+
+
+class Group(StrEnum):
+    """The groups every aggregate is disaggregated by."""
+
+    WOMEN = "women"
+    YOUTH = "youth"
+    ELDERLY = "elderly"
+    DISABILITY = "disability"
+    IDPOOR = "idpoor"
+    INDIGENOUS = "indigenous"
+    MIGRANT = "migrant"
+
+
 class WgDomain(StrEnum):
     """The six domains of the Washington Group short set (WG-SS)."""
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.accounts import Account
+from gateway.clients import Caller
 from gateway.wiring import Gateway
 
 
 async def erase_person(gateway: Gateway, actor: Account, body: dict[str, Any], lang: str) -> dict[str, Any]:
     """Raises ServiceError with intake's code and message (in ``lang``) when refused."""
-    intake = gateway.services["intake"]
-    _, done = await intake.request("POST", "/erasures", actor.identity(), lang=lang, json=body)
-    counts = {"people": int(done["people"]), "needs": int(done["needs"]), "drafts": int(done["drafts"])}
-    await gateway.admin.record(actor.id, "person.erased", str(done["erasureId"]), dict(counts))
-    return {"id": str(done["erasureId"]), **counts}
+    done = await gateway.clients.intake.erase_person(Caller(actor.identity(), lang), body)
+    counts = {"people": done.people, "needs": done.needs, "drafts": done.drafts}
+    await gateway.admin.record(actor.id, "person.erased", done.erasure_id, dict(counts))
+    return {"id": done.erasure_id, **counts}

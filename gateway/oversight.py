@@ -11,6 +11,8 @@ import csv
 import io
 from typing import Any
 
+from contracts.api.intake import PlacePublic
+from gateway.clients import Caller
 from gateway.wiring import Gateway
 from services.runtime.identity import ALL_COMMUNES, Identity
 
@@ -53,30 +55,29 @@ async def load_view(
     if unit is None:
         scopes = tuple(dict.fromkeys((*identity.communes, *identity.oversees)))
         unit = scopes[0] if len(scopes) == 1 and scopes[0] != ALL_COMMUNES else None
-    intake = gateway.services["intake"]
-    places: list[dict[str, Any]] = []
+    intake, caller = gateway.clients.intake, Caller(identity, lang)
+    places: list[PlacePublic] = []
     query = _silent_places_query(identity, unit, rows)
     if query is not None:
-        _, places = await intake.request("GET", "/places", identity, lang=lang, params=query)
-    params: dict[str, Any] = {"places": [p["code"] for p in places]}
+        places = await intake.places(caller, **query)
+    params: dict[str, Any] = {"places": [p.code for p in places]}
     for name, value in (("unit", unit), ("year", year), ("rows", rows)):
         if value is not None:
             params[name] = value
     view: dict[str, Any]
     _, view = await gateway.services["oversight"].request("GET", "/views", identity, lang=lang, params=params)
-    known = {p["code"]: p for p in places}
+    known = {p.code: p for p in places}
     wanted = [r["code"] for r in view["rows"] if r["code"] not in known]
     if view["unit"]:
         wanted.append(view["unit"])
     if wanted:
-        _, named = await intake.request("GET", "/places", identity, lang=lang, params={"codes": wanted})
-        known.update({p["code"]: p for p in named})
-    key = "name_km" if lang == "km" else "name_latin"
+        known.update({p.code: p for p in await intake.places(caller, codes=wanted)})
+    names = {code: p.name_km if lang == "km" else p.name_latin for code, p in known.items()}
     for row in view["rows"]:
-        row["name"] = known.get(row["code"], {}).get(key) or row["code"]
+        row["name"] = names.get(row["code"]) or row["code"]
         row["level"] = level_of(row["code"])
     unit_code = view["unit"]
-    view["name"] = known.get(unit_code, {}).get(key) if unit_code else None
+    view["name"] = names.get(unit_code) if unit_code else None
     # No place named: the whole country, or a caller's several places (an NGO's communes).
     view["level"] = level_of(unit_code) if unit_code or ALL_COMMUNES in identity.communes else "places"
     view["rows_level"] = level_of(view["rows"][0]["code"]) if view["rows"] else None

@@ -6,13 +6,13 @@ imported them; the page still names the source and its terms while intake is dow
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from gateway.clients import ServiceError
+from contracts.api.intake import GazetteerPublic
+from gateway.clients import Caller, ServiceError
 from gateway.i18n import page_language
 from gateway.pages.render import gateway_of, render, signed_in
 from services.runtime.identity import Identity, Role
@@ -46,27 +46,24 @@ def _number(value: int, lang: str) -> str:
 async def about(request: Request) -> Response:
     lang = page_language(request)
     try:
-        _, facts = (
-            await gateway_of(request)
-            .services["intake"]
-            .request("GET", "/gazetteer", ABOUT_IDENTITY, lang=lang)
+        facts: GazetteerPublic | None = await gateway_of(request).clients.intake.gazetteer(
+            Caller(ABOUT_IDENTITY, lang)
         )
     except ServiceError:
         facts = None  # the source and its terms are still stated below
     gazetteer = None
     if facts is not None:
-        imported = datetime.fromisoformat(facts["imported_at"]).astimezone(PHNOM_PENH).date().isoformat()
+        imported = facts.imported_at.astimezone(PHNOM_PENH).date().isoformat()
+        retired = sum(facts.retired.model_dump().values())
         gazetteer = {
-            "package": facts["package"],
-            "data_year": _digits(str(facts["data_year"]), lang),
+            "package": facts.package,
+            "data_year": _digits(str(facts.data_year), lang),
             "imported_on": _digits(imported, lang),
-            "counts": [(level, _number(facts["counts"][level], lang)) for level in PLACE_LABELS],
-            "left_out": _number(facts["left_out"], lang) if facts["left_out"] else None,
-            "retired": _number(sum(facts["retired"].values()), lang)
-            if any(facts["retired"].values())
-            else None,
-            "source_url": facts["source_url"],
-            "terms_url": facts["terms_url"],
+            "counts": [(level, _number(getattr(facts.counts, level), lang)) for level in PLACE_LABELS],
+            "left_out": _number(facts.left_out, lang) if facts.left_out else None,
+            "retired": _number(retired, lang) if retired else None,
+            "source_url": facts.source_url,
+            "terms_url": facts.terms_url,
         }
     return render(
         request,

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from gateway.accounts import same_token
 from gateway.admin import AdminError
 from gateway.client_address import client_address
-from gateway.clients import ServiceError
+from gateway.clients import Caller, ServiceError
 from gateway.i18n import LANG_COOKIE, LANGUAGES, page_language, translate
 from gateway.pages.assets import asset_url
 from gateway.pages.guards import PageRoute, SessionDep
@@ -58,15 +58,9 @@ async def home(request: Request) -> Response:
     lang = page_language(request)
     account = session.account
     try:
-        _, communes = (
-            await gateway_of(request)
-            .services["intake"]
-            .request("GET", "/communes", account.identity(), lang=lang)
-        )
+        communes = await gateway_of(request).clients.intake.communes(Caller(account.identity(), lang))
         # A partner acts in no commune, so intake names none of its own: show their codes.
-        names = [c["name_km"] if lang == "km" else c["name_latin"] for c in communes] or list(
-            account.communes
-        )
+        names = [c.name_km if lang == "km" else c.name_latin for c in communes] or list(account.communes)
     except ServiceError:
         names = list(account.communes)  # the page still works while intake is down
     return render(

@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from contracts.api.intake import NeedView
 from contracts.needs import NeedStatus, Sector
 from gateway.accounts import Session
-from gateway.clients import ServiceError
+from gateway.clients import Caller, ServiceError
+from gateway.clients.intake import IntakeClient
 from gateway.i18n import page_language, translate
 from gateway.pages import formatting, inclusion_view, outcomes_data
 from gateway.pages.guards import PageRoute, SessionDep
@@ -92,7 +94,7 @@ def number(value: int, lang: str) -> str:
     return formatting.number(value, lang)
 
 
-def local_date(stamp: str, lang: str) -> str:
+def local_date(stamp: str | datetime, lang: str) -> str:
     """A UTC timestamp as a date and time in Phnom Penh, with Khmer month names and digits."""
     return formatting.local_datetime(stamp, lang)
 
@@ -124,28 +126,27 @@ def _council(request: Request, session: Session, commune: str | None) -> tuple[S
     return session, lang, chosen
 
 
-async def _call(request: Request, session: Session, lang: str, path: str, params: dict[str, Any]) -> Any:
-    _, body = await (
-        gateway_of(request)
-        .services["intake"]
-        .request("GET", path, session.account.identity(), lang=lang, params=params)
-    )
-    return body
+def _intake(request: Request, session: Session, lang: str) -> tuple[IntakeClient, Caller]:
+    """intake's client, and the council member as it takes them."""
+    return gateway_of(request).clients.intake, Caller(session.account.identity(), lang)
 
 
 async def _places(
     request: Request, session: Session, lang: str, commune: str
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Links to the member's communes (by name), and the chosen commune's villages (code -> name)."""
-    villages = await _call(request, session, lang, "/villages", {})
-    key = "name_km" if lang == "km" else "name_latin"
-    names = {v["commune_code"]: v["commune_" + key] for v in villages}
+    intake, caller = _intake(request, session, lang)
+    villages = await intake.villages(caller)
+    khmer = lang == "km"
+    names = {v.commune_code: v.commune_name_km if khmer else v.commune_name_latin for v in villages}
     links = [
         {"code": code, "name": names.get(code, code), "current": code == commune}
         for code in session.account.communes
         if len(code) == 6
     ]
-    return links, {v["code"]: v[key] for v in villages if v["commune_code"] == commune}
+    return links, {
+        v.code: v.name_km if khmer else v.name_latin for v in villages if v.commune_code == commune
+    }
 
 
 def _options(lang: str, labels: dict[Any, str], icons: dict[Any, str] | None = None) -> list[dict[str, str]]:
@@ -190,19 +191,25 @@ async def triage(
     needs: list[dict[str, Any]] = []
     total, next_after = 0, None
     if not errors:
-        params: dict[str, Any] = {k: v for k, v in chosen.items() if v and v != "all"}
-        params["limit"] = PAGE_SIZE
-        if after and len(after) <= 64:
-            params["after"] = after
+        intake, caller = _intake(request, session, lang)
         try:
-            page = await _call(request, session, lang, "/needs", params)
+            page = await intake.needs(
+                caller,
+                limit=PAGE_SIZE,
+                commune=commune_code,
+                village=village or None,
+                sector=Sector(sector) if sector else None,
+                status=NeedStatus(status) if status and status != "all" else None,
+                group=group or None,
+                after=after if after and len(after) <= 64 else None,
+            )
         except ServiceError as exc:
             if exc.status >= 500:
                 return _refuse(request, session, lang, 503, exc.message)
             errors[exc.field or "form"] = exc.message
         else:
-            needs = [_card(n, villages, lang) for n in page["items"]]
-            total, next_after = page["total"], page["next_after"]
+            needs = [_card(n, villages, lang) for n in page.items]
+            total, next_after = page.total, page.next_after
     more = f"/council/needs?{urlencode({**chosen, 'after': next_after})}" if next_after else None
     return render(
         request,
@@ -228,37 +235,38 @@ async def triage(
     )
 
 
-def _card(need: dict[str, Any], villages: dict[str, str], lang: str) -> dict[str, Any]:
-    sector = Sector(need["sector"]) if need.get("sector") else None
-    need_type = TYPE_LABELS.get(sector, {}).get(need.get("need_type") or "") if sector else None
+def _card(need: NeedView, villages: dict[str, str], lang: str) -> dict[str, Any]:
+    sector = need.sector
+    need_type = TYPE_LABELS.get(sector, {}).get(need.need_type or "") if sector else None
     groups = [
         {"icon": GROUP_ICONS.get(g, ""), "label": translate(lang, GROUP_LABELS.get(g, g)), "count": _count(n)}
-        for g, n in (need.get("groups") or {}).items()
+        for g, n in need.groups.items()
         if _count(n) > 0
     ]
+    open_to_decide = need.status in (NeedStatus.SUBMITTED, NeedStatus.VALIDATED)
     return {
-        "id": need["id"],
-        "tracking_code": need["tracking_code"],
-        "status": need["status"],
+        "id": need.id,
+        "tracking_code": need.tracking_code,
+        "status": need.status.value,
         "words": status_words(need, lang),
-        "description": need["description"] or translate(lang, "Details are kept private."),
-        "village": villages.get(need["village_code"], need["village_code"]),
+        "description": need.description or translate(lang, "Details are kept private."),
+        "village": villages.get(need.village_code, need.village_code),
         "sector": {"icon": SECTOR_ICONS[sector], "label": translate(lang, SECTOR_LABELS[sector])}
         if sector
         else None,
         "need_type": translate(lang, need_type) if need_type else None,
-        "people": number(need.get("people", 0), lang),
+        "people": number(need.people, lang),
         "groups": groups,
-        "when": local_date(need["submitted_at"], lang),
-        "can_confirm": need["status"] == NeedStatus.SUBMITTED.value,
-        "can_decide": need["status"] in (NeedStatus.SUBMITTED.value, NeedStatus.VALIDATED.value),
-        "referral": need.get("referral"),
+        "when": local_date(need.submitted_at, lang),
+        "can_confirm": need.status == NeedStatus.SUBMITTED,
+        "can_decide": open_to_decide,
+        "referral": need.referral,
         "unknown_groups": [
             translate(lang, GROUP_LABELS[g])
             for g in GROUP_LABELS
             if inclusion_view.group_state(need, g) == "unknown"
         ],
-        "can_merge": need["status"] in (NeedStatus.SUBMITTED.value, NeedStatus.VALIDATED.value),
+        "can_merge": open_to_decide,
     }
 
 
@@ -280,7 +288,8 @@ async def dashboard(
     )
     try:
         commune_links, villages = await _places(request, session, lang, commune_code)
-        stats = await _call(request, session, lang, "/stats", {"commune": commune_code})
+        intake, caller = _intake(request, session, lang)
+        stats = await intake.stats(caller, commune_code)
         of_year, complete = await _needs_of_year(request, session, lang, commune_code, chosen_year)
         outcome_rows = await outcomes_data.outcome_rows(
             request, session, lang, commune_code, chosen_year, of_year
@@ -288,7 +297,7 @@ async def dashboard(
     except ServiceError as exc:
         return _refuse(request, session, lang, 503, exc.message)
     table = inclusion_view.village_table(of_year, villages)
-    total_groups = {g: _count(n) for g, n in stats["total"]["groups"].items()}
+    total_groups = {g: _count(n) for g, n in stats.total.groups.items()}
     return render(
         request,
         "dashboard.html",
@@ -312,9 +321,9 @@ async def dashboard(
             for g in GROUP_LABELS
         ],
         year_needs=number(len(of_year), lang),
-        year_people=number(sum(n.get("people", 0) for n in of_year), lang),
-        all_needs=number(stats["total"]["needs"], lang),
-        all_people=number(stats["total"]["people"], lang),
+        year_people=number(sum(n.people for n in of_year), lang),
+        all_needs=number(stats.total.needs, lang),
+        all_people=number(stats.total.people, lang),
         group_bars=bars(
             [
                 (GROUP_ICONS[g], translate(lang, GROUP_LABELS[g]), total_groups.get(g, 0))
@@ -322,14 +331,12 @@ async def dashboard(
             ],
             lang,
         ),
-        village_bars=bars(
-            [("🏘️", villages.get(k, k), c["needs"]) for k, c in stats["by_village"].items()], lang
-        ),
-        sector_bars=bars([_sector_bar(k, c["needs"], lang) for k, c in stats["by_sector"].items()], lang),
+        village_bars=bars([("🏘️", villages.get(k, k), c.needs) for k, c in stats.by_village.items()], lang),
+        sector_bars=bars([_sector_bar(k, c.needs, lang) for k, c in stats.by_sector.items()], lang),
         status_bars=bars(
             [
-                (STATUS_ICONS.get(k, "•"), translate(lang, STATUS_LABELS.get(k, k)), c["needs"])
-                for k, c in stats["by_status"].items()
+                (STATUS_ICONS.get(k, "•"), translate(lang, STATUS_LABELS.get(k, k)), c.needs)
+                for k, c in stats.by_status.items()
             ],
             lang,
         ),
@@ -357,27 +364,25 @@ def bars(rows: list[tuple[str, str, int]], lang: str) -> list[dict[str, Any]]:
     ]
 
 
-def _year_of(need: dict[str, Any]) -> int:
-    return datetime.fromisoformat(need["submitted_at"]).astimezone(PHNOM_PENH).year
+def _year_of(need: NeedView) -> int:
+    return need.submitted_at.astimezone(PHNOM_PENH).year
 
 
 async def _needs_of_year(
     request: Request, session: Session, lang: str, commune: str, year: int
-) -> tuple[list[dict[str, Any]], bool]:
+) -> tuple[list[NeedView], bool]:
     """The commune's needs recorded in a year (Phnom Penh time), newest first; merged ones left out
     (their people moved to the need they joined). False when the year had more than we read."""
-    found: list[dict[str, Any]] = []
+    intake, caller = _intake(request, session, lang)
+    found: list[NeedView] = []
     after: str | None = None
     for _ in range(YEAR_PAGES):
-        params: dict[str, Any] = {"commune": commune, "limit": 100}
-        if after and len(after) <= 64:
-            params["after"] = after
-        page = await _call(request, session, lang, "/needs", params)
-        items = page["items"]
-        found += [n for n in items if _year_of(n) == year and n["status"] != NeedStatus.MERGED.value]
-        if page["next_after"] is None or (items and _year_of(items[-1]) < year):
+        page = await intake.needs(caller, commune=commune, limit=100, after=after)
+        items = page.items
+        found += [n for n in items if _year_of(n) == year and n.status != NeedStatus.MERGED]
+        if page.next_after is None or (items and _year_of(items[-1]) < year):
             return found, True
-        after = page["next_after"]
+        after = page.next_after
     return found, False
 
 

@@ -18,10 +18,12 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from contracts.api.intake import NeedView, Share
+from contracts.inclusion import Group
 from contracts.needs import NeedStatus
 from contracts.privacy import SMALL_COUNT, SUPPRESSED
 
-GROUPS = ("women", "youth", "elderly", "disability", "idpoor", "indigenous", "migrant")
+GROUPS = tuple(g.value for g in Group)  # intake's groups, in its order
 
 # Needs that reached prioritisation, and needs the budget funded (intake learns both from events).
 FUNDED = frozenset(
@@ -44,26 +46,24 @@ def _hidden(value: Any) -> bool:
     return isinstance(value, str) and value == SUPPRESSED
 
 
-def group_state(need: Mapping[str, Any], group: str) -> str:
+def group_state(need: NeedView, group: str) -> str:
     """ "yes", "no" or "unknown" for one need and group (a hidden "<5" count reads as unknown)."""
-    count = (need.get("groups") or {}).get(group, 0)
+    count = need.groups.get(group, 0)
     if _count(count) > 0:
         return "yes"
-    unknown = (need.get("groups_unknown") or {}).get(group, 0)
+    unknown = need.groups_unknown.get(group, 0)
     if _hidden(count) or _hidden(unknown) or _count(unknown) > 0:
         return "unknown"
-    if "groups_unknown" not in need and need.get("people", 0) > 0:
-        return "unknown"  # an answer from an older intake that cannot say: not a "no"
     return "no"
 
 
-def was_prioritised(need: Mapping[str, Any]) -> bool:
-    if need["status"] in PRIORITISED:
+def was_prioritised(need: NeedView) -> bool:
+    if need.status in PRIORITISED:
         return True
-    return any(h.get("to") in (NeedStatus.PRIORITISED, NeedStatus.IN_CIP) for h in need.get("history", []))
+    return any(h.to in (NeedStatus.PRIORITISED, NeedStatus.IN_CIP) for h in need.history)
 
 
-def village_table(needs: Iterable[Mapping[str, Any]], villages: Iterable[str]) -> dict[str, dict[str, Any]]:
+def village_table(needs: Iterable[NeedView], villages: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Per village: needs, people, and per group the needs it raised ("groups") and the needs
     that do not say ("unknown")."""
     table: dict[str, dict[str, Any]] = {
@@ -76,11 +76,11 @@ def village_table(needs: Iterable[Mapping[str, Any]], villages: Iterable[str]) -
         for code in villages
     }
     for need in needs:
-        row = table.get(need["village_code"])
+        row = table.get(need.village_code)
         if row is None:
             continue
         row["needs"] += 1
-        row["people"] += need.get("people", 0)
+        row["people"] += need.people
         for group in GROUPS:
             state = group_state(need, group)
             if state == "yes":
@@ -148,15 +148,15 @@ def attendance_totals(meetings: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 
 
 def outcomes(
-    needs: Sequence[Mapping[str, Any]],
+    needs: Sequence[NeedView],
     attendance: Mapping[str, int] | None,
-    population: Mapping[str, Mapping[str, int]],
+    population: Mapping[str, Share],
 ) -> list[dict[str, Any]]:
     """Per group: share of needs raised, of attendance, of needs prioritised and funded, and of
     the population (where a denominator exists); each need's "unknown" counted apart.
     ``attendance`` None: not available (nothing is shown for it, not a zero)."""
     prioritised = [n for n in needs if was_prioritised(n)]
-    funded = [n for n in needs if n["status"] in FUNDED]
+    funded = [n for n in needs if n.status in FUNDED]
     rows = []
     for group in GROUPS:
         states = [group_state(n, group) for n in needs]
@@ -173,7 +173,7 @@ def outcomes(
                     sum(group_state(n, group) == "yes" for n in prioritised), len(prioritised)
                 ),
                 "funded": _share(sum(group_state(n, group) == "yes" for n in funded), len(funded)),
-                "population": _share(pop["part"], pop["of"]) if pop and pop["of"] else None,
+                "population": _share(pop.part, pop.of) if pop and pop.of else None,
             }
         )
     return rows

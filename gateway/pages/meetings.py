@@ -21,7 +21,7 @@ from fastapi.responses import Response
 
 from gateway.accounts import Session
 from gateway.callers import PUBLIC_IDENTITY
-from gateway.clients import ServiceError
+from gateway.clients import Caller, ServiceError
 from gateway.i18n import page_language, translate
 from gateway.ids import raw_id
 from gateway.pages.guards import PageRoute, SessionDep
@@ -313,25 +313,19 @@ async def meetings_page(request: Request, session: SessionDep) -> Response:
 async def _commune_names(request: Request, identity: Any, lang: str) -> dict[str, str]:
     """Communes by name, as people know them (a code only while intake cannot be reached)."""
     try:
-        _, communes = (
-            await gateway_of(request).services["intake"].request("GET", "/communes", identity, lang=lang)
-        )
+        communes = await gateway_of(request).clients.intake.communes(Caller(identity, lang))
     except ServiceError:
         return {}
-    key = "name_km" if lang == "km" else "name_latin"
-    return {c["code"]: c[key] for c in communes}
+    return {c.code: c.name_km if lang == "km" else c.name_latin for c in communes}
 
 
 async def _village_names(request: Request, identity: Any, lang: str) -> dict[str, str]:
     """Villages by name, as people know them (a code only while intake cannot be reached)."""
     try:
-        _, villages = (
-            await gateway_of(request).services["intake"].request("GET", "/villages", identity, lang=lang)
-        )
+        villages = await gateway_of(request).clients.intake.villages(Caller(identity, lang))
     except ServiceError:
         return {}
-    key = "name_km" if lang == "km" else "name_latin"
-    return {v["code"]: v[key] for v in villages}
+    return {v.code: v.name_km if lang == "km" else v.name_latin for v in villages}
 
 
 @router.get("/meetings/new")
@@ -341,20 +335,20 @@ async def schedule_page(request: Request, session: SessionDep) -> Response:
     if not can_manage(identity):
         return _forbidden(request, session, lang)
     try:
-        _, villages = (
-            await gateway_of(request).services["intake"].request("GET", "/villages", identity, lang=lang)
-        )
+        villages = await gateway_of(request).clients.intake.villages(Caller(identity, lang))
     except ServiceError as exc:
         return _unavailable(request, session, lang, exc)
-    name_key = "name_km" if lang == "km" else "name_latin"
-    commune_key = "commune_name_km" if lang == "km" else "commune_name_latin"
-    communes = {v["commune_code"]: v[commune_key] for v in villages}
+    khmer = lang == "km"
+    communes = {v.commune_code: v.commune_name_km if khmer else v.commune_name_latin for v in villages}
     return render(
         request,
         "meeting_new.html",
         session,
         communes=[{"code": c, "name": n} for c, n in communes.items()],
-        villages=[{"code": v["code"], "name": v[name_key], "commune": v["commune_code"]} for v in villages],
+        villages=[
+            {"code": v.code, "name": v.name_km if khmer else v.name_latin, "commune": v.commune_code}
+            for v in villages
+        ],
         types=[{"value": k, "label": translate(lang, v)} for k, v in MEETING_TYPES.items()],
         languages=[{"code": k, "label": translate(lang, v)} for k, v in LANGUAGES.items()],
         weekdays=",".join(names[1 if lang == "km" else 0] for names in WEEKDAYS),

@@ -3,16 +3,17 @@ their story, and the public "track my need" page (no sign-in)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from contracts.api.intake import ConfirmIn, Draft, NeedBase, PublicNeed, VillagePublic
 from contracts.needs import Sector
 from gateway.callers import PUBLIC_IDENTITY
-from gateway.clients import ServiceError
+from gateway.clients import Caller, ServiceError
 from gateway.i18n import page_language, translate
 from gateway.pages import formatting, raisers
 from gateway.pages.guards import CsrfDep, PageRoute, SessionDep
@@ -131,47 +132,71 @@ STATUS_ICONS = {
 KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 
 
-def _local(stamp: str, lang: str) -> str:
+def _local(stamp: str | datetime, lang: str) -> str:
     """A UTC time shown in Phnom Penh time, with Khmer month names and digits in Khmer."""
     return formatting.local_datetime(stamp, lang)
 
 
-def timeline(need: dict[str, Any], lang: str) -> list[dict[str, str]]:
+def timeline(need: NeedBase, lang: str) -> list[dict[str, str]]:
     """A need's story in words for people: each step's label, local time and reason."""
     return [
         {
-            "icon": STATUS_ICONS.get(h["to"], "•"),
-            "label": translate(lang, STATUS_LABELS.get(h["to"], h["to"])),
-            "when": _local(h["at"], lang),
-            "reason": h.get("reason") or "",
+            "icon": STATUS_ICONS.get(h.to, "•"),
+            "label": translate(lang, STATUS_LABELS.get(h.to, h.to)),
+            "when": _local(h.at, lang),
+            "reason": h.reason or "",
         }
-        for h in need["history"]
+        for h in need.history
     ]
 
 
-def status_words(need: dict[str, Any], lang: str) -> dict[str, str]:
+def status_words(need: NeedBase, lang: str) -> dict[str, str]:
     return {
-        "icon": STATUS_ICONS.get(need["status"], "•"),
-        "label": translate(lang, STATUS_LABELS.get(need["status"], need["status"])),
-        "reason": need.get("status_reason") or "",
+        "icon": STATUS_ICONS.get(need.status, "•"),
+        "label": translate(lang, STATUS_LABELS.get(need.status, need.status)),
+        "reason": need.status_reason or "",
     }
+
+
+def need_card(need: NeedBase, lang: str) -> dict[str, Any]:
+    """What the track and "my needs" pages show of a need, its status and story in words."""
+    return {
+        "tracking_code": need.tracking_code,
+        "status": need.status.value,
+        "description": need.description,
+        "referral": need.referral,
+        "people": need.people,
+        "words": status_words(need, lang),
+        "timeline": timeline(need, lang),
+    }
+
+
+def tracked_card(need: PublicNeed, lang: str) -> dict[str, Any]:
+    """The track page's need: its card, and where the works of its project stand."""
+    return {
+        **need_card(need, lang),
+        "stage": need.stage.value if need.stage else None,
+        "stage_on": need.stage_on.isoformat() if need.stage_on else None,
+        "project_title": need.project_title,
+    }
+
+
+def _village_option(village: VillagePublic, lang: str) -> dict[str, str]:
+    """A village and its commune by name, in the page's language."""
+    if lang == "km":
+        return {"code": village.code, "name": village.name_km, "commune_name": village.commune_name_km}
+    return {"code": village.code, "name": village.name_latin, "commune_name": village.commune_name_latin}
 
 
 @router.get("/needs/new")
 async def need_form(request: Request, session: SessionDep) -> Response:
     lang = page_language(request)
     try:
-        _, villages = (
-            await gateway_of(request)
-            .services["intake"]
-            .request("GET", "/villages", session.account.identity(), lang=lang)
-        )
+        villages = await gateway_of(request).clients.intake.villages(Caller(session.account.identity(), lang))
     except ServiceError as exc:
         title = translate(lang, "Not available")
         return render(request, "error.html", session, 503, title=title, message=exc.message)
-    name_key = "name_km" if lang == "km" else "name_latin"
-    commune_key = "commune_name_km" if lang == "km" else "commune_name_latin"
-    options = [{"code": v["code"], "name": v[name_key], "commune_name": v[commune_key]} for v in villages]
+    options = [_village_option(v, lang) for v in villages]
     sectors = [
         {
             "value": s.name,
@@ -199,19 +224,14 @@ async def need_form(request: Request, session: SessionDep) -> Response:
 async def my_needs(request: Request, session: SessionDep) -> Response:
     """The needs this facilitator recorded, newest first, each with its story."""
     lang = page_language(request)
+    caller = Caller(session.account.identity(), lang)
     try:
-        _, page = (
-            await gateway_of(request)
-            .services["intake"]
-            .request(
-                "GET", "/needs", session.account.identity(), lang=lang, params={"mine": "true", "limit": 50}
-            )
-        )
+        page = await gateway_of(request).clients.intake.needs(caller, mine=True, limit=50)
     except ServiceError as exc:
         title = translate(lang, "Not available")
         return render(request, "error.html", session, 503, title=title, message=exc.message)
-    needs = [{**n, "words": status_words(n, lang), "timeline": timeline(n, lang)} for n in page["items"]]
-    return render(request, "needs_mine.html", session, needs=needs, total=page["total"])
+    needs = [need_card(n, lang) for n in page.items]
+    return render(request, "needs_mine.html", session, needs=needs, total=page.total)
 
 
 @router.get("/track")
@@ -222,24 +242,17 @@ async def track(request: Request, code: Annotated[str | None, Query(max_length=4
     if not code:
         return render(request, "track.html", session, code="", need=None, error=None)
     try:
-        _, found = (
-            await gateway_of(request)
-            .services["intake"]
-            .request("GET", "/public/need", PUBLIC_IDENTITY, lang=lang, params={"code": code})
-        )
+        found = await gateway_of(request).clients.intake.track(Caller(PUBLIC_IDENTITY, lang), code)
     except ServiceError as exc:
         status = exc.status if exc.status in (400, 404) else 503
         return render(request, "track.html", session, status, code=code, need=None, error=exc.message)
-    need = found["need"]
-    survivor = found.get("survivor")
-    shown = survivor or need
     return render(
         request,
         "track.html",
         session,
         code=code,
-        need={**shown, "words": status_words(shown, lang), "timeline": timeline(shown, lang)},
-        merged_from=need["tracking_code"] if survivor else None,
+        need=tracked_card(found.survivor or found.need, lang),
+        merged_from=found.need.tracking_code if found.survivor else None,
         error=None,
     )
 
@@ -250,32 +263,22 @@ async def drafts_page(
 ) -> Response:
     """Citizens' SMS and Telegram messages waiting for a facilitator to make them needs."""
     lang = page_language(request)
-    intake = gateway_of(request).services["intake"]
-    identity = session.account.identity()
+    intake = gateway_of(request).clients.intake
+    caller = Caller(session.account.identity(), lang)
     try:
-        _, villages = await intake.request("GET", "/villages", identity, lang=lang)
-        drafts: list[dict[str, Any]] = []
+        villages = await intake.villages(caller)
+        found: list[Draft] = []
         for commune in [c for c in session.account.communes if len(c) == 6]:
-            _, found = await intake.request(
-                "GET", "/drafts", identity, lang=lang, params={"commune": commune}
-            )
-            drafts.extend(found)
+            found.extend(await intake.drafts(caller, commune))
     except ServiceError as exc:
         return render(
             request, "error.html", session, 503, title=translate(lang, "Not available"), message=exc.message
         )
-    name_key = "name_km" if lang == "km" else "name_latin"
     sectors = [
         {"value": s.value, "label": translate(lang, SECTOR_LABELS[s]), "icon": SECTOR_ICONS[s]}
         for s in Sector
     ]
-    for draft in drafts:
-        draft["villages"] = [
-            {"code": v["code"], "name": v[name_key]}
-            for v in villages
-            if v["commune_code"] == draft["commune_code"]
-        ]
-        draft["when"] = _local(draft["received_at"], lang)
+    drafts = [_draft_card(d, villages, lang) for d in found]
     raiser_choices = {
         **raisers.choices(lang),
         "groups": [{"value": k, "label": translate(lang, v)} for k, v in GROUP_LABELS.items()],
@@ -291,6 +294,23 @@ async def drafts_page(
     )
 
 
+def _draft_card(draft: Draft, villages: list[VillagePublic], lang: str) -> dict[str, Any]:
+    """A draft as the drafts page shows it, with the villages of its commune to choose from."""
+    return {
+        "id": draft.id,
+        "channel": draft.channel.value,
+        "sender": draft.sender,
+        "text": draft.text,
+        "audio": draft.audio,
+        "when": _local(draft.received_at, lang),
+        "villages": [
+            {"code": v.code, "name": _village_option(v, lang)["name"]}
+            for v in villages
+            if v.commune_code == draft.commune_code
+        ],
+    }
+
+
 @router.post("/needs/drafts/{draft_id}")
 async def handle_draft(
     request: Request,
@@ -303,20 +323,20 @@ async def handle_draft(
     reason: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     lang = page_language(request)
-    intake = gateway_of(request).services["intake"]
-    path = f"/drafts/{quote(draft_id, safe='')}/{action}"
+    intake = gateway_of(request).clients.intake
+    caller = Caller(session.account.identity(), lang)
     try:
         if action == "confirm":
-            body = {
+            fields: dict[str, Any] = {
                 "village_code": village_code,
                 "description": description or None,
-                "sector": sector or None,
+                "sector": sector or None,  # as typed: intake refuses an unknown sector
                 "idempotency_key": f"draft-{draft_id}"[:100],
                 "raised_by": raisers.raiser_body(await request.form()),
             }
-            _, need = await intake.request("POST", path, session.account.identity(), lang=lang, json=body)
-            return RedirectResponse(f"/needs/drafts?done={need['tracking_code']}", status_code=303)
-        await intake.request("POST", path, session.account.identity(), lang=lang, json={"reason": reason})
+            need = await intake.confirm_draft(caller, draft_id, ConfirmIn.model_construct(**fields))
+            return RedirectResponse(f"/needs/drafts?done={need.tracking_code}", status_code=303)
+        await intake.dismiss_draft(caller, draft_id, reason)
     except ServiceError as exc:
         return render(
             request,

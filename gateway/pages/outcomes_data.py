@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
+from contracts.api.intake import CommunePopulations, NeedView
 from gateway.accounts import Session
-from gateway.clients import ServiceError
+from gateway.clients import Caller, ServiceError
 from gateway.pages import inclusion_view
 from gateway.pages.render import gateway_of
 
@@ -22,14 +23,9 @@ MEETING_PAGES = 10  # pages of 100 meetings: a commune holds tens a year
 HELD = ("held", "minutes_published")
 
 
-async def populations(request: Request, session: Session, lang: str, commune: str) -> dict[str, Any]:
-    _, body = await (
-        gateway_of(request)
-        .services["intake"]
-        .request("GET", f"/communes/{commune}/populations", session.account.identity(), lang=lang)
-    )
-    result: dict[str, Any] = body
-    return result
+async def populations(request: Request, session: Session, lang: str, commune: str) -> CommunePopulations:
+    caller = Caller(session.account.identity(), lang)
+    return await gateway_of(request).clients.intake.populations(caller, commune)
 
 
 async def held_meetings(
@@ -56,7 +52,7 @@ async def held_meetings(
 
 
 async def outcome_rows(
-    request: Request, session: Session, lang: str, commune: str, year: int, needs: list[dict[str, Any]]
+    request: Request, session: Session, lang: str, commune: str, year: int, needs: list[NeedView]
 ) -> list[dict[str, Any]]:
     """The outcomes table; attendance is left out ("—") when meetings cannot answer, rather than
     the whole dashboard failing or a zero being shown for what is not known."""
@@ -67,4 +63,4 @@ async def outcome_rows(
         attendance = None
     else:
         attendance = inclusion_view.attendance_totals(meetings)
-    return inclusion_view.outcomes(needs, attendance, population["shares"])
+    return inclusion_view.outcomes(needs, attendance, population.shares)

@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from gateway.callers import public_identity
-from gateway.clients import ServiceError, segment
+from gateway.clients import Caller, ServiceError, segment
 from gateway.i18n import page_language
 from gateway.pages import formatting
 from gateway.pages.budget.formatting import riel, this_year
@@ -49,12 +49,10 @@ async def _names(request: Request, communes: tuple[str, ...], lang: str) -> dict
         return {}
     identity = Identity(PUBLIC_IDENTITY_ID, Role.PUBLIC, communes)
     try:
-        _, found = (
-            await gateway_of(request).services["intake"].request("GET", "/communes", identity, lang=lang)
-        )
+        found = await gateway_of(request).clients.intake.communes(Caller(identity, lang))
     except ServiceError:
         return {}
-    return {c["code"]: c["name_km"] if lang == "km" else c["name_latin"] for c in found or []}
+    return {c.code: c.name_km if lang == "km" else c.name_latin for c in found}
 
 
 async def _meetings(request: Request, commune: str, lang: str) -> list[dict[str, Any]] | None:

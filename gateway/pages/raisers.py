@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from contracts.inclusion import INDIGENOUS_PEOPLES, WgAnswer, WgDomain
+from contracts.inclusion import INDIGENOUS_PEOPLES, Group, WgAnswer, WgDomain
 from gateway.i18n import translate
 
 SEX_LABELS = {
@@ -42,7 +42,7 @@ MIGRANT_LABELS = {
     "working_elsewhere_in_cambodia": "Works elsewhere in Cambodia",
     "returned": "Returned home",
 }
-GROUPS = ("women", "youth", "elderly", "disability", "idpoor", "indigenous", "migrant")
+GROUPS = tuple(g.value for g in Group)  # intake's groups, in its order
 FIELD_MAX = 100
 
 

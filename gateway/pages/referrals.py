@@ -8,13 +8,13 @@ the commune's council decides; only admins covering the district read its list.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from contracts.needs import Sector
-from gateway.clients import ServiceError
+from contracts.api.intake import ReferIn, ReferredNeed
+from gateway.clients import Caller, ServiceError
 from gateway.i18n import page_language, translate
 from gateway.pages import formatting
 from gateway.pages.council import REFERRAL_TARGET_LABELS, _council, _refuse
@@ -45,21 +45,15 @@ async def decide(
     if isinstance(found, Response):
         return found
     session, lang, commune_code = found
-    body: dict[str, Any] = {"reason": reason}
-    if action == "refer":
-        body |= {"target": target, "name": name}
     try:
-        await (
-            gateway_of(request)
-            .services["intake"]
-            .request(
-                "POST",
-                f"/needs/{quote(need_id, safe='')}/{action}",
-                session.account.identity(),
-                lang=lang,
-                json=body,
-            )
-        )
+        intake = gateway_of(request).clients.intake
+        caller = Caller(session.account.identity(), lang)
+        if action == "refer":
+            # As typed: intake refuses an unknown target or an empty name, in words.
+            referral: dict[str, Any] = {"target": target, "name": name, "reason": reason}
+            await intake.refer_need(caller, need_id, ReferIn.model_construct(**referral))
+        else:
+            await intake.reject_need(caller, need_id, reason)
     except ServiceError as exc:
         return _refuse(request, session, lang, 422 if exc.status < 500 else 503, exc.message)
     done = "rejected" if action == "reject" else "referred"
@@ -82,12 +76,8 @@ async def district_referrals(request: Request, session: SessionDep, district: st
             request, "district_referrals.html", session, district="", referrals=[], total=0, error=None
         )
     try:
-        _, page = await (
-            gateway_of(request)
-            .services["intake"]
-            .request(
-                "GET", "/referrals", account.identity(), lang=lang, params={"district": chosen, "limit": 100}
-            )
+        page = await gateway_of(request).clients.intake.referrals(
+            Caller(account.identity(), lang), chosen, 100
         )
     except ServiceError as exc:
         status = exc.status if exc.status in (400, 403, 422) else 503
@@ -101,26 +91,31 @@ async def district_referrals(request: Request, session: SessionDep, district: st
             total=0,
             error=exc.message,
         )
-    referrals = [
-        {
-            **r,
-            "target_label": translate(lang, REFERRAL_TARGET_LABELS.get(r["target"], r["target"])),
-            "sector_label": (
-                SECTOR_ICONS[Sector(r["sector"])] + " " + translate(lang, SECTOR_LABELS[Sector(r["sector"])])
-            )
-            if r.get("sector")
-            else "",
-            "when": formatting.local_datetime(r["at"], lang),
-            "description": r["description"] or translate(lang, "Details are kept private."),
-        }
-        for r in page["items"]
-    ]
+    referrals = [_referral_card(r, lang) for r in page.items]
     return render(
         request,
         "district_referrals.html",
         session,
         district=chosen,
         referrals=referrals,
-        total=page["total"],
+        total=page.total,
         error=None,
     )
+
+
+def _referral_card(referred: ReferredNeed, lang: str) -> dict[str, Any]:
+    """A referral as the district's page shows it, in words."""
+    sector = referred.sector
+    return {
+        "tracking_code": referred.tracking_code,
+        "commune_code": referred.commune_code,
+        "village_code": referred.village_code,
+        "people": referred.people,
+        "target": referred.target.value,
+        "name": referred.name,
+        "reason": referred.reason,
+        "target_label": translate(lang, REFERRAL_TARGET_LABELS.get(referred.target, referred.target)),
+        "sector_label": SECTOR_ICONS[sector] + " " + translate(lang, SECTOR_LABELS[sector]) if sector else "",
+        "when": formatting.local_datetime(referred.at, lang),
+        "description": referred.description or translate(lang, "Details are kept private."),
+    }

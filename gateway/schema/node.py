@@ -25,7 +25,7 @@ class NodeQuery:
         kind, raw = parsed
         if kind == "Need":
             ctx.require_caller()
-            return Need.of(await ctx.call("intake", "GET", f"/needs/{segment(raw)}"))
+            return Need.of(await ctx.clients.intake.need(ctx.caller, raw))
         if kind == "Meeting":
             ctx.require_caller()
             return Meeting.of(await ctx.call("meetings", "GET", f"/meetings/{segment(raw)}"))

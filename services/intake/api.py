@@ -7,26 +7,14 @@ commits the state with its events through the runtime's unit of work.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from contracts.inclusion import WgAnswer, WgDomain
-from contracts.needs import ContactPoint, Sector
+from contracts.api.intake import FeedbackIn, MergeIn, NeedCreate, NeedView, PersonIn, PublicNeed, ValidateIn
 from services.intake import commands, feedback_code
 from services.intake.domain import SubmitNeed
-from services.intake.inclusion import (
-    AgeBand,
-    Attributes,
-    Consent,
-    ConsentMethod,
-    MigrantStatus,
-    Person,
-    Severity,
-    Sex,
-    make_person,
-)
+from services.intake.inclusion import Attributes, Consent, Person, make_person
 from services.intake.tracking import normalise_tracking_code
 from services.intake.views import need_view, public_view
 from services.runtime.http import CallerDep, CorrelationDep
@@ -36,90 +24,21 @@ from services.runtime.service import RuntimeDep
 router = APIRouter(tags=["needs"])
 
 
-class AttributesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    sex: Sex | None = None
-    age_band: AgeBand | None = None
-    disability: Severity | None = Field(default=None, description="Deprecated: use wg")
-    idpoor_level: int | None = Field(default=None, description="1 or 2; 0 when not an IDPoor household")
-    indigenous_group: str | None = Field(
-        default=None, max_length=100, description="A listed people (any spelling), none, or other"
+def person_of(body: PersonIn, caller: Identity, now: datetime, prefix: str) -> Person:
+    """The person a caller described, with intake's consent and count rules applied."""
+    return make_person(
+        kind=body.kind,
+        name=body.name.strip() if body.name and body.name.strip() else None,
+        attributes=Attributes(**body.attributes.model_dump()) if body.attributes else None,
+        consent=Consent(body.consent, caller.user_id, now) if body.consent else None,
+        contact=body.contact,
+        people=body.people,
+        group_counts=body.groups,
+        prefix=prefix,
     )
-    indigenous_other: str | None = Field(default=None, max_length=100)
-    migrant_status: MigrantStatus | None = None
-    wg: dict[WgDomain, WgAnswer] | None = Field(default=None, description="Washington Group short set")
 
 
-class PersonIn(BaseModel):
-    """Who raised (or supports) a need. Details other than counts need ``consent``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Literal["person", "group"] = "person"
-    name: str | None = Field(default=None, max_length=200)
-    attributes: AttributesIn | None = None
-    consent: ConsentMethod | None = None
-    contact: ContactPoint | None = None
-    people: int | None = None
-    groups: dict[str, int] | None = None
-
-    def to_domain(self, caller: Identity, now: datetime, prefix: str) -> Person:
-        return make_person(
-            kind=self.kind,
-            name=self.name.strip() if self.name and self.name.strip() else None,
-            attributes=Attributes(**self.attributes.model_dump()) if self.attributes else None,
-            consent=Consent(self.consent, caller.user_id, now) if self.consent else None,
-            contact=self.contact,
-            people=self.people,
-            group_counts=self.groups,
-            prefix=prefix,
-        )
-
-
-class NeedCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    village_code: str = Field(max_length=16)
-    # The domain gives the friendly error for over-long text; this bound only stops abuse.
-    description: str = Field(max_length=20_000)
-    sector: Sector | None = None
-    need_type: str | None = Field(default=None, max_length=40)
-    beneficiaries: int | None = None
-    channel: str = Field(default="village_meeting", max_length=40)
-    collected_at: datetime | None = None
-    raised_by: PersonIn | None = None
-    idempotency_key: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_\-:.]+$")
-    # A code reserved for the caller's phone (services/intake/reserved.py), given offline.
-    tracking_code: str | None = Field(default=None, max_length=40)
-
-
-class ValidateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str | None = Field(default=None, max_length=2000)
-
-
-class MergeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    survivor_id: str = Field(max_length=64)
-    merged_id: str = Field(max_length=64)
-    reason: str | None = Field(default=None, max_length=2000)
-
-
-class FeedbackIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    code: str = Field(max_length=40)
-    satisfied: bool
-    rating: StrictInt | None = None  # 1-5; the domain says what is wrong with others
-    comment: str | None = Field(default=None, max_length=5000)
-    # The citizen's feedback code (services/intake/feedback_code.py); required from the public.
-    secret: str | None = Field(default=None, max_length=20)
-
-
-@router.post("/needs", status_code=201)
+@router.post("/needs", status_code=201, response_model=NeedView)
 async def submit_need(
     body: NeedCreate,
     caller: CallerDep,
@@ -140,7 +59,7 @@ async def submit_need(
         need_type=body.need_type,
         beneficiaries=body.beneficiaries,
         channel=body.channel,
-        raised_by=body.raised_by.to_domain(caller, now, "raisedBy") if body.raised_by else None,
+        raised_by=person_of(body.raised_by, caller, now, "raisedBy") if body.raised_by else None,
         collected_at=body.collected_at,
     )
     recorded = await commands.submit_need(
@@ -155,7 +74,7 @@ async def submit_need(
     return view
 
 
-@router.post("/needs/{need_id}/validate")
+@router.post("/needs/{need_id}/validate", response_model=NeedView)
 async def validate_need(
     need_id: str,
     body: ValidateIn,
@@ -168,7 +87,7 @@ async def validate_need(
     return need_view(stored, caller)
 
 
-@router.post("/needs/{need_id}/supporters")
+@router.post("/needs/{need_id}/supporters", response_model=NeedView)
 async def support_need(
     need_id: str,
     body: PersonIn,
@@ -178,12 +97,12 @@ async def support_need(
 ) -> dict[str, Any]:
     """Someone else has this need too: counted and disaggregated like the one who raised it."""
     now = datetime.now(UTC)
-    supporter = body.to_domain(caller, now, "supporter")
+    supporter = person_of(body, caller, now, "supporter")
     stored = await commands.support_need(runtime, need_id, supporter, caller, now, correlation_id)
     return need_view(stored, caller)
 
 
-@router.post("/needs/merge")
+@router.post("/needs/merge", response_model=NeedView)
 async def merge_needs(
     body: MergeIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationDep = None
 ) -> dict[str, Any]:
@@ -195,7 +114,7 @@ async def merge_needs(
     return need_view(stored, caller)
 
 
-@router.post("/public/need/feedback")
+@router.post("/public/need/feedback", response_model=PublicNeed)
 async def record_feedback(
     body: FeedbackIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationDep = None
 ) -> dict[str, Any]:

@@ -13,14 +13,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.api.intake import ConfirmIn, DismissIn, Draft, NeedView
 from contracts.envelope import Envelope, uuid7
-from contracts.needs import Sector
 from contracts.notify import INBOUND_MESSAGE_RECEIVED, InboundMessageReceivedV1
 from contracts.subjects import all_communes
 from services.intake import commands, domain
-from services.intake.api import PersonIn
+from services.intake.api import person_of
 from services.intake.domain import NeedError
 from services.intake.erasure import erased_before
 from services.intake.views import need_view
@@ -87,25 +86,7 @@ def consumers(runtime: Runtime) -> list[ConsumerSpec]:
     ]
 
 
-class ConfirmIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    village_code: str = Field(max_length=16)
-    description: str | None = Field(default=None, max_length=20_000)
-    sector: Sector | None = None
-    need_type: str | None = Field(default=None, max_length=40)
-    idempotency_key: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_\-:.]+$")
-    # Who raised it, as the need form records it; the sender's contact is added by intake.
-    raised_by: PersonIn | None = None
-
-
-class DismissIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(min_length=1, max_length=1000)
-
-
-@router.get("/drafts")
+@router.get("/drafts", response_model=list[Draft])
 async def list_drafts(
     caller: CallerDep,
     runtime: RuntimeDep,
@@ -120,7 +101,7 @@ async def list_drafts(
     return [draft_view(d, caller) for d in docs]
 
 
-@router.post("/drafts/{draft_id}/confirm", status_code=201)
+@router.post("/drafts/{draft_id}/confirm", status_code=201, response_model=NeedView)
 async def confirm_draft(
     draft_id: str,
     body: ConfirmIn,
@@ -139,7 +120,7 @@ async def confirm_draft(
                 "ទំនាក់ទំនងរបស់អ្នកផ្ញើបានមកពីសាររួចហើយ។ សូមកុំបញ្ចូលវា។",
                 field="raisedBy.contact",
             )
-        raiser = body.raised_by.to_domain(caller, now, "raisedBy")
+        raiser = person_of(body.raised_by, caller, now, "raisedBy")
     recorded = await commands.confirm_draft(
         runtime,
         draft_id,
@@ -157,7 +138,7 @@ async def confirm_draft(
     return {**need_view(recorded.need, caller), "feedback_code": recorded.feedback_code}
 
 
-@router.post("/drafts/{draft_id}/dismiss")
+@router.post("/drafts/{draft_id}/dismiss", response_model=Draft)
 async def dismiss_draft(
     draft_id: str, body: DismissIn, caller: CallerDep, runtime: RuntimeDep
 ) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.api.intake import ErasureDone
 from contracts.envelope import new_event, uuid7
 from contracts.needs import NEED_SUBMITTED, NEED_SUPPORTED, PERSON_ERASED, ContactChannel, PersonErasedV1
 from contracts.registry import read_event
@@ -156,7 +157,7 @@ async def _erase_in_need(
     return erased
 
 
-@router.post("/erasures", status_code=201)
+@router.post("/erasures", status_code=201, response_model=ErasureDone)
 async def erase_person(body: ErasureIn, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Erase one person's personal data here, then ask every service to do the same."""
     _require_national_admin(caller)

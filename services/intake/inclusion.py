@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from contracts.inclusion import (
     INDIGENOUS_NONE,
     INDIGENOUS_OTHER,
     SEVERITY_TO_WG,
+    AgeBand,
+    ConsentMethod,
+    Group,
+    MigrantStatus,
+    Severity,
     Sex,
     WgAnswer,
     WgDomain,
@@ -27,46 +31,16 @@ from contracts.needs import ContactPoint
 from contracts.privacy import SMALL_COUNT, SUPPRESSED
 from services.runtime.errors import DomainError
 
-__all__ = ["SMALL_COUNT", "SUPPRESSED", "Sex"]
-
-
-class AgeBand(StrEnum):
-    YOUTH = "youth"
-    ADULT = "adult"
-    ELDERLY = "elderly"
-
-
-class Severity(StrEnum):
-    """Deprecated: the severity asked before the Washington Group questions (SEVERITY_TO_WG)."""
-
-    MILD = "mild"
-    MEDIUM = "medium"
-    SEVERE = "severe"
-
-
-class MigrantStatus(StrEnum):
-    ABROAD = "working_abroad"
-    ELSEWHERE = "working_elsewhere_in_cambodia"
-    RETURNED = "returned"
-    NOT_MIGRANT = "not_migrant"
-
-
-class ConsentMethod(StrEnum):
-    VERBAL = "verbal"
-    SIGNED = "signed"
-    IN_APP = "in_app"
-
-
-class Group(StrEnum):
-    """The groups every aggregate is disaggregated by."""
-
-    WOMEN = "women"
-    YOUTH = "youth"
-    ELDERLY = "elderly"
-    DISABILITY = "disability"
-    IDPOOR = "idpoor"
-    INDIGENOUS = "indigenous"
-    MIGRANT = "migrant"
+__all__ = [
+    "SMALL_COUNT",
+    "SUPPRESSED",
+    "AgeBand",
+    "ConsentMethod",
+    "Group",
+    "MigrantStatus",
+    "Severity",
+    "Sex",
+]
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.api.intake import CommunePopulations, PopulationsIn
 from services.intake.commands import unit_of_work
 from services.intake.denominators import VillagePopulation, check_population, shares
 from services.intake.domain import require_council
@@ -23,25 +23,7 @@ router = APIRouter(tags=["populations"])
 CommunePath = Annotated[str, Path(pattern=r"^\d{6}$")]
 
 
-class PopulationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    village_code: str = Field(max_length=16)
-    year: int
-    women: int
-    men: int
-    households: int
-    idpoor_households: int
-    indigenous_percent: int
-
-
-class PopulationsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    rows: list[PopulationIn] = Field(min_length=1, max_length=500)
-
-
-@router.put("/communes/{commune}/populations")
+@router.put("/communes/{commune}/populations", response_model=CommunePopulations)
 async def record_populations(
     commune: CommunePath, body: PopulationsIn, caller: CallerDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -72,7 +54,7 @@ async def record_populations(
     return await _read(runtime, commune) | {"saved": saved}
 
 
-@router.get("/communes/{commune}/populations")
+@router.get("/communes/{commune}/populations", response_model=CommunePopulations)
 async def read_populations(commune: CommunePath, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
     if caller.is_public or not caller.covers(commune):
         raise DomainError("auth.forbidden", "Outside your communes.", "នៅក្រៅឃុំរបស់អ្នក។", status=403)

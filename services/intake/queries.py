@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
+from contracts.api.intake import CommunePublic, NeedPage, NeedStats, NeedView, TrackedNeed, VillagePublic
 from contracts.needs import NeedStatus, Sector
 from contracts.privacy import suppress
 from services.intake.inclusion import Group
@@ -22,21 +22,6 @@ from services.runtime.stores import Contains, In
 router = APIRouter(tags=["needs"])
 
 STATS_LIMIT = 20_000  # needs read for one commune's aggregates; a commune has hundreds a year
-
-
-class VillagePublic(BaseModel):
-    code: str
-    commune_code: str
-    name_km: str
-    name_latin: str
-    commune_name_km: str
-    commune_name_latin: str
-
-
-class CommunePublic(BaseModel):
-    code: str
-    name_km: str
-    name_latin: str
 
 
 def _forbidden() -> DomainError:
@@ -61,7 +46,7 @@ def _scope(caller: Identity, commune: str | None) -> dict[str, Any]:
     return {"commune_code": In(communes)}
 
 
-@router.get("/needs")
+@router.get("/needs", response_model=NeedPage)
 async def list_needs(
     caller: CallerDep,
     runtime: RuntimeDep,
@@ -102,14 +87,14 @@ async def list_needs(
     }
 
 
-@router.get("/needs/{need_id}")
+@router.get("/needs/{need_id}", response_model=NeedView)
 async def get_need(need_id: str, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
     if caller.is_public:
         raise _forbidden()
     return need_view(await load_need(runtime.store, need_id, caller), caller)
 
 
-@router.get("/public/need")
+@router.get("/public/need", response_model=TrackedNeed)
 async def track_need(
     code: Annotated[str, Query(max_length=40)], caller: CallerDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -122,7 +107,7 @@ async def track_need(
     return {"need": public_view(doc), "survivor": survivor}
 
 
-@router.get("/stats")
+@router.get("/stats", response_model=NeedStats)
 async def need_stats(
     caller: CallerDep,
     runtime: RuntimeDep,

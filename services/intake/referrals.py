@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.api.intake import NeedView, ReferIn, ReferralPage, RejectIn
 from contracts.envelope import Envelope, new_event
 from contracts.needs import NEED_REFERRED, NeedReferredV1, ReferralTarget, Sector
 from contracts.privacy import public_description
@@ -32,20 +32,6 @@ router = APIRouter(tags=["needs"])
 
 # Roles that read a district's referrals (an NGO partner sees only counts, in oversight).
 REFERRAL_READERS = frozenset({Role.DISTRICT_ADMIN, Role.PROVINCE_ADMIN, Role.NATIONAL_ADMIN, Role.INTEGRATOR})
-
-
-class RejectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(max_length=2000)
-
-
-class ReferIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    target: ReferralTarget
-    name: str = Field(max_length=1000)
-    reason: str = Field(max_length=2000)
 
 
 def need_referred(doc: dict[str, Any], correlation_id: str | None) -> Envelope:
@@ -111,7 +97,7 @@ async def refer_need(
     return await unit_of_work(committer).run(change)
 
 
-@router.post("/needs/{need_id}/reject")
+@router.post("/needs/{need_id}/reject", response_model=NeedView)
 async def reject(
     need_id: str,
     body: RejectIn,
@@ -124,7 +110,7 @@ async def reject(
     return need_view(stored, caller)
 
 
-@router.post("/needs/{need_id}/refer")
+@router.post("/needs/{need_id}/refer", response_model=NeedView)
 async def refer(
     need_id: str, body: ReferIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationDep = None
 ) -> dict[str, Any]:
@@ -157,7 +143,7 @@ def referral_view(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get("/referrals")
+@router.get("/referrals", response_model=ReferralPage)
 async def list_referrals(
     caller: CallerDep,
     runtime: RuntimeDep,

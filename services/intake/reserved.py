@@ -7,7 +7,7 @@ reserved it. Codes are drawn from the same space as every other tracking code, a
 drawn for an ordinary submission skips reserved ones, so the two never collide.
 
 A reservation is never taken back: a phone may hold its codes for weeks without signal, and
-a code already given to a citizen must stay theirs. Blocks are small (MAX_BLOCK) and calls
+a code already given to a citizen must stay theirs. Blocks are small (ReserveIn: 20 at most) and calls
 are bounded by the gateway's rate limits; unused codes cost one row each out of about a
 billion possible codes.
 """
@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.api.intake import ReservedCodes, ReserveIn
 from services.intake.domain import NeedError
 from services.intake.tracking import InvalidTrackingCode, new_tracking_code, normalise_tracking_code
 from services.runtime.application import BusyError, UnitOfWork
@@ -29,15 +29,8 @@ from services.runtime.service import RuntimeDep
 from services.runtime.stores import Collection, Transaction
 
 RESERVED = Collection("reserved_codes", indexes=("user_id",))
-MAX_BLOCK = 20
 
 router = APIRouter(tags=["needs"])
-
-
-class ReserveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    count: int = Field(ge=1, le=MAX_BLOCK)
 
 
 class CodeNotReservedError(NeedError):
@@ -51,7 +44,7 @@ class CodeNotReservedError(NeedError):
         )
 
 
-@router.post("/tracking-codes/reserve")
+@router.post("/tracking-codes/reserve", response_model=ReservedCodes)
 async def reserve_codes(body: ReserveIn, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Reserve ``count`` fresh codes for the caller, all in one transaction.
 

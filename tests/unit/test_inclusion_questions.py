@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from contracts.api.intake import NeedView, Share
 from contracts.inclusion import (
     INDIGENOUS_PEOPLES,
     WgAnswer,
@@ -222,15 +223,24 @@ def test_the_mapping_is_idempotent_and_recomputes_the_filter_flags() -> None:
 
 def need(
     village: str, groups: dict[str, Any], unknown: dict[str, Any], status: str = "submitted"
-) -> dict[str, Any]:
-    return {
-        "village_code": village,
-        "people": 1,
-        "status": status,
-        "history": [],
-        "groups": {g: groups.get(g, 0) for g in inclusion_view.GROUPS},
-        "groups_unknown": {g: unknown.get(g, 0) for g in inclusion_view.GROUPS},
-    }
+) -> NeedView:
+    return NeedView.model_validate(
+        {
+            "id": "n1",
+            "tracking_code": "ABCD-EFG",
+            "commune_code": "210103",
+            "village_code": village,
+            "description": "A well",
+            "status": status,
+            "submitted_at": "2026-03-01T02:10:00+00:00",
+            "collected_by": "u1",
+            "personal_data_visible": False,
+            "people": 1,
+            "history": [],
+            "groups": {g: groups.get(g, 0) for g in inclusion_view.GROUPS},
+            "groups_unknown": {g: unknown.get(g, 0) for g in inclusion_view.GROUPS},
+        }
+    )
 
 
 def test_the_dashboard_never_reports_a_group_missing_where_its_data_is_unknown() -> None:
@@ -265,7 +275,7 @@ def test_outcomes_hide_small_counts_with_their_shares_and_compare_with_the_popul
     needs = [need("A", {"women": 1}, {}, status="funded") for _ in range(6)]
     needs += [need("A", {}, {"women": 1}, status="prioritised") for _ in range(4)]
     attendance = {"total": 40, "women": 10, "migrant": 3}
-    population = {"women": {"part": 510, "of": 1000}}
+    population = {"women": Share(part=510, of=1000)}
     rows = {r["group"]: r for r in inclusion_view.outcomes(needs, attendance, population)}
     women = rows["women"]
     assert women["raised"] == {"count": 6, "share": 60.0, "of": 10}

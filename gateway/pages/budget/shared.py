@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from gateway.accounts import Session, same_token
 from gateway.callers import public_identity
-from gateway.clients import ServiceError
+from gateway.clients import Caller, ServiceError
 from gateway.i18n import page_language, translate
 from gateway.pages.guards import current_session
 from gateway.pages.render import gateway_of, render
@@ -72,15 +72,12 @@ async def form_post(
 
 
 async def commune_name(request: Request, commune: str) -> str:
+    lang = page_language(request)
     try:
-        _, found = (
-            await gateway_of(request)
-            .services["intake"]
-            .request("GET", "/communes", public_identity(commune), lang=page_language(request))
-        )
+        found = await gateway_of(request).clients.intake.communes(Caller(public_identity(commune), lang))
     except ServiceError:
         return commune  # the page still works while intake is down
-    for entry in found or []:
-        if entry.get("code") == commune:
-            return str(entry["name_km"] if page_language(request) == "km" else entry["name_latin"])
+    for entry in found:
+        if entry.code == commune:
+            return entry.name_km if lang == "km" else entry.name_latin
     return commune

@@ -17,14 +17,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
+from contracts.api.intake import FeedbackIn
 from contracts.budget import ProjectStage
 from gateway.callers import PUBLIC_IDENTITY, public_identity
-from gateway.clients import ServiceError, segment
+from gateway.clients import Caller, ServiceError, segment
 from gateway.i18n import page_language, translate
 from gateway.pages.budget.projects import _after_project_post
 from gateway.pages.budget.shared import Text, call_budget
 from gateway.pages.guards import PageRoute
-from gateway.pages.needs import status_words, timeline
+from gateway.pages.needs import tracked_card
 from gateway.pages.render import gateway_of, render, signed_in
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -114,21 +115,21 @@ async def verify_form(
 ) -> Response:
     """A raiser rates the completed works with the tracking code and the receipt's feedback code."""
     lang = page_language(request)
-    intake = gateway_of(request).services["intake"]
+    intake = gateway_of(request).clients.intake
     score = int(rating) if rating.isdigit() else None
     try:
         if score is None:
             raise ServiceError(
                 400, "need.rating_invalid", translate(lang, "Choose a rating from 1 (bad) to 5 (very good).")
             )
-        body = {
-            "code": code,
-            "satisfied": score >= 3,
-            "rating": score,
-            "comment": comment or None,
-            "secret": feedback_code or None,
-        }
-        await intake.request("POST", "/public/need/feedback", PUBLIC_IDENTITY, lang=lang, json=body)
+        body = FeedbackIn.model_construct(
+            code=code,
+            satisfied=score >= 3,
+            rating=score,
+            comment=comment or None,
+            secret=feedback_code or None,
+        )
+        await intake.record_feedback(Caller(PUBLIC_IDENTITY, lang), body)
     except ServiceError as exc:
         return await _track_again(request, code, exc)
     return RedirectResponse(f"/track?code={quote(code)}&thanks=1", status_code=303)
@@ -140,22 +141,17 @@ async def _track_again(request: Request, code: str, refused: ServiceError) -> Re
     lang = page_language(request)
     status = refused.status if 400 <= refused.status < 500 else 503
     try:
-        _, found = (
-            await gateway_of(request)
-            .services["intake"]
-            .request("GET", "/public/need", PUBLIC_IDENTITY, lang=lang, params={"code": code})
-        )
+        found = await gateway_of(request).clients.intake.track(Caller(PUBLIC_IDENTITY, lang), code)
     except ServiceError as exc:
         return render(request, "track.html", session, status, code=code, need=None, error=exc.message)
-    need = found.get("survivor") or found["need"]
     return render(
         request,
         "track.html",
         session,
         status,
         code=code,
-        need={**need, "words": status_words(need, lang), "timeline": timeline(need, lang)},
-        merged_from=found["need"]["tracking_code"] if found.get("survivor") else None,
+        need=tracked_card(found.survivor or found.need, lang),
+        merged_from=found.need.tracking_code if found.survivor else None,
         error=None,
         verify_error=refused.message,
     )

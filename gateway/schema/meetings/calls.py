@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gateway.clients import ServiceError
+from gateway.clients import Caller, ServiceError
 from gateway.schema.context import Context
 from gateway.schema.errors import from_service, graphql_error
 from gateway.schema.ids import raw_id
@@ -51,15 +51,13 @@ async def venue_body(ctx: Context, identity: Identity, venue: VenueInput) -> dic
     """The venue with its village's names, when intake knows the village for this caller."""
     body: dict[str, Any] = {"village_code": venue.village_code, "place": venue.place}
     try:
-        _, villages = await ctx.gateway.services["intake"].request(
-            "GET", "/villages", identity, lang=ctx.lang
-        )
+        villages = await ctx.clients.intake.villages(Caller(identity, ctx.lang))
     except ServiceError:
         return body  # names are a convenience; the meeting does not wait for intake
     for village in villages:
-        if village.get("code") == venue.village_code:
-            body["village_name_km"] = village.get("name_km")
-            body["village_name_latin"] = village.get("name_latin")
+        if village.code == venue.village_code:
+            body["village_name_km"] = village.name_km
+            body["village_name_latin"] = village.name_latin
     return body
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
+from contracts.api.intake import Draft
 from gateway.schema.ids import Node, to_global
 
 
@@ -31,15 +31,15 @@ class NeedDraft(Node):
     audio_seconds: int | None = strawberry.field(default=None, description="How long the voice note is.")
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> NeedDraft:
+    def of(cls, draft: Draft) -> NeedDraft:
         return cls(
-            id=to_global("NeedDraft", data["id"]),
-            commune_code=data["commune_code"],
-            channel=data["channel"],
-            sender=data["sender"]["address"],
-            text=data["text"],
-            received_at=datetime.fromisoformat(data["received_at"]),
-            status=data["status"],
-            audio_url=voice_note_path(data["audio"]["audio_id"]) if data.get("audio") else None,
-            audio_seconds=data["audio"].get("duration_seconds") if data.get("audio") else None,
+            id=to_global("NeedDraft", draft.id),
+            commune_code=draft.commune_code,
+            channel=draft.channel.value,
+            sender=draft.sender.address,
+            text=draft.text,
+            received_at=draft.received_at,
+            status=draft.status,
+            audio_url=voice_note_path(draft.audio.audio_id) if draft.audio else None,
+            audio_seconds=draft.audio.duration_seconds if draft.audio else None,
         )

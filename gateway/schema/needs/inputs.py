@@ -7,6 +7,8 @@ from typing import Any
 
 import strawberry
 
+from contracts.api.intake import AttributesIn, PersonIn
+from contracts.needs import ContactPoint
 from gateway.schema.ids import KEY_FORMAT
 from gateway.schema.needs.vocabulary import Sector
 
@@ -82,7 +84,8 @@ class PersonInput:
     indigenous: int | None = None
     migrant: int | None = None
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> PersonIn:
+        """Intake's request model, unchecked: intake refuses what is wrong, with its own codes."""
         wg = {
             "seeing": self.wg_seeing,
             "hearing": self.wg_hearing,
@@ -110,22 +113,25 @@ class PersonInput:
             "indigenous": self.indigenous,
             "migrant": self.migrant,
         }
-        contact = None
+        # The caller's words as typed (plain strings where intake names its vocabularies).
+        contact: dict[str, Any] | None = None
         if self.contact_channel or self.contact_address:
             contact = {
                 "channel": self.contact_channel,
                 "address": self.contact_address,
                 "language": self.contact_language,
             }
-        return {
+        given: dict[str, Any] = {k: v for k, v in attributes.items() if v is not None}
+        person: dict[str, Any] = {
             "kind": self.kind,
             "name": self.name,
-            "attributes": {k: v for k, v in attributes.items() if v is not None} or None,
+            "attributes": AttributesIn.model_construct(**given) if given else None,
             "consent": self.consent,
-            "contact": contact,
+            "contact": ContactPoint.model_construct(**contact) if contact else None,
             "people": self.people,
             "groups": {k: v for k, v in groups.items() if v is not None} or None,
         }
+        return PersonIn.model_construct(**person)
 
 
 @strawberry.input(description="A need to record.")

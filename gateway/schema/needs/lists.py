@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 
+from contracts.api.intake import StatsCell as StatsCellView
 from gateway.schema.needs.need import GroupCount, Need, group_counts
 from gateway.schema.needs.vocabulary import NeedStatus, Sector
 from gateway.schema.relay import CountedConnection, Edge
@@ -53,11 +52,11 @@ class NeedStats:
     by_status: list[StatsCell]
 
 
-def stats_cell(key: str, cell: dict[str, Any]) -> StatsCell:
+def stats_cell(key: str, cell: StatsCellView) -> StatsCell:
     return StatsCell(
         key=key,
-        needs=cell["needs"],
-        people=cell["people"],
-        groups=group_counts(cell["groups"]),
-        groups_unknown=group_counts(cell.get("unknown")),
+        needs=cell.needs,
+        people=cell.people,
+        groups=group_counts(cell.groups),
+        groups_unknown=group_counts(cell.unknown),
     )

@@ -3,12 +3,14 @@ feedback."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
-from gateway.schema.context import Context, segment
+from contracts.api.intake import ConfirmIn as ConfirmNeedDraft
+from contracts.api.intake import FeedbackIn, MergeIn, NeedCreate
+from gateway.schema.context import Context
 from gateway.schema.ids import raw_id
 from gateway.schema.needs.drafts import NeedDraft
 from gateway.schema.needs.inputs import ConfirmNeedDraftInput, PersonInput, SubmitNeedInput
@@ -21,19 +23,19 @@ class NeedsMutation:
     @strawberry.mutation(description="Record a citizen's need. Returns it with its tracking code.")
     async def submit_need(self, info: Info[Context, None], input: SubmitNeedInput) -> Need:
         info.context.require_write("write:needs")
-        body = {
-            "village_code": input.village_code,
-            "description": input.description,
-            "sector": input.sector.value if input.sector else None,
-            "need_type": input.need_type,
-            "beneficiaries": input.beneficiaries,
-            "channel": input.channel,
-            "collected_at": input.collected_at.isoformat() if input.collected_at else None,
-            "raised_by": input.raised_by.body() if input.raised_by else None,
-            "idempotency_key": input.idempotency_key,
-            "tracking_code": input.tracking_code,
-        }
-        return Need.of(await info.context.call("intake", "POST", "/needs", json=body))
+        body = NeedCreate.model_construct(
+            village_code=input.village_code,
+            description=input.description,
+            sector=input.sector,
+            need_type=input.need_type,
+            beneficiaries=input.beneficiaries,
+            channel=input.channel,
+            collected_at=input.collected_at,
+            raised_by=input.raised_by.body() if input.raised_by else None,
+            idempotency_key=input.idempotency_key,
+            tracking_code=input.tracking_code,
+        )
+        return Need.of(await info.context.clients.intake.submit_need(info.context.caller, body))
 
     @strawberry.mutation(
         description="Reserve 1 to 20 tracking codes for this account's phone, to give citizens their "
@@ -41,9 +43,7 @@ class NeedsMutation:
     )
     async def reserve_tracking_codes(self, info: Info[Context, None], count: int) -> list[str]:
         info.context.require_write("write:needs")
-        data = await info.context.call("intake", "POST", "/tracking-codes/reserve", json={"count": count})
-        codes: list[str] = data["codes"]
-        return codes
+        return (await info.context.clients.intake.reserve_codes(info.context.caller, count)).codes
 
     @strawberry.mutation(
         description="Make a citizen's message a need; the sender receives its tracking code."
@@ -55,46 +55,43 @@ class NeedsMutation:
         input: ConfirmNeedDraftInput,
     ) -> Need:
         info.context.require_write("write:needs")
-        body: dict[str, Any] = {
-            "village_code": input.village_code,
-            "idempotency_key": input.idempotency_key,
-            "description": input.description,
-            "sector": input.sector.value if input.sector else None,
-            "need_type": input.need_type,
-        }
-        if input.raised_by is not None:
-            body["raised_by"] = input.raised_by.body()
-        path = f"/drafts/{segment(raw_id('NeedDraft', id))}/confirm"
-        return Need.of(await info.context.call("intake", "POST", path, json=body))
+        body = ConfirmNeedDraft.model_construct(
+            village_code=input.village_code,
+            idempotency_key=input.idempotency_key,
+            description=input.description,
+            sector=input.sector,
+            need_type=input.need_type,
+            raised_by=input.raised_by.body() if input.raised_by else None,
+        )
+        draft_id = raw_id("NeedDraft", id)
+        return Need.of(await info.context.clients.intake.confirm_draft(info.context.caller, draft_id, body))
 
     @strawberry.mutation(description="Set aside a citizen's message that is not a need (say why).")
     async def dismiss_need_draft(
         self, info: Info[Context, None], id: strawberry.ID, reason: str
     ) -> NeedDraft:
         info.context.require_write("write:needs")
-        path = f"/drafts/{segment(raw_id('NeedDraft', id))}/dismiss"
-        return NeedDraft.of(await info.context.call("intake", "POST", path, json={"reason": reason}))
+        draft_id = raw_id("NeedDraft", id)
+        return NeedDraft.of(
+            await info.context.clients.intake.dismiss_draft(info.context.caller, draft_id, reason)
+        )
 
     @strawberry.mutation(description="Council: confirm a need is real and belongs to the commune.")
     async def validate_need(
         self, info: Info[Context, None], id: strawberry.ID, reason: str | None = None
     ) -> Need:
         info.context.require_write("write:needs")
-        return Need.of(
-            await info.context.call(
-                "intake", "POST", f"/needs/{segment(raw_id('Need', id))}/validate", json={"reason": reason}
-            )
-        )
+        need_id = raw_id("Need", id)
+        return Need.of(await info.context.clients.intake.validate_need(info.context.caller, need_id, reason))
 
     @strawberry.mutation(description="Add someone who has this need too.")
     async def support_need(
         self, info: Info[Context, None], id: strawberry.ID, supporter: PersonInput
     ) -> Need:
         info.context.require_write("write:needs")
+        need_id = raw_id("Need", id)
         return Need.of(
-            await info.context.call(
-                "intake", "POST", f"/needs/{segment(raw_id('Need', id))}/supporters", json=supporter.body()
-            )
+            await info.context.clients.intake.support_need(info.context.caller, need_id, supporter.body())
         )
 
     @strawberry.mutation(
@@ -108,12 +105,10 @@ class NeedsMutation:
         reason: str | None = None,
     ) -> Need:
         info.context.require_write("write:needs")
-        body = {
-            "survivor_id": raw_id("Need", survivor_id),
-            "merged_id": raw_id("Need", merged_id),
-            "reason": reason,
-        }
-        return Need.of(await info.context.call("intake", "POST", "/needs/merge", json=body))
+        body = MergeIn.model_construct(
+            survivor_id=raw_id("Need", survivor_id), merged_id=raw_id("Need", merged_id), reason=reason
+        )
+        return Need.of(await info.context.clients.intake.merge_needs(info.context.caller, body))
 
     @strawberry.mutation(
         description="Public: the citizen says whether a completed need was done well (each raiser once; "
@@ -134,12 +129,11 @@ class NeedsMutation:
     ) -> PublicNeed:
         if info.context.session is not None or info.context.api_token is not None:
             info.context.require_write("write:needs")
-        body = {
-            "code": tracking_code[:40],
-            "satisfied": satisfied,
-            "comment": comment,
-            "secret": feedback_code[:20] if feedback_code else None,
-            "rating": rating,
-        }
-        data = await info.context.call("intake", "POST", "/public/need/feedback", json=body)
-        return PublicNeed.of(data)
+        body = FeedbackIn.model_construct(
+            code=tracking_code[:40],
+            satisfied=satisfied,
+            comment=comment,
+            secret=feedback_code[:20] if feedback_code else None,
+            rating=rating,
+        )
+        return PublicNeed.of(await info.context.clients.intake.record_feedback(info.context.caller, body))

@@ -6,12 +6,15 @@ own council roles: intake decides that per call, and these types simply pass on 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
+from contracts.api.intake import NeedView, StatusStep
+from contracts.api.intake import PersonRecord as PersonRecordView
 from gateway.schema.context import Context
 from gateway.schema.executor import PREPARED
 from gateway.schema.ids import Node, to_global
@@ -28,7 +31,7 @@ class GroupCount:
     count: str = strawberry.field(description='A whole number, or "<5" when small counts are hidden.')
 
 
-def group_counts(groups: dict[str, Any] | None) -> list[GroupCount]:
+def group_counts(groups: Mapping[str, int | str] | None) -> list[GroupCount]:
     return [GroupCount(group=g, count=str(n)) for g, n in (groups or {}).items()]
 
 
@@ -41,13 +44,13 @@ class StatusChange:
     source: str = strawberry.field(description="Who decided: intake, council, meetings, budget or citizen.")
 
     @classmethod
-    def of(cls, entry: dict[str, Any]) -> StatusChange:
+    def of(cls, step: StatusStep) -> StatusChange:
         return cls(
-            at=datetime.fromisoformat(entry["at"]),
-            from_status=entry.get("from"),
-            to_status=entry["to"],
-            reason=entry.get("reason"),
-            source=entry.get("source", "intake"),
+            at=step.at,
+            from_status=step.from_.value if step.from_ else None,
+            to_status=step.to.value,
+            reason=step.reason,
+            source=step.source or "intake",
         )
 
 
@@ -60,14 +63,13 @@ class PersonRecord:
     consent: str | None = strawberry.field(description="How consent was recorded: verbal, signed, in_app.")
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> PersonRecord:
-        consent = doc.get("consent")
+    def of(cls, record: PersonRecordView) -> PersonRecord:
         return cls(
-            kind=doc["kind"],
-            people=doc["people"],
-            name=doc.get("name"),
-            groups=group_counts(doc.get("groups")),
-            consent=consent["method"] if consent else None,
+            kind=record.kind,
+            people=record.people,
+            name=record.name,
+            groups=group_counts(record.groups),
+            consent=record.consent.method.value if record.consent else None,
         )
 
 
@@ -137,37 +139,33 @@ class Need(Node):
         return village_loader(info.context).load(self.village_code)  # type: ignore[return-value]
 
     @classmethod
-    def of(cls, data: dict[str, Any], villages: dict[str, Village | None] | None = None) -> Need:
+    def of(cls, need: NeedView, villages: dict[str, Village | None] | None = None) -> Need:
         return cls(
-            id=to_global("Need", data["id"]),
-            tracking_code=data["tracking_code"],
-            commune_code=data["commune_code"],
-            village_code=data["village_code"],
-            description=data["description"] if data["description"] is not None else PRIVATE_TEXT,
-            sector=Sector(data["sector"]) if data.get("sector") else None,
-            need_type=data.get("need_type"),
-            beneficiaries=data.get("beneficiaries"),
-            channel=data.get("channel"),
-            status=NeedStatus(data["status"]),
-            status_reason=data.get("status_reason"),
-            rank=data.get("rank"),
-            year=data.get("year"),
-            submitted_at=datetime.fromisoformat(data["submitted_at"]),
-            people=data.get("people", 0),
-            groups=group_counts(data.get("groups")),
-            groups_unknown=group_counts(data.get("groups_unknown")),
-            history=[StatusChange.of(h) for h in data.get("history", [])],
-            merged_into=to_global("Need", data["merged_into"]) if data.get("merged_into") else None,
-            personal_data_visible=bool(data.get("personal_data_visible")),
-            raised_by=[PersonRecord.of(p) for p in data["raised_by"]]
-            if data.get("raised_by") is not None
-            else None,
-            supporters=[PersonRecord.of(p) for p in data["supporters"]]
-            if data.get("supporters") is not None
-            else None,
-            feedback_code=data.get("feedback_code"),
-            referral=Referral.of(data.get("referral")),
-            known_village=(villages.get(data["village_code"]),) if villages is not None else None,
+            id=to_global("Need", need.id),
+            tracking_code=need.tracking_code,
+            commune_code=need.commune_code,
+            village_code=need.village_code,
+            description=need.description if need.description is not None else PRIVATE_TEXT,
+            sector=need.sector,
+            need_type=need.need_type,
+            beneficiaries=need.beneficiaries,
+            channel=need.channel,
+            status=need.status,
+            status_reason=need.status_reason,
+            rank=need.rank,
+            year=need.year,
+            submitted_at=need.submitted_at,
+            people=need.people,
+            groups=group_counts(need.groups),
+            groups_unknown=group_counts(need.groups_unknown),
+            history=[StatusChange.of(h) for h in need.history],
+            merged_into=to_global("Need", need.merged_into) if need.merged_into else None,
+            personal_data_visible=need.personal_data_visible,
+            raised_by=[PersonRecord.of(p) for p in need.raised_by] if need.raised_by is not None else None,
+            supporters=[PersonRecord.of(p) for p in need.supporters] if need.supporters is not None else None,
+            feedback_code=need.feedback_code,
+            referral=Referral.of(need.referral),
+            known_village=(villages.get(need.village_code),) if villages is not None else None,
         )
 
 

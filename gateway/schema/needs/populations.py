@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from strawberry.types import Info
 
-from gateway.schema.context import Context, segment
+from contracts.api.intake import CommunePopulations, PopulationIn, PopulationsIn
+from gateway.schema.context import Context
 
 
 @strawberry.input(description="One village's figures for a year (aggregates, never about a person).")
@@ -50,20 +49,22 @@ class CommunePopulation:
     shares: list[PopulationShare]
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> CommunePopulation:
-        keys = (
-            "village_code",
-            "year",
-            "women",
-            "men",
-            "households",
-            "idpoor_households",
-            "indigenous_percent",
-        )
+    def of(cls, found: CommunePopulations) -> CommunePopulation:
         return cls(
-            commune_code=data["commune_code"],
-            villages=[VillagePopulation(**{k: row[k] for k in keys}) for row in data["rows"]],
-            shares=[PopulationShare(group=g, part=s["part"], of=s["of"]) for g, s in data["shares"].items()],
+            commune_code=found.commune_code,
+            villages=[
+                VillagePopulation(
+                    village_code=row.village_code,
+                    year=row.year,
+                    women=row.women,
+                    men=row.men,
+                    households=row.households,
+                    idpoor_households=row.idpoor_households,
+                    indigenous_percent=row.indigenous_percent,
+                )
+                for row in found.rows
+            ],
+            shares=[PopulationShare(group=g, part=s.part, of=s.of) for g, s in found.shares.items()],
         )
 
 
@@ -74,8 +75,8 @@ class PopulationQuery:
     )
     async def village_populations(self, info: Info[Context, None], commune_code: str) -> CommunePopulation:
         info.context.require_caller()
-        path = f"/communes/{segment(commune_code[:6])}/populations"
-        return CommunePopulation.of(await info.context.call("intake", "GET", path))
+        found = await info.context.clients.intake.populations(info.context.caller, commune_code[:6])
+        return CommunePopulation.of(found)
 
 
 @strawberry.type
@@ -88,6 +89,19 @@ class PopulationMutation:
         self, info: Info[Context, None], commune_code: str, rows: list[VillagePopulationInput]
     ) -> CommunePopulation:
         info.context.require_write("write:needs")
-        body = {"rows": [strawberry.asdict(r) for r in rows]}
-        path = f"/communes/{segment(commune_code[:6])}/populations"
-        return CommunePopulation.of(await info.context.call("intake", "PUT", path, json=body))
+        rows_in = [
+            PopulationIn.model_construct(
+                village_code=r.village_code,
+                year=r.year,
+                women=r.women,
+                men=r.men,
+                households=r.households,
+                idpoor_households=r.idpoor_households,
+                indigenous_percent=r.indigenous_percent,
+            )
+            for r in rows
+        ]
+        body = PopulationsIn.model_construct(rows=rows_in)
+        intake = info.context.clients.intake
+        found = await intake.record_populations(info.context.caller, commune_code[:6], body)
+        return CommunePopulation.of(found)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
+from contracts.api.intake import PublicNeed as PublicNeedView
 from gateway.schema.needs.need import StatusChange
 from gateway.schema.needs.referral import Referral
 from gateway.schema.needs.vocabulary import PRIVATE_TEXT, NeedStatus, Sector
@@ -38,21 +38,21 @@ class PublicNeed:
     )
 
     @classmethod
-    def of(cls, data: dict[str, Any], survivor: dict[str, Any] | None = None) -> PublicNeed:
+    def of(cls, need: PublicNeedView, survivor: PublicNeedView | None = None) -> PublicNeed:
         return cls(
-            tracking_code=data["tracking_code"],
-            commune_code=data["commune_code"],
-            village_code=data["village_code"],
-            description=data["description"] if data["description"] is not None else PRIVATE_TEXT,
-            private=data["description"] is None,
-            sector=Sector(data["sector"]) if data.get("sector") else None,
-            status=NeedStatus(data["status"]),
-            status_reason=data.get("status_reason"),
-            rank=data.get("rank"),
-            year=data.get("year"),
-            submitted_at=datetime.fromisoformat(data["submitted_at"]),
-            people=data["people"],
-            history=[StatusChange.of(h) for h in data["history"]],
+            tracking_code=need.tracking_code,
+            commune_code=need.commune_code,
+            village_code=need.village_code,
+            description=need.description if need.description is not None else PRIVATE_TEXT,
+            private=need.description is None,
+            sector=need.sector,
+            status=need.status,
+            status_reason=need.status_reason,
+            rank=need.rank,
+            year=need.year,
+            submitted_at=need.submitted_at,
+            people=need.people,
+            history=[StatusChange.of(h) for h in need.history],
             merged_into=PublicNeed.of(survivor) if survivor else None,
-            referral=Referral.of(data.get("referral")),
+            referral=Referral.of(need.referral),
         )

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from strawberry.types import Info
 
-from gateway.schema.context import Context, segment
+from gateway.schema.context import Context
 from gateway.schema.ids import raw_id
 from gateway.schema.needs.drafts import NeedDraft
 from gateway.schema.needs.lists import NeedConnection, NeedEdge, NeedFilter, NeedStats, stats_cell
@@ -23,18 +21,18 @@ class NeedsQuery:
     @strawberry.field(description="Citizens' messages waiting to become needs in one of your communes.")
     async def need_drafts(self, info: Info[Context, None], commune_code: str) -> list[NeedDraft]:
         info.context.require_caller()
-        found = await info.context.call("intake", "GET", "/drafts", params={"commune": commune_code})
+        found = await info.context.clients.intake.drafts(info.context.caller, commune_code)
         return [NeedDraft.of(d) for d in found]
 
     @strawberry.field(description="One need, as you may see it.")
     async def need(self, info: Info[Context, None], id: strawberry.ID) -> Need:
         info.context.require_caller()
-        return Need.of(await info.context.call("intake", "GET", f"/needs/{segment(raw_id('Need', id))}"))
+        return Need.of(await info.context.clients.intake.need(info.context.caller, raw_id("Need", id)))
 
     @strawberry.field(description="Public: follow a need by its tracking code. No personal data.")
     async def need_by_tracking_code(self, info: Info[Context, None], code: str) -> PublicNeed:
-        data = await info.context.call("intake", "GET", "/public/need", params={"code": code[:40]})
-        return PublicNeed.of(data["need"], data.get("survivor"))
+        found = await info.context.clients.intake.track(info.context.caller, code[:40])
+        return PublicNeed.of(found.need, found.survivor)
 
     @strawberry.field(description="Needs in your communes, newest first.")
     async def needs(
@@ -46,34 +44,30 @@ class NeedsQuery:
     ) -> NeedConnection:
         info.context.require_caller()
         chosen = filter or NeedFilter()
-        params: dict[str, Any] = {"limit": check_first(first, info.context.lang)}
-        for name in ("commune", "village", "group", "text"):
-            if getattr(chosen, name):
-                params[name] = getattr(chosen, name)
-        if chosen.sector:
-            params["sector"] = chosen.sector.value
-        if chosen.status:
-            params["status"] = chosen.status.value
-        if chosen.mine:
-            params["mine"] = "true"
-        after_id = decode_cursor(CURSOR_KIND, after, info.context.lang)
-        if after_id:
-            params["after"] = after_id
-        page = await info.context.call("intake", "GET", "/needs", params=params)
-        items = page["items"]
+        page = await info.context.clients.intake.needs(
+            info.context.caller,
+            limit=check_first(first, info.context.lang),
+            commune=chosen.commune or None,
+            village=chosen.village or None,
+            sector=chosen.sector,
+            status=chosen.status,
+            group=chosen.group or None,
+            text=chosen.text or None,
+            mine=chosen.mine,
+            after=decode_cursor(CURSOR_KIND, after, info.context.lang) or None,
+        )
+        items = page.items
         villages: dict[str, Village | None] | None = None
         if items and selects(info.selected_fields, ("needs", "edges", "node", "village")):
-            codes = list(dict.fromkeys(n["village_code"] for n in items))
+            codes = list(dict.fromkeys(n.village_code for n in items))
             villages = dict(zip(codes, await village_loader(info.context).load_many(codes), strict=True))
-        edges = [
-            NeedEdge(cursor=encode_cursor(CURSOR_KIND, n["id"]), node=Need.of(n, villages)) for n in items
-        ]
+        edges = [NeedEdge(cursor=encode_cursor(CURSOR_KIND, n.id), node=Need.of(n, villages)) for n in items]
         return NeedConnection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=page["next_after"] is not None, end_cursor=edges[-1].cursor if edges else None
+                has_next_page=page.next_after is not None, end_cursor=edges[-1].cursor if edges else None
             ),
-            total_count=page["total"],
+            total_count=page.total,
         )
 
     @strawberry.field(
@@ -82,15 +76,12 @@ class NeedsQuery:
     async def need_stats(
         self, info: Info[Context, None], commune_code: str, year: int | None = None
     ) -> NeedStats:
-        params: dict[str, Any] = {"commune": commune_code}
-        if year is not None:
-            params["year"] = year
-        data = await info.context.call("intake", "GET", "/stats", params=params)
+        stats = await info.context.clients.intake.stats(info.context.caller, commune_code, year)
         return NeedStats(
-            commune_code=data["commune_code"],
-            year=data["year"],
-            total=stats_cell("total", data["total"]),
-            by_village=[stats_cell(k, c) for k, c in data["by_village"].items()],
-            by_sector=[stats_cell(k, c) for k, c in data["by_sector"].items()],
-            by_status=[stats_cell(k, c) for k, c in data["by_status"].items()],
+            commune_code=stats.commune_code,
+            year=stats.year,
+            total=stats_cell("total", stats.total),
+            by_village=[stats_cell(k, c) for k, c in stats.by_village.items()],
+            by_sector=[stats_cell(k, c) for k, c in stats.by_sector.items()],
+            by_status=[stats_cell(k, c) for k, c in stats.by_status.items()],
         )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
+from contracts.api.intake import ReferralNote
 from gateway.schema.needs.vocabulary import ReferralTarget
 
 
@@ -20,12 +20,7 @@ class Referral:
     at: datetime = strawberry.field(description="When (UTC).")
 
     @classmethod
-    def of(cls, data: dict[str, Any] | None) -> Referral | None:
-        if not data:
+    def of(cls, note: ReferralNote | None) -> Referral | None:
+        if note is None:
             return None
-        return cls(
-            target=ReferralTarget(data["target"]),
-            name=data["name"],
-            reason=data["reason"],
-            at=datetime.fromisoformat(data["at"]),
-        )
+        return cls(target=note.target, name=note.name, reason=note.reason, at=note.at)

@@ -4,13 +4,14 @@ indigenous peoples the forms offer."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
+from contracts.api.intake import ReferIn
+from contracts.api.intake import ReferredNeed as ReferredNeedView
 from contracts.inclusion import INDIGENOUS_PEOPLES
-from gateway.schema.context import Context, segment
+from gateway.schema.context import Context
 from gateway.schema.ids import raw_id, to_global
 from gateway.schema.needs.need import Need
 from gateway.schema.needs.vocabulary import NeedStatus, ReferralTarget, Sector
@@ -41,22 +42,22 @@ class ReferredNeed:
     referred_at: datetime
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> ReferredNeed:
+    def of(cls, referred: ReferredNeedView) -> ReferredNeed:
         return cls(
-            need_id=to_global("Need", data["need_id"]),
-            tracking_code=data["tracking_code"],
-            commune_code=data["commune_code"],
-            village_code=data["village_code"],
-            district_code=data["district_code"],
-            sector=Sector(data["sector"]) if data.get("sector") else None,
-            need_type=data.get("need_type"),
-            description=data.get("description"),
-            people=data["people"],
-            status=NeedStatus(data["status"]),
-            target=ReferralTarget(data["target"]),
-            target_name=data["name"],
-            reason=data["reason"],
-            referred_at=datetime.fromisoformat(data["at"]),
+            need_id=to_global("Need", referred.need_id),
+            tracking_code=referred.tracking_code,
+            commune_code=referred.commune_code,
+            village_code=referred.village_code,
+            district_code=referred.district_code,
+            sector=referred.sector,
+            need_type=referred.need_type,
+            description=referred.description,
+            people=referred.people,
+            status=referred.status,
+            target=referred.target,
+            target_name=referred.name,
+            reason=referred.reason,
+            referred_at=referred.at,
         )
 
 
@@ -77,9 +78,10 @@ class TriageQuery:
         self, info: Info[Context, None], district_code: str, first: int = 50
     ) -> list[ReferredNeed]:
         info.context.require_caller()
-        params = {"district": district_code[:4], "limit": max(1, min(first, 100))}
-        data = await info.context.call("intake", "GET", "/referrals", params=params)
-        return [ReferredNeed.of(d) for d in data["items"]]
+        page = await info.context.clients.intake.referrals(
+            info.context.caller, district_code[:4], max(1, min(first, 100))
+        )
+        return [ReferredNeed.of(r) for r in page.items]
 
     @strawberry.field(
         description='Cambodia\'s indigenous peoples for indigenousGroup ("none" and "other" too).'
@@ -95,8 +97,8 @@ class TriageMutation:
     )
     async def reject_need(self, info: Info[Context, None], id: strawberry.ID, reason: str) -> Need:
         info.context.require_write("write:needs")
-        path = f"/needs/{segment(raw_id('Need', id))}/reject"
-        return Need.of(await info.context.call("intake", "POST", path, json={"reason": reason}))
+        need_id = raw_id("Need", id)
+        return Need.of(await info.context.clients.intake.reject_need(info.context.caller, need_id, reason))
 
     @strawberry.mutation(
         description="Council: refer a need to the district, a line department or an NGO (named); the "
@@ -104,6 +106,6 @@ class TriageMutation:
     )
     async def refer_need(self, info: Info[Context, None], id: strawberry.ID, input: ReferNeedInput) -> Need:
         info.context.require_write("write:needs")
-        path = f"/needs/{segment(raw_id('Need', id))}/refer"
-        body = {"target": input.target.value, "name": input.name, "reason": input.reason}
-        return Need.of(await info.context.call("intake", "POST", path, json=body))
+        body = ReferIn.model_construct(target=input.target, name=input.name, reason=input.reason)
+        need_id = raw_id("Need", id)
+        return Need.of(await info.context.clients.intake.refer_need(info.context.caller, need_id, body))

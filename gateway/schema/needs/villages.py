@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from contracts.api.intake import VillagePublic
 from gateway.cache import TimedCache
 from gateway.schema.context import Context
 
@@ -18,11 +19,21 @@ class Village:
     commune_name_km: str = strawberry.field(description="The commune's name in Khmer script.")
     commune_name_latin: str = strawberry.field(description="The commune's name in Latin letters.")
 
+    @classmethod
+    def of(cls, village: VillagePublic) -> Village:
+        return cls(
+            code=village.code,
+            name_km=village.name_km,
+            name_latin=village.name_latin,
+            commune_code=village.commune_code,
+            commune_name_km=village.commune_name_km,
+            commune_name_latin=village.commune_name_latin,
+        )
+
 
 # Gazetteer names are national reference data that intake loads at start and never edits:
 # kept here an hour, a page of needs costs one call to intake rather than two.
 _VILLAGES: TimedCache[Village] = TimedCache(ttl=3600.0, size=20_000)
-_VILLAGE_FIELDS = ("code", "name_km", "name_latin", "commune_code", "commune_name_km", "commune_name_latin")
 
 
 def village_loader(ctx: Context) -> DataLoader[str, Village | None]:
@@ -32,9 +43,8 @@ def village_loader(ctx: Context) -> DataLoader[str, Village | None]:
         missing = [code for code in dict.fromkeys(codes) if _VILLAGES.get(code) is None]
         if missing:
             generation = _VILLAGES.generation
-            found = await ctx.call("intake", "GET", "/villages/by-code", params={"codes": missing})
-            for v in found:
-                _VILLAGES.put(v["code"], Village(**{k: v[k] for k in _VILLAGE_FIELDS}), generation)
+            for v in await ctx.clients.intake.villages_by_code(ctx.caller, missing):
+                _VILLAGES.put(v.code, Village.of(v), generation)
         return [_VILLAGES.get(code) for code in codes]
 
     return ctx.loader("villages", load)
