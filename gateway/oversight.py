@@ -99,10 +99,12 @@ async def load_view(
         _, named = await intake.request("GET", "/places", identity, lang=lang, params={"codes": wanted})
         known.update({p["code"]: p for p in named})
     key = "name_km" if lang == "km" else "name_latin"
-    return _named(view, lambda code: known.get(code, {}).get(key), identity)
+    return named_view(view, lambda code: known.get(code, {}).get(key), identity)
 
 
-def _named(view: OversightView, name_of: Callable[[str], str | None], identity: Identity) -> NamedView:
+def named_view(view: OversightView, name_of: Callable[[str], str | None], identity: Identity) -> NamedView:
+    """The service's view with each place's name (``name_of`` a code, None when unknown: the
+    code stands in) and the level of the places compared."""
     rows = [NamedRow(r.code, name_of(r.code) or r.code, level_of(r.code), r) for r in view.rows]
     # No place named: the whole country, or a caller's several places (an NGO's communes).
     whole = view.unit is not None or ALL_COMMUNES in identity.communes
