@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.notify import DeliveryChannel, DeliveryStatus
+from contracts.notify import Channel, DeliveryChannel, DeliveryStatus
 
 # --- the in-app inbox ---------------------------------------------------------------------------
 
@@ -22,7 +22,7 @@ class NotificationPublic(BaseModel):
 
     id: str
     audience: str = Field(description="Who it is for, e.g. council:160101")
-    channel: str = Field(description="Always in_app")
+    channel: Channel
     kind: str = Field(description="What happened, e.g. need_submitted")
     text: dict[str, str] = Field(description="The message per language (km, en)")
     ref: str | None = None
