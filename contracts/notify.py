@@ -69,6 +69,17 @@ class DeliveryChannel(StrEnum):
     FACEBOOK = "facebook"
 
 
+class DeliveryStatus(StrEnum):
+    """Where a delivery is: queued -> sending -> sent -> delivered | failed (notify's rules in
+    services/notify/domain/delivery.py; the gateway shows the same words)."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
 class NotificationQueuedV1(BaseModel):
     """A notification was queued for an audience on a channel.
 

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from contracts.api.intake import PlacePublic
+from contracts.api.oversight import OversightFigures, OversightView
 from gateway.clients import Caller
 from gateway.wiring import Gateway
 from services.runtime.identity import ALL_COMMUNES, Identity
@@ -22,6 +27,30 @@ LEVELS = {0: "national", 2: "province", 4: "district", 6: "commune"}
 
 def level_of(code: str | None) -> str:
     return LEVELS.get(len(code or ""), "commune")
+
+
+@dataclass(frozen=True, slots=True)
+class NamedRow:
+    """One place of a comparison, named in the caller's language."""
+
+    code: str
+    name: str
+    level: str
+    figures: OversightFigures
+
+
+@dataclass(frozen=True, slots=True)
+class NamedView:
+    """The oversight service's view of a place with every place named: what pages and GraphQL show."""
+
+    unit: str | None
+    name: str | None
+    level: str
+    """national, province, district or commune; places: a caller's several places side by side."""
+    year: int
+    total: OversightFigures
+    rows: list[NamedRow]
+    rows_level: str | None
 
 
 ROW_WIDTHS = {"province": 2, "district": 4, "commune": 6}
@@ -49,7 +78,7 @@ async def load_view(
     unit: str | None,
     year: int | None,
     rows: str | None = None,
-) -> dict[str, Any]:
+) -> NamedView:
     """The figures of ``unit`` (or the caller's own places) with every row named. ``rows``:
     province, district or commune rows below the place (default one level down)."""
     if unit is None:
@@ -60,58 +89,74 @@ async def load_view(
     query = _silent_places_query(identity, unit, rows)
     if query is not None:
         places = await intake.places(caller, **query)
-    params: dict[str, Any] = {"places": [p.code for p in places]}
-    for name, value in (("unit", unit), ("year", year), ("rows", rows)):
-        if value is not None:
-            params[name] = value
-    view: dict[str, Any]
-    _, view = await gateway.services["oversight"].request("GET", "/views", identity, lang=lang, params=params)
+    view = await gateway.clients.oversight.view(
+        caller, unit=unit, year=year, rows=rows, places=[p.code for p in places]
+    )
     known = {p.code: p for p in places}
-    wanted = [r["code"] for r in view["rows"] if r["code"] not in known]
-    if view["unit"]:
-        wanted.append(view["unit"])
+    wanted = [r.code for r in view.rows if r.code not in known]
+    if view.unit:
+        wanted.append(view.unit)
     if wanted:
         known.update({p.code: p for p in await intake.places(caller, codes=wanted)})
-    names = {code: p.name_km if lang == "km" else p.name_latin for code, p in known.items()}
-    for row in view["rows"]:
-        row["name"] = names.get(row["code"]) or row["code"]
-        row["level"] = level_of(row["code"])
-    unit_code = view["unit"]
-    view["name"] = names.get(unit_code) if unit_code else None
+
+    def name_of(code: str) -> str | None:
+        place = known.get(code)
+        if place is None:
+            return None
+        return place.name_km if lang == "km" else place.name_latin
+
+    return named_view(view, name_of, identity)
+
+
+def named_view(view: OversightView, name_of: Callable[[str], str | None], identity: Identity) -> NamedView:
+    """The service's view with each place's name (``name_of`` a code, None when unknown: the
+    code stands in) and the level of the places compared."""
+    rows = [NamedRow(r.code, name_of(r.code) or r.code, level_of(r.code), r) for r in view.rows]
     # No place named: the whole country, or a caller's several places (an NGO's communes).
-    view["level"] = level_of(unit_code) if unit_code or ALL_COMMUNES in identity.communes else "places"
-    view["rows_level"] = level_of(view["rows"][0]["code"]) if view["rows"] else None
-    return view
+    whole = view.unit is not None or ALL_COMMUNES in identity.communes
+    return NamedView(
+        unit=view.unit,
+        name=name_of(view.unit) if view.unit else None,
+        level=level_of(view.unit) if whole else "places",
+        year=view.year,
+        total=view.total,
+        rows=rows,
+        rows_level=rows[0].level if rows else None,
+    )
 
 
 CHECK_FIGURES = ("checks", "participants", "built", "works", "used", "answers", "satisfied", "rating")
 
 
-def _flat(row: dict[str, Any]) -> dict[str, Any]:
-    needs, meetings, budget = row["needs"], row["meetings"], row["budget"]
-    flat: dict[str, Any] = {"needs": needs["total"]}
-    flat.update({f"status_{k}": v for k, v in needs["by_status"].items()})
-    flat.update({f"sector_{k}": v for k, v in needs["by_sector"].items()})
-    flat.update({f"group_{k}": v for k, v in needs["by_group"].items()})
-    flat["group_unknown"] = needs["group_unknown"]
-    flat.update({f"meetings_{k}": v for k, v in meetings.items() if k != "attendance"})
-    flat.update({f"attendance_{k}": v for k, v in meetings["attendance"].items()})
-    flat.update({f"riel_{k}": v for k, v in budget.items() if k != "execution_percent"})
-    flat["execution_percent"] = "" if budget["execution_percent"] is None else budget["execution_percent"]
-    flat["referrals_received"] = row["referrals_received"]
-    checks = row["community_check"]
-    flat["citizens_verified"] = checks["verified"]
-    flat.update({f"check_{k}": "" if v is None else v for k, v in checks.items() if k in CHECK_FIGURES})
-    flat.update({f"check_participants_{k}": v for k, v in checks["participants_by_group"].items()})
+def _fields(model: BaseModel) -> Iterator[tuple[str, Any]]:
+    """A model's fields in the order the contract declares them: the CSV's column order."""
+    return ((name, getattr(model, name)) for name in type(model).model_fields)
+
+
+def _flat(row: OversightFigures) -> dict[str, Any]:
+    needs, meetings, budget, checks = row.needs, row.meetings, row.budget, row.community_check
+    flat: dict[str, Any] = {"needs": needs.total}
+    flat.update({f"status_{k.value}": v for k, v in needs.by_status.items()})
+    flat.update({f"sector_{k}": v for k, v in needs.by_sector.items()})
+    flat.update({f"group_{k}": v for k, v in needs.by_group.items()})
+    flat["group_unknown"] = needs.group_unknown
+    flat.update({f"meetings_{k}": v for k, v in _fields(meetings) if k != "attendance"})
+    flat.update({f"attendance_{k}": v for k, v in meetings.attendance.items()})
+    flat.update({f"riel_{k}": v for k, v in _fields(budget) if k != "execution_percent"})
+    flat["execution_percent"] = "" if budget.execution_percent is None else budget.execution_percent
+    flat["referrals_received"] = row.referrals_received
+    flat["citizens_verified"] = checks.verified
+    flat.update({f"check_{k}": "" if v is None else v for k, v in _fields(checks) if k in CHECK_FIGURES})
+    flat.update({f"check_participants_{k}": v for k, v in checks.participants_by_group.items()})
     return flat
 
 
-def csv_of(view: dict[str, Any]) -> str:
+def csv_of(view: NamedView) -> str:
     """The comparison as CSV: one line per place and a total line. Column names are stable
     English keys (for spreadsheets and scripts); names are as the page's language writes them;
     hidden small counts stay "<5". A byte-order mark lets spreadsheet programs read Khmer."""
-    lines = [{"code": r["code"], "name": r["name"], **_flat(r)} for r in view["rows"]]
-    lines.append({"code": view["unit"] or "", "name": "TOTAL", **_flat(view["total"])})
+    lines = [{"code": r.code, "name": r.name, **_flat(r.figures)} for r in view.rows]
+    lines.append({"code": view.unit or "", "name": "TOTAL", **_flat(view.total)})
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(lines[0]), lineterminator="\r\n")
     writer.writeheader()

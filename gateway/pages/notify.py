@@ -3,14 +3,17 @@ loudspeaker scripts a village chief reads out, printable, marked "announced" whe
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from contracts.api.notify import DeliveryPublic, ScriptPublic
+from contracts.notify import DeliveryChannel, DeliveryStatus
 from gateway.accounts import Session, same_token
-from gateway.clients import ServiceError, segment
+from gateway.clients import Caller, ServiceError
 from gateway.i18n import page_language, translate
 from gateway.pages import formatting
 from gateway.pages.guards import PageRoute, SessionDep
@@ -54,7 +57,7 @@ KIND_LABELS = {
 }
 
 
-def _when(value: str | None, lang: str) -> str:
+def _when(value: datetime | None, lang: str) -> str:
     if not value:
         return ""
     return formatting.local_datetime(value, lang)
@@ -68,13 +71,8 @@ def _refused(request: Request, session: Session, title: str, exc: ServiceError) 
     return _error(request, session, exc.status if exc.status < 500 else 503, title, exc.message)
 
 
-async def _call(request: Request, session: Session, method: str, path: str, **kwargs: Any) -> Any:
-    _, body = (
-        await gateway_of(request)
-        .services["notify"]
-        .request(method, path, session.account.identity(), lang=page_language(request), **kwargs)
-    )
-    return body
+def _caller(request: Request, session: Session) -> Caller:
+    return Caller(session.account.identity(), page_language(request))
 
 
 # A loudspeaker script is not sent: it waits for the chief to read it out, or is replaced.
@@ -85,50 +83,50 @@ LOUDSPEAKER_STATUS = {
 SUPERSEDED = "loudspeaker.superseded"
 
 
-def _status_of(item: dict[str, Any]) -> tuple[str, str]:
-    error = item.get("last_error") or {}
-    if item["channel"] == "loudspeaker":
-        if error.get("code") == SUPERSEDED:
+def _status_of(item: DeliveryPublic) -> tuple[str, str]:
+    status = item.status.value
+    if item.channel is DeliveryChannel.LOUDSPEAKER:
+        if item.last_error is not None and item.last_error.code == SUPERSEDED:
             return "🔁", "Replaced by a newer script"
-        if item["status"] in LOUDSPEAKER_STATUS:
-            return LOUDSPEAKER_STATUS[item["status"]]
-    return STATUS_ICONS.get(item["status"], "•"), STATUS_LABELS.get(item["status"], item["status"])
+        if status in LOUDSPEAKER_STATUS:
+            return LOUDSPEAKER_STATUS[status]
+    return STATUS_ICONS.get(status, "•"), STATUS_LABELS.get(status, status)
 
 
-def _sms_cost(item: dict[str, Any], lang: str) -> str:
-    if not item.get("segments") or item.get("cost_riel") is None:
+def _sms_cost(item: DeliveryPublic, lang: str) -> str:
+    if not item.segments or item.cost_riel is None:
         return ""
-    alphabet = "Khmer/Unicode" if item.get("encoding") == "ucs2" else "Latin"
+    alphabet = "Khmer/Unicode" if item.encoding == "ucs2" else "Latin"
     return translate(lang, "%(n)s SMS parts (%(alphabet)s) · about %(riel)s riel") % {
-        "n": formatting.number(item["segments"], lang),
+        "n": formatting.number(item.segments, lang),
         "alphabet": translate(lang, alphabet),
-        "riel": formatting.number(item["cost_riel"], lang),
+        "riel": formatting.number(item.cost_riel, lang),
     }
 
 
-def delivery_row(item: dict[str, Any], lang: str) -> dict[str, Any]:
-    kind = KIND_LABELS.get(item["kind"])
-    error = item.get("last_error")
+def delivery_row(item: DeliveryPublic, lang: str) -> dict[str, Any]:
+    kind = KIND_LABELS.get(item.kind)
+    error = item.last_error
+    channel = item.channel.value
     status_icon, status_label = _status_of(item)
+    waiting = item.status is DeliveryStatus.QUEUED and item.channel is not DeliveryChannel.LOUDSPEAKER
     return {
-        "channel": item["channel"],
-        "channel_icon": CHANNEL_ICONS.get(item["channel"], "•"),
-        "channel_label": translate(lang, CHANNEL_LABELS.get(item["channel"], item["channel"])),
-        "status": item["status"],
+        "channel": channel,
+        "channel_icon": CHANNEL_ICONS.get(channel, "•"),
+        "channel_label": translate(lang, CHANNEL_LABELS.get(channel, channel)),
+        "status": item.status.value,
         "status_icon": status_icon,
         "status_label": translate(lang, status_label),
         "cost": _sms_cost(item, lang),
-        "kind_label": translate(lang, kind) if kind else item["kind"],
-        "recipient": item["recipient"],
-        "ref": item.get("ref"),
-        "text": item["text"],
-        "attempts": item["attempts"],
-        "segments": item.get("segments"),
-        "error": f"{error['code']}: {error['reason']}" if error else None,
-        "when": _when(item["updated_at"], lang),
-        "next": _when(item.get("next_attempt_at"), lang)
-        if item["status"] == "queued" and item["channel"] != "loudspeaker"
-        else "",
+        "kind_label": translate(lang, kind) if kind else item.kind,
+        "recipient": item.recipient,
+        "ref": item.ref,
+        "text": item.text,
+        "attempts": item.attempts,
+        "segments": item.segments,
+        "error": f"{error.code}: {error.reason}" if error else None,
+        "when": _when(item.updated_at, lang),
+        "next": _when(item.next_attempt_at, lang) if waiting else "",
     }
 
 
@@ -146,15 +144,14 @@ async def deliveries_page(
     if session.account.role not in VIEWERS:
         message = translate(lang, "Only the commune council sees what was sent to whom.")
         return _error(request, session, 403, title, message)
-    params: dict[str, Any] = {"limit": 50}
-    if status in STATUS_LABELS:
-        params["status"] = status
-    if channel in CHANNEL_LABELS:
-        params["channel"] = channel
-    if after:
-        params["after"] = after
     try:
-        page = await _call(request, session, "GET", "/deliveries", params=params)
+        page = await gateway_of(request).clients.notify.deliveries(
+            _caller(request, session),
+            status=DeliveryStatus(status) if status in STATUS_LABELS else None,
+            channel=DeliveryChannel(channel) if channel in CHANNEL_LABELS else None,
+            after=after or None,
+            limit=50,
+        )
     except ServiceError as exc:
         return _refused(request, session, title, exc)
     statuses = [
@@ -169,8 +166,8 @@ async def deliveries_page(
         request,
         "notify_deliveries.html",
         session,
-        rows=[delivery_row(item, lang) for item in page["items"]],
-        next_after=page["next_after"],
+        rows=[delivery_row(item, lang) for item in page.items],
+        next_after=page.next_after,
         chosen_status=status if status in STATUS_LABELS else "",
         chosen_channel=channel if channel in CHANNEL_LABELS else "",
         statuses=statuses,
@@ -178,19 +175,19 @@ async def deliveries_page(
     )
 
 
-def script_card(doc: dict[str, Any], lang: str) -> dict[str, Any]:
-    names = doc.get("village_name") or {}
+def script_card(doc: ScriptPublic, lang: str) -> dict[str, Any]:
+    names = doc.village_name
     return {
-        "id": doc["id"],
-        "ref": doc.get("ref"),
-        "village": names.get("km" if lang == "km" else "latin") or doc["village_code"],
-        "village_code": doc["village_code"],
-        "text": doc["text"].get(lang) or doc["text"].get("km", ""),
-        "quoted": doc.get("quoted") or [],
-        "status": doc["status"],
-        "created": _when(doc["created_at"], lang),
-        "announced": _when(doc.get("announced_at"), lang),
-        "announced_by": doc.get("announced_by_name") or doc.get("announced_by") or "",
+        "id": doc.id,
+        "ref": doc.ref,
+        "village": (names.km if lang == "km" else names.latin) or doc.village_code,
+        "village_code": doc.village_code,
+        "text": doc.text.get(lang) or doc.text.get("km", ""),
+        "quoted": doc.quoted,
+        "status": doc.status,
+        "created": _when(doc.created_at, lang),
+        "announced": _when(doc.announced_at, lang),
+        "announced_by": doc.announced_by_name or doc.announced_by or "",
     }
 
 
@@ -202,28 +199,27 @@ def _may_announce(session: Session, village_code: str) -> bool:
     )
 
 
-def _card(session: Session, doc: dict[str, Any], lang: str) -> dict[str, Any]:
-    return {**script_card(doc, lang), "may_announce": _may_announce(session, doc["village_code"])}
+def _card(session: Session, doc: ScriptPublic, lang: str) -> dict[str, Any]:
+    return {**script_card(doc, lang), "may_announce": _may_announce(session, doc.village_code)}
 
 
 @router.get("/loudspeaker")
 async def loudspeaker_page(request: Request, session: SessionDep, village: str | None = None) -> Response:
     """The village chief's list: scripts to read out first, then those already announced."""
     lang = page_language(request)
-    params: dict[str, Any] = {"limit": 100}
-    if village and village.isdigit() and len(village) == 8:
-        params["village"] = village
+    notify, caller = gateway_of(request).clients.notify, _caller(request, session)
+    chosen = village if village and village.isdigit() and len(village) == 8 else None
     try:
-        pending = await _call(request, session, "GET", "/loudspeaker", params={**params, "status": "pending"})
-        done = await _call(request, session, "GET", "/loudspeaker", params={**params, "status": "announced"})
+        pending = await notify.scripts(caller, village=chosen, status="pending", limit=100)
+        done = await notify.scripts(caller, village=chosen, status="announced", limit=100)
     except ServiceError as exc:
         return _refused(request, session, translate(lang, "Loudspeaker"), exc)
     return render(
         request,
         "loudspeaker.html",
         session,
-        pending=[_card(session, d, lang) for d in pending["items"]],
-        announced=[_card(session, d, lang) for d in done["items"][:20]],
+        pending=[_card(session, d, lang) for d in pending.items],
+        announced=[_card(session, d, lang) for d in done.items[:20]],
     )
 
 
@@ -232,7 +228,7 @@ async def loudspeaker_script_page(request: Request, session: SessionDep, script_
     """One script, large and plain, ready to print or to read from the phone."""
     lang = page_language(request)
     try:
-        doc = await _call(request, session, "GET", f"/loudspeaker/{segment(script_id)}")
+        doc = await gateway_of(request).clients.notify.script(_caller(request, session), script_id)
     except ServiceError as exc:
         return _refused(request, session, translate(lang, "Loudspeaker"), exc)
     return render(request, "loudspeaker_script.html", session, script=_card(session, doc, lang))
@@ -250,12 +246,8 @@ async def mark_announced(
         message = translate(lang, "This page is out of date. Please open it again.")
         return _error(request, session, 400, translate(lang, "Loudspeaker"), message)
     try:
-        await _call(
-            request,
-            session,
-            "POST",
-            f"/loudspeaker/{segment(script_id)}/announced",
-            json={"name": session.account.display_name},
+        await gateway_of(request).clients.notify.mark_announced(
+            _caller(request, session), script_id, session.account.display_name
         )
     except ServiceError as exc:
         return _refused(request, session, translate(lang, "Loudspeaker"), exc)

@@ -10,7 +10,7 @@ the same comparison as a file. Everything comes from the oversight service's rea
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from fastapi.responses import Response
 
 from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
-from gateway.oversight import csv_of, load_view
+from gateway.oversight import NamedView, csv_of, load_view
 from gateway.pages.guards import PageRoute, SessionDep
 from gateway.pages.render import gateway_of, render
 
@@ -46,7 +46,7 @@ GROUP_HEADS = (
 
 async def _view(
     request: Request, session: SessionDep, unit: str | None, year: int | None, rows: str | None
-) -> dict[str, Any] | Response:
+) -> NamedView | Response:
     lang = page_language(request)
     try:
         return await load_view(gateway_of(request), session.account.identity(), lang, unit, year, rows)
@@ -56,13 +56,13 @@ async def _view(
         return render(request, "error.html", session, status, title=title, message=exc.message)
 
 
-def _page(request: Request, session: SessionDep, view: dict[str, Any], rows: str | None) -> Response:
+def _page(request: Request, session: SessionDep, view: NamedView, rows: str | None) -> Response:
     lang = page_language(request)
-    title = translate(lang, LEVEL_TITLES[view["level"]], name=view["name"] or "")
+    title = translate(lang, LEVEL_TITLES[view.level], name=view.name or "")
     this_year = datetime.now(UTC).astimezone(PHNOM_PENH).year
-    query = {"unit": view["unit"] or "", "year": view["year"], **({"rows": rows} if rows else {})}
+    query = {"unit": view.unit or "", "year": view.year, **({"rows": rows} if rows else {})}
     # A province is compared district by district (the default) or commune by commune.
-    province = view["level"] == "province"
+    province = view.level == "province"
     return render(
         request,
         "oversight.html",
@@ -73,8 +73,8 @@ def _page(request: Request, session: SessionDep, view: dict[str, Any], rows: str
         years=list(range(this_year, this_year - 6, -1)),
         groups=[{"key": k, "icon": i, "label": translate(lang, label)} for k, i, label in GROUP_HEADS],
         export=f"/oversight/export.csv?{urlencode(query)}",
-        by_district=f"{request.url.path}?{urlencode({'year': view['year']})}" if province else None,
-        by_commune=f"{request.url.path}?{urlencode({'year': view['year'], 'rows': 'commune'})}"
+        by_district=f"{request.url.path}?{urlencode({'year': view.year})}" if province else None,
+        by_commune=f"{request.url.path}?{urlencode({'year': view.year, 'rows': 'commune'})}"
         if province
         else None,
     )
@@ -99,7 +99,7 @@ async def oversight_csv(
     view = await _view(request, session, unit or None, year, rows)
     if isinstance(view, Response):
         return view
-    filename = f"khum-oversight-{view['unit'] or 'all'}-{view['year']}.csv"
+    filename = f"khum-oversight-{view.unit or 'all'}-{view.year}.csv"
     return Response(
         csv_of(view),
         media_type="text/csv; charset=utf-8",

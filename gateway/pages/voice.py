@@ -7,14 +7,12 @@ else gets the same 404 as for a note that does not exist.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from gateway.clients import ServiceError, segment
+from gateway.clients import Caller, ServiceError
 from gateway.i18n import page_language
 from gateway.pages.guards import PageRoute, SessionDep
 from gateway.pages.render import gateway_of
@@ -32,24 +30,18 @@ def _missing() -> Response:
 async def voice_note(request: Request, audio_id: str, session: SessionDep) -> Response:
     if not _ID.match(audio_id):
         return _missing()
-    notify = gateway_of(request).services["notify"]
+    caller = Caller(session.account.identity(), page_language(request))
     try:
-        _, found = await notify.request(
-            "GET",
-            f"/voice-notes/{segment(audio_id)}",
-            session.account.identity(),
-            lang=page_language(request),
-        )
-        audio = base64.b64decode(found["data_base64"], validate=True)
+        audio = await gateway_of(request).clients.notify.voice_note(caller, audio_id)
     except ServiceError as exc:
         if exc.status in (403, 404):
             return _missing()
         return Response(exc.message, status_code=503, media_type="text/plain; charset=utf-8")
-    except (KeyError, TypeError, binascii.Error):
+    except ValueError:  # an answer that does not parse or decode (pydantic's errors are ValueErrors)
         return Response("Bad answer", status_code=502, media_type="text/plain; charset=utf-8")
     return Response(
-        audio,
-        media_type=str(found.get("mime_type") or "application/octet-stream"),
+        audio.data,
+        media_type=audio.content_type,
         # Personal data: never kept by a shared cache or the phone's HTTP cache.
         headers={"cache-control": "private, no-store", "content-disposition": "inline"},
     )

@@ -5,16 +5,26 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
-from contracts.notify import NOTIFICATION_QUEUED, DeliveryChannel, NotificationQueuedV1, audiences_for
-from gateway.clients import ServiceError
-from gateway.schema.context import Context, segment
-from gateway.schema.errors import from_service
+from contracts.api.notify import (
+    DeliveryPublic,
+    NotificationPublic,
+    PushKeys,
+    PushSubscriptionCreate,
+    PushSubscriptionPublic,
+)
+from contracts.notify import (
+    NOTIFICATION_QUEUED,
+    DeliveryChannel,
+    DeliveryStatus,
+    NotificationQueuedV1,
+    audiences_for,
+)
+from gateway.schema.context import Context
 from gateway.schema.ids import raw_id
 from gateway.schema.live import AFTER_DESCRIPTION, deliveries, live_cursor
 from gateway.schema.relay import (
@@ -31,15 +41,9 @@ CURSOR_KIND = "notification"
 DELIVERY_CURSOR = "delivery"
 
 strawberry.enum(DeliveryChannel, description="How a message reaches a person.")
-
-
-@strawberry.enum(description="Where a delivery is: queued, sending, sent, then delivered or failed.")
-class DeliveryStatus(Enum):
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    FAILED = "failed"
+strawberry.enum(
+    DeliveryStatus, description="Where a delivery is: queued, sending, sent, then delivered or failed."
+)
 
 
 @strawberry.type(description="A message for the signed-in person, e.g. a new need in their commune.")
@@ -62,15 +66,15 @@ class Notification:
         return self.texts.get(chosen) or self.texts.get("km") or next(iter(self.texts.values()), "")
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> Notification:
+    def of(cls, data: NotificationPublic) -> Notification:
         return cls(
-            id=strawberry.ID(data["id"]),
-            kind=data["kind"],
-            ref=data.get("ref"),
-            commune_code=data["commune_code"],
-            created_at=datetime.fromisoformat(data["created_at"]),
-            read=bool(data.get("read", False)),
-            texts=data["text"],
+            id=strawberry.ID(data.id),
+            kind=data.kind,
+            ref=data.ref,
+            commune_code=data.commune_code,
+            created_at=data.created_at,
+            read=data.read,
+            texts=data.text,
         )
 
     @classmethod
@@ -102,28 +106,21 @@ class NotificationsQuery:
         self, info: Info[Context, None], first: int = 20, after: str | None = None
     ) -> NotificationConnection:
         ctx = info.context
-        session = ctx.require_session()
-        params: dict[str, Any] = {"limit": check_first(first, ctx.lang)}
+        ctx.require_session()
+        limit = check_first(first, ctx.lang)
         after_id = decode_cursor(CURSOR_KIND, after, ctx.lang)
-        if after_id:
-            params["after"] = after_id
-        try:
-            _, page = await ctx.gateway.services["notify"].request(
-                "GET", "/notifications", session.account.identity(), lang=ctx.lang, params=params
-            )
-        except ServiceError as exc:
-            raise from_service(exc) from None
+        page = await ctx.clients.notify.notifications(ctx.caller, after=after_id, limit=limit)
         edges = [
-            NotificationEdge(cursor=encode_cursor(CURSOR_KIND, item["id"]), node=Notification.of(item))
-            for item in page["items"]
+            NotificationEdge(cursor=encode_cursor(CURSOR_KIND, item.id), node=Notification.of(item))
+            for item in page.items
         ]
         return NotificationConnection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=page["next_after"] is not None,
+                has_next_page=page.next_after is not None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
-            total_count=page["total"],
+            total_count=page.total,
         )
 
 
@@ -153,28 +150,25 @@ class Delivery:
     updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> Delivery:
-        error = data.get("last_error")
-        queued = data["status"] == DeliveryStatus.QUEUED.value
+    def of(cls, data: DeliveryPublic) -> Delivery:
+        error = data.last_error
         return cls(
-            id=strawberry.ID(data["id"]),
-            kind=data["kind"],
-            channel=DeliveryChannel(data["channel"]),
-            status=DeliveryStatus(data["status"]),
-            recipient=data["recipient"],
-            commune_code=data["commune_code"],
-            ref=data.get("ref"),
-            language=data["language"],
-            text=data["text"],
-            attempts=data["attempts"],
-            segments=data.get("segments"),
-            last_error=DeliveryError(code=error["code"], reason=error["reason"]) if error else None,
-            dead_lettered=bool(data.get("dead_lettered")),
-            next_attempt_at=datetime.fromisoformat(data["next_attempt_at"])
-            if queued and data.get("next_attempt_at")
-            else None,
-            created_at=datetime.fromisoformat(data["created_at"]),
-            updated_at=datetime.fromisoformat(data["updated_at"]),
+            id=strawberry.ID(data.id),
+            kind=data.kind,
+            channel=data.channel,
+            status=data.status,
+            recipient=data.recipient,
+            commune_code=data.commune_code,
+            ref=data.ref,
+            language=data.language,
+            text=data.text,
+            attempts=data.attempts,
+            segments=data.segments,
+            last_error=DeliveryError(code=error.code, reason=error.reason) if error else None,
+            dead_lettered=data.dead_lettered,
+            next_attempt_at=data.next_attempt_at if data.status is DeliveryStatus.QUEUED else None,
+            created_at=data.created_at,
+            updated_at=data.updated_at,
         )
 
 
@@ -201,6 +195,10 @@ class PushSubscription:
     id: strawberry.ID = strawberry.field(description="Stable id of this phone's subscription.")
     active: bool = strawberry.field(description="Whether this phone receives push notifications.")
     language: str = strawberry.field(description="The language push messages are written in (km or en).")
+
+    @classmethod
+    def of(cls, data: PushSubscriptionPublic) -> PushSubscription:
+        return cls(id=strawberry.ID(data.id), active=data.active, language=data.language)
 
 
 @strawberry.input(description="A browser's PushSubscription (its toJSON()), as the service worker got it.")
@@ -233,27 +231,26 @@ class NotifyQuery:
     ) -> DeliveryConnection:
         ctx = info.context
         ctx.require_caller()
-        params: dict[str, Any] = {"limit": check_first(first, ctx.lang)}
+        limit = check_first(first, ctx.lang)
         after_id = decode_cursor(DELIVERY_CURSOR, after, ctx.lang)
-        if after_id:
-            params["after"] = after_id
-        if filter is not None:
-            wanted = {
-                "commune": filter.commune_code,
-                "channel": filter.channel.value if filter.channel else None,
-                "status": filter.status.value if filter.status else None,
-                "ref": filter.ref,
-            }
-            params.update({k: v for k, v in wanted.items() if v is not None})
-        page = await ctx.call("notify", "GET", "/deliveries", params=params)
+        chosen = filter or DeliveryFilter()
+        page = await ctx.clients.notify.deliveries(
+            ctx.caller,
+            commune=chosen.commune_code,
+            channel=chosen.channel,
+            status=chosen.status,
+            ref=chosen.ref,
+            after=after_id,
+            limit=limit,
+        )
         edges = [
-            DeliveryEdge(cursor=encode_cursor(DELIVERY_CURSOR, item["id"]), node=Delivery.of(item))
-            for item in page["items"]
+            DeliveryEdge(cursor=encode_cursor(DELIVERY_CURSOR, item.id), node=Delivery.of(item))
+            for item in page.items
         ]
         return DeliveryConnection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=page["next_after"] is not None,
+                has_next_page=page.next_after is not None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
         )
@@ -265,8 +262,7 @@ class NotifyMutation:
     async def mark_notification_read(self, info: Info[Context, None], id: strawberry.ID) -> Notification:
         ctx = info.context
         ctx.require_csrf()
-        path = f"/notifications/{segment(raw_id('Notification', id))}/read"
-        return Notification.of(await ctx.call("notify", "POST", path))
+        return Notification.of(await ctx.clients.notify.mark_read(ctx.caller, raw_id("Notification", id)))
 
     @strawberry.mutation(description="Receive push notifications on this phone (what the inbox receives).")
     async def register_push_subscription(
@@ -274,15 +270,12 @@ class NotifyMutation:
     ) -> PushSubscription:
         ctx = info.context
         ctx.require_csrf()
-        body = {
-            "endpoint": input.endpoint,
-            "keys": {"p256dh": input.p256dh, "auth": input.auth},
-            "language": input.language,
-        }
-        data = await ctx.call("notify", "POST", "/push/subscriptions", json=body)
-        return PushSubscription(
-            id=strawberry.ID(data["id"]), active=data["active"], language=data["language"]
+        body = PushSubscriptionCreate.model_construct(
+            endpoint=input.endpoint,
+            keys=PushKeys.model_construct(p256dh=input.p256dh, auth=input.auth),
+            language=input.language,
         )
+        return PushSubscription.of(await ctx.clients.notify.register_push(ctx.caller, body))
 
     @strawberry.mutation(description="Stop push notifications on this phone.")
     async def unregister_push_subscription(
@@ -290,10 +283,7 @@ class NotifyMutation:
     ) -> PushSubscription:
         ctx = info.context
         ctx.require_csrf()
-        data = await ctx.call("notify", "POST", "/push/subscriptions/remove", json={"endpoint": endpoint})
-        return PushSubscription(
-            id=strawberry.ID(data["id"]), active=data["active"], language=data["language"]
-        )
+        return PushSubscription.of(await ctx.clients.notify.remove_push(ctx.caller, endpoint))
 
 
 @strawberry.type

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
+from contracts.api.notify import NotificationPage, NotificationPublic
 from services.notify.domain import inbox_audiences_of
 from services.runtime.errors import DomainError
 from services.runtime.http import CallerDep
@@ -15,24 +15,6 @@ from services.runtime.service import RuntimeDep
 from services.runtime.stores import In
 
 router = APIRouter(tags=["notifications"])
-
-
-class NotificationPublic(BaseModel):
-    id: str
-    audience: str
-    channel: str
-    kind: str
-    text: dict[str, str]
-    ref: str | None
-    commune_code: str
-    created_at: str
-    read: bool = False
-
-
-class NotificationPage(BaseModel):
-    items: list[NotificationPublic]
-    next_after: str | None
-    total: int
 
 
 def read_key(user_id: str, notification_id: str) -> str:

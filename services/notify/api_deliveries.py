@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
+from contracts.api.notify import DeliveryPage, DeliveryPublic
 from contracts.notify import DeliveryChannel
 from services.notify.domain import DELIVERY_VIEWERS, may_view_deliveries
 from services.notify.domain.delivery import Status
@@ -27,39 +27,6 @@ def _sms_cost(doc: dict[str, Any], price: int) -> dict[str, Any]:
     if doc["channel"] != DeliveryChannel.SMS.value or not doc.get("segments"):
         return {}
     return {"encoding": encoding_of(doc["text"]).value, "cost_riel": doc["segments"] * price}
-
-
-class DeliveryError(BaseModel):
-    code: str
-    reason: str
-
-
-class DeliveryPublic(BaseModel):
-    id: str
-    kind: str
-    channel: DeliveryChannel
-    status: Status
-    recipient: str
-    commune_code: str
-    ref: str | None
-    language: str
-    text: str
-    attempts: int
-    segments: int | None = None
-    encoding: str | None = None
-    """SMS only: ``gsm7`` (160 characters a part) or ``ucs2`` (70; any Khmer makes it so)."""
-    cost_riel: int | None = None
-    """SMS only: parts times the configured price of one part, in whole riel."""
-    last_error: DeliveryError | None = None
-    dead_lettered: bool = False
-    next_attempt_at: str | None = None
-    created_at: str
-    updated_at: str
-
-
-class DeliveryPage(BaseModel):
-    items: list[DeliveryPublic]
-    next_after: str | None
 
 
 def _forbidden() -> DomainError:

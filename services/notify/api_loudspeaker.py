@@ -5,11 +5,11 @@ script keeps who and when. Until then its delivery is "to announce", never "sent
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
-from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.api.notify import AnnouncedIn, ScriptPage, ScriptPublic, ScriptStatus
 from services.notify import deliveries
 from services.notify.domain.delivery import Status
 from services.notify.exchange import ExchangeDep
@@ -21,43 +21,8 @@ from services.runtime.stores import In
 
 router = APIRouter(prefix="/loudspeaker", tags=["loudspeaker"])
 
-ScriptStatus = Literal["pending", "announced", "superseded"]
 # Anonymous visitors and integrators have no village to read out to.
 NOT_READERS = frozenset({"public", "integrator"})
-
-
-class PlaceName(BaseModel):
-    km: str
-    latin: str
-
-
-class ScriptPublic(BaseModel):
-    id: str
-    kind: str
-    ref: str | None
-    commune_code: str
-    village_code: str
-    village_name: PlaceName
-    text: dict[str, str]
-    status: ScriptStatus
-    created_at: str
-    announced_at: str | None
-    announced_by: str | None
-    announced_by_name: str | None = None
-    superseded_at: str | None = None
-    # People's own words quoted in the text (their need, a reason): shown as written.
-    quoted: list[str] = []
-
-
-class AnnouncedIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(default=None, max_length=200, description="Who read it, as shown to people")
-
-
-class ScriptPage(BaseModel):
-    items: list[ScriptPublic]
-    next_after: str | None
 
 
 def _not_found() -> DomainError:

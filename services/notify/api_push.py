@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.api.notify import PushConfig
+from contracts.api.notify import (
+    PushConfig,
+    PushSubscriptionCreate,
+    PushSubscriptionPublic,
+    PushSubscriptionRemove,
+)
 from services.notify.channels.webpush import check_endpoint
 from services.notify.channels.webpush_crypto import (
     PushKeyError,
@@ -23,34 +27,6 @@ from services.runtime.http import CallerDep
 from services.runtime.service import RuntimeDep
 
 router = APIRouter(prefix="/push", tags=["push"])
-
-
-class PushKeys(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    p256dh: str = Field(max_length=200)
-    auth: str = Field(max_length=100)
-
-
-class PushSubscriptionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    endpoint: str = Field(max_length=2000)
-    keys: PushKeys
-    language: str = Field(default="km", pattern=r"^(km|en)$")
-
-
-class PushSubscriptionRemove(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    endpoint: str = Field(max_length=2000)
-
-
-class PushSubscriptionPublic(BaseModel):
-    id: str
-    active: bool
-    audiences: list[str]
-    language: str
 
 
 def _push_off() -> DomainError:

@@ -21,6 +21,7 @@ import httpx
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.api.notify import VoiceFile
 from contracts.envelope import uuid7
 from contracts.notify import DeliveryChannel, InboundAudio, InboundChannel
 from services.notify.channels.base import SendError
@@ -59,14 +60,6 @@ class TelegramVoice(BaseModel):
     duration: int = Field(default=0, ge=0)
     mime_type: str | None = Field(default=None, max_length=100)
     file_size: int | None = Field(default=None, ge=0)
-
-
-class VoiceFile(BaseModel):
-    audio_id: str
-    mime_type: str
-    size_bytes: int
-    duration_seconds: int | None
-    data_base64: str
 
 
 def voice_error(code: str, en: str, km: str, status: int) -> DomainError:

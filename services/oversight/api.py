@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from contracts.api.oversight import OversightView, RowLevel
 from services.oversight.domain import (
     compare,
     effective_unit,
@@ -25,15 +26,15 @@ router = APIRouter(tags=["oversight"])
 LEVEL_FIELD = {2: "province_code", 4: "district_code", 6: "commune_code"}
 
 
-@router.get("/views")
+@router.get("/views", response_model=OversightView)
 async def view(
     caller: CallerDep,
     runtime: RuntimeDep,
     unit: Annotated[str | None, Query(max_length=6)] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-    rows: Annotated[Literal["province", "district", "commune"] | None, Query()] = None,
+    rows: Annotated[RowLevel | None, Query()] = None,
     places: Annotated[list[str], Query(max_length=300)] = [],  # noqa: B006 - FastAPI reads it, never mutated
-) -> dict[str, Any]:
+) -> OversightView:
     """Needs, meetings, budget execution, referrals and community checks of ``unit`` (a province,
     district or commune code; none: the caller's own places) for ``year`` (default: this year in
     Phnom Penh), with a row per child place (``rows``: province, district or commune below
@@ -51,4 +52,4 @@ async def view(
         if is_child(code, chosen, rows) and visible(caller, code):
             children.setdefault(code, Counter())
     total, lines = compare(children)
-    return {"unit": chosen, "year": year, "total": total, "rows": lines}
+    return OversightView.model_validate({"unit": chosen, "year": year, "total": total, "rows": lines})

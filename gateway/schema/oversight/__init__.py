@@ -7,17 +7,18 @@ counts of people in a sensitive group under 5 read "<5" (contracts/privacy.py), 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from gateway.clients import ServiceError
+from contracts.api.oversight import OversightFigures as Figures
+from contracts.api.oversight import Shown
+from contracts.needs import NeedStatus
 from gateway.oversight import csv_of, load_view
 from gateway.schema.budget.riel import Riel
 from gateway.schema.context import Context
-from gateway.schema.errors import from_service
 
 
 @strawberry.enum(description="The level of the places compared side by side.")
@@ -137,51 +138,51 @@ class OversightView:
     )
 
 
-def _pairs(values: dict[str, Any]) -> list[KeyCount]:
-    return [KeyCount(key=k, count=int(v)) for k, v in values.items()]
+def _pairs(values: Mapping[NeedStatus, int] | Mapping[str, int]) -> list[KeyCount]:
+    return [KeyCount(key=str(k), count=v) for k, v in values.items()]
 
 
-def _hidden(values: dict[str, Any]) -> list[HiddenCount]:
+def _hidden(values: Mapping[str, Shown]) -> list[HiddenCount]:
     return [HiddenCount(key=k, count=str(v)) for k, v in values.items()]
 
 
-def figures(data: dict[str, Any]) -> OversightFigures:
-    needs, meetings, budget, checks = data["needs"], data["meetings"], data["budget"], data["community_check"]
+def figures(data: Figures) -> OversightFigures:
+    needs, meetings, budget, checks = data.needs, data.meetings, data.budget, data.community_check
     return OversightFigures(
         needs=OversightNeeds(
-            total=needs["total"],
-            by_status=_pairs(needs["by_status"]),
-            by_sector=_pairs(needs["by_sector"]),
-            by_group=_hidden(needs["by_group"]),
-            group_unknown=needs["group_unknown"],
+            total=needs.total,
+            by_status=_pairs(needs.by_status),
+            by_sector=_pairs(needs.by_sector),
+            by_group=_hidden(needs.by_group),
+            group_unknown=needs.group_unknown,
         ),
         meetings=OversightMeetings(
-            announced=meetings["announced"],
-            held=meetings["held"],
-            held_with_notice=meetings["held_with_notice"],
-            cancelled=meetings["cancelled"],
-            isaf_held=meetings["isaf_held"],
-            attendance=_hidden(meetings["attendance"]),
+            announced=meetings.announced,
+            held=meetings.held,
+            held_with_notice=meetings.held_with_notice,
+            cancelled=meetings.cancelled,
+            isaf_held=meetings.isaf_held,
+            attendance=_hidden(meetings.attendance),
         ),
         budget=OversightBudget(
-            available=budget["available"],
-            allocated=budget["allocated"],
-            committed=budget["committed"],
-            spent=budget["spent"],
-            execution_percent=budget["execution_percent"],
+            available=budget.available,
+            allocated=budget.allocated,
+            committed=budget.committed,
+            spent=budget.spent,
+            execution_percent=budget.execution_percent,
         ),
-        referrals_received=data["referrals_received"],
-        citizens_verified=data["community_check"]["verified"],
+        referrals_received=data.referrals_received,
+        citizens_verified=checks.verified,
         community_checks=OversightChecks(
-            held=checks["checks"],
-            participants=checks["participants"],
-            participants_by_group=_hidden(checks["participants_by_group"]),
-            built=checks["built"],
-            works=checks["works"],
-            used=checks["used"],
-            answers=checks["answers"],
-            satisfied=checks["satisfied"],
-            rating=checks["rating"],
+            held=checks.checks,
+            participants=checks.participants,
+            participants_by_group=_hidden(checks.participants_by_group),
+            built=checks.built,
+            works=checks.works,
+            used=checks.used,
+            answers=checks.answers,
+            satisfied=checks.satisfied,
+            rating=checks.rating,
         ),
     )
 
@@ -204,19 +205,16 @@ class OversightQuery:
         ctx = info.context
         identity = ctx.require_caller()
         level = rows.value if isinstance(rows, PlaceLevel) else None
-        try:
-            view = await load_view(ctx.gateway, identity, ctx.lang, unit, year, level)
-        except ServiceError as exc:
-            raise from_service(exc) from None
+        view = await load_view(ctx.gateway, identity, ctx.lang, unit, year, level)
         return OversightView(
-            unit=view["unit"],
-            name=view["name"],
-            level=view["level"],
-            year=view["year"],
-            total=figures(view["total"]),
+            unit=view.unit,
+            name=view.name,
+            level=view.level,
+            year=view.year,
+            total=figures(view.total),
             rows=[
-                OversightRow(code=r["code"], name=r["name"], level=r["level"], figures=figures(r))
-                for r in view["rows"]
+                OversightRow(code=r.code, name=r.name, level=r.level, figures=figures(r.figures))
+                for r in view.rows
             ],
             csv=csv_of(view),
         )

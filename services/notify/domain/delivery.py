@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from enum import StrEnum
 
+from contracts.notify import DeliveryStatus
 
-class Status(StrEnum):
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    FAILED = "failed"
+Status = DeliveryStatus
+"""The service's short name for the vocabulary it shares with the gateway (contracts/notify.py)."""
 
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
