@@ -16,6 +16,7 @@ import orjson
 import pytest
 
 from gateway.callers import PUBLIC_IDENTITY
+from gateway.clients.budget import BudgetClient
 from gateway.schema import build_schema
 from gateway.schema.context import Context
 from gateway.schema.executor import PlainFieldsExecutionContext
@@ -86,6 +87,7 @@ _LINE = {
     "shortfall": 0,
     "remaining": 12_500_002_000,
     "exchange_rate": {"riel_per_usd": 4100, "as_of": "2026-01-02"},
+    "set_at": "2026-01-02T03:00:00+00:00",
 }
 _BUDGET = {
     "commune_code": "210103",
@@ -132,7 +134,19 @@ class _Token:
         return PUBLIC_IDENTITY
 
 
+class _Transport:
+    """The typed clients' transport over the same recorded answers, as raw JSON."""
+
+    def __init__(self, service: _Service) -> None:
+        self.service = service
+
+    async def exchange(self, method: str, path: str, identity: Identity, **kw: Any) -> tuple[int, bytes]:
+        status, body = await self.service.request(method, path, identity, **kw)
+        return status, orjson.dumps(body)
+
+
 _SERVICES = {name: _Service(name) for name in ("intake", "budget")}
+_CLIENTS = SimpleNamespace(budget=BudgetClient(_Transport(_SERVICES["budget"])))  # type: ignore[arg-type]
 _PLAIN = build_schema(plain_fields=True)
 _NORMAL = build_schema(plain_fields=False)
 
@@ -153,7 +167,7 @@ def infos(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 
 
 async def _run(schema: Any, query: str, variables: dict[str, Any] | None = None) -> bytes:
-    context = Context(SimpleNamespace(services=_SERVICES), None, None, "en", _Token())  # type: ignore[arg-type]
+    context = Context(SimpleNamespace(services=_SERVICES, clients=_CLIENTS), None, None, "en", _Token())  # type: ignore[arg-type]
     result = await schema.execute(query, variable_values=variables, context_value=context)
     errors = [
         {"message": e.message, "path": e.path, "code": (e.extensions or {}).get("code")}
