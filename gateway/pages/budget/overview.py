@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from contracts.api import budget as api
-from contracts.budget import BudgetLineKind, ExchangeRate
+from contracts.budget import BudgetLineKind
 from gateway.accounts import Session
 from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
@@ -133,7 +133,7 @@ async def set_line_form(
 ) -> Response:
     # As typed: budget checks the form and refuses with its own codes and messages.
     rate = (
-        as_typed(ExchangeRate, riel_per_usd=riel_per_usd.strip(), as_of=rate_date.strip())
+        as_typed(api.ExchangeRate, riel_per_usd=riel_per_usd.strip(), as_of=rate_date.strip())
         if riel_per_usd.strip() and rate_date.strip()
         else None
     )

@@ -6,7 +6,6 @@ import strawberry
 from strawberry.types import Info
 
 from contracts.api import budget as api
-from contracts.budget import ExchangeRate
 from gateway.schema.budget.implementation import RecordCommunityCheckInput, SetProjectStageInput
 from gateway.schema.budget.inputs import (
     AllocateInput,
@@ -35,7 +34,7 @@ class BudgetMutation:
             year=input.year,
             kind=input.kind,
             amount=input.amount,
-            exchange_rate=ExchangeRate.model_construct(riel_per_usd=rate.riel_per_usd, as_of=rate.as_of)
+            exchange_rate=api.ExchangeRate.model_construct(riel_per_usd=rate.riel_per_usd, as_of=rate.as_of)
             if rate
             else None,
         )
