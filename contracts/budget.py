@@ -90,6 +90,13 @@ class ExpenditureStage(StrEnum):
     """Money paid out; never more than was committed."""
 
 
+class ProjectDecision(StrEnum):
+    """What the council decides for a project it cannot fund now (its allocations go back)."""
+
+    DEFER = "defer"
+    REJECT = "reject"
+
+
 class ExchangeRate(BaseModel):
     """A recorded riel-per-US-dollar rate, for showing a line in USD too. Riel stays the truth."""
 

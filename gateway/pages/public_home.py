@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
+from contracts.needs import PlaceName
 from gateway.callers import public_identity
 from gateway.clients import Caller, ServiceError, segment
 from gateway.i18n import page_language
@@ -94,34 +95,35 @@ def _utc(stamp: str) -> str:
 
 
 async def _budget(request: Request, commune: str, year: int, lang: str) -> dict[str, Any] | None:
+    caller = Caller(public_identity(commune), lang)
     try:
-        _, data = (
-            await gateway_of(request)
-            .services["budget"]
-            .request("GET", f"/transparency/{segment(commune)}/{year}", public_identity(commune), lang=lang)
-        )
+        data = await gateway_of(request).clients.budget.transparency(caller, commune, year)
     except ServiceError:
         return None
     built = [
         {
-            "title": n.get("project_title") or n.get("description") or "",
-            "village": (n.get("village_name") or {}).get("km" if lang == "km" else "latin")
-            or n.get("village_code")
-            or "",
-            "status": n["status"],
+            "title": n.project_title or n.description or "",
+            "village": _village_name(n.village_name, lang) or n.village_code or "",
+            "status": n.status,
         }
-        for n in data.get("funded_needs", [])
-        if n.get("status") in BUILT
+        for n in data.funded_needs
+        if n.status in BUILT
     ]
-    totals = data.get("totals") or {}
+    totals = data.totals
     return {
-        "published": bool(data.get("published")),
-        "amount": riel(int(totals.get("amount", 0))),
-        "allocated": riel(int(totals.get("allocated", 0))),
-        "spent": riel(int(totals.get("spent", 0))),
-        "funded": len(data.get("funded_needs", [])),
+        "published": data.published,
+        "amount": riel(totals.amount),
+        "allocated": riel(totals.allocated),
+        "spent": riel(totals.spent),
+        "funded": len(data.funded_needs),
         "built": built,
     }
+
+
+def _village_name(names: PlaceName | None, lang: str) -> str | None:
+    if names is None:
+        return None
+    return names.km if lang == "km" else names.latin
 
 
 async def public_home(request: Request) -> Response:

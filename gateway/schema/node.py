@@ -31,7 +31,7 @@ class NodeQuery:
             return Meeting.of(await ctx.call("meetings", "GET", f"/meetings/{segment(raw)}"))
         if kind == "Project":
             ctx.require_caller()
-            return Project.of(await ctx.call("budget", "GET", f"/projects/{segment(raw)}"))
+            return Project.of(await ctx.clients.budget.project(ctx.caller, raw))
         if kind == "Account":
             found = await ctx.gateway.admin.visible_account(ctx.require_session().account, raw)
             return Account.of(found) if found else None

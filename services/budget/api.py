@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
-from contracts.budget import BudgetLineKind, ExpenditureStage
+from contracts.api import budget as api
 from contracts.envelope import uuid7
 from services.budget import domain, ledger, projects
 from services.budget import store as repo
 from services.budget.model import Act, Budget, LedgerEntry, Outcome, Rate, budget_id
-from services.budget.projects import ProjectDecision
 from services.budget.rules import BudgetError
 from services.budget.views import (
     allocation_view,
@@ -39,93 +37,8 @@ from services.runtime.stores import DuplicateKeyError
 
 router = APIRouter(tags=["budget"])
 
-Commune = Annotated[str, Field(pattern=r"^\d{6}$")]
-Year = Annotated[int, Field(ge=2000, le=2100)]
 CommunePath = Annotated[str, Path(pattern=r"^\d{6}$")]
 YearPath = Annotated[int, Path(ge=2000, le=2100)]
-# Whole riel: the domain reads digits in text too, and refuses fractions with a clear code.
-Amount = StrictInt | StrictFloat | Annotated[StrictStr, Field(max_length=40)]
-Reason = Annotated[str | None, Field(default=None, max_length=20_000)]
-Id = Annotated[str, Field(min_length=1, max_length=64)]
-
-
-class RateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    riel_per_usd: int = Field(ge=1, le=1_000_000)
-    as_of: date
-
-
-class LineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    commune_code: Commune
-    year: Year
-    kind: BudgetLineKind
-    amount: Amount
-    exchange_rate: RateIn | None = None
-
-
-class RevisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    commune_code: Commune
-    year: Year
-    kind: BudgetLineKind
-    amount: Amount
-    reason: Reason = None
-
-
-class ProjectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    commune_code: Commune
-    year: Year
-    title: Annotated[str | None, Field(max_length=20_000)] = None
-    need_ids: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=200)
-    estimated_cost: Amount
-    expected_month: Annotated[str | None, Field(max_length=100)] = None
-
-
-class AllocationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    project_id: Id
-    line: BudgetLineKind
-    amount: Amount
-    decision_id: Annotated[str, Field(max_length=64)] = ""
-
-
-class ReleaseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    amount: Amount | None = None
-    reason: Reason = None
-
-
-class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    decision: ProjectDecision
-    reason: Reason = None
-
-
-class ExpenditureIn(BaseModel):
-    """A new entry (allocation, stage, amount, payee, reference, date), or a reversal
-    (``reverses`` and ``reason`` only). The idempotency key makes a retry safe."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    idempotency_key: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_\-:.]+$")
-    allocation_id: Annotated[str | None, Field(max_length=64)] = None
-    stage: ExpenditureStage | None = None
-    amount: Amount | None = None
-    payee: Annotated[str | None, Field(max_length=20_000)] = None
-    reference: Annotated[str | None, Field(max_length=20_000)] = None
-    spent_on: date | None = None
-    overrun_reason: Reason = None
-    reverses: Annotated[str | None, Field(max_length=64)] = None
-    reason: Reason = None
 
 
 def _act(caller: Identity) -> Act:
@@ -161,9 +74,9 @@ async def _changed(runtime: RuntimeDep, commune: str, year: int, decide: repo.De
 # ---------- commands ----------
 
 
-@router.post("/lines", status_code=201)
+@router.post("/lines", status_code=201, response_model=api.Line)
 async def set_line(
-    body: LineIn,
+    body: api.LineIn,
     caller: CallerDep,
     runtime: RuntimeDep,
     response: Response,
@@ -183,9 +96,9 @@ async def set_line(
     return line_view(outcome.budget, outcome.budget.lines[body.kind])
 
 
-@router.post("/revisions", status_code=201)
+@router.post("/revisions", status_code=201, response_model=api.RevisedLine)
 async def revise_line(
-    body: RevisionIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationDep = None
+    body: api.RevisionIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationDep = None
 ) -> dict[str, Any]:
     """Cut or raise a line with a reason; a cut may put projects at risk."""
     revision_id = uuid7()
@@ -203,9 +116,9 @@ async def revise_line(
     }
 
 
-@router.post("/projects", status_code=201)
+@router.post("/projects", status_code=201, response_model=api.Project)
 async def create_project(
-    body: ProjectIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationDep = None
+    body: api.ProjectIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationDep = None
 ) -> dict[str, Any]:
     project_id = uuid7()
     needs = await repo.need_docs(runtime.store, body.need_ids[:200])
@@ -231,9 +144,9 @@ async def create_project(
     return project_view(outcome.budget, outcome.budget.projects[project_id], needs)
 
 
-@router.post("/allocations", status_code=201)
+@router.post("/allocations", status_code=201, response_model=api.AllocationChange)
 async def allocate(
-    body: AllocationIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationDep = None
+    body: api.AllocationIn, caller: CallerDep, runtime: RuntimeDep, correlation_id: CorrelationDep = None
 ) -> dict[str, Any]:
     """Allocate riel of a line to a project; refused if the line has less left than asked."""
     commune, year = await budget_of(runtime, body.project_id, caller, "project")
@@ -251,10 +164,10 @@ async def allocate(
     return _allocation_answer(outcome.budget, allocation_id)
 
 
-@router.post("/allocations/{allocation_id}/release")
+@router.post("/allocations/{allocation_id}/release", response_model=api.AllocationChange)
 async def release_allocation(
     allocation_id: str,
-    body: ReleaseIn,
+    body: api.ReleaseIn,
     caller: CallerDep,
     runtime: RuntimeDep,
     correlation_id: CorrelationDep = None,
@@ -277,10 +190,10 @@ def _allocation_answer(budget: Budget, allocation_id: str) -> dict[str, Any]:
     return {**allocation_view(allocation), "project_status": project.status.value}
 
 
-@router.post("/projects/{project_id}/decision")
+@router.post("/projects/{project_id}/decision", response_model=api.Project)
 async def decide_project(
     project_id: str,
-    body: DecisionIn,
+    body: api.DecisionIn,
     caller: CallerDep,
     runtime: RuntimeDep,
     correlation_id: CorrelationDep = None,
@@ -299,9 +212,9 @@ async def decide_project(
     return project_view(budget, budget.projects[project_id], needs)
 
 
-@router.post("/expenditures", status_code=201)
+@router.post("/expenditures", status_code=201, response_model=api.LedgerEntry)
 async def record_expenditure(
-    body: ExpenditureIn,
+    body: api.ExpenditureIn,
     caller: CallerDep,
     runtime: RuntimeDep,
     response: Response,
@@ -353,7 +266,7 @@ async def record_expenditure(
 
 
 async def _ledger_decision(
-    runtime: RuntimeDep, caller: Identity, body: ExpenditureIn, entry_id: str
+    runtime: RuntimeDep, caller: Identity, body: api.ExpenditureIn, entry_id: str
 ) -> repo.Decide:
     if body.reverses is not None:
         if any(
@@ -390,7 +303,7 @@ async def _ledger_decision(
     return lambda b: ledger.record_expenditure(b, _act(caller), entry_id, command)
 
 
-def _fingerprint(body: ExpenditureIn) -> str:
+def _fingerprint(body: api.ExpenditureIn) -> str:
     data = body.model_dump(mode="json", exclude={"idempotency_key"})
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from contracts.budget import ProjectStage
+from contracts.api import budget as api
 from contracts.envelope import uuid7
 from services.budget import checks, implementation, photos, schedule
 from services.budget import store as repo
@@ -27,54 +25,11 @@ from services.runtime.stores import Transaction
 
 router = APIRouter(tags=["budget"])
 
-Note = Annotated[str | None, Field(default=None, max_length=20_000)]
 
-
-class StageIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    stage: ProjectStage
-    on: date
-    note: Note = None
-    photo_ref: Annotated[str | None, Field(max_length=20_000)] = None
-    photo: Annotated[str | None, Field(max_length=600_000)] = None
-    """The photo's bytes in base64 (JPEG or PNG, at most 400 KB): stored without its metadata."""
-
-
-# A number, or what a form sent instead: the domain refuses anything but a whole number in range
-# with a message naming the group and the answer.
-Answer = StrictInt | Annotated[str, Field(max_length=10)]
-
-
-class ScoreBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    group: str = Field(max_length=40)
-    participants: Answer
-    built: Answer
-    works: Answer
-    used: Answer
-
-
-class CheckIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    held_on: date
-    scores: list[ScoreBody] = Field(default_factory=list, max_length=20)
-    note: Note = None
-
-
-class ExpectedMonthIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    expected_month: Annotated[str | None, Field(max_length=100)] = None
-    """``YYYY-MM`` (Khmer digits too); empty or null clears it."""
-
-
-@router.put("/projects/{project_id}/expected-month")
+@router.put("/projects/{project_id}/expected-month", response_model=api.Project)
 async def set_expected_month(
     project_id: str,
-    body: ExpectedMonthIn,
+    body: api.ExpectedMonthIn,
     caller: CallerDep,
     runtime: RuntimeDep,
     correlation_id: CorrelationDep = None,
@@ -93,10 +48,10 @@ async def set_expected_month(
     return project_view(outcome.budget, project, needs, council=caller.is_council_of(commune))
 
 
-@router.post("/projects/{project_id}/stages")
+@router.post("/projects/{project_id}/stages", response_model=api.Project)
 async def set_stage(
     project_id: str,
-    body: StageIn,
+    body: api.StageIn,
     caller: CallerDep,
     runtime: RuntimeDep,
     correlation_id: CorrelationDep = None,
@@ -144,7 +99,7 @@ def _decoded(text: str) -> bytes:
         raise photos.invalid() from None
 
 
-@router.get("/photos/{photo_id}")
+@router.get("/photos/{photo_id}", response_model=api.Photo)
 async def get_photo(photo_id: str, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Public (the transparency page shows it): a stage's photo, its metadata already removed."""
     doc = await runtime.store.get("photos", photo_id[:64])
@@ -153,10 +108,10 @@ async def get_photo(photo_id: str, caller: CallerDep, runtime: RuntimeDep) -> di
     return {"content_type": doc["content_type"], "data": doc["data"], "project_id": doc["project_id"]}
 
 
-@router.post("/projects/{project_id}/checks", status_code=201)
+@router.post("/projects/{project_id}/checks", status_code=201, response_model=api.Project)
 async def record_check(
     project_id: str,
-    body: CheckIn,
+    body: api.CheckIn,
     caller: CallerDep,
     runtime: RuntimeDep,
     correlation_id: CorrelationDep = None,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
 from contracts.budget import (
     ALLOCATION_MADE,
@@ -16,6 +15,7 @@ from contracts.budget import (
     AllocationMadeV1,
     AllocationReleasedV1,
     BudgetLineKind,
+    ProjectDecision,
     ProjectStatus,
 )
 from services.budget.domain import require_line, settle, status_event
@@ -25,11 +25,6 @@ from services.budget.months import expected_month
 from services.budget.rules import TITLE_MAX, BudgetError, reason_text, require_manager, required_text
 
 MAX_NEEDS_PER_PROJECT = 50
-
-
-class ProjectDecision(StrEnum):
-    DEFER = "defer"
-    REJECT = "reject"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from contracts.api import budget as api
 from services.budget import store as repo
 from services.budget.api import CommunePath, YearPath, budget_of, not_found
 from services.budget.model import Budget, budget_id
@@ -31,7 +32,7 @@ def _require_reader(caller: Identity, commune_code: str) -> None:
     require_scope(caller, commune_code)
 
 
-@router.get("/budgets/{commune_code}/{year}")
+@router.get("/budgets/{commune_code}/{year}", response_model=api.Budget)
 async def get_budget(
     commune_code: CommunePath, year: YearPath, caller: CallerDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -47,7 +48,7 @@ async def get_budget(
     return budget_view(budget, int(doc["version"]) if doc else 0, needs, approvals, council=council)
 
 
-@router.get("/projects/{project_id}")
+@router.get("/projects/{project_id}", response_model=api.ProjectWithLedger)
 async def get_project(project_id: str, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
     """A project with its allocations and its ledger entries (oldest first)."""
     if caller.is_public:
@@ -63,7 +64,7 @@ async def get_project(project_id: str, caller: CallerDep, runtime: RuntimeDep) -
     return {**view, "ledger": [entry_view(e) for e in entries]}
 
 
-@router.get("/transparency/{commune_code}/{year}")
+@router.get("/transparency/{commune_code}/{year}", response_model=api.Transparency)
 async def get_transparency(
     commune_code: CommunePath, year: YearPath, caller: CallerDep, runtime: RuntimeDep
 ) -> dict[str, Any]:

@@ -6,7 +6,8 @@ import csv
 import io
 from datetime import UTC, date, datetime
 
-from contracts.budget import BudgetLineKind
+from contracts.api import budget as api
+from contracts.budget import BudgetLineKind, ExchangeRate
 from gateway.money import usd_of
 from gateway.pages.budget.formatting import bar, local_time, riel, usd_text
 from gateway.pages.budget.transparency import transparency_csv
@@ -105,7 +106,7 @@ def test_the_councils_view_lists_approved_needs_with_the_project_answering_them(
 
 
 def test_the_csv_export_has_a_row_per_line_and_need_and_never_a_formula() -> None:
-    text = transparency_csv(transparency_view(_budget(), NEEDS))
+    text = transparency_csv(api.Transparency.model_validate(transparency_view(_budget(), NEEDS)))
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["record"] for r in rows] == ["line", "line", "total", "need", "need", "need"]
     assert rows[0]["amount_riel"] == "3000000"
@@ -121,13 +122,13 @@ def test_riel_are_shown_with_thousands_separators_and_the_riel_sign() -> None:
 
 
 def test_usd_is_shown_only_with_a_recorded_rate() -> None:
-    assert usd_of(9_000_000_000, {"riel_per_usd": 4100}) == "2195121.95"
-    assert usd_text(9_000_000_000, {"riel_per_usd": 4100}) == "2,195,121.95"
+    assert usd_of(9_000_000_000, 4100) == "2195121.95"
+    assert usd_text(9_000_000_000, ExchangeRate(riel_per_usd=4100, as_of=date(2026, 1, 5))) == "2,195,121.95"
     assert usd_of(1, None) is None
 
 
 def test_times_are_shown_in_phnom_penh() -> None:
-    assert local_time("2026-03-05T20:30:00+00:00") == "2026-03-06 03:30"
+    assert local_time(datetime(2026, 3, 5, 20, 30, tzinfo=UTC)) == "2026-03-06 03:30"
 
 
 def test_bars_share_one_scale_and_mark_a_line_left_short() -> None:

@@ -18,6 +18,7 @@ import pytest
 from contracts.api.intake import NeedView
 from gateway.callers import PUBLIC_IDENTITY
 from gateway.clients import Caller
+from gateway.clients.budget import BudgetClient
 from gateway.clients.intake import IntakeClient
 from gateway.schema import build_schema
 from gateway.schema.context import Context
@@ -91,6 +92,7 @@ _LINE = {
     "shortfall": 0,
     "remaining": 12_500_002_000,
     "exchange_rate": {"riel_per_usd": 4100, "as_of": "2026-01-02"},
+    "set_at": "2026-01-02T03:00:00+00:00",
 }
 _BUDGET = {
     "commune_code": "210103",
@@ -142,7 +144,10 @@ class _Token:
 
 
 _SERVICES = {name: _Service(name) for name in ("intake", "budget")}
-_CLIENTS = SimpleNamespace(intake=IntakeClient(_SERVICES["intake"]))  # type: ignore[arg-type]
+_CLIENTS = SimpleNamespace(
+    intake=IntakeClient(_SERVICES["intake"]),  # type: ignore[arg-type]
+    budget=BudgetClient(_SERVICES["budget"]),  # type: ignore[arg-type]
+)
 _PLAIN = build_schema(plain_fields=True)
 _NORMAL = build_schema(plain_fields=False)
 

@@ -7,6 +7,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel
+
+from contracts.api import budget as api
 from gateway.money import usd_of
 
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
@@ -21,15 +24,15 @@ def riel(amount: int) -> str:
     return f"{amount:,}៛"
 
 
-def usd_text(amount: int, rate: dict[str, Any] | None) -> str | None:
+def usd_text(amount: int, rate: api.ExchangeRate | None) -> str | None:
     """The USD equivalent for display, with thousands separators, e.g. 2,195,121.95."""
-    usd = usd_of(amount, rate)
+    usd = usd_of(amount, rate.riel_per_usd if rate else None)
     return f"{Decimal(usd):,.2f}" if usd is not None else None
 
 
-def local_time(iso: str) -> str:
+def local_time(moment: datetime) -> str:
     """A UTC time as people in Cambodia read it."""
-    return datetime.fromisoformat(iso).astimezone(PHNOM_PENH).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(PHNOM_PENH).strftime("%Y-%m-%d %H:%M")
 
 
 def this_year() -> int:
@@ -52,18 +55,25 @@ def bar(amount: int, allocated: int, spent: int, scale: int) -> dict[str, Any]:
     }
 
 
-def line_model(line: dict[str, Any], scale: int) -> dict[str, Any]:
-    spent = line.get("spent", line.get("paid", 0))
-    rate = line.get("exchange_rate")
-    return {
-        **line,
-        "texts": {k: riel(v) for k, v in line.items() if isinstance(v, int) and not isinstance(v, bool)},
-        "spent_text": riel(spent),
-        "usd": usd_text(line["amount"], rate),
-        "rate": rate,
-        "bar": bar(line["amount"], line["allocated"], spent, scale),
-    }
+def shown(answer: BaseModel, **extra: Any) -> dict[str, Any]:
+    """An answer's fields with what a page adds to show it (texts, bars): templates read both
+    with the same ``x.y`` syntax."""
+    return {**dict(answer), **extra}
 
 
-def scale_of(lines: list[dict[str, Any]]) -> int:
-    return max((max(line["amount"], line["allocated"]) for line in lines), default=0)
+def line_model(line: api.Line | api.PublicLine, scale: int) -> dict[str, Any]:
+    """A council's line (spent is what is paid) or a public one."""
+    spent = line.spent if isinstance(line, api.PublicLine) else line.paid
+    amounts = {k: v for k, v in dict(line).items() if isinstance(v, int) and not isinstance(v, bool)}
+    return shown(
+        line,
+        texts={k: riel(v) for k, v in amounts.items()},
+        spent_text=riel(spent),
+        usd=usd_text(line.amount, line.exchange_rate),
+        rate=line.exchange_rate,
+        bar=bar(line.amount, line.allocated, spent, scale),
+    )
+
+
+def scale_of(lines: list[api.Line] | list[api.PublicLine]) -> int:
+    return max((max(line.amount, line.allocated) for line in lines), default=0)

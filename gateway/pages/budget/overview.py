@@ -3,17 +3,28 @@ create a project."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from contracts.api import budget as api
 from contracts.budget import BudgetLineKind
 from gateway.accounts import Session
-from gateway.clients import ServiceError, segment
+from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
-from gateway.pages.budget.formatting import bar, line_model, local_time, riel, scale_of, this_year
-from gateway.pages.budget.shared import Text, call_budget, commune_name, fail, form_post, is_council
+from gateway.pages.budget.formatting import bar, line_model, local_time, riel, scale_of, shown, this_year
+from gateway.pages.budget.shared import (
+    Send,
+    Text,
+    as_typed,
+    budget,
+    caller,
+    commune_name,
+    fail,
+    form_post,
+    is_council,
+)
 from gateway.pages.guards import PageRoute, SessionDep
 from gateway.pages.render import render
 
@@ -48,32 +59,33 @@ async def _overview(
     saved: bool = False,
 ) -> Response:
     try:
-        data = await call_budget(
-            request, "GET", f"/budgets/{segment(commune)}/{year}", session.account.identity()
-        )
+        data = await budget(request).budget(caller(request, session.account.identity()), commune, year)
     except ServiceError as exc:
         return fail(request, session, exc)
-    scale = scale_of(data["lines"])
-    lines = [line_model(line, scale) for line in data["lines"]]
-    totals = data["totals"]
+    scale = scale_of(data.lines)
+    lines = [line_model(line, scale) for line in data.lines]
+    totals = data.totals
     projects = [
-        {
-            **p,
-            "texts": {k: riel(p[k]) for k in ("estimated_cost", "allocated", "committed", "paid")},
-            "bar": bar(
-                p["estimated_cost"], p["allocated"], p["paid"], max(p["estimated_cost"], p["allocated"])
-            ),
-        }
-        for p in data["projects"]
+        shown(
+            p,
+            texts={
+                "estimated_cost": riel(p.estimated_cost),
+                "allocated": riel(p.allocated),
+                "committed": riel(p.committed),
+                "paid": riel(p.paid),
+            },
+            bar=bar(p.estimated_cost, p.allocated, p.paid, max(p.estimated_cost, p.allocated)),
+        )
+        for p in data.projects
     ]
     revisions = [
-        {
-            **r,
-            "previous_text": riel(r["previous_amount"]),
-            "amount_text": riel(r["amount"]),
-            "at": local_time(r["revised_at"]),
-        }
-        for r in reversed(data["revisions"])
+        shown(
+            r,
+            previous_text=riel(r.previous_amount),
+            amount_text=riel(r.amount),
+            at=local_time(r.revised_at),
+        )
+        for r in reversed(data.revisions)
     ]
     return render(
         request,
@@ -86,13 +98,11 @@ async def _overview(
         lines=lines,
         set_kinds=[line["kind"] for line in lines],
         kinds=[k.value for k in BudgetLineKind],
-        totals={k: riel(v) for k, v in totals.items()},
-        total_bar=bar(
-            totals["amount"], totals["allocated"], totals["paid"], max(totals["amount"], totals["allocated"])
-        ),
+        totals={k: riel(v) for k, v in dict(totals).items()},
+        total_bar=bar(totals.amount, totals.allocated, totals.paid, max(totals.amount, totals.allocated)),
         projects=projects,
-        free_needs=[n for n in data["approved_needs"] if not n.get("project_id")],
-        approvals=data["approvals"],
+        free_needs=[n for n in data.approved_needs if not n.project_id],
+        approvals=data.approvals,
         revisions=revisions,
         can_edit=is_council(session, commune),
         error=error,
@@ -101,11 +111,9 @@ async def _overview(
 
 
 async def _after_overview_post(
-    request: Request, commune: str, year: int, csrf_token: str, path: str, body: dict[str, Any]
+    request: Request, commune: str, year: int, csrf_token: str, send: Send
 ) -> Response:
-    session, done, error = await form_post(
-        request, csrf_token, "POST", path, body, f"/budget/{commune}/{year}"
-    )
+    session, done, error = await form_post(request, csrf_token, send, f"/budget/{commune}/{year}")
     if done is not None:
         return done
     assert session is not None and error is not None
@@ -123,10 +131,16 @@ async def set_line_form(
     riel_per_usd: Text = "",
     rate_date: Text = "",
 ) -> Response:
-    body: dict[str, Any] = {"commune_code": commune, "year": year, "kind": kind, "amount": amount}
-    if riel_per_usd.strip() and rate_date.strip():
-        body["exchange_rate"] = {"riel_per_usd": riel_per_usd.strip(), "as_of": rate_date.strip()}
-    return await _after_overview_post(request, commune, year, csrf_token, "/lines", body)
+    # As typed: budget checks the form and refuses with its own codes and messages.
+    rate = (
+        as_typed(api.ExchangeRate, riel_per_usd=riel_per_usd.strip(), as_of=rate_date.strip())
+        if riel_per_usd.strip() and rate_date.strip()
+        else None
+    )
+    body = as_typed(api.LineIn, commune_code=commune, year=year, kind=kind, amount=amount, exchange_rate=rate)
+    return await _after_overview_post(
+        request, commune, year, csrf_token, lambda client, who: client.set_line(who, body)
+    )
 
 
 @router.post("/budget/{commune}/{year:int}/revisions")
@@ -139,8 +153,10 @@ async def revise_line_form(
     amount: Text,
     reason: Text = "",
 ) -> Response:
-    body = {"commune_code": commune, "year": year, "kind": kind, "amount": amount, "reason": reason}
-    return await _after_overview_post(request, commune, year, csrf_token, "/revisions", body)
+    body = as_typed(api.RevisionIn, commune_code=commune, year=year, kind=kind, amount=amount, reason=reason)
+    return await _after_overview_post(
+        request, commune, year, csrf_token, lambda client, who: client.revise_line(who, body)
+    )
 
 
 @router.post("/budget/{commune}/{year:int}/projects")
@@ -154,12 +170,15 @@ async def create_project_form(
     need_ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies form defaults
     expected_month: Text = "",
 ) -> Response:
-    body = {
-        "commune_code": commune,
-        "year": year,
-        "title": title,
-        "need_ids": need_ids[:200],
-        "estimated_cost": estimated_cost,
-        "expected_month": expected_month.strip() or None,
-    }
-    return await _after_overview_post(request, commune, year, csrf_token, "/projects", body)
+    body = as_typed(
+        api.ProjectIn,
+        commune_code=commune,
+        year=year,
+        title=title,
+        need_ids=need_ids[:200],
+        estimated_cost=estimated_cost,
+        expected_month=expected_month.strip() or None,
+    )
+    return await _after_overview_post(
+        request, commune, year, csrf_token, lambda client, who: client.create_project(who, body)
+    )

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from contracts.api import budget as api
+from contracts.budget import ProjectStatus
 from gateway.accounts import Session
-from gateway.clients import ServiceError, segment
+from gateway.clients import ServiceError
 from gateway.i18n import page_language
-from gateway.pages.budget.formatting import bar, local_time, riel
-from gateway.pages.budget.shared import Text, call_budget, can_check, fail, form_post, is_council
+from gateway.pages.budget.formatting import bar, local_time, riel, shown
+from gateway.pages.budget.shared import (
+    Send,
+    Text,
+    as_typed,
+    budget,
+    caller,
+    can_check,
+    fail,
+    form_post,
+    is_council,
+)
 from gateway.pages.budget.works_view import works_model
 from gateway.pages.guards import PageRoute, SessionDep
 from gateway.pages.render import render
@@ -37,53 +48,65 @@ async def _project(
     status: int = 200,
     saved: bool = False,
 ) -> Response:
-    identity = session.account.identity()
+    who = caller(request, session.account.identity())
     try:
-        project = await call_budget(request, "GET", f"/projects/{segment(project_id)}", identity)
-        budget = await call_budget(
-            request, "GET", f"/budgets/{segment(project['commune_code'])}/{project['year']}", identity
-        )
+        project = await budget(request).project(who, project_id)
+        year_budget = await budget(request).budget(who, project.commune_code, project.year)
     except ServiceError as exc:
         return fail(request, session, exc)
-    reversed_ids = {e["reverses"] for e in project["ledger"] if e["reverses"]}
+    reversed_ids = {e.reverses for e in project.ledger if e.reverses}
     entries = [
-        {
-            **e,
-            "amount_text": riel(e["amount"]),
-            "recorded": local_time(e["recorded_at"]),
-            "reversible": not e["reverses"] and e["id"] not in reversed_ids,
-            "reversed": e["id"] in reversed_ids,
-        }
-        for e in project["ledger"]
+        shown(
+            e,
+            amount_text=riel(e.amount),
+            recorded=local_time(e.recorded_at),
+            reversible=not e.reverses and e.id not in reversed_ids,
+            reversed=e.id in reversed_ids,
+        )
+        for e in project.ledger
     ]
     allocations = [
-        {**a, "texts": {k: riel(a[k]) for k in ("amount", "released", "committed", "paid", "unspent")}}
-        for a in project["allocations"]
+        shown(
+            a,
+            texts={
+                "amount": riel(a.amount),
+                "released": riel(a.released),
+                "committed": riel(a.committed),
+                "paid": riel(a.paid),
+                "unspent": riel(a.unspent),
+            },
+        )
+        for a in project.allocations
     ]
-    at_risk_reason = project["reason"] if project["status"] == "at_risk" else ""
-    year = project["year"]
+    at_risk_reason = project.reason if project.status == ProjectStatus.AT_RISK else ""
+    year = project.year
     return render(
         request,
         "budget_project.html",
         session,
         status,
         project=project,
-        texts={k: riel(project[k]) for k in ("estimated_cost", "allocated", "committed", "paid")},
+        texts={
+            "estimated_cost": riel(project.estimated_cost),
+            "allocated": riel(project.allocated),
+            "committed": riel(project.committed),
+            "paid": riel(project.paid),
+        },
         project_bar=bar(
-            project["estimated_cost"],
-            project["allocated"],
-            project["paid"],
-            max(project["estimated_cost"], project["allocated"]),
+            project.estimated_cost,
+            project.allocated,
+            project.paid,
+            max(project.estimated_cost, project.allocated),
         ),
         allocations=allocations,
         open_allocations=[a for a in allocations if a["amount"] > 0],
         entries=entries,
-        lines=[{**line, "unallocated_text": riel(line["unallocated"])} for line in budget["lines"]],
-        approvals=budget["approvals"],
+        lines=[shown(line, unallocated_text=riel(line.unallocated)) for line in year_budget.lines],
+        approvals=year_budget.approvals,
         decision_reason=at_risk_reason,
-        can_edit=is_council(session, project["commune_code"]),
-        works=works_model(project, page_language(request), project["commune_code"]),
-        can_check=can_check(session, project["commune_code"]),
+        can_edit=is_council(session, project.commune_code),
+        works=works_model(project, page_language(request), project.commune_code),
+        can_check=can_check(session, project.commune_code),
         first_day=date(year, 1, 1).isoformat(),
         last_day=date(year, 12, 31).isoformat(),
         entry_key=uuid.uuid4().hex,
@@ -92,11 +115,9 @@ async def _project(
     )
 
 
-async def _after_project_post(
-    request: Request, project_id: str, csrf_token: str, path: str, body: dict[str, Any], method: str = "POST"
-) -> Response:
+async def _after_project_post(request: Request, project_id: str, csrf_token: str, send: Send) -> Response:
     back = f"/budget/projects/{project_id}"
-    session, done, error = await form_post(request, csrf_token, method, path, body, back)
+    session, done, error = await form_post(request, csrf_token, send, back)
     if done is not None:
         return done
     assert session is not None and error is not None
@@ -108,9 +129,10 @@ async def expected_month_form(
     request: Request, project_id: str, csrf_token: Text, expected_month: Text = ""
 ) -> Response:
     """Set or clear when the council expects the project delivered (a month input)."""
-    path = f"/projects/{segment(project_id)}/expected-month"
-    body = {"expected_month": expected_month.strip() or None}
-    return await _after_project_post(request, project_id, csrf_token, path, body, "PUT")
+    body = as_typed(api.ExpectedMonthIn, expected_month=expected_month.strip() or None)
+    return await _after_project_post(
+        request, project_id, csrf_token, lambda client, who: client.set_expected_month(who, project_id, body)
+    )
 
 
 @router.post("/budget/projects/{project_id}/allocations")
@@ -122,8 +144,12 @@ async def allocate_form(
     amount: Text,
     decision_id: Text = "",
 ) -> Response:
-    body = {"project_id": project_id, "line": line, "amount": amount, "decision_id": decision_id}
-    return await _after_project_post(request, project_id, csrf_token, "/allocations", body)
+    body = as_typed(
+        api.AllocationIn, project_id=project_id, line=line, amount=amount, decision_id=decision_id
+    )
+    return await _after_project_post(
+        request, project_id, csrf_token, lambda client, who: client.allocate(who, body)
+    )
 
 
 @router.post("/budget/projects/{project_id}/releases")
@@ -135,9 +161,11 @@ async def release_form(
     reason: Text = "",
     amount: Text = "",
 ) -> Response:
-    body = {"amount": amount.strip() or None, "reason": reason}
-    path = f"/allocations/{segment(allocation_id.strip()[:64])}/release"
-    return await _after_project_post(request, project_id, csrf_token, path, body)
+    body = as_typed(api.ReleaseIn, amount=amount.strip() or None, reason=reason)
+    allocation = allocation_id.strip()[:64]
+    return await _after_project_post(
+        request, project_id, csrf_token, lambda client, who: client.release(who, allocation, body)
+    )
 
 
 @router.post("/budget/projects/{project_id}/decision")
@@ -148,9 +176,9 @@ async def decide_form(
     decision: Text,
     reason: Text = "",
 ) -> Response:
-    body = {"decision": decision, "reason": reason}
+    body = as_typed(api.DecisionIn, decision=decision, reason=reason)
     return await _after_project_post(
-        request, project_id, csrf_token, f"/projects/{segment(project_id)}/decision", body
+        request, project_id, csrf_token, lambda client, who: client.decide_project(who, project_id, body)
     )
 
 
@@ -168,17 +196,20 @@ async def expenditure_form(
     spent_on: Text = "",
     overrun_reason: Text = "",
 ) -> Response:
-    body = {
-        "idempotency_key": idempotency_key,
-        "allocation_id": allocation_id,
-        "stage": stage,
-        "amount": amount,
-        "payee": payee,
-        "reference": reference,
-        "spent_on": spent_on or None,
-        "overrun_reason": overrun_reason,
-    }
-    return await _after_project_post(request, project_id, csrf_token, "/expenditures", body)
+    body = as_typed(
+        api.ExpenditureIn,
+        idempotency_key=idempotency_key,
+        allocation_id=allocation_id,
+        stage=stage,
+        amount=amount,
+        payee=payee,
+        reference=reference,
+        spent_on=spent_on or None,
+        overrun_reason=overrun_reason,
+    )
+    return await _after_project_post(
+        request, project_id, csrf_token, lambda client, who: client.record_expenditure(who, body)
+    )
 
 
 @router.post("/budget/projects/{project_id}/reversals")
@@ -190,5 +221,7 @@ async def reversal_form(
     entry_id: Text,
     reason: Text = "",
 ) -> Response:
-    body = {"idempotency_key": idempotency_key, "reverses": entry_id, "reason": reason}
-    return await _after_project_post(request, project_id, csrf_token, "/expenditures", body)
+    body = as_typed(api.ExpenditureIn, idempotency_key=idempotency_key, reverses=entry_id, reason=reason)
+    return await _after_project_post(
+        request, project_id, csrf_token, lambda client, who: client.record_expenditure(who, body)
+    )

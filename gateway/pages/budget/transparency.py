@@ -11,12 +11,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from contracts.api import budget as api
 from contracts.budget import BudgetLineKind
 from gateway.callers import public_identity
-from gateway.clients import ServiceError, segment
+from gateway.clients import ServiceError
 from gateway.i18n import page_language
-from gateway.pages.budget.formatting import bar, line_model, local_time, riel, scale_of
-from gateway.pages.budget.shared import call_budget, commune_name, fail
+from gateway.pages.budget.formatting import bar, line_model, local_time, riel, scale_of, shown
+from gateway.pages.budget.shared import budget, caller, commune_name, fail
 from gateway.pages.budget.works_view import works_model
 from gateway.pages.guards import PageRoute
 from gateway.pages.render import render, signed_in
@@ -24,11 +25,8 @@ from gateway.pages.render import render, signed_in
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
-async def _transparency(request: Request, commune: str, year: int) -> dict[str, Any]:
-    data: dict[str, Any] = await call_budget(
-        request, "GET", f"/transparency/{segment(commune)}/{year}", public_identity(commune)
-    )
-    return data
+async def _transparency(request: Request, commune: str, year: int) -> api.Transparency:
+    return await budget(request).transparency(caller(request, public_identity(commune)), commune, year)
 
 
 @router.get("/communes/{commune}/budget/{year:int}.json")
@@ -41,7 +39,11 @@ async def transparency_json(request: Request, commune: str, year: int) -> Respon
             exc.status,
             media_type="application/json",
         )
-    body = json.dumps({**data, "currency": "KHR", "amounts": "whole riel"}, ensure_ascii=False, indent=2)
+    body = json.dumps(
+        {**data.model_dump(mode="json"), "currency": "KHR", "amounts": "whole riel"},
+        ensure_ascii=False,
+        indent=2,
+    )
     headers = {"content-disposition": f'attachment; filename="budget-{commune}-{year}.json"'}
     return Response(body, media_type="application/json", headers=headers)
 
@@ -68,29 +70,26 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def transparency_csv(data: dict[str, Any]) -> str:
+def transparency_csv(data: api.Transparency) -> str:
     """One table: a row per line, then a row per need; the ``record`` column tells them apart."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for line in data["lines"]:
+    for line in data.lines:
         writer.writerow(
-            ["line", line["kind"], line["amount"], line["allocated"], line["spent"], line["remaining"]]
-            + [""] * 6
+            ["line", line.kind.value, line.amount, line.allocated, line.spent, line.remaining] + [""] * 6
         )
-    totals = data["totals"]
-    writer.writerow(
-        ["total", "", totals["amount"], totals["allocated"], totals["spent"], totals["remaining"]] + [""] * 6
-    )
-    for group in ("funded_needs", "planned_needs", "deferred_needs", "rejected_needs"):
-        for need in data[group]:
+    totals = data.totals
+    writer.writerow(["total", "", totals.amount, totals.allocated, totals.spent, totals.remaining] + [""] * 6)
+    for needs in (data.funded_needs, data.planned_needs, data.deferred_needs, data.rejected_needs):
+        for need in needs:
             writer.writerow(
-                ["need", "", "", need["allocated"], need["spent"], ""]
+                ["need", "", "", need.allocated, need.spent, ""]
                 + [
-                    _cell(need.get(k))
-                    for k in ("tracking_code", "village_code", "description", "project_title")
+                    _cell(v)
+                    for v in (need.tracking_code, need.village_code, need.description, need.project_title)
                 ]
-                + [need["status"], _cell(need.get("reason"))]
+                + [need.status.value, _cell(need.reason)]
             )
     return out.getvalue()
 
@@ -114,21 +113,13 @@ async def transparency_page(request: Request, commune: str, year: int) -> Respon
         data = await _transparency(request, commune, year)
     except ServiceError as exc:
         return fail(request, session, exc)
-    scale = scale_of(data["lines"])
+    scale = scale_of(data.lines)
     lang = page_language(request)
 
-    def needs(group: str) -> list[dict[str, Any]]:
-        return [
-            {
-                **n,
-                "village": (n.get("village_name") or {}).get("km" if lang == "km" else "latin")
-                or n.get("village_code"),
-                "allocated_text": riel(n["allocated"]),
-            }
-            for n in data[group]
-        ]
+    def needs(group: list[api.PublicNeed]) -> list[dict[str, Any]]:
+        return [shown(n, village=_village(n, lang), allocated_text=riel(n.allocated)) for n in group]
 
-    totals = data["totals"]
+    totals = data.totals
     return render(
         request,
         "transparency.html",
@@ -136,30 +127,30 @@ async def transparency_page(request: Request, commune: str, year: int) -> Respon
         commune=commune,
         commune_name=await commune_name(request, commune),
         year=year,
-        published=data["published"],
-        lines=[
-            line_model(line, scale) for line in data["lines"] if line["kind"] != BudgetLineKind.CCWC.value
-        ],
-        ccwc=line_model(data["ccwc"], scale) if data.get("ccwc") else None,
-        totals={k: riel(v) for k, v in totals.items()},
-        total_bar=bar(
-            totals["amount"], totals["allocated"], totals["spent"], max(totals["amount"], totals["allocated"])
-        ),
-        funded=needs("funded_needs"),
-        planned=needs("planned_needs"),
-        deferred=needs("deferred_needs"),
-        rejected=needs("rejected_needs"),
-        works=[
-            {**works_model(p, lang, commune), "title": p["project_title"]}
-            for p in data.get("implementation", [])
-        ],
+        published=data.published,
+        lines=[line_model(line, scale) for line in data.lines if line.kind != BudgetLineKind.CCWC],
+        ccwc=line_model(data.ccwc, scale) if data.ccwc else None,
+        totals={k: riel(v) for k, v in dict(totals).items()},
+        total_bar=bar(totals.amount, totals.allocated, totals.spent, max(totals.amount, totals.allocated)),
+        funded=needs(data.funded_needs),
+        planned=needs(data.planned_needs),
+        deferred=needs(data.deferred_needs),
+        rejected=needs(data.rejected_needs),
+        works=[{**works_model(p, lang, commune), "title": p.project_title} for p in data.implementation],
         revisions=[
-            {
-                **r,
-                "previous_text": riel(r["previous_amount"]),
-                "amount_text": riel(r["amount"]),
-                "at": local_time(r["revised_at"]),
-            }
-            for r in data["revisions"]
+            shown(
+                r,
+                previous_text=riel(r.previous_amount),
+                amount_text=riel(r.amount),
+                at=local_time(r.revised_at),
+            )
+            for r in data.revisions
         ],
     )
+
+
+def _village(need: api.PublicNeed, lang: str) -> str | None:
+    """The village's name in the page's language, else its code."""
+    names = need.village_name
+    name = (names.km if lang == "km" else names.latin) if names else None
+    return name or need.village_code

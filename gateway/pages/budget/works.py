@@ -17,13 +17,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
+from contracts.api import budget as api
 from contracts.api.intake import FeedbackIn
 from contracts.budget import ProjectStage
 from gateway.callers import PUBLIC_IDENTITY, public_identity
-from gateway.clients import Caller, ServiceError, segment
+from gateway.clients import Caller, ServiceError
 from gateway.i18n import page_language, translate
 from gateway.pages.budget.projects import _after_project_post
-from gateway.pages.budget.shared import Text, call_budget
+from gateway.pages.budget.shared import Text, as_typed, budget, caller
 from gateway.pages.guards import PageRoute
 from gateway.pages.needs import tracked_card
 from gateway.pages.render import gateway_of, render, signed_in
@@ -50,15 +51,17 @@ async def stage_form(
     photo_ref: Text = "",
     photo: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    body = {"stage": stage, "on": on, "note": note, "photo_ref": photo_ref}
+    fields: dict[str, Any] = {"stage": stage, "on": on, "note": note, "photo_ref": photo_ref}
     if photo is not None and photo.filename:
         raw = await photo.read(PHOTO_READ_LIMIT)
         if raw:
-            body["photo"] = base64.b64encode(raw).decode("ascii")
+            fields["photo"] = base64.b64encode(raw).decode("ascii")
     if stage not in {s.value for s in ProjectStage}:
-        body["stage"] = ""  # the service answers with its own clear refusal
-    path = f"/projects/{segment(project_id)}/stages"
-    return await _after_project_post(request, project_id, csrf_token, path, body)
+        fields["stage"] = ""  # the service answers with its own clear refusal
+    body = as_typed(api.StageIn, **fields)
+    return await _after_project_post(
+        request, project_id, csrf_token, lambda client, who: client.set_stage(who, project_id, body)
+    )
 
 
 @router.get("/communes/{commune}/photos/{photo_id}")
@@ -67,13 +70,13 @@ async def stage_photo(request: Request, commune: str, photo_id: str) -> Response
     if not re.fullmatch(r"\d{6}", commune) or len(photo_id) > 64:
         return Response(status_code=404)
     try:
-        found = await call_budget(request, "GET", f"/photos/{segment(photo_id)}", public_identity(commune))
-        data = base64.b64decode(found["data"], validate=True)
+        found = await budget(request).photo(caller(request, public_identity(commune)), photo_id)
+        data = base64.b64decode(found.data, validate=True)
     except ServiceError as exc:
         return Response(status_code=exc.status if 400 <= exc.status < 500 else 503)
-    except (binascii.Error, KeyError, TypeError):
+    except binascii.Error:
         return Response(status_code=502)
-    if found.get("content_type") not in PHOTO_TYPES:
+    if found.content_type not in PHOTO_TYPES:
         return Response(status_code=404)
     headers = {
         # A photo never changes under its id.
@@ -81,7 +84,7 @@ async def stage_photo(request: Request, commune: str, photo_id: str) -> Response
         "x-content-type-options": "nosniff",
         "content-security-policy": "default-src 'none'",
     }
-    return Response(data, media_type=found["content_type"], headers=headers)
+    return Response(data, media_type=found.content_type, headers=headers)
 
 
 def _number(raw: str) -> int | str:
@@ -95,14 +98,18 @@ async def check_form(request: Request, project_id: str) -> Response:
     """One row per group; rows left without participants are groups that were not there."""
     form = await request.form()
     value = {k: str(v)[:100] for k, v in form.items() if isinstance(v, str)}
-    scores: list[dict[str, Any]] = []
-    for group in CHECK_GROUPS:
-        if not value.get(f"participants_{group}", "").strip():
-            continue
-        scores.append({"group": group, **{a: _number(value.get(f"{a}_{group}", "")) for a in ANSWERS}})
-    body = {"held_on": value.get("held_on", ""), "scores": scores, "note": value.get("note", "")}
-    path = f"/projects/{segment(project_id)}/checks"
-    return await _after_project_post(request, project_id, value.get("csrf_token", ""), path, body)
+    scores = [
+        as_typed(api.ScoreBody, group=group, **{a: _number(value.get(f"{a}_{group}", "")) for a in ANSWERS})
+        for group in CHECK_GROUPS
+        if value.get(f"participants_{group}", "").strip()
+    ]
+    body = as_typed(api.CheckIn, held_on=value.get("held_on", ""), scores=scores, note=value.get("note", ""))
+    return await _after_project_post(
+        request,
+        project_id,
+        value.get("csrf_token", ""),
+        lambda client, who: client.record_check(who, project_id, body),
+    )
 
 
 @router.post("/track/verify")

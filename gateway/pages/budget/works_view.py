@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from contracts.api import budget as api
 from gateway.i18n import translate
+from gateway.pages.budget.formatting import shown
 
 STAGE_LABELS = {
     "procurement": "Procurement",
@@ -37,39 +39,38 @@ def stage_label(stage: str | None, lang: str) -> str:
     return translate(lang, STAGE_LABELS[stage]) if stage in STAGE_LABELS else ""
 
 
-def works_model(data: dict[str, Any], lang: str, commune: str) -> dict[str, Any]:
-    """``data``: a project view, or one entry of the public view's ``implementation``."""
-    verification = data.get("verification") or {}
-    latest = verification.get("latest_check") or {}
+def works_model(data: api.Works, lang: str, commune: str) -> dict[str, Any]:
+    """``data``: a project, or one entry of the public view's ``implementation``."""
+    verification = data.verification
+    latest = verification.latest_check
     return {
-        "stage": data.get("stage"),
-        "stage_label": stage_label(data.get("stage"), lang),
-        "next_stage": data.get("next_stage"),
-        "next_label": stage_label(data.get("next_stage"), lang),
+        "stage": data.stage,
+        "stage_label": stage_label(data.stage, lang),
+        "next_stage": data.next_stage,
+        "next_label": stage_label(data.next_stage, lang),
         "stages": [
-            {
-                **s,
-                "label": stage_label(s["stage"], lang),
-                "icon": STAGE_ICONS.get(s["stage"], "•"),
-                "photo_url": f"/communes/{quote(commune, safe='')}/photos/{quote(s['photo_id'], safe='')}"
-                if s.get("photo_id")
+            shown(
+                s,
+                label=stage_label(s.stage, lang),
+                icon=STAGE_ICONS.get(s.stage, "•"),
+                photo_url=f"/communes/{quote(commune, safe='')}/photos/{quote(s.photo_id, safe='')}"
+                if s.photo_id
                 else None,
-            }
-            for s in data.get("stages", [])
+            )
+            for s in data.stages
         ],
-        "answers": verification.get("citizen_answers", 0),
-        "satisfied": verification.get("citizen_satisfied", 0),
-        "rating": verification.get("citizen_rating"),
-        "latest": latest if any(v is not None for v in latest.values()) else None,
+        "answers": verification.citizen_answers,
+        "satisfied": verification.citizen_satisfied,
+        "rating": verification.citizen_rating,
+        "latest": latest if any(v is not None for v in (latest.built, latest.works, latest.used)) else None,
         "checks": [
-            {
-                **c,
-                "scores": [
-                    {**s, "label": translate(lang, GROUP_LABELS.get(s["group"], s["group"]))}
-                    for s in c["scores"]
+            shown(
+                c,
+                scores=[
+                    shown(s, label=translate(lang, GROUP_LABELS.get(s.group, s.group))) for s in c.scores
                 ],
-            }
-            for c in verification.get("checks", [])
+            )
+            for c in verification.checks
         ],
         "groups": [{"value": g, "label": translate(lang, label)} for g, label in GROUP_LABELS.items()],
         "today": today_in_cambodia(),

@@ -9,13 +9,12 @@ scores.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 from urllib.parse import quote
 
 import strawberry
 
+from contracts.api import budget as api
 from contracts.budget import ProjectStage
-from contracts.privacy import SUPPRESSED
 
 HIDDEN = ' Null when fewer than 5 of a sensitive group and you are not on the commune\'s council ("<5").'
 
@@ -38,14 +37,14 @@ class ProjectStageRecord:
     )
 
     @classmethod
-    def of(cls, data: dict[str, Any], commune_code: str) -> ProjectStageRecord:
-        photo = data.get("photo_id")
+    def of(cls, record: api.StageRecord, commune_code: str) -> ProjectStageRecord:
+        photo = record.photo_id
         return cls(
-            stage=ProjectStage(data["stage"]),
-            on=date.fromisoformat(data["on"]),
-            note=data.get("note"),
-            photo_ref=data.get("photo_ref"),
-            set_at=datetime.fromisoformat(data["set_at"]),
+            stage=record.stage,
+            on=record.on,
+            note=record.note,
+            photo_ref=record.photo_ref,
+            set_at=record.set_at,
             photo_url=photo_path(commune_code, photo) if photo else None,
         )
 
@@ -54,8 +53,9 @@ def photo_path(commune_code: str, photo_id: str) -> str:
     return f"/communes/{quote(commune_code, safe='')}/photos/{quote(photo_id, safe='')}"
 
 
-def _count(value: Any) -> int | None:
-    return None if value == SUPPRESSED else value
+def _count(value: int | str) -> int | None:
+    """A small sensitive group's count arrives hidden ("<5"): null in GraphQL."""
+    return value if isinstance(value, int) else None
 
 
 @strawberry.type(description="One group's answers at a community check: scores from 1 (no) to 5 (fully).")
@@ -78,22 +78,22 @@ class CommunityCheck:
     note: str | None = strawberry.field(description="What the community said, in short.")
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> CommunityCheck:
+    def of(cls, check: api.CommunityCheck) -> CommunityCheck:
         return cls(
-            id=strawberry.ID(data["id"]),
-            held_on=date.fromisoformat(data["held_on"]),
-            participants=_count(data.get("participants")),
+            id=strawberry.ID(check.id),
+            held_on=check.held_on,
+            participants=check.participants,
             scores=[
                 CommunityCheckScore(
-                    group=s["group"],
-                    participants=_count(s["participants"]),
-                    built=s.get("built"),
-                    works=s.get("works"),
-                    used=s.get("used"),
+                    group=s.group,
+                    participants=_count(s.participants),
+                    built=s.built,
+                    works=s.works,
+                    used=s.used,
                 )
-                for s in data["scores"]
+                for s in check.scores
             ],
-            note=data.get("note"),
+            note=check.note,
         )
 
 
@@ -115,14 +115,14 @@ class Verification:
     latest_check: CheckAverages = strawberry.field(description="The latest check's averages.")
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> Verification:
-        latest = data["latest_check"]
+    def of(cls, verification: api.Verification) -> Verification:
+        latest = verification.latest_check
         return cls(
-            citizen_answers=data["citizen_answers"],
-            citizen_satisfied=data["citizen_satisfied"],
-            citizen_rating=data.get("citizen_rating"),
-            checks=[CommunityCheck.of(c) for c in data["checks"]],
-            latest_check=CheckAverages(built=latest["built"], works=latest["works"], used=latest["used"]),
+            citizen_answers=verification.citizen_answers,
+            citizen_satisfied=verification.citizen_satisfied,
+            citizen_rating=verification.citizen_rating,
+            checks=[CommunityCheck.of(c) for c in verification.checks],
+            latest_check=CheckAverages(built=latest.built, works=latest.works, used=latest.used),
         )
 
 

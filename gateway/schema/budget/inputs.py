@@ -6,8 +6,8 @@ from datetime import date
 
 import strawberry
 
-from contracts.budget import BudgetLineKind, ExpenditureStage
-from gateway.schema.budget.riel import ProjectDecision, Riel
+from contracts.budget import BudgetLineKind, ExpenditureStage, ProjectDecision
+from gateway.schema.budget.riel import Riel
 from gateway.schema.ids import KEY_FORMAT
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 import strawberry
 
+from contracts.api import budget as api
 from contracts.budget import BudgetLineKind, ExpenditureStage, ProjectStatus
 from gateway.money import usd_of
 from gateway.schema.budget.riel import Riel
@@ -19,10 +19,8 @@ class ExchangeRate:
     as_of: date = strawberry.field(description="The date of the rate.")
 
     @classmethod
-    def of(cls, data: dict[str, Any] | None) -> ExchangeRate | None:
-        return (
-            cls(riel_per_usd=data["riel_per_usd"], as_of=date.fromisoformat(data["as_of"])) if data else None
-        )
+    def of(cls, rate: api.ExchangeRate | None) -> ExchangeRate | None:
+        return cls(riel_per_usd=rate.riel_per_usd, as_of=rate.as_of) if rate else None
 
 
 @strawberry.type(
@@ -48,20 +46,20 @@ class BudgetLine:
     )
     def amount_usd(self) -> str | None:
         rate = self.exchange_rate
-        return usd_of(self.amount, {"riel_per_usd": rate.riel_per_usd}) if rate else None
+        return usd_of(self.amount, rate.riel_per_usd) if rate else None
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> BudgetLine:
+    def of(cls, line: api.Line) -> BudgetLine:
         return cls(
-            kind=BudgetLineKind(data["kind"]),
-            amount=data["amount"],
-            allocated=data["allocated"],
-            committed=data["committed"],
-            paid=data["paid"],
-            unallocated=data["unallocated"],
-            shortfall=data["shortfall"],
-            remaining=data["remaining"],
-            exchange_rate=ExchangeRate.of(data.get("exchange_rate")),
+            kind=line.kind,
+            amount=line.amount,
+            allocated=line.allocated,
+            committed=line.committed,
+            paid=line.paid,
+            unallocated=line.unallocated,
+            shortfall=line.shortfall,
+            remaining=line.remaining,
+            exchange_rate=ExchangeRate.of(line.exchange_rate),
         )
 
 
@@ -75,9 +73,14 @@ class BudgetTotals:
     remaining: Riel = strawberry.field(description="Not yet paid out.")
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> BudgetTotals:
+    def of(cls, totals: api.Totals) -> BudgetTotals:
         return cls(
-            **{k: data[k] for k in ("amount", "allocated", "committed", "paid", "unallocated", "remaining")}
+            amount=totals.amount,
+            allocated=totals.allocated,
+            committed=totals.committed,
+            paid=totals.paid,
+            unallocated=totals.unallocated,
+            remaining=totals.remaining,
         )
 
 
@@ -103,21 +106,23 @@ class Allocation:
     )
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> Allocation:
-        status = data.get("project_status")
+    def of(cls, allocation: api.Allocation) -> Allocation:
+        """``project_status`` is set when the answer is a change (AllocationChange)."""
         return cls(
-            id=strawberry.ID(data["id"]),
-            project_id=to_global("Project", data["project_id"]),
-            line_kind=BudgetLineKind(data["line"]),
-            amount=data["amount"],
-            released=data["released"],
-            committed=data["committed"],
-            paid=data["paid"],
-            unspent=data["unspent"],
-            overrun=data["overrun"],
-            decision_id=strawberry.ID(data["decision_id"]),
-            made_at=datetime.fromisoformat(data["made_at"]),
-            project_status=ProjectStatus(status) if status else None,
+            id=strawberry.ID(allocation.id),
+            project_id=to_global("Project", allocation.project_id),
+            line_kind=allocation.line,
+            amount=allocation.amount,
+            released=allocation.released,
+            committed=allocation.committed,
+            paid=allocation.paid,
+            unspent=allocation.unspent,
+            overrun=allocation.overrun,
+            decision_id=strawberry.ID(allocation.decision_id),
+            made_at=allocation.made_at,
+            project_status=allocation.project_status
+            if isinstance(allocation, api.AllocationChange)
+            else None,
         )
 
 
@@ -148,19 +153,19 @@ class LedgerEntry:
     recorded_at: datetime = strawberry.field(description="When it was recorded (UTC).")
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> LedgerEntry:
+    def of(cls, entry: api.LedgerEntry) -> LedgerEntry:
         return cls(
-            id=strawberry.ID(data["id"]),
-            allocation_id=strawberry.ID(data["allocation_id"]),
-            project_id=to_global("Project", data["project_id"]),
-            line_kind=BudgetLineKind(data["line"]),
-            stage=ExpenditureStage(data["stage"]),
-            amount=data["amount"],
-            payee=data["payee"],
-            reference=data["reference"],
-            spent_on=date.fromisoformat(data["spent_on"]),
-            reverses=strawberry.ID(data["reverses"]) if data.get("reverses") else None,
-            reason=data.get("reason"),
-            overrun_reason=data.get("overrun_reason"),
-            recorded_at=datetime.fromisoformat(data["recorded_at"]),
+            id=strawberry.ID(entry.id),
+            allocation_id=strawberry.ID(entry.allocation_id),
+            project_id=to_global("Project", entry.project_id),
+            line_kind=entry.line,
+            stage=entry.stage,
+            amount=entry.amount,
+            payee=entry.payee,
+            reference=entry.reference,
+            spent_on=entry.spent_on,
+            reverses=strawberry.ID(entry.reverses) if entry.reverses else None,
+            reason=entry.reason,
+            overrun_reason=entry.overrun_reason,
+            recorded_at=entry.recorded_at,
         )

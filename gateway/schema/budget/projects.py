@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
+from contracts.api import budget as api
 from contracts.budget import BudgetLineKind, ProjectStage, ProjectStatus
 from gateway.schema.budget.implementation import ProjectStageRecord, Verification
 from gateway.schema.budget.lines import Allocation, BudgetLine, BudgetTotals, LedgerEntry
-from gateway.schema.budget.riel import Riel, call
-from gateway.schema.context import Context, segment
+from gateway.schema.budget.riel import Riel
+from gateway.schema.context import Context
 from gateway.schema.ids import Node, raw_id, to_global
 
 
@@ -26,14 +26,17 @@ class ProjectNeed:
     project_id: strawberry.ID | None = strawberry.field(description="The live project answering it, if any.")
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> ProjectNeed:
+    def of(cls, need: api.ProjectNeed) -> ProjectNeed:
+        """A project's need, or an approved one (ApprovedNeed: with its rank and live project)."""
+        approved = need if isinstance(need, api.ApprovedNeed) else None
+        project_id = approved.project_id if approved else None
         return cls(
-            id=to_global("Need", data["id"]),
-            tracking_code=data.get("tracking_code"),
-            description=data.get("description"),
-            village_code=data.get("village_code"),
-            rank=data.get("rank"),
-            project_id=to_global("Project", data["project_id"]) if data.get("project_id") else None,
+            id=to_global("Need", need.id),
+            tracking_code=need.tracking_code,
+            description=need.description,
+            village_code=need.village_code,
+            rank=approved.rank if approved else None,
+            project_id=to_global("Project", project_id) if project_id else None,
         )
 
 
@@ -57,7 +60,7 @@ class Project(Node):
     committed: Riel = strawberry.field(description="Riel committed (Riel).")
     paid: Riel = strawberry.field(description="Riel paid (Riel).")
     allocations: list[Allocation] = strawberry.field(description="Its allocations, oldest first.")
-    ledger_data: strawberry.Private[list[dict[str, Any]] | None]
+    ledger_data: strawberry.Private[list[api.LedgerEntry] | None]
     stage: ProjectStage | None = strawberry.field(
         default=None, description="The latest implementation stage reached (null before procurement)."
     )
@@ -76,36 +79,38 @@ class Project(Node):
 
     @strawberry.field(description="Its ledger entries, oldest first.")
     async def expenditures(self, info: Info[Context, None]) -> list[LedgerEntry]:
-        data = self.ledger_data
-        if data is None:
-            identity = info.context.require_caller()
-            full = await call(info, "GET", f"/projects/{segment(raw_id('Project', self.id))}", identity)
-            data = full["ledger"]
-        return [LedgerEntry.of(e) for e in data]
+        entries = self.ledger_data
+        if entries is None:
+            info.context.require_caller()
+            full = await info.context.clients.budget.project(info.context.caller, raw_id("Project", self.id))
+            entries = full.ledger
+        return [LedgerEntry.of(e) for e in entries]
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> Project:
+    def of(cls, project: api.Project) -> Project:
+        """The ledger comes with GET /projects/{id} (ProjectWithLedger); otherwise it is read
+        when asked for."""
         return cls(
-            id=to_global("Project", data["id"]),
-            commune_code=data["commune_code"],
-            year=data["year"],
-            title=data["title"],
-            need_ids=[to_global("Need", n) for n in data["need_ids"]],
-            needs=[ProjectNeed.of(n) for n in data["needs"]],
-            estimated_cost=data["estimated_cost"],
-            rank=data.get("rank"),
-            status=ProjectStatus(data["status"]),
-            status_reason=data.get("reason"),
-            allocated=data["allocated"],
-            committed=data["committed"],
-            paid=data["paid"],
-            allocations=[Allocation.of(a) for a in data["allocations"]],
-            ledger_data=data.get("ledger"),
-            stage=ProjectStage(data["stage"]) if data.get("stage") else None,
-            next_stage=ProjectStage(data["next_stage"]) if data.get("next_stage") else None,
-            stages=[ProjectStageRecord.of(s, data["commune_code"]) for s in data.get("stages", [])],
-            verification=Verification.of(data["verification"]) if data.get("verification") else None,
-            expected_month=data.get("expected_month"),
+            id=to_global("Project", project.id),
+            commune_code=project.commune_code,
+            year=project.year,
+            title=project.title,
+            need_ids=[to_global("Need", n) for n in project.need_ids],
+            needs=[ProjectNeed.of(n) for n in project.needs],
+            estimated_cost=project.estimated_cost,
+            rank=project.rank,
+            status=project.status,
+            status_reason=project.reason,
+            allocated=project.allocated,
+            committed=project.committed,
+            paid=project.paid,
+            allocations=[Allocation.of(a) for a in project.allocations],
+            ledger_data=project.ledger if isinstance(project, api.ProjectWithLedger) else None,
+            stage=project.stage,
+            next_stage=project.next_stage,
+            stages=[ProjectStageRecord.of(s, project.commune_code) for s in project.stages],
+            verification=Verification.of(project.verification),
+            expected_month=project.expected_month,
         )
 
 
@@ -128,18 +133,18 @@ class BudgetRevision:
     )
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> BudgetRevision:
-        balance = data.get("line_balance")
+    def of(cls, revision: api.Revision) -> BudgetRevision:
+        """``line`` is set when the answer is the change itself (RevisedLine)."""
         return cls(
-            id=strawberry.ID(data["id"]),
-            line_kind=BudgetLineKind(data["line"]),
-            previous_amount=data["previous_amount"],
-            amount=data["amount"],
-            reason=data["reason"],
-            uncovered=data["uncovered"],
-            at_risk_project_ids=[to_global("Project", p) for p in data["at_risk_project_ids"]],
-            revised_at=datetime.fromisoformat(data["revised_at"]),
-            line=BudgetLine.of(balance) if balance else None,
+            id=strawberry.ID(revision.id),
+            line_kind=revision.line,
+            previous_amount=revision.previous_amount,
+            amount=revision.amount,
+            reason=revision.reason,
+            uncovered=revision.uncovered,
+            at_risk_project_ids=[to_global("Project", p) for p in revision.at_risk_project_ids],
+            revised_at=revision.revised_at,
+            line=BudgetLine.of(revision.line_balance) if isinstance(revision, api.RevisedLine) else None,
         )
 
 
@@ -164,23 +169,23 @@ class Budget:
     approved_needs: list[ProjectNeed] = strawberry.field(description="The latest approval's needs, by rank.")
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> Budget:
+    def of(cls, budget: api.Budget) -> Budget:
         return cls(
-            commune_code=data["commune_code"],
-            year=data["year"],
-            version=data["version"],
-            lines=[BudgetLine.of(line) for line in data["lines"]],
-            totals=BudgetTotals.of(data["totals"]),
-            projects=[Project.of(p) for p in data["projects"]],
-            revisions=[BudgetRevision.of(r) for r in data["revisions"]],
+            commune_code=budget.commune_code,
+            year=budget.year,
+            version=budget.version,
+            lines=[BudgetLine.of(line) for line in budget.lines],
+            totals=BudgetTotals.of(budget.totals),
+            projects=[Project.of(p) for p in budget.projects],
+            revisions=[BudgetRevision.of(r) for r in budget.revisions],
             approvals=[
                 CipApproval(
-                    id=strawberry.ID(a["id"]),
-                    meeting_id=a.get("meeting_id"),
-                    decided_at=datetime.fromisoformat(a["decided_at"]),
-                    need_count=a["need_count"],
+                    id=strawberry.ID(a.id),
+                    meeting_id=a.meeting_id,
+                    decided_at=a.decided_at,
+                    need_count=a.need_count,
                 )
-                for a in data["approvals"]
+                for a in budget.approvals
             ],
-            approved_needs=[ProjectNeed.of(n) for n in data["approved_needs"]],
+            approved_needs=[ProjectNeed.of(n) for n in budget.approved_needs],
         )

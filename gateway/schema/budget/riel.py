@@ -1,4 +1,4 @@
-"""Money in GraphQL, the budget vocabulary (enums) and the one way to call the budget service.
+"""Money in GraphQL, and the budget vocabulary (enums).
 
 Money is the ``Riel`` scalar: whole riel as a string of digits. GraphQL's ``Int`` is 32-bit
 (at most 2,147,483,647) and a commune's yearly budget is often more, so an ``Int`` would
@@ -8,18 +8,12 @@ overflow.
 from __future__ import annotations
 
 import warnings
-from enum import Enum
-from typing import TYPE_CHECKING, Any, NewType
+from typing import TYPE_CHECKING, NewType
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.types import Info
 
-from contracts.budget import BudgetLineKind, ExpenditureStage, ProjectStatus
-from gateway.clients import ServiceError
-from gateway.schema.context import Context
-from gateway.schema.errors import from_service
-from services.runtime.identity import Identity
+from contracts.budget import BudgetLineKind, ExpenditureStage, ProjectDecision, ProjectStatus
 
 RIEL_DESCRIPTION = (
     'Whole riel, as a string of decimal digits, e.g. "12500000000" (a leading minus appears only on '
@@ -67,18 +61,4 @@ strawberry.enum(ExpenditureStage, description="Committed (money promised) or pai
 strawberry.enum(
     ProjectStatus, description="Where a CIP project stands, decided by its money and the council."
 )
-
-
-@strawberry.enum(description="What the council decides for a project it cannot fund now.")
-class ProjectDecision(Enum):
-    DEFER = "defer"
-    REJECT = "reject"
-
-
-async def call(info: Info[Context, None], method: str, path: str, identity: Identity, **kw: Any) -> Any:
-    ctx = info.context
-    try:
-        _, body = await ctx.gateway.services["budget"].request(method, path, identity, lang=ctx.lang, **kw)
-    except ServiceError as exc:
-        raise from_service(exc) from None
-    return body
+strawberry.enum(ProjectDecision, description="What the council decides for a project it cannot fund now.")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
+from contracts.api import budget as api
 from contracts.budget import BudgetLineKind, ProjectStage, ProjectStatus
+from contracts.needs import PlaceName
 from gateway.money import usd_of
 from gateway.schema.budget.implementation import ProjectStageRecord, TransparencyProject, Verification
 from gateway.schema.budget.lines import ExchangeRate
@@ -29,17 +30,17 @@ class TransparencyLine:
     @strawberry.field(description="The amount in US dollars at the recorded rate (display only).")
     def amount_usd(self) -> str | None:
         rate = self.exchange_rate
-        return usd_of(self.amount, {"riel_per_usd": rate.riel_per_usd}) if rate else None
+        return usd_of(self.amount, rate.riel_per_usd) if rate else None
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> TransparencyLine:
+    def of(cls, line: api.PublicLine) -> TransparencyLine:
         return cls(
-            kind=BudgetLineKind(data["kind"]),
-            amount=data["amount"],
-            allocated=data["allocated"],
-            spent=data["spent"],
-            remaining=data["remaining"],
-            exchange_rate=ExchangeRate.of(data.get("exchange_rate")),
+            kind=line.kind,
+            amount=line.amount,
+            allocated=line.allocated,
+            spent=line.spent,
+            remaining=line.remaining,
+            exchange_rate=ExchangeRate.of(line.exchange_rate),
         )
 
 
@@ -65,7 +66,7 @@ class TransparencyNeed:
     project_title: str = strawberry.field(description="The project answering it.")
     allocated: Riel = strawberry.field(description="Riel allocated to that project.")
     spent: Riel = strawberry.field(description="Riel paid out on that project.")
-    names: strawberry.Private[dict[str, str] | None]
+    names: strawberry.Private[PlaceName | None]
     sector: str | None = strawberry.field(default=None, description="CIP sector (its category).")
     stage: ProjectStage | None = strawberry.field(
         default=None, description="Its project's latest implementation stage, if works began."
@@ -80,23 +81,23 @@ class TransparencyNeed:
     def village_name(self, info: Info[Context, None]) -> str | None:
         if not self.names:
             return None
-        return self.names.get("latin" if info.context.lang == "en" else "km")
+        return self.names.latin if info.context.lang == "en" else self.names.km
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> TransparencyNeed:
+    def of(cls, need: api.PublicNeed) -> TransparencyNeed:
         return cls(
             tracking_code=None,
-            description=data.get("description"),
-            sector=data.get("sector"),
-            village_code=data.get("village_code"),
-            status=ProjectStatus(data["status"]),
-            reason=data.get("reason"),
-            project_title=data["project_title"],
-            allocated=data["allocated"],
-            spent=data["spent"],
-            names=data.get("village_name"),
-            stage=ProjectStage(data["stage"]) if data.get("stage") else None,
-            expected_month=data.get("expected_month"),
+            description=need.description,
+            sector=need.sector.value if need.sector else None,
+            village_code=need.village_code,
+            status=need.status,
+            reason=need.reason,
+            project_title=need.project_title,
+            allocated=need.allocated,
+            spent=need.spent,
+            names=need.village_name,
+            stage=need.stage,
+            expected_month=need.expected_month,
         )
 
 
@@ -136,42 +137,42 @@ class Transparency:
     )
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> Transparency:
-        totals = data["totals"]
+    def of(cls, data: api.Transparency) -> Transparency:
+        totals = data.totals
         return cls(
-            commune_code=data["commune_code"],
-            year=data["year"],
-            published=data["published"],
-            lines=[TransparencyLine.of(line) for line in data["lines"]],
-            ccwc=TransparencyLine.of(data["ccwc"]) if data.get("ccwc") else None,
+            commune_code=data.commune_code,
+            year=data.year,
+            published=data.published,
+            lines=[TransparencyLine.of(line) for line in data.lines],
+            ccwc=TransparencyLine.of(data.ccwc) if data.ccwc else None,
             totals=TransparencyTotals(
-                amount=totals["amount"],
-                allocated=totals["allocated"],
-                spent=totals["spent"],
-                remaining=totals["remaining"],
+                amount=totals.amount,
+                allocated=totals.allocated,
+                spent=totals.spent,
+                remaining=totals.remaining,
             ),
-            funded_needs=[TransparencyNeed.of(n) for n in data["funded_needs"]],
-            planned_needs=[TransparencyNeed.of(n) for n in data["planned_needs"]],
-            deferred_needs=[TransparencyNeed.of(n) for n in data["deferred_needs"]],
-            rejected_needs=[TransparencyNeed.of(n) for n in data["rejected_needs"]],
+            funded_needs=[TransparencyNeed.of(n) for n in data.funded_needs],
+            planned_needs=[TransparencyNeed.of(n) for n in data.planned_needs],
+            deferred_needs=[TransparencyNeed.of(n) for n in data.deferred_needs],
+            rejected_needs=[TransparencyNeed.of(n) for n in data.rejected_needs],
             implementation=[
                 TransparencyProject(
-                    project_id=to_global("Project", p["project_id"]),
-                    title=p["project_title"],
-                    stage=ProjectStage(p["stage"]) if p.get("stage") else None,
-                    stages=[ProjectStageRecord.of(s, data["commune_code"]) for s in p["stages"]],
-                    verification=Verification.of(p["verification"]),
+                    project_id=to_global("Project", p.project_id),
+                    title=p.project_title,
+                    stage=p.stage,
+                    stages=[ProjectStageRecord.of(s, data.commune_code) for s in p.stages],
+                    verification=Verification.of(p.verification),
                 )
-                for p in data.get("implementation", [])
+                for p in data.implementation
             ],
             revisions=[
                 TransparencyRevision(
-                    line_kind=BudgetLineKind(r["line"]),
-                    previous_amount=r["previous_amount"],
-                    amount=r["amount"],
-                    reason=r["reason"],
-                    revised_at=datetime.fromisoformat(r["revised_at"]),
+                    line_kind=r.line,
+                    previous_amount=r.previous_amount,
+                    amount=r.amount,
+                    reason=r.reason,
+                    revised_at=r.revised_at,
                 )
-                for r in data["revisions"]
+                for r in data.revisions
             ],
         )
