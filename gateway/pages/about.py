@@ -6,12 +6,11 @@ imported them; the page still names the source and its terms while intake is dow
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from contracts.api.intake import GazetteerPublic
+from contracts.local_time import PHNOM_PENH
 from gateway.clients import Caller, ServiceError
 from gateway.i18n import page_language
 from gateway.pages.render import gateway_of, render, signed_in
@@ -19,7 +18,6 @@ from services.runtime.identity import Identity, Role
 
 router = APIRouter(include_in_schema=False)
 
-PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 # Only what anyone may read: the gazetteer is public reference data.
 ABOUT_IDENTITY = Identity("about-page", Role.PUBLIC, ())

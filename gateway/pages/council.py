@@ -13,12 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from contracts.api.intake import NeedView
+from contracts.local_time import PHNOM_PENH
 from contracts.needs import NeedStatus, Sector
 from gateway.accounts import Session
 from gateway.clients import Caller, ServiceError
@@ -40,7 +40,6 @@ from services.runtime.identity import COUNCIL_ROLES, OVERSIGHT_ROLES
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 PAGE_SIZE = 50
 YEAR_PAGES = 30  # pages of 100 read to count one year's needs; a commune records hundreds a year
 KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")

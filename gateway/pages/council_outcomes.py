@@ -17,11 +17,12 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from contracts.api.intake import PopulationIn, PopulationsIn
+from contracts.local_time import PHNOM_PENH
 from gateway.accounts import Session
 from gateway.clients import Caller, ServiceError
 from gateway.i18n import translate
 from gateway.pages import inclusion_view, outcomes_data
-from gateway.pages.council import PHNOM_PENH, _council, _needs_of_year, _places, _refuse
+from gateway.pages.council import _council, _needs_of_year, _places, _refuse
 from gateway.pages.guards import CsrfDep, PageRoute, SessionDep
 from gateway.pages.render import gateway_of, render
 

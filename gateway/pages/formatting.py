@@ -9,12 +9,12 @@ the same "d MMMM y HH:mm" with the same digits and month names, which it takes f
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, get_month_names
 from babel.numbers import format_decimal
 
-PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
+from contracts.local_time import PHNOM_PENH
+
 KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -21,7 +20,6 @@ from gateway.pages.render import gateway_of, render, signed_in
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 
 SECTOR_ICONS = {
     Sector.ECONOMIC: "🌾",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -22,7 +21,6 @@ from services.runtime.identity import COUNCIL_ROLES, Role
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-LOCAL = ZoneInfo("Asia/Phnom_Penh")
 VIEWERS = frozenset({*COUNCIL_ROLES, Role.PROVINCE_ADMIN, Role.NATIONAL_ADMIN})
 CHANNEL_LABELS = {
     "in_app": "In the app",

@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from contracts.local_time import PHNOM_PENH
 from gateway.clients import ServiceError
 from gateway.i18n import page_language, translate
 from gateway.oversight import NamedView, csv_of, load_view
@@ -25,7 +25,6 @@ from gateway.pages.render import gateway_of, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 YearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
 RowsQuery = Annotated[Literal["district", "commune"] | None, Query()]
 LEVEL_TITLES = {

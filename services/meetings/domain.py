@@ -14,10 +14,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from contracts.local_time import PHNOM_PENH as PHNOM_PENH  # the meetings service reads it from here
 from contracts.meetings import (
     AgendaItem,
     AttendanceCounts,
@@ -32,7 +32,6 @@ from contracts.needs import PlaceName
 from services.runtime.errors import DomainError
 from services.runtime.identity import COUNCIL_ROLES, Identity, Role
 
-PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 ICS_DOMAIN = "meetings.khum"
 
 MANAGING_ROLES = COUNCIL_ROLES | {Role.PROVINCE_ADMIN, Role.NATIONAL_ADMIN}

@@ -17,9 +17,9 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from contracts.local_time import TIME_ZONE
 from contracts.notify import DeliveryChannel, person_audience
 from services.notify.deliveries import Cause
-from services.notify.domain.quiet import LOCAL_TIMEZONE
 from services.notify.domain.rules import Notice, ToAudience
 from services.notify.local_channels import write_in_app
 from services.notify.rendering import LANGUAGES, render
@@ -30,7 +30,7 @@ DIGEST_KIND = "facilitator_digest"
 
 
 def local_day(moment: datetime) -> str:
-    return moment.astimezone(ZoneInfo(LOCAL_TIMEZONE)).date().isoformat()
+    return moment.astimezone(ZoneInfo(TIME_ZONE)).date().isoformat()
 
 
 async def add_to_digest(

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
-from services.notify.domain.quiet import LOCAL_TIMEZONE
+from contracts.local_time import TIME_ZONE
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 LANGUAGES = ("km", "en")
@@ -123,12 +123,12 @@ def spell(code: str) -> str:
 
 def local_time(value: datetime | str, fmt: str = "%d/%m/%Y %H:%M") -> str:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(ZoneInfo(LOCAL_TIMEZONE)).strftime(fmt)
+    return moment.astimezone(ZoneInfo(TIME_ZONE)).strftime(fmt)
 
 
 def _local(value: datetime | str) -> datetime:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(ZoneInfo(LOCAL_TIMEZONE))
+    return moment.astimezone(ZoneInfo(TIME_ZONE))
 
 
 def long_date(value: datetime | str, lang: str) -> str:

@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.notify.domain.quiet import DEFAULT_QUIET_HOURS, LOCAL_TIMEZONE, QuietHours
+from contracts.local_time import TIME_ZONE
+from services.notify.domain.quiet import DEFAULT_QUIET_HOURS, QuietHours
 from services.runtime.settings import ServiceSettings
 
 
@@ -28,7 +29,7 @@ class NotifySettings(ServiceSettings):
     https://khum.example/notify; e-mails carry an unsubscribe link only when it is set."""
 
     # When and how often
-    timezone: str = LOCAL_TIMEZONE
+    timezone: str = TIME_ZONE
     quiet_hours: str = DEFAULT_QUIET_HOURS
     quiet_channels: tuple[str, ...] = ("sms", "push")
     retry_base_seconds: float = 30.0

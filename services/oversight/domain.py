@@ -20,13 +20,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from contracts.local_time import PHNOM_PENH
 from contracts.privacy import SENSITIVE_GROUPS, SUPPRESSED, suppress
 from services.runtime.errors import DomainError
 from services.runtime.identity import ALL_COMMUNES, OVERSIGHT_ROLES, Identity
 
-PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 NOTICE_DAYS = 7
 """A meeting counts as held "with notice" when it was announced at least this long before it
 started: the notice meetings require before announcing (``KHUM_MEETINGS_AGENDA_NOTICE_DAYS``)."""

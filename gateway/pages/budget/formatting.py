@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 from contracts.api import budget as api
+from contracts.local_time import PHNOM_PENH
 from gateway.money import usd_of
 
-PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 BAR_WIDTH = 300  # SVG user units; the bar scales to the width of its card
 
 

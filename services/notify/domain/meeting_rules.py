@@ -19,6 +19,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from contracts.local_time import TIME_ZONE
 from contracts.meetings import (
     MeetingAnnouncedV1,
     MeetingCancelledV1,
@@ -36,7 +37,6 @@ from services.notify.domain.notice import (
     ToNeedRaisers,
     ToSubscribers,
 )
-from services.notify.domain.quiet import LOCAL_TIMEZONE
 from services.notify.domain.text import shorten
 
 REMINDER_KIND = "meeting_reminder"
@@ -49,7 +49,7 @@ MINUTES_EXCERPT = 200
 
 def reminder_times(starts_at: datetime, told_at: datetime) -> list[tuple[str, datetime]]:
     """The reminders still worth sending: after the announcement (by a margin), before the start."""
-    zone = ZoneInfo(LOCAL_TIMEZONE)
+    zone = ZoneInfo(TIME_ZONE)
     day = starts_at.astimezone(zone).date()
     due: list[tuple[str, datetime]] = []
     for tag, days in REMINDERS:

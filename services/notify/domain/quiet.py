@@ -9,7 +9,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-LOCAL_TIMEZONE = "Asia/Phnom_Penh"
+from contracts.local_time import TIME_ZONE
+
 DEFAULT_QUIET_HOURS = "21:00-06:00"
 
 _WINDOW = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
@@ -50,10 +51,10 @@ class QuietHours:
 
     start: time
     end: time
-    timezone: str = LOCAL_TIMEZONE
+    timezone: str = TIME_ZONE
 
     @classmethod
-    def parse(cls, window: str, timezone: str = LOCAL_TIMEZONE) -> QuietHours | None:
+    def parse(cls, window: str, timezone: str = TIME_ZONE) -> QuietHours | None:
         """``"21:00-06:00"``; an empty string or ``"off"`` means no quiet hours."""
         if not window.strip() or window.strip().lower() == "off":
             return None
