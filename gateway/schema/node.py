@@ -28,7 +28,7 @@ class NodeQuery:
             return Need.of(await ctx.call("intake", "GET", f"/needs/{segment(raw)}"))
         if kind == "Meeting":
             ctx.require_caller()
-            return Meeting.of(await ctx.call("meetings", "GET", f"/meetings/{segment(raw)}"))
+            return Meeting.of(await ctx.clients.meetings.meeting(ctx.caller, raw))
         if kind == "Project":
             ctx.require_caller()
             return Project.of(await ctx.call("budget", "GET", f"/projects/{segment(raw)}"))
