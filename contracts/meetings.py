@@ -279,6 +279,14 @@ class MinutesPublishedV1(BaseModel):
     published_at: datetime
 
 
+class RsvpResponse(StrEnum):
+    """An answer to a meeting invitation, given for a group of people."""
+
+    ATTENDING = "attending"
+    MAYBE = "maybe"
+    NOT_ATTENDING = "not_attending"
+
+
 class IntentionChannel(StrEnum):
     WEB = "web"
     SMS = "sms"

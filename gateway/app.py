@@ -131,14 +131,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             settings.identity_secret.get_secret_value(),
             settings.service_timeout_seconds,
         )
-        services = {
-            name: getattr(clients, name).http
-            for name in ("intake", "meetings", "budget", "notify", "oversight")
-        }
         app.state.gateway = Gateway(
             settings,
             accounts,
-            services,
             clients,
             bridge,
             Admin(store, accounts),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from gateway.accounts import Accounts
 from gateway.admin import Admin, Throttle
 from gateway.bridge import EventBridge
-from gateway.clients import Clients, ServiceClient
+from gateway.clients import Clients
 from gateway.settings import GatewaySettings
 
 
@@ -20,7 +20,6 @@ class Gateway:
 
     settings: GatewaySettings
     accounts: Accounts
-    services: dict[str, ServiceClient]
     clients: Clients
     bridge: EventBridge
     admin: Admin

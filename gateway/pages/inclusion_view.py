@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from contracts.api.intake import NeedView, Share
+from contracts.api.meetings.meeting import MeetingPublic
 from contracts.inclusion import Group
 from contracts.needs import NeedStatus
 from contracts.privacy import SMALL_COUNT, SUPPRESSED
@@ -134,14 +135,14 @@ def _share(part: int, whole: int) -> dict[str, Any]:
     return {"count": part, "share": round(100 * part / whole, 1) if whole else None, "of": whole}
 
 
-def attendance_totals(meetings: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+def attendance_totals(meetings: Iterable[MeetingPublic]) -> dict[str, int]:
     """Attendance summed over held meetings: total and per group (meetings count no elderly)."""
     totals = {"total": 0, **dict.fromkeys(GROUPS, 0)}
     for meeting in meetings:
-        counts = (meeting.get("attendance") or {}).get("counts")
-        if not counts:
+        if meeting.attendance is None:
             continue
-        totals["total"] += _count(counts.get("total", 0))
+        counts = dict(meeting.attendance.counts)
+        totals["total"] += _count(counts["total"])
         for group in GROUPS:
             totals[group] += _count(counts.get(group, 0))
     return totals

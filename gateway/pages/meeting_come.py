@@ -13,8 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from contracts.api.meetings.changes import IntentionIn
 from gateway.callers import PUBLIC_IDENTITY
-from gateway.clients import ServiceError
+from gateway.clients import Caller, ServiceError
 from gateway.i18n import page_language
 from gateway.ids import raw_id
 from gateway.pages.guards import PageRoute
@@ -42,17 +43,13 @@ async def come(
     meeting_id = raw_id("Meeting", meeting_id)
     if not _ID.match(meeting_id):
         return RedirectResponse("/", status_code=303)
-    body = {
-        "intention_id": intention_id if _INTENTION.match(intention_id) else new_intention_id(),
-        "groups": [g for g in (groups or []) if g in GROUPS],
-    }
+    body = IntentionIn.model_construct(
+        intention_id=intention_id if _INTENTION.match(intention_id) else new_intention_id(),
+        groups=[g for g in (groups or []) if g in GROUPS],
+    )
     try:
-        await (
-            gateway_of(request)
-            .services["meetings"]
-            .request(
-                "POST", f"/public/meetings/{meeting_id}/intentions", PUBLIC_IDENTITY, lang=lang, json=body
-            )
+        await gateway_of(request).clients.meetings.record_intention(
+            Caller(PUBLIC_IDENTITY, lang), meeting_id, body
         )
     except ServiceError as exc:
         return RedirectResponse(f"/m/{meeting_id}?come_error={exc.code}", status_code=303)

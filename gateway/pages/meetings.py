@@ -14,11 +14,13 @@ import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from contracts.api.meetings.meeting import CalendarFile, MeetingPage, MeetingPublic
+from contracts.local_time import PHNOM_PENH
+from contracts.meetings import AgendaItem
 from gateway.accounts import Session
 from gateway.callers import PUBLIC_IDENTITY
 from gateway.clients import Caller, ServiceError
@@ -31,7 +33,6 @@ from services.runtime.identity import COUNCIL_ROLES, Identity, Role
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 MANAGING_ROLES = COUNCIL_ROLES | {Role.PROVINCE_ADMIN, Role.NATIONAL_ADMIN}
 OPEN_STATES = ("planned", "announced", "rescheduled")
 UPCOMING_STATES = ("announced", "rescheduled")
@@ -155,96 +156,85 @@ def _name(words: dict[str, str], lang: str) -> str:
     return words.get(lang) or words.get("km") or ""
 
 
-def _agenda_need(items: list[dict[str, Any]], need_id: str) -> dict[str, str]:
+def _agenda_need(items: list[AgendaItem], need_id: str) -> dict[str, str]:
     for item in items:
-        if item.get("need_id") == need_id:
-            return {"title": item["title"], "tracking_code": item.get("tracking_code") or ""}
+        if item.need_id == need_id:
+            return {"title": item.title, "tracking_code": item.tracking_code or ""}
     return {"title": need_id, "tracking_code": ""}
 
 
-def card(request: Request, meeting: dict[str, Any], lang: str) -> dict[str, Any]:
-    """What a template shows of a meeting, in the page's language, with share links."""
-    start = datetime.fromisoformat(meeting["starts_at"])
-    end = datetime.fromisoformat(meeting["ends_at"])
-    venue = meeting["venue"]
-    village = venue.get("village_name_km") if lang == "km" else venue.get("village_name_latin")
-    where = f"{venue['place']}, {village or venue['village_code']}"
-    label = _name(meeting["type_label"], lang)
-    heading = f"{label}: {meeting['title']}" if meeting.get("title") else label
+def card(request: Request, meeting: MeetingPublic, lang: str) -> dict[str, Any]:
+    """What a template shows of a meeting (its fields, and these in the page's language, with
+    share links)."""
+    start, end = meeting.starts_at, meeting.ends_at
+    venue = meeting.venue
+    village = venue.village_name_km if lang == "km" else venue.village_name_latin
+    where = f"{venue.place}, {village or venue.village_code}"
+    label = _name(dict(meeting.type_label), lang)
+    heading = f"{label}: {meeting.title}" if meeting.title else label
     when = local_when(start, end, lang)
-    public_url = f"{str(request.base_url).rstrip('/')}/m/{meeting['id']}"
-    agenda = meeting.get("agenda") or {}
-    titles = [item["title"] for item in agenda.get("items", [])]
-    share_text = "\n".join([heading, when, f"📍 {where}", *(f"• {t}" for t in titles[:5]), public_url])
+    public_url = f"{str(request.base_url).rstrip('/')}/m/{meeting.id}"
+    items = meeting.agenda.items if meeting.agenda else []
+    share_text = "\n".join([heading, when, f"📍 {where}", *(f"• {i.title}" for i in items[:5]), public_url])
     return {
-        **meeting,
+        **dict(meeting),
         "heading": heading,
         "type_name": label,
-        "state_name": _name(meeting["state_label"], lang),
+        "state_name": _name(dict(meeting.state_label), lang),
         "when": when,
         "where": where,
         "local_date": f"{start.astimezone(PHNOM_PENH):%Y-%m-%d}",
         "local_start": f"{start.astimezone(PHNOM_PENH):%H:%M}",
         "local_end": f"{end.astimezone(PHNOM_PENH):%H:%M}",
-        "language_names": ", ".join(_name(lang_["name"], lang) for lang_ in meeting["languages"]),
-        "agenda_items": agenda.get("items", []),
-        "agenda_minutes": agenda.get("total_minutes", 0),
-        "ics_url": f"/meetings/{meeting['id']}.ics",
+        "language_names": ", ".join(_name(dict(lang_.name), lang) for lang_ in meeting.languages),
+        "agenda_items": items,
+        "agenda_minutes": meeting.agenda.total_minutes if meeting.agenda else 0,
+        "attendance_counts": dict(meeting.attendance.counts) if meeting.attendance else {},
+        "ics_url": f"/meetings/{meeting.id}.ics",
         "public_url": public_url,
         "telegram_url": "https://t.me/share/url?" + urlencode({"url": public_url, "text": share_text}),
         "facebook_url": "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": public_url}),
         "sms_url": "sms:?&body=" + quote(share_text),
-        "is_open": meeting["state"] in OPEN_STATES,
+        "is_open": meeting.state in OPEN_STATES,
         "decision_rows": [
             {
-                "summary": d.get("summary") or "",
-                "year": d["year"],
-                "needs": [
-                    {"rank": n["rank"], **_agenda_need(agenda.get("items", []), n["need_id"])}
-                    for n in d["needs"]
-                ],
+                "summary": d.summary or "",
+                "year": d.year,
+                "needs": [{"rank": n.rank, **_agenda_need(items, n.need_id)} for n in d.needs],
             }
-            for d in meeting.get("decisions", [])
+            for d in meeting.decisions
         ],
         "steps": [
             {
-                "when": _digits(
-                    f"{datetime.fromisoformat(t['at']).astimezone(PHNOM_PENH):%Y-%m-%d %H:%M}", lang
-                ),
-                "what": translate(lang, STATES[t["to_state"]]),
-                "reason": t.get("reason"),
-                "emergency": t.get("emergency_reason"),
+                "when": _digits(f"{t.at.astimezone(PHNOM_PENH):%Y-%m-%d %H:%M}", lang),
+                "what": translate(lang, STATES[t.to_state]),
+                "reason": t.reason,
+                "emergency": t.emergency_reason,
             }
-            for t in meeting.get("history", [])
+            for t in meeting.history
         ],
     }
 
 
-async def _meetings(request: Request, identity: Identity, lang: str, params: dict[str, Any]) -> Any:
-    _, data = (
-        await gateway_of(request)
-        .services["meetings"]
-        .request("GET", "/meetings", identity, lang=lang, params=params)
+async def _meetings(
+    request: Request, identity: Identity, lang: str, states: tuple[str, ...], limit: int
+) -> MeetingPage:
+    return await gateway_of(request).clients.meetings.meetings(
+        Caller(identity, lang), states=states, limit=limit
     )
-    return data
 
 
-async def _meeting(request: Request, session: Session, meeting_id: str, lang: str) -> dict[str, Any] | None:
+async def _meeting(request: Request, session: Session, meeting_id: str, lang: str) -> MeetingPublic | None:
     meeting_id = raw_id("Meeting", meeting_id)
     if not _ID.match(meeting_id):
         return None
+    caller = Caller(session.account.identity(), lang)
     try:
-        _, data = (
-            await gateway_of(request)
-            .services["meetings"]
-            .request("GET", f"/meetings/{meeting_id}", session.account.identity(), lang=lang)
-        )
+        return await gateway_of(request).clients.meetings.meeting(caller, meeting_id)
     except ServiceError as exc:
         if exc.status == 404:
             return None
         raise
-    meeting: dict[str, Any] = data
-    return meeting
 
 
 def _unavailable(request: Request, session: Session | None, lang: str, exc: ServiceError) -> Response:
@@ -270,20 +260,14 @@ async def meetings_page(request: Request, session: SessionDep) -> Response:
     identity = session.account.identity()
     manager = can_manage(identity)
     try:
-        upcoming = await _meetings(request, identity, lang, {"state": list(UPCOMING_STATES), "limit": 100})
-        planned = (
-            await _meetings(request, identity, lang, {"state": ["planned"], "limit": 100})
-            if manager
-            else None
-        )
-        earlier = await _meetings(
-            request, identity, lang, {"state": ["held", "minutes_published", "cancelled"], "limit": 20}
-        )
+        upcoming = await _meetings(request, identity, lang, UPCOMING_STATES, 100)
+        planned = await _meetings(request, identity, lang, ("planned",), 100) if manager else None
+        earlier = await _meetings(request, identity, lang, ("held", "minutes_published", "cancelled"), 20)
     except ServiceError as exc:
         return _unavailable(request, session, lang, exc)
 
-    def cards(page: Any) -> list[dict[str, Any]]:
-        items = [card(request, m, lang) for m in (page or {}).get("items", [])]
+    def cards(page: MeetingPage | None) -> list[dict[str, Any]]:
+        items = [card(request, m, lang) for m in page.items] if page else []
         return sorted(items, key=lambda m: m["starts_at"])
 
     base = str(request.base_url).rstrip("/")
@@ -374,16 +358,16 @@ async def meeting_ics(request: Request, meeting_id: str) -> Response:
     if not _ID.match(meeting_id):
         return Response(status_code=404)
     session = await signed_in(request)
-    meetings = gateway_of(request).services["meetings"]
-    if session is not None:
-        path, identity = f"/meetings/{meeting_id}/calendar", session.account.identity()
-    else:
-        path, identity = f"/public/meetings/{meeting_id}/calendar", PUBLIC_IDENTITY
+    meetings = gateway_of(request).clients.meetings
     try:
-        _, body = await meetings.request("GET", path, identity, lang=lang, params={"lang": lang})
+        if session is not None:
+            caller = Caller(session.account.identity(), lang)
+            file = await meetings.meeting_calendar(caller, meeting_id, lang)
+        else:
+            file = await meetings.public_meeting_calendar(Caller(PUBLIC_IDENTITY, lang), meeting_id, lang)
     except ServiceError as exc:
         return Response(exc.message, status_code=exc.status, media_type="text/plain; charset=utf-8")
-    return _calendar_response(body)
+    return _calendar_response(file)
 
 
 @router.get("/communes/{commune_code}/meetings.ics")
@@ -393,24 +377,20 @@ async def commune_feed(request: Request, commune_code: str) -> Response:
         return Response(status_code=404)
     lang = page_language(request) if "lang" not in request.query_params else request.query_params["lang"]
     lang = lang if lang in ("km", "en") else "km"
-    path = f"/public/communes/{commune_code}/calendar"
+    caller = Caller(PUBLIC_IDENTITY, lang)
     try:
-        _, body = (
-            await gateway_of(request)
-            .services["meetings"]
-            .request("GET", path, PUBLIC_IDENTITY, lang=lang, params={"lang": lang})
-        )
+        file = await gateway_of(request).clients.meetings.public_commune_calendar(caller, commune_code, lang)
     except ServiceError as exc:
         return Response(exc.message, status_code=exc.status, media_type="text/plain; charset=utf-8")
-    return _calendar_response(body)
+    return _calendar_response(file)
 
 
-def _calendar_response(body: dict[str, str]) -> Response:
+def _calendar_response(file: CalendarFile) -> Response:
     return Response(
-        body["ics"].encode(),
+        file.ics.encode(),
         media_type="text/calendar; charset=utf-8",
         headers={
-            "content-disposition": f'inline; filename="{body["filename"]}"',
+            "content-disposition": f'inline; filename="{file.filename}"',
             "cache-control": "no-cache",
         },
     )
@@ -425,10 +405,8 @@ async def public_meeting_page(request: Request, meeting_id: str) -> Response:
     if not _ID.match(meeting_id):
         return _not_found(request, session, lang)
     try:
-        _, data = (
-            await gateway_of(request)
-            .services["meetings"]
-            .request("GET", f"/public/meetings/{meeting_id}", PUBLIC_IDENTITY, lang=lang)
+        found = await gateway_of(request).clients.meetings.public_meeting(
+            Caller(PUBLIC_IDENTITY, lang), meeting_id
         )
     except ServiceError as exc:
         if exc.status == 404:
@@ -438,7 +416,7 @@ async def public_meeting_page(request: Request, meeting_id: str) -> Response:
         request,
         "meeting_public.html",
         session,
-        meeting=card(request, data, lang),
+        meeting=card(request, found, lang),
         intention_id=new_intention_id(),
         come_groups=COME_GROUPS,
         came=request.query_params.get("come") == "1",
@@ -472,26 +450,26 @@ async def agenda_page(request: Request, session: SessionDep, meeting_id: str) ->
         meeting = await _meeting(request, session, meeting_id, lang)
         if meeting is None:
             return _not_found(request, session, lang)
-        params = {"commune": meeting["commune_code"], "limit": 500}
-        _, candidates = (
-            await gateway_of(request)
-            .services["meetings"]
-            .request("GET", "/agenda-candidates", identity, lang=lang, params=params)
+        candidates = await gateway_of(request).clients.meetings.agenda_candidates(
+            Caller(identity, lang), meeting.commune_code, 500
         )
     except ServiceError as exc:
         return _unavailable(request, session, lang, exc)
-    chosen = {item.get("need_id") for item in (meeting.get("agenda") or {}).get("items", [])}
+    chosen = {item.need_id for item in meeting.agenda.items} if meeting.agenda else set()
     villages = await _village_names(request, identity, lang)
     needs = [
         {
-            **c,
-            "village_name": villages.get(c["village_code"], c["village_code"]),
-            "status_name": translate(lang, NEED_STATUSES[c["status"]]),
-            "validated": c["status"] == "validated",
-            "chosen": c["id"] in chosen,
+            "id": c.id,
+            "tracking_code": c.tracking_code,
+            "description": c.description,
+            "submitted_at": c.submitted_at,
+            "village_name": villages.get(c.village_code, c.village_code),
+            "status_name": translate(lang, NEED_STATUSES[c.status]),
+            "validated": c.status == "validated",
+            "chosen": c.id in chosen,
         }
         for c in candidates
-        if c.get("status", "submitted") in NEED_STATUSES
+        if c.status in NEED_STATUSES
     ]
     needs.sort(key=lambda c: (not c["validated"], c["submitted_at"]))
     return render(request, "meeting_agenda.html", session, meeting=card(request, meeting, lang), needs=needs)

@@ -6,21 +6,21 @@ from meetings' and budget's events) come with the dashboard's needs of the year.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
 from contracts.api.intake import CommunePopulations, NeedView
+from contracts.api.meetings.meeting import MeetingPublic
+from contracts.local_time import PHNOM_PENH
+from contracts.meetings import MeetingState
 from gateway.accounts import Session
 from gateway.clients import Caller, ServiceError
 from gateway.pages import inclusion_view
 from gateway.pages.render import gateway_of
 
-PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 MEETING_PAGES = 10  # pages of 100 meetings: a commune holds tens a year
-HELD = ("held", "minutes_published")
+HELD = (MeetingState.HELD, MeetingState.MINUTES_PUBLISHED)
 
 
 async def populations(request: Request, session: Session, lang: str, commune: str) -> CommunePopulations:
@@ -30,22 +30,16 @@ async def populations(request: Request, session: Session, lang: str, commune: st
 
 async def held_meetings(
     request: Request, session: Session, lang: str, commune: str, year: int
-) -> list[dict[str, Any]]:
+) -> list[MeetingPublic]:
     """The commune's held meetings that started in ``year`` (Phnom Penh time)."""
-    meetings = gateway_of(request).services["meetings"]
-    found: list[dict[str, Any]] = []
+    meetings = gateway_of(request).clients.meetings
+    caller = Caller(session.account.identity(), lang)
+    found: list[MeetingPublic] = []
     after: str | None = None
     for _ in range(MEETING_PAGES):
-        params: dict[str, Any] = {"commune": commune, "state": list(HELD), "limit": 100}
-        if after:
-            params["after"] = after
-        _, page = await meetings.request(
-            "GET", "/meetings", session.account.identity(), lang=lang, params=params
-        )
-        for meeting in page["items"]:
-            if datetime.fromisoformat(meeting["starts_at"]).astimezone(PHNOM_PENH).year == year:
-                found.append(meeting)
-        after = page.get("next_after")
+        page = await meetings.meetings(caller, commune=commune, states=HELD, after=after, limit=100)
+        found += [m for m in page.items if m.starts_at.astimezone(PHNOM_PENH).year == year]
+        after = page.next_after
         if not after:
             break
     return found

@@ -16,9 +16,11 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
+from contracts.api.meetings.meeting import PlacePublic
+from contracts.meetings import MeetingState
 from contracts.needs import PlaceName
 from gateway.callers import public_identity
-from gateway.clients import Caller, ServiceError, segment
+from gateway.clients import Caller, ServiceError
 from gateway.i18n import page_language
 from gateway.pages import formatting
 from gateway.pages.budget.formatting import riel, this_year
@@ -57,41 +59,28 @@ async def _names(request: Request, communes: tuple[str, ...], lang: str) -> dict
 
 
 async def _meetings(request: Request, commune: str, lang: str) -> list[dict[str, Any]] | None:
+    caller = Caller(public_identity(commune), lang)
     try:
-        _, page = (
-            await gateway_of(request)
-            .services["meetings"]
-            .request(
-                "GET",
-                f"/public/communes/{segment(commune)}/meetings",
-                public_identity(commune),
-                lang=lang,
-                params={"limit": 50},
-            )
-        )
+        page = await gateway_of(request).clients.meetings.public_commune_meetings(caller, commune, 50)
     except ServiceError:
         return None
-    now = datetime.now(UTC).isoformat()
-    coming = [m for m in page["items"] if m["state"] != "cancelled" and _utc(m["starts_at"]) >= now]
-    coming.sort(key=lambda m: _utc(m["starts_at"]))
+    now = datetime.now(UTC)
+    coming = [m for m in page.items if m.state != MeetingState.CANCELLED and m.starts_at >= now]
+    coming.sort(key=lambda m: m.starts_at)
     return [
         {
-            "id": m["id"],
-            "title": m.get("title") or (m.get("type_label") or {}).get(lang) or m["type"],
-            "when": formatting.local_datetime(m["starts_at"], lang),
-            "where": _venue(m.get("venue") or {}, lang),
+            "id": m.id,
+            "title": m.title or getattr(m.type_label, lang, None) or m.type,
+            "when": formatting.local_datetime(m.starts_at, lang),
+            "where": _venue(m.venue, lang),
         }
         for m in coming[:UPCOMING]
     ]
 
 
-def _venue(venue: dict[str, Any], lang: str) -> str:
-    village = venue.get("village_name_km") if lang == "km" else venue.get("village_name_latin")
-    return ", ".join(part for part in (venue.get("place"), village) if part)
-
-
-def _utc(stamp: str) -> str:
-    return datetime.fromisoformat(stamp).astimezone(UTC).isoformat()
+def _venue(venue: PlacePublic, lang: str) -> str:
+    village = venue.village_name_km if lang == "km" else venue.village_name_latin
+    return ", ".join(part for part in (venue.place, village) if part)
 
 
 async def _budget(request: Request, commune: str, year: int, lang: str) -> dict[str, Any] | None:

@@ -20,8 +20,20 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from contracts.api.meetings.scheduling import (
+    AvailabilityIn,
+    FacilitatorWindows,
+    HolidayIn,
+    HolidayTable,
+    HolidayTableIn,
+    ProfileIn,
+    SeasonIn,
+    WindowIn,
+    WindowPublic,
+)
 from gateway.accounts import Session
-from gateway.clients import ServiceError
+from gateway.clients import Caller, ServiceError
+from gateway.clients.meetings import MeetingsClient
 from gateway.i18n import page_language, translate
 from gateway.pages.guards import CsrfDep, PageRoute, SessionDep
 from gateway.pages.render import gateway_of, render
@@ -60,13 +72,12 @@ def _commune(session: Session, wanted: str | None) -> str | None:
     return communes[0] if communes else None
 
 
-async def _call(request: Request, session: Session, method: str, path: str, body: Any = None) -> Any:
-    _, data = (
-        await gateway_of(request)
-        .services["meetings"]
-        .request(method, path, session.account.identity(), lang=page_language(request), json=body)
-    )
-    return data
+def _caller(request: Request, session: Session) -> Caller:
+    return Caller(session.account.identity(), page_language(request))
+
+
+def _meetings(request: Request) -> MeetingsClient:
+    return gateway_of(request).clients.meetings
 
 
 def _back(path: str, **params: Any) -> RedirectResponse:
@@ -95,18 +106,18 @@ async def holidays_page(
     lang = page_language(request)
     year = year or datetime.now(UTC).year
     try:
-        table = await _call(request, session, "GET", f"/holidays/{year}")
+        table = await _meetings(request).holidays(_caller(request, session), year)
     except ServiceError as exc:
         return _failed(request, session, exc)
     holidays = [
         {
-            **h,
-            "name": h["name_km"] if lang == "km" else h["name_en"],
-            "other_name": h["name_en"] if lang == "km" else h["name_km"],
-            "kind_label": translate(lang, KIND_LABELS.get(h["kind"], "Public holiday")),
+            **dict(h),
+            "name": h.name_km if lang == "km" else h.name_en,
+            "other_name": h.name_en if lang == "km" else h.name_km,
+            "kind_label": translate(lang, KIND_LABELS.get(h.kind, "Public holiday")),
             "index": i,
         }
-        for i, h in enumerate(table["holidays"])
+        for i, h in enumerate(table.holidays)
     ]
     return render(
         request,
@@ -118,12 +129,27 @@ async def holidays_page(
     )
 
 
-def _local_events(table: dict[str, Any]) -> list[dict[str, Any]]:
+def _local_events(table: HolidayTable) -> list[HolidayIn]:
+    """The table's local events as a PUT sends them back (the official holidays are not stored)."""
     return [
-        {k: h[k] for k in ("kind", "start", "end", "name_en", "name_km", "migrants_home")}
-        for h in table["holidays"]
-        if h.get("source", "local") == "local"
+        HolidayIn.model_construct(
+            kind=h.kind,
+            start=h.start,
+            end=h.end,
+            name_en=h.name_en,
+            name_km=h.name_km,
+            migrants_home=h.migrants_home,
+        )
+        for h in table.holidays
+        if h.source == "local"
     ]
+
+
+async def _replace_local_events(
+    request: Request, session: Session, year: int, events: list[HolidayIn]
+) -> None:
+    body = HolidayTableIn.model_construct(holidays=events)
+    await _meetings(request).set_holidays(_caller(request, session), year, body)
 
 
 @router.post("/scheduling/holidays/{year}/add")
@@ -138,18 +164,16 @@ async def add_local_event(
     migrants_home: Annotated[str | None, Form(max_length=10)] = None,
 ) -> Response:
     try:
-        table = await _call(request, session, "GET", f"/holidays/{year}")
-        event = {
-            "kind": "other",
-            "start": start.isoformat(),
-            "end": (end or start).isoformat(),
-            "name_km": name_km,
-            "name_en": name_en.strip() or name_km,
-            "migrants_home": migrants_home == "yes",
-        }
-        await _call(
-            request, session, "PUT", f"/holidays/{year}", {"holidays": [*_local_events(table), event]}
+        table = await _meetings(request).holidays(_caller(request, session), year)
+        event = HolidayIn.model_construct(
+            kind="other",
+            start=start,
+            end=end or start,
+            name_km=name_km,
+            name_en=name_en.strip() or name_km,
+            migrants_home=migrants_home == "yes",
         )
+        await _replace_local_events(request, session, year, [*_local_events(table), event])
     except ServiceError as exc:
         return _failed(request, session, exc)
     return _back("/scheduling/holidays", year=year, saved=1)
@@ -164,9 +188,11 @@ async def remove_local_event(
     name_km: Text,
 ) -> Response:
     try:
-        table = await _call(request, session, "GET", f"/holidays/{year}")
-        kept = [h for h in _local_events(table) if not (h["start"] == start and h["name_km"] == name_km)]
-        await _call(request, session, "PUT", f"/holidays/{year}", {"holidays": kept})
+        table = await _meetings(request).holidays(_caller(request, session), year)
+        kept = [
+            h for h in _local_events(table) if not (h.start.isoformat() == start and h.name_km == name_km)
+        ]
+        await _replace_local_events(request, session, year, kept)
     except ServiceError as exc:
         return _failed(request, session, exc)
     return _back("/scheduling/holidays", year=year, saved=1)
@@ -186,7 +212,7 @@ async def profile_page(
     if code is None:
         return _no_commune(request, session)
     try:
-        profile = await _call(request, session, "GET", f"/communes/{code}/scheduling")
+        profile = await _meetings(request).scheduling_profile(_caller(request, session), code)
     except ServiceError as exc:
         return _failed(request, session, exc)
     return render(
@@ -211,17 +237,17 @@ async def save_profile(request: Request, session: CsrfDep) -> Response:
     starts = [str(v) for v in form.getlist("season_start")]
     ends = [str(v) for v in form.getlist("season_end")]
     seasons = [
-        {"label": label.strip(), "start": start.strip(), "end": end.strip()}
+        SeasonIn.model_construct(label=label.strip(), start=start.strip(), end=end.strip())
         for label, start, end in zip(labels, starts, ends, strict=False)
         if label.strip() or start.strip() or end.strip()
     ]
-    body = {
-        "migrant_share_percent": _percent(form.get("migrant_share_percent")),
-        "day_work_share_percent": _percent(form.get("day_work_share_percent")),
-        "busy_seasons": seasons,
-    }
+    body = ProfileIn.model_construct(
+        migrant_share_percent=_percent(form.get("migrant_share_percent")),
+        day_work_share_percent=_percent(form.get("day_work_share_percent")),
+        busy_seasons=seasons,
+    )
     try:
-        await _call(request, session, "PUT", f"/communes/{code}/scheduling", body)
+        await _meetings(request).set_scheduling_profile(_caller(request, session), code, body)
     except ServiceError as exc:
         return _failed(request, session, exc)
     return _back("/scheduling/profile", commune=code, saved=1)
@@ -250,31 +276,30 @@ async def availability_page(
     if code is None:
         return _no_commune(request, session)
     identity = session.account.identity()
-    mine: list[dict[str, Any]] = []
-    everyone: list[dict[str, Any]] = []
+    caller = _caller(request, session)
+    mine: list[WindowPublic] = []
+    everyone: list[FacilitatorWindows] = []
     try:
         if identity.role is Role.FACILITATOR:
-            mine = (await _call(request, session, "GET", f"/communes/{code}/availability"))["windows"]
+            mine = (await _meetings(request).my_availability(caller, code)).windows
         if _is_manager(identity):
-            everyone = await _call(request, session, "GET", f"/communes/{code}/facilitators-availability")
+            everyone = await _meetings(request).facilitators_availability(caller, code)
     except ServiceError as exc:
         return _failed(request, session, exc)
-    by_day = {w["weekday"]: w for w in mine}
+    by_day = {w.weekday: w for w in mine}
     days = [
         {
             "index": i,
             "name": translate(lang, name),
-            "start": by_day.get(i, {}).get("start", ""),
-            "end": by_day.get(i, {}).get("end", ""),
+            "start": by_day[i].start if i in by_day else "",
+            "end": by_day[i].end if i in by_day else "",
         }
         for i, name in WEEKDAY_LABELS.items()
     ]
     counts = [
         {
             "name": translate(lang, name),
-            "times": sorted(
-                f"{w['start']}–{w['end']}" for f in everyone for w in f["windows"] if w["weekday"] == i
-            ),
+            "times": sorted(f"{w.start}–{w.end}" for f in everyone for w in f.windows if w.weekday == i),
         }
         for i, name in WEEKDAY_LABELS.items()
     ]
@@ -303,9 +328,10 @@ async def save_availability(request: Request, session: CsrfDep) -> Response:
     for i in WEEKDAY_LABELS:
         start, end = str(form.get(f"start_{i}", "")).strip(), str(form.get(f"end_{i}", "")).strip()
         if start or end:
-            windows.append({"weekday": i, "start": start, "end": end})
+            windows.append(WindowIn.model_construct(weekday=i, start=start, end=end))
+    body = AvailabilityIn.model_construct(windows=windows)
     try:
-        await _call(request, session, "PUT", f"/communes/{code}/availability", {"windows": windows})
+        await _meetings(request).set_my_availability(_caller(request, session), code, body)
     except ServiceError as exc:
         return _failed(request, session, exc)
     return _back("/scheduling/availability", commune=code, saved=1)

@@ -11,9 +11,9 @@ from strawberry.fastapi import BaseContext
 from gateway.accounts import Session, same_token
 from gateway.admin import AdminError, ApiToken
 from gateway.callers import PUBLIC_IDENTITY
-from gateway.clients import Caller, Clients, ServiceError, segment
+from gateway.clients import Caller, Clients, segment
 from gateway.i18n import translate
-from gateway.schema.errors import from_service, graphql_error
+from gateway.schema.errors import graphql_error
 from gateway.sessions import SESSION_COOKIE
 from gateway.wiring import Gateway
 from services.runtime.identity import Identity
@@ -86,16 +86,6 @@ class Context(BaseContext):
                 raise graphql_error("auth.scope_missing", self.t("This API token may not do this."))
             return self.api_token.identity()
         return self.require_csrf().account.identity()
-
-    async def call(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
-        """Call a service as this caller; its refusals become GraphQL errors with their code."""
-        try:
-            _, body = await self.gateway.services[service].request(
-                method, path, self.identity(), lang=self.lang, **kwargs
-            )
-        except ServiceError as exc:
-            raise from_service(exc) from None
-        return body
 
     def require_session(self) -> Session:
         if self.session is None:

@@ -6,7 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.schema.budget import Project
-from gateway.schema.context import Context, segment
+from gateway.schema.context import Context
 from gateway.schema.errors import graphql_error
 from gateway.schema.identity import Account
 from gateway.schema.ids import Node, parse_global
@@ -28,7 +28,7 @@ class NodeQuery:
             return Need.of(await ctx.clients.intake.need(ctx.caller, raw))
         if kind == "Meeting":
             ctx.require_caller()
-            return Meeting.of(await ctx.call("meetings", "GET", f"/meetings/{segment(raw)}"))
+            return Meeting.of(await ctx.clients.meetings.meeting(ctx.caller, raw))
         if kind == "Project":
             ctx.require_caller()
             return Project.of(await ctx.clients.budget.project(ctx.caller, raw))

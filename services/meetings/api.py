@@ -11,28 +11,30 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from contracts.envelope import Envelope, uuid7
-from contracts.meetings import MeetingState, MeetingType
-from services.meetings import changes, events
-from services.meetings.agenda import ItemDraft, publish_agenda
-from services.meetings.attendance import RsvpCommand, record_attendance, rsvp
-from services.meetings.bodies import (
+from contracts.api.meetings.changes import (
     AgendaIn,
     AttendanceIn,
     CancelIn,
     DecisionIn,
     MeetingCreate,
     MinutesIn,
+    PlaceIn,
     RescheduleIn,
     RsvpIn,
 )
+from contracts.api.meetings.meeting import MeetingPage, MeetingPublic
+from contracts.envelope import Envelope, uuid7
+from contracts.meetings import MeetingState, MeetingType
+from services.meetings import changes, events
+from services.meetings.agenda import ItemDraft, publish_agenda
+from services.meetings.attendance import RsvpCommand, record_attendance, rsvp
 from services.meetings.changes import NotFoundError
 from services.meetings.decisions import RecordDecision, publish_minutes, record_decision
-from services.meetings.domain import Meeting, RescheduleMeeting, ScheduleMeeting
+from services.meetings.domain import Meeting, Place, RescheduleMeeting, ScheduleMeeting
 from services.meetings.lifecycle import announce, cancel, reschedule
 from services.meetings.settings import MeetingsSettings
 from services.meetings.store import Calendars, candidates_by_id, meeting_of
-from services.meetings.views import MeetingPage, MeetingPublic, show
+from services.meetings.views import show
 from services.runtime.errors import DomainError
 from services.runtime.http import CallerDep, CorrelationDep
 from services.runtime.identity import Identity
@@ -66,6 +68,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def place_of(body: PlaceIn) -> Place:
+    """The venue the gateway sent, as the domain checks it."""
+    return Place(**body.model_dump())
+
+
 # ---------- routes ----------
 
 
@@ -82,7 +89,7 @@ async def schedule_meeting(
     command = ScheduleMeeting(
         commune_code=body.commune_code,
         type=body.type,
-        venue=body.venue.place_(),
+        venue=place_of(body.venue),
         starts_at=body.starts_at,
         ends_at=body.ends_at,
         title=body.title,
@@ -183,7 +190,7 @@ async def reschedule_meeting(
     command = RescheduleMeeting(
         body.starts_at,
         body.ends_at,
-        body.venue.place_() if body.venue else None,
+        place_of(body.venue) if body.venue else None,
         body.reason,
         body.emergency_reason,
     )

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-from contracts.meetings import AttendanceCounts, MeetingState
+from contracts.meetings import AttendanceCounts, MeetingState, RsvpResponse
 from services.meetings.domain import (
     OPEN_STATES,
     TAKING_PART_ROLES,
@@ -37,12 +36,6 @@ LABEL_MAX = 100
 RSVP_GROUPS = ("women", "disability", "idpoor", "indigenous", "migrant", "youth", "remote")
 ATTENDANCE_FIELDS = tuple(AttendanceCounts.model_fields)
 SUBGROUPS = ("disability", "idpoor", "indigenous", "migrant", "youth")
-
-
-class RsvpResponse(StrEnum):
-    ATTENDING = "attending"
-    MAYBE = "maybe"
-    NOT_ATTENDING = "not_attending"
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
+from contracts.api.meetings.meeting import CalendarFile, MeetingPage, MeetingPublic
 from services.meetings.api import MemberDep
 from services.meetings.changes import NotFoundError
 from services.meetings.domain import Meeting
 from services.meetings.ical import commune_feed, meeting_ics
 from services.meetings.store import meeting_of
-from services.meetings.views import MeetingPage, MeetingPublic, show
+from services.meetings.views import show
 from services.runtime.http import CallerDep
 from services.runtime.service import RuntimeDep
 
@@ -26,11 +26,6 @@ router = APIRouter(tags=["calendar"])
 
 FEED_LIMIT = 500
 Lang = Annotated[str, Query(pattern=r"^(km|en)$")]
-
-
-class CalendarFile(BaseModel):
-    filename: str
-    ics: str
 
 
 def _commune(code: str) -> str:

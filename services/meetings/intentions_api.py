@@ -9,16 +9,17 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 
+from contracts.api.meetings.changes import IntentionIn
+from contracts.api.meetings.meeting import MeetingPublic
 from contracts.envelope import Envelope, uuid7
 from contracts.meetings import ATTENDANCE_INTENDED, AttendanceIntendedV1
 from contracts.subjects import all_communes
 from services.meetings import events
-from services.meetings.bodies import IntentionIn
 from services.meetings.changes import NotFoundError, unit_of_work
 from services.meetings.domain import ANNOUNCED_STATES, TAKING_PART_ROLES, Meeting, MeetingError
 from services.meetings.intentions import record_intention
 from services.meetings.store import meeting_doc, meeting_of
-from services.meetings.views import MeetingPublic, show
+from services.meetings.views import show
 from services.runtime.application import Committer, emit, inbox_handler
 from services.runtime.consumer import ConsumerSpec
 from services.runtime.http import CallerDep, CorrelationDep

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
 
+from contracts.api.meetings.scheduling import AgendaCandidate, ReasonPublic, SlotPublic, Suggestions
 from services.meetings import scheduling_api
 from services.meetings.api import MemberDep, SettingsDep
 from services.meetings.domain import PHNOM_PENH, Place
@@ -36,26 +36,6 @@ def _require_covers(caller: Identity, commune: str) -> None:
 
 
 # ---------- slot suggestions ----------
-
-
-class ReasonPublic(BaseModel):
-    code: str
-    points: int
-    text: dict[str, str]
-
-
-class SlotPublic(BaseModel):
-    starts_at: datetime
-    ends_at: datetime
-    score: int
-    reasons: list[ReasonPublic]
-
-
-class Suggestions(BaseModel):
-    slots: list[SlotPublic]
-    missing_holiday_years: list[int] = Field(
-        description="Years in the window the holiday source does not cover"
-    )
 
 
 @router.get("/slots", response_model=Suggestions)
@@ -123,18 +103,6 @@ async def suggest_slots(
 
 
 # ---------- agenda candidates ----------
-
-
-class AgendaCandidate(BaseModel):
-    id: str
-    commune_code: str
-    village_code: str
-    tracking_code: str
-    description: str
-    sector: str | None
-    submitted_at: str
-    status: str = "submitted"
-    village_name: dict[str, str] | None = None
 
 
 @router.get("/agenda-candidates", response_model=list[AgendaCandidate])

@@ -4,12 +4,23 @@ and facilitators' weekly availability."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.api.meetings.scheduling import (
+    AvailabilityIn,
+    AvailabilityPublic,
+    FacilitatorWindows,
+    HolidayPublic,
+    HolidayTable,
+    HolidayTableIn,
+    Profile,
+    ProfileIn,
+    SeasonPublic,
+    WindowPublic,
+)
 from services.meetings.api import MemberDep, SettingsDep
 from services.meetings.domain import require_manager
 from services.meetings.holidays import merged
@@ -33,39 +44,6 @@ def _check_commune(commune: str) -> None:
 
 
 # ---------- holiday tables (admins) ----------
-
-
-class HolidayIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: str = Field(max_length=40)
-    start: date
-    end: date
-    name_en: str | None = Field(default=None, max_length=1000)
-    name_km: str | None = Field(default=None, max_length=1000)
-    migrants_home: bool | None = None
-
-
-class HolidayTableIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    holidays: list[HolidayIn] = Field(max_length=200)
-
-
-class HolidayPublic(BaseModel):
-    kind: str
-    start: date
-    end: date
-    name_en: str
-    name_km: str
-    migrants_home: bool
-    source: str = Field(default="local", description="official (the holidays package) or local (an admin's)")
-
-
-class HolidayTable(BaseModel):
-    year: int
-    holidays: list[HolidayPublic]
-    updated_at: datetime | None
 
 
 def _table(year: int, doc: dict[str, Any] | None) -> HolidayTable:
@@ -99,36 +77,6 @@ async def set_holidays(
 
 
 # ---------- a commune's scheduling profile (council) ----------
-
-
-class SeasonIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    label: str = Field(max_length=1000)
-    start: str = Field(max_length=10, description="MM-DD")
-    end: str = Field(max_length=10, description="MM-DD")
-
-
-class ProfileIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    migrant_share_percent: int
-    day_work_share_percent: int | None = Field(default=None, description="Unset: the default")
-    busy_seasons: list[SeasonIn] = Field(default_factory=list, max_length=100)
-
-
-class SeasonPublic(BaseModel):
-    label: str
-    start: str
-    end: str
-
-
-class Profile(BaseModel):
-    commune_code: str
-    migrant_share_percent: int
-    day_work_share_percent: int = 0
-    busy_seasons: list[SeasonPublic]
-    is_default: bool
 
 
 def _profile(commune: str, doc: dict[str, Any] | None, default_share: int, default_day_work: int) -> Profile:
@@ -192,31 +140,6 @@ async def set_profile(
 # ---------- a facilitator's availability ----------
 
 
-class WindowIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    weekday: int = Field(description="0 = Monday … 6 = Sunday")
-    start: str = Field(max_length=10, description="HH:MM, Phnom Penh time")
-    end: str = Field(max_length=10, description="HH:MM, Phnom Penh time")
-
-
-class AvailabilityIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    windows: list[WindowIn] = Field(max_length=100)
-
-
-class WindowPublic(BaseModel):
-    weekday: int
-    start: str
-    end: str
-
-
-class AvailabilityPublic(BaseModel):
-    commune_code: str
-    windows: list[WindowPublic]
-
-
 @router.get("/communes/{commune}/availability", response_model=AvailabilityPublic)
 async def get_availability(commune: str, caller: MemberDep, runtime: RuntimeDep) -> AvailabilityPublic:
     """The caller's own stated availability in a commune."""
@@ -243,13 +166,6 @@ async def set_availability(
     async with runtime.unit_of_work() as tx:
         await tx.upsert("availability", doc)
     return AvailabilityPublic(commune_code=commune, windows=[WindowPublic(**window_doc(w)) for w in windows])
-
-
-class FacilitatorWindows(BaseModel):
-    facilitator: str = Field(
-        description="An anonymous label (F1, F2...): the council plans, it does not track"
-    )
-    windows: list[WindowPublic]
 
 
 @router.get("/communes/{commune}/facilitators-availability", response_model=list[FacilitatorWindows])

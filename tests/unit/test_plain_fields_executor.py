@@ -168,7 +168,7 @@ def infos(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 
 
 async def _run(schema: Any, query: str, variables: dict[str, Any] | None = None) -> bytes:
-    context = Context(SimpleNamespace(services=_SERVICES, clients=_CLIENTS), None, None, "en", _Token())  # type: ignore[arg-type]
+    context = Context(SimpleNamespace(clients=_CLIENTS), None, None, "en", _Token())  # type: ignore[arg-type]
     result = await schema.execute(query, variable_values=variables, context_value=context)
     errors = [
         {"message": e.message, "path": e.path, "code": (e.extensions or {}).get("code")}

@@ -1,10 +1,12 @@
 """Meetings in GraphQL: schedule with suggestions, agendas from needs, announce, RSVPs,
 attendance, decisions, minutes; the live ``meetingChanged`` feed. Meetings holds the data and
-the rules; every resolver passes the caller's identity through and maps refusals to errors.
+the rules; every resolver calls the typed client (gateway/clients/meetings.py) as the caller,
+and a refusal reaches the caller as a coded error (gateway/schema/errors.py).
 
 One module per concept: ``vocabulary`` (enums, constants), ``parts`` and ``meeting`` (the
-Meeting node), ``scheduling`` (slots, holidays, profiles), ``inputs``, ``calls`` (the service
-client), and the root types in ``queries``, ``mutations`` and ``changes``."""
+Meeting node), ``scheduling`` (slots, holidays, profiles), ``inputs``, ``calls`` (checks and
+request parts made before a call), and the root types in ``queries``, ``mutations`` and
+``changes``."""
 
 from __future__ import annotations
 

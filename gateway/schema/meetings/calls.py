@@ -1,35 +1,27 @@
-"""Calling the meetings service: ids and codes checked first, refusals mapped to errors."""
+"""What resolvers check before they call meetings (ids, codes) and what they build for it."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from contracts.api.meetings.changes import PlaceIn
+from contracts.local_time import PHNOM_PENH
 from gateway.clients import Caller, ServiceError
 from gateway.schema.context import Context
-from gateway.schema.errors import from_service, graphql_error
+from gateway.schema.errors import graphql_error
 from gateway.schema.ids import raw_id
 from gateway.schema.meetings.inputs import VenueInput
-from gateway.schema.meetings.meeting import Meeting
-from gateway.schema.meetings.vocabulary import COMMUNE_CODE, MEETING_ID, PHNOM_PENH, WRITE_SCOPE
+from gateway.schema.meetings.vocabulary import COMMUNE_CODE, MEETING_ID
 from services.runtime.identity import Identity
 
 
-async def call_meetings(ctx: Context, identity: Identity, method: str, path: str, **kwargs: Any) -> Any:
-    try:
-        _, data = await ctx.gateway.services["meetings"].request(
-            method, path, identity, lang=ctx.lang, **kwargs
-        )
-    except ServiceError as exc:
-        raise from_service(exc) from None
-    return data
-
-
-def meeting_path(ctx: Context, meeting_id: str, tail: str = "") -> str:
+def meeting_raw(ctx: Context, meeting_id: str) -> str:
+    """The meeting's id as meetings knows it; a malformed one is refused before any call."""
     raw = raw_id("Meeting", meeting_id)
     if not MEETING_ID.match(raw):
         raise graphql_error("meeting.not_found", ctx.t("No such meeting."), "meetingId")
-    return f"/meetings/{raw}{tail}"
+    return raw
 
 
 def raw_need(need_id: str | None) -> str | None:
@@ -42,28 +34,20 @@ def checked_commune(ctx: Context, code: str) -> str:
     return code
 
 
-def aware(moment: datetime) -> str:
+def aware(moment: datetime) -> datetime:
     """Times without an offset are Phnom Penh time (what a person types on a form)."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=PHNOM_PENH)).isoformat()
+    return moment if moment.tzinfo else moment.replace(tzinfo=PHNOM_PENH)
 
 
-async def venue_body(ctx: Context, identity: Identity, venue: VenueInput) -> dict[str, Any]:
+async def venue_body(ctx: Context, identity: Identity, venue: VenueInput) -> PlaceIn:
     """The venue with its village's names, when intake knows the village for this caller."""
     body: dict[str, Any] = {"village_code": venue.village_code, "place": venue.place}
     try:
         villages = await ctx.clients.intake.villages(Caller(identity, ctx.lang))
     except ServiceError:
-        return body  # names are a convenience; the meeting does not wait for intake
+        return PlaceIn.model_construct(**body)  # names are a convenience; the meeting does not wait
     for village in villages:
         if village.code == venue.village_code:
             body["village_name_km"] = village.name_km
             body["village_name_latin"] = village.name_latin
-    return body
-
-
-async def change_meeting(
-    ctx: Context, meeting_id: str, tail: str, json: Any = None, method: str = "POST"
-) -> Meeting:
-    identity = ctx.require_write(WRITE_SCOPE)
-    data = await call_meetings(ctx, identity, method, meeting_path(ctx, meeting_id, tail), json=json)
-    return Meeting.of(data)
+    return PlaceIn.model_construct(**body)

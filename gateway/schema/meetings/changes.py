@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote
 
 import strawberry
 from strawberry.types import Info
 
 from gateway.bridge import MEETING_EVENTS
-from gateway.clients import ServiceError
+from gateway.clients import Caller, ServiceError
 from gateway.schema.context import Context
 from gateway.schema.errors import graphql_error
 from gateway.schema.ids import raw_id, to_global
@@ -34,15 +33,12 @@ class MeetingChange:
     async def meeting(self, info: Info[Context, None]) -> Meeting | None:
         ctx = info.context
         try:
-            _, data = await ctx.gateway.services["meetings"].request(
-                "GET",
-                f"/meetings/{quote(raw_id('Meeting', self.meeting_id), safe='')}",
-                self.caller,
-                lang=ctx.lang,
+            found = await ctx.clients.meetings.meeting(
+                Caller(self.caller, ctx.lang), raw_id("Meeting", self.meeting_id)
             )
         except ServiceError:
             return None
-        return Meeting.of(data)
+        return Meeting.of(found)
 
 
 @strawberry.type

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from contracts.meetings import AgendaItemKind, DecisionKind, MeetingState, MeetingType
+from contracts.api.meetings import meeting as contract
+from contracts.api.meetings.meeting import (
+    AgendaPublic,
+    AttendancePublic,
+    DecisionPublic,
+    MeetingPublic,
+    PlacePublic,
+)
+from contracts.local_time import PHNOM_PENH
+from contracts.meetings import MeetingState, MeetingType
 from gateway.schema.context import Context
 from gateway.schema.ids import Node, to_global
 from gateway.schema.meetings.parts import (
@@ -26,7 +34,7 @@ from gateway.schema.meetings.parts import (
     RsvpTotals,
     Venue,
 )
-from gateway.schema.meetings.vocabulary import PHNOM_PENH, RsvpResponse, pick, shown
+from gateway.schema.meetings.vocabulary import pick, shown
 from gateway.schema.relay import CountedConnection, Edge
 
 
@@ -84,111 +92,110 @@ class Meeting(Node):
         return f"/meetings/{self.raw}.ics"
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> Meeting:
-        venue = data["venue"]
-        agenda = data.get("agenda")
-        attendance = data.get("attendance")
-        rsvps = data["rsvps"]
+    def of(cls, meeting: MeetingPublic) -> Meeting:
         return cls(
-            id=to_global("Meeting", data["id"]),
-            raw=data["id"],
-            commune_code=data["commune_code"],
-            type=MeetingType(data["type"]),
-            title=data.get("title"),
-            state=MeetingState(data["state"]),
-            venue=Venue(
-                village_code=venue["village_code"],
-                place=venue["place"],
-                names={"km": venue["village_name_km"], "en": venue["village_name_latin"]}
-                if venue.get("village_name_km") and venue.get("village_name_latin")
-                else {},
-            ),
-            starts_at=datetime.fromisoformat(data["starts_at"]),
-            ends_at=datetime.fromisoformat(data["ends_at"]),
-            duration_minutes=data["duration_minutes"],
-            languages=[MeetingLanguage(code=lang["code"], names=lang["name"]) for lang in data["languages"]],
-            interpreter_arranged=data["interpreter_arranged"],
-            accessibility_notes=data.get("accessibility_notes"),
-            remote_link=data.get("remote_link"),
-            sequence=data["sequence"],
-            was_announced=data["was_announced"],
-            cancel_reason=data.get("cancel_reason"),
-            ics_uid=data["ics_uid"],
-            agenda=Agenda(
-                items=[
-                    AgendaItem(
-                        position=i["position"],
-                        kind=AgendaItemKind(i["kind"]),
-                        title=i["title"],
-                        need_id=to_global("Need", i["need_id"]) if i.get("need_id") else None,
-                        tracking_code=i.get("tracking_code"),
-                        minutes=i["minutes"],
-                        owner=i["owner"],
-                    )
-                    for i in agenda["items"]
-                ],
-                total_minutes=agenda["total_minutes"],
-                published_at=datetime.fromisoformat(agenda["published_at"]),
-            )
-            if agenda
-            else None,
-            rsvps=RsvpSummary(
-                attending=RsvpTotals(**shown(rsvps["attending"])),
-                maybe_people=rsvps["maybe_people"],
-                not_attending_people=rsvps["not_attending_people"],
-                answers=rsvps["answers"],
-                groups=[
-                    RsvpGroup(
-                        label=g["label"],
-                        response=RsvpResponse(g["response"]),
-                        people=g["people"],
-                        answered_at=datetime.fromisoformat(g["at"]),
-                    )
-                    for g in rsvps["groups"]
-                ],
-            ),
-            code=data["code"],
+            id=to_global("Meeting", meeting.id),
+            raw=meeting.id,
+            commune_code=meeting.commune_code,
+            type=meeting.type,
+            title=meeting.title,
+            state=meeting.state,
+            venue=_venue(meeting.venue),
+            starts_at=meeting.starts_at,
+            ends_at=meeting.ends_at,
+            duration_minutes=meeting.duration_minutes,
+            languages=[MeetingLanguage(code=lang.code, names=dict(lang.name)) for lang in meeting.languages],
+            interpreter_arranged=meeting.interpreter_arranged,
+            accessibility_notes=meeting.accessibility_notes,
+            remote_link=meeting.remote_link,
+            sequence=meeting.sequence,
+            was_announced=meeting.was_announced,
+            cancel_reason=meeting.cancel_reason,
+            ics_uid=meeting.ics_uid,
+            agenda=_agenda(meeting.agenda) if meeting.agenda else None,
+            rsvps=_rsvps(meeting.rsvps),
+            code=meeting.code,
             intentions=MeetingIntentions(
-                total=data["intentions"]["total"],
-                by_group=IntentionGroups(**shown(data["intentions"]["by_group"])),
+                total=meeting.intentions.total, by_group=IntentionGroups(**shown(meeting.intentions.by_group))
             ),
-            attendance=Attendance(
-                **shown(attendance["counts"]),
-                quorum_met=attendance["quorum_met"],
-                recorded_at=datetime.fromisoformat(attendance["recorded_at"]),
-                names=attendance["names"],
-            )
-            if attendance
-            else None,
-            decisions=[
-                Decision(
-                    id=strawberry.ID(d["id"]),
-                    kind=DecisionKind(d["kind"]),
-                    year=d["year"],
-                    needs=[
-                        RankedNeed(need_id=to_global("Need", n["need_id"]), rank=n["rank"])
-                        for n in d["needs"]
-                    ],
-                    summary=d.get("summary"),
-                    decided_at=datetime.fromisoformat(d["decided_at"]),
-                )
-                for d in data["decisions"]
-            ],
-            minutes=data.get("minutes"),
+            attendance=_attendance(meeting.attendance) if meeting.attendance else None,
+            decisions=[_decision(d) for d in meeting.decisions],
+            minutes=meeting.minutes,
             history=[
                 MeetingTransition(
-                    at=datetime.fromisoformat(t["at"]),
-                    from_state=MeetingState(t["from_state"]) if t.get("from_state") else None,
-                    to_state=MeetingState(t["to_state"]),
-                    reason=t.get("reason"),
-                    emergency_reason=t.get("emergency_reason"),
+                    at=t.at,
+                    from_state=t.from_state,
+                    to_state=t.to_state,
+                    reason=t.reason,
+                    emergency_reason=t.emergency_reason,
                 )
-                for t in data["history"]
+                for t in meeting.history
             ],
-            created_at=datetime.fromisoformat(data["created_at"]),
-            updated_at=datetime.fromisoformat(data["updated_at"]),
-            labels={"type": data["type_label"], "state": data["state_label"]},
+            created_at=meeting.created_at,
+            updated_at=meeting.updated_at,
+            labels={"type": dict(meeting.type_label), "state": dict(meeting.state_label)},
         )
+
+
+def _venue(venue: PlacePublic) -> Venue:
+    km, latin = venue.village_name_km, venue.village_name_latin
+    return Venue(
+        village_code=venue.village_code,
+        place=venue.place,
+        names={"km": km, "en": latin} if km and latin else {},
+    )
+
+
+def _agenda(agenda: AgendaPublic) -> Agenda:
+    return Agenda(
+        items=[
+            AgendaItem(
+                position=i.position,
+                kind=i.kind,
+                title=i.title,
+                need_id=to_global("Need", i.need_id) if i.need_id else None,
+                tracking_code=i.tracking_code,
+                minutes=i.minutes,
+                owner=i.owner,
+            )
+            for i in agenda.items
+        ],
+        total_minutes=agenda.total_minutes,
+        published_at=agenda.published_at,
+    )
+
+
+def _rsvps(rsvps: contract.RsvpSummary) -> RsvpSummary:
+    return RsvpSummary(
+        attending=RsvpTotals(**shown(rsvps.attending)),
+        maybe_people=rsvps.maybe_people,
+        not_attending_people=rsvps.not_attending_people,
+        answers=rsvps.answers,
+        groups=[
+            RsvpGroup(label=g.label, response=g.response, people=g.people, answered_at=g.at)
+            for g in rsvps.groups
+        ],
+    )
+
+
+def _attendance(attendance: AttendancePublic) -> Attendance:
+    return Attendance(
+        **shown(attendance.counts),
+        quorum_met=attendance.quorum_met,
+        recorded_at=attendance.recorded_at,
+        names=attendance.names,
+    )
+
+
+def _decision(decision: DecisionPublic) -> Decision:
+    return Decision(
+        id=strawberry.ID(decision.id),
+        kind=decision.kind,
+        year=decision.year,
+        needs=[RankedNeed(need_id=to_global("Need", n.need_id), rank=n.rank) for n in decision.needs],
+        summary=decision.summary,
+        decided_at=decision.decided_at,
+    )
 
 
 MeetingEdge = Edge[Meeting]

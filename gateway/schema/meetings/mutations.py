@@ -6,17 +6,30 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from contracts.api.meetings.changes import (
+    AgendaIn,
+    AgendaItemIn,
+    AttendanceIn,
+    CancelIn,
+    DecisionIn,
+    IntentionIn,
+    MeetingCreate,
+    MinutesIn,
+    RankedNeedIn,
+    RescheduleIn,
+    RsvpIn,
+)
+from contracts.api.meetings.scheduling import (
+    AvailabilityIn,
+    HolidayIn,
+    HolidayTableIn,
+    ProfileIn,
+    SeasonIn,
+    WindowIn,
+)
 from gateway.schema.context import Context
 from gateway.schema.ids import raw_id
-from gateway.schema.meetings.calls import (
-    aware,
-    call_meetings,
-    change_meeting,
-    checked_commune,
-    meeting_path,
-    raw_need,
-    venue_body,
-)
+from gateway.schema.meetings.calls import aware, checked_commune, meeting_raw, raw_need, venue_body
 from gateway.schema.meetings.inputs import (
     AgendaItemInput,
     AttendanceInput,
@@ -36,6 +49,7 @@ from gateway.schema.meetings.scheduling import (
     SchedulingProfile,
     holiday_table_of,
     profile_of,
+    windows_of,
 )
 from gateway.schema.meetings.vocabulary import WRITE_SCOPE
 
@@ -48,20 +62,20 @@ class MeetingsMutation:
     async def schedule_meeting(self, info: Info[Context, None], input: ScheduleMeetingInput) -> Meeting:
         ctx = info.context
         identity = ctx.require_write(WRITE_SCOPE)
-        body = {
-            "commune_code": checked_commune(ctx, input.commune_code),
-            "type": input.type.value,
-            "venue": await venue_body(ctx, identity, input.venue),
-            "starts_at": aware(input.starts_at),
-            "ends_at": aware(input.ends_at),
-            "title": input.title,
-            "languages": input.languages,
-            "interpreter_arranged": input.interpreter_arranged,
-            "accessibility_notes": input.accessibility_notes,
-            "remote_link": input.remote_link,
-            "idempotency_key": input.idempotency_key,
-        }
-        return Meeting.of(await call_meetings(ctx, identity, "POST", "/meetings", json=body))
+        body = MeetingCreate.model_construct(
+            commune_code=checked_commune(ctx, input.commune_code),
+            type=input.type,
+            venue=await venue_body(ctx, identity, input.venue),
+            starts_at=aware(input.starts_at),
+            ends_at=aware(input.ends_at),
+            title=input.title,
+            languages=input.languages,
+            interpreter_arranged=input.interpreter_arranged,
+            accessibility_notes=input.accessibility_notes,
+            remote_link=input.remote_link,
+            idempotency_key=input.idempotency_key,
+        )
+        return Meeting.of(await ctx.clients.meetings.schedule_meeting(ctx.caller, body))
 
     @strawberry.mutation(
         description="Publish (or replace) the agenda: items in order with time boxes and owners."
@@ -69,36 +83,38 @@ class MeetingsMutation:
     async def publish_agenda(
         self, info: Info[Context, None], meeting_id: strawberry.ID, items: list[AgendaItemInput]
     ) -> Meeting:
-        body = {
-            "items": [
-                {
-                    "kind": i.kind.value,
-                    "minutes": i.minutes,
-                    "owner": i.owner,
-                    "title": i.title,
-                    "need_id": raw_need(i.need_id),
-                }
+        ctx = info.context
+        ctx.require_write(WRITE_SCOPE)
+        body = AgendaIn.model_construct(
+            items=[
+                AgendaItemIn.model_construct(
+                    kind=i.kind, minutes=i.minutes, owner=i.owner, title=i.title, need_id=raw_need(i.need_id)
+                )
                 for i in items
             ]
-        }
-        return await change_meeting(info.context, meeting_id, "/agenda", body)
+        )
+        meeting = meeting_raw(ctx, meeting_id)
+        return Meeting.of(await ctx.clients.meetings.publish_agenda(ctx.caller, meeting, body))
 
     @strawberry.mutation(description="Make the meeting public. Needs its agenda published in time.")
     async def announce_meeting(self, info: Info[Context, None], meeting_id: strawberry.ID) -> Meeting:
-        return await change_meeting(info.context, meeting_id, "/announce")
+        ctx = info.context
+        ctx.require_write(WRITE_SCOPE)
+        return Meeting.of(await ctx.clients.meetings.announce(ctx.caller, meeting_raw(ctx, meeting_id)))
 
     @strawberry.mutation(description="Move a meeting; its iCalendar SEQUENCE goes up. Not once it was held.")
     async def reschedule_meeting(self, info: Info[Context, None], input: RescheduleMeetingInput) -> Meeting:
         ctx = info.context
         identity = ctx.require_write(WRITE_SCOPE)
-        body = {
-            "starts_at": aware(input.starts_at),
-            "ends_at": aware(input.ends_at),
-            "venue": await venue_body(ctx, identity, input.venue) if input.venue else None,
-            "reason": input.reason,
-            "emergency_reason": input.emergency_reason,
-        }
-        return await change_meeting(ctx, input.meeting_id, "/reschedule", body)
+        meeting = meeting_raw(ctx, input.meeting_id)
+        body = RescheduleIn.model_construct(
+            starts_at=aware(input.starts_at),
+            ends_at=aware(input.ends_at),
+            venue=await venue_body(ctx, identity, input.venue) if input.venue else None,
+            reason=input.reason,
+            emergency_reason=input.emergency_reason,
+        )
+        return Meeting.of(await ctx.clients.meetings.reschedule(ctx.caller, meeting, body))
 
     @strawberry.mutation(
         description="Cancel a meeting, with the reason people will be told. An announced meeting "
@@ -111,8 +127,10 @@ class MeetingsMutation:
         reason: str,
         emergency_reason: str | None = None,
     ) -> Meeting:
-        body = {"reason": reason, "emergency_reason": emergency_reason}
-        return await change_meeting(info.context, meeting_id, "/cancel", body)
+        ctx = info.context
+        ctx.require_write(WRITE_SCOPE)
+        body = CancelIn.model_construct(reason=reason, emergency_reason=emergency_reason)
+        return Meeting.of(await ctx.clients.meetings.cancel(ctx.caller, meeting_raw(ctx, meeting_id), body))
 
     @strawberry.mutation(
         description='"I will come": anyone may say it for an announced meeting (the public page), a '
@@ -122,14 +140,11 @@ class MeetingsMutation:
         self, info: Info[Context, None], input: MeetingIntentionInput
     ) -> Meeting:
         ctx = info.context
-        identity = (
-            ctx.identity()
-            if ctx.session is None and ctx.api_token is None
-            else ctx.require_write(WRITE_SCOPE)
-        )
-        body = {"groups": input.groups, "intention_id": input.intention_id}
-        path = "/public" + meeting_path(ctx, input.meeting_id, "/intentions")
-        return Meeting.of(await call_meetings(ctx, identity, "POST", path, json=body))
+        if ctx.session is not None or ctx.api_token is not None:
+            ctx.require_write(WRITE_SCOPE)  # anyone else is the public visitor, saying it for themselves
+        body = IntentionIn.model_construct(groups=input.groups, intention_id=input.intention_id)
+        meeting = meeting_raw(ctx, input.meeting_id)
+        return Meeting.of(await ctx.clients.meetings.record_intention(ctx.caller, meeting, body))
 
     @strawberry.mutation(
         description="Answer for a group of people; the same label again replaces the answer."
@@ -148,8 +163,11 @@ class MeetingsMutation:
                 "remote",
             )
         }
-        body = {"response": input.response.value, "counts": counts, "label": input.label}
-        return await change_meeting(info.context, input.meeting_id, "/rsvps", body)
+        ctx = info.context
+        ctx.require_write(WRITE_SCOPE)
+        body = RsvpIn.model_construct(response=input.response, counts=counts, label=input.label)
+        meeting = meeting_raw(ctx, input.meeting_id)
+        return Meeting.of(await ctx.clients.meetings.rsvp(ctx.caller, meeting, body))
 
     @strawberry.mutation(description="Record the counts taken at the meeting; the meeting is then held.")
     async def record_attendance(
@@ -172,25 +190,38 @@ class MeetingsMutation:
                 "council_total",
             )
         }
-        body = {"counts": counts, "names": attendance.names}
-        return await change_meeting(info.context, meeting_id, "/attendance", body, method="PUT")
+        ctx = info.context
+        ctx.require_write(WRITE_SCOPE)
+        body = AttendanceIn.model_construct(counts=counts, names=attendance.names)
+        meeting = meeting_raw(ctx, meeting_id)
+        return Meeting.of(await ctx.clients.meetings.record_attendance(ctx.caller, meeting, body))
 
     @strawberry.mutation(description="Record a decision; a prioritisation tells intake the needs' ranks.")
     async def record_decision(self, info: Info[Context, None], input: RecordDecisionInput) -> Meeting:
-        body = {
-            "kind": input.kind.value,
-            "year": input.year,
-            "needs": [{"need_id": raw_id("Need", n.need_id), "rank": n.rank} for n in input.needs],
-            "summary": input.summary,
-            "idempotency_key": input.idempotency_key,
-        }
-        return await change_meeting(info.context, input.meeting_id, "/decisions", body)
+        ctx = info.context
+        ctx.require_write(WRITE_SCOPE)
+        body = DecisionIn.model_construct(
+            kind=input.kind,
+            year=input.year,
+            needs=[
+                RankedNeedIn.model_construct(need_id=raw_id("Need", n.need_id), rank=n.rank)
+                for n in input.needs
+            ],
+            summary=input.summary,
+            idempotency_key=input.idempotency_key,
+        )
+        meeting = meeting_raw(ctx, input.meeting_id)
+        return Meeting.of(await ctx.clients.meetings.record_decision(ctx.caller, meeting, body))
 
     @strawberry.mutation(description="Publish the minutes of a held meeting; its record is then closed.")
     async def publish_minutes(
         self, info: Info[Context, None], meeting_id: strawberry.ID, minutes: str
     ) -> Meeting:
-        return await change_meeting(info.context, meeting_id, "/minutes", {"minutes": minutes})
+        ctx = info.context
+        ctx.require_write(WRITE_SCOPE)
+        body = MinutesIn.model_construct(minutes=minutes)
+        meeting = meeting_raw(ctx, meeting_id)
+        return Meeting.of(await ctx.clients.meetings.publish_minutes(ctx.caller, meeting, body))
 
     @strawberry.mutation(
         description="Replace a year's local events (admins); official holidays come from the package."
@@ -199,45 +230,47 @@ class MeetingsMutation:
         self, info: Info[Context, None], year: int, holidays: list[HolidayInput]
     ) -> HolidayTable:
         ctx = info.context
-        identity = ctx.require_write(WRITE_SCOPE)
-        body = {
-            "holidays": [
-                {
-                    "kind": h.kind,
-                    "start": h.start.isoformat(),
-                    "end": h.end.isoformat(),
-                    "name_en": h.name_en,
-                    "name_km": h.name_km,
-                    "migrants_home": h.migrants_home,
-                }
+        ctx.require_write(WRITE_SCOPE)
+        body = HolidayTableIn.model_construct(
+            holidays=[
+                HolidayIn.model_construct(
+                    kind=h.kind,
+                    start=h.start,
+                    end=h.end,
+                    name_en=h.name_en,
+                    name_km=h.name_km,
+                    migrants_home=h.migrants_home,
+                )
                 for h in holidays
             ]
-        }
-        return holiday_table_of(
-            await call_meetings(ctx, identity, "PUT", f"/holidays/{int(year)}", json=body)
         )
+        return holiday_table_of(await ctx.clients.meetings.set_holidays(ctx.caller, year, body))
 
     @strawberry.mutation(description="Say when the commune's people can come (its council).")
     async def set_commune_scheduling_profile(
         self, info: Info[Context, None], commune_code: str, input: SchedulingProfileInput
     ) -> SchedulingProfile:
         ctx = info.context
-        identity = ctx.require_write(WRITE_SCOPE)
-        body = {
-            "migrant_share_percent": input.migrant_share_percent,
-            "busy_seasons": [{"label": s.label, "start": s.start, "end": s.end} for s in input.busy_seasons],
-            "day_work_share_percent": input.day_work_share_percent,
-        }
-        path = f"/communes/{checked_commune(ctx, commune_code)}/scheduling"
-        return profile_of(await call_meetings(ctx, identity, "PUT", path, json=body))
+        ctx.require_write(WRITE_SCOPE)
+        body = ProfileIn.model_construct(
+            migrant_share_percent=input.migrant_share_percent,
+            busy_seasons=[
+                SeasonIn.model_construct(label=s.label, start=s.start, end=s.end) for s in input.busy_seasons
+            ],
+            day_work_share_percent=input.day_work_share_percent,
+        )
+        commune = checked_commune(ctx, commune_code)
+        return profile_of(await ctx.clients.meetings.set_scheduling_profile(ctx.caller, commune, body))
 
     @strawberry.mutation(description="Say when you can come to meetings in a commune (facilitators).")
     async def set_my_availability(
         self, info: Info[Context, None], commune_code: str, windows: list[AvailabilityWindowInput]
     ) -> list[AvailabilityWindow]:
         ctx = info.context
-        identity = ctx.require_write(WRITE_SCOPE)
-        body = {"windows": [{"weekday": w.weekday, "start": w.start, "end": w.end} for w in windows]}
-        path = f"/communes/{checked_commune(ctx, commune_code)}/availability"
-        data = await call_meetings(ctx, identity, "PUT", path, json=body)
-        return [AvailabilityWindow(**w) for w in data["windows"]]
+        ctx.require_write(WRITE_SCOPE)
+        body = AvailabilityIn.model_construct(
+            windows=[WindowIn.model_construct(weekday=w.weekday, start=w.start, end=w.end) for w in windows]
+        )
+        commune = checked_commune(ctx, commune_code)
+        answer = await ctx.clients.meetings.set_my_availability(ctx.caller, commune, body)
+        return windows_of(answer.windows)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
 import strawberry
 from strawberry.types import Info
 
 from gateway.clients import ServiceError
 from gateway.schema.context import Context
-from gateway.schema.errors import from_service
-from gateway.schema.ids import raw_id, to_global
-from gateway.schema.meetings.calls import call_meetings, checked_commune
+from gateway.schema.ids import raw_id
+from gateway.schema.meetings.calls import checked_commune
 from gateway.schema.meetings.inputs import MeetingFilter, VenueInput
 from gateway.schema.meetings.meeting import Meeting, MeetingConnection, MeetingEdge
 from gateway.schema.meetings.scheduling import (
@@ -20,12 +18,13 @@ from gateway.schema.meetings.scheduling import (
     AvailabilityWindow,
     FacilitatorAvailability,
     HolidayTable,
-    MeetingSlot,
     SchedulingProfile,
-    SlotReason,
     SlotSuggestions,
+    candidate_of,
     holiday_table_of,
     profile_of,
+    slots_of,
+    windows_of,
 )
 from gateway.schema.meetings.vocabulary import CURSOR_KIND, MEETING_ID
 from gateway.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
@@ -36,19 +35,17 @@ class MeetingsQuery:
     @strawberry.field(description="One meeting of your communes, or null.")
     async def meeting(self, info: Info[Context, None], id: strawberry.ID) -> Meeting | None:
         ctx = info.context
-        identity = ctx.require_caller()
+        ctx.require_caller()
         raw = raw_id("Meeting", id)
         if not MEETING_ID.match(raw):
             return None
         try:
-            _, data = await ctx.gateway.services["meetings"].request(
-                "GET", f"/meetings/{raw}", identity, lang=ctx.lang
-            )
+            found = await ctx.clients.meetings.meeting(ctx.caller, raw)
         except ServiceError as exc:
             if exc.code == "meeting.not_found":
                 return None
-            raise from_service(exc) from None
-        return Meeting.of(data)
+            raise
+        return Meeting.of(found)
 
     @strawberry.field(description="Meetings of your communes, the most recently scheduled first.")
     async def meetings(
@@ -59,30 +56,27 @@ class MeetingsQuery:
         after: str | None = None,
     ) -> MeetingConnection:
         ctx = info.context
-        identity = ctx.require_caller()
-        params: dict[str, Any] = {"limit": check_first(first, ctx.lang)}
-        after_id = decode_cursor(CURSOR_KIND, after, ctx.lang)
-        if after_id:
-            params["after"] = after_id
-        if filter is not None:
-            if filter.commune_code is not None:
-                params["commune"] = checked_commune(ctx, filter.commune_code)
-            if filter.states:
-                params["state"] = [s.value for s in filter.states]
-            if filter.type is not None:
-                params["type"] = filter.type.value
-        page = await call_meetings(ctx, identity, "GET", "/meetings", params=params)
-        edges = [
-            MeetingEdge(cursor=encode_cursor(CURSOR_KIND, item["id"]), node=Meeting.of(item))
-            for item in page["items"]
-        ]
+        ctx.require_caller()
+        limit = check_first(first, ctx.lang)
+        after_id = decode_cursor(CURSOR_KIND, after, ctx.lang) or None
+        wanted = filter or MeetingFilter()
+        commune = checked_commune(ctx, wanted.commune_code) if wanted.commune_code is not None else None
+        page = await ctx.clients.meetings.meetings(
+            ctx.caller,
+            commune=commune,
+            states=wanted.states or (),
+            type=wanted.type,
+            after=after_id,
+            limit=limit,
+        )
+        edges = [MeetingEdge(cursor=encode_cursor(CURSOR_KIND, m.id), node=Meeting.of(m)) for m in page.items]
         return MeetingConnection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=page["next_after"] is not None,
+                has_next_page=page.next_after is not None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
-            total_count=page["total"],
+            total_count=page.total,
         )
 
     @strawberry.field(description="The best times for a meeting in a window of days, each with its reasons.")
@@ -97,80 +91,52 @@ class MeetingsQuery:
         first: int = 5,
     ) -> SlotSuggestions:
         ctx = info.context
-        identity = ctx.require_caller()
-        params: dict[str, Any] = {
-            "commune": checked_commune(ctx, commune_code),
-            "from": from_date.isoformat(),
-            "to": to_date.isoformat(),
-            "duration": duration_minutes,
-            "limit": first,
-        }
-        if venue is not None:
-            params["village"] = venue.village_code
-            params["place"] = venue.place
-        data = await call_meetings(ctx, identity, "GET", "/slots", params=params)
-        return SlotSuggestions(
-            slots=[
-                MeetingSlot(
-                    starts_at=datetime.fromisoformat(s["starts_at"]),
-                    ends_at=datetime.fromisoformat(s["ends_at"]),
-                    score=s["score"],
-                    reasons=[
-                        SlotReason(code=r["code"], points=r["points"], texts=r["text"]) for r in s["reasons"]
-                    ],
-                )
-                for s in data["slots"]
-            ],
-            missing_holiday_years=data["missing_holiday_years"],
+        ctx.require_caller()
+        suggestions = await ctx.clients.meetings.suggest_slots(
+            ctx.caller,
+            checked_commune(ctx, commune_code),
+            from_date,
+            to_date,
+            duration_minutes,
+            village=venue.village_code if venue else None,
+            place=venue.place if venue else None,
+            limit=first,
         )
+        return slots_of(suggestions)
 
     @strawberry.field(description="The commune's needs that can go on an agenda, newest first.")
     async def agenda_candidates(
         self, info: Info[Context, None], commune_code: str, first: int = 100
     ) -> list[AgendaCandidate]:
         ctx = info.context
-        identity = ctx.require_caller()
-        params = {"commune": checked_commune(ctx, commune_code), "limit": check_first(first, ctx.lang)}
-        data = await call_meetings(ctx, identity, "GET", "/agenda-candidates", params=params)
-        return [
-            AgendaCandidate(
-                id=to_global("Need", c["id"]),
-                tracking_code=c["tracking_code"],
-                village_code=c["village_code"],
-                description=c["description"],
-                sector=c.get("sector"),
-                status=c.get("status") or "submitted",
-                submitted_at=datetime.fromisoformat(c["submitted_at"]),
-            )
-            for c in data
-        ]
+        ctx.require_caller()
+        commune = checked_commune(ctx, commune_code)
+        found = await ctx.clients.meetings.agenda_candidates(
+            ctx.caller, commune, check_first(first, ctx.lang)
+        )
+        return [candidate_of(c) for c in found]
 
     @strawberry.field(description="A year's public holidays, as slot suggestions use them.")
     async def holiday_table(self, info: Info[Context, None], year: int) -> HolidayTable:
         ctx = info.context
-        identity = ctx.require_caller()
-        return holiday_table_of(await call_meetings(ctx, identity, "GET", f"/holidays/{int(year)}"))
+        ctx.require_caller()
+        return holiday_table_of(await ctx.clients.meetings.holidays(ctx.caller, year))
 
     @strawberry.field(description="When a commune's people can come: migrants' share and busy seasons.")
     async def commune_scheduling_profile(
         self, info: Info[Context, None], commune_code: str
     ) -> SchedulingProfile:
         ctx = info.context
-        identity = ctx.require_caller()
-        return profile_of(
-            await call_meetings(
-                ctx, identity, "GET", f"/communes/{checked_commune(ctx, commune_code)}/scheduling"
-            )
-        )
+        ctx.require_caller()
+        commune = checked_commune(ctx, commune_code)
+        return profile_of(await ctx.clients.meetings.scheduling_profile(ctx.caller, commune))
 
     @strawberry.field(description="The times you said you can come to meetings in a commune.")
     async def my_availability(self, info: Info[Context, None], commune_code: str) -> list[AvailabilityWindow]:
         ctx = info.context
-        identity = ctx.require_caller()
-        data = await call_meetings(
-            ctx, identity, "GET", f"/communes/{checked_commune(ctx, commune_code)}/availability"
-        )
-        return [AvailabilityWindow(**w) for w in data["windows"]]
+        ctx.require_caller()
+        commune = checked_commune(ctx, commune_code)
+        return windows_of((await ctx.clients.meetings.my_availability(ctx.caller, commune)).windows)
 
     @strawberry.field(
         description="Every facilitator's weekly times in a commune, unnamed (F1, F2...): for its council."
@@ -179,16 +145,9 @@ class MeetingsQuery:
         self, info: Info[Context, None], commune_code: str
     ) -> list[FacilitatorAvailability]:
         ctx = info.context
-        identity = ctx.require_caller()
-        data = await call_meetings(
-            ctx,
-            identity,
-            "GET",
-            f"/communes/{checked_commune(ctx, commune_code)}/facilitators-availability",
-        )
+        ctx.require_caller()
+        commune = checked_commune(ctx, commune_code)
+        found = await ctx.clients.meetings.facilitators_availability(ctx.caller, commune)
         return [
-            FacilitatorAvailability(
-                facilitator=f["facilitator"], windows=[AvailabilityWindow(**w) for w in f["windows"]]
-            )
-            for f in data
+            FacilitatorAvailability(facilitator=f.facilitator, windows=windows_of(f.windows)) for f in found
         ]

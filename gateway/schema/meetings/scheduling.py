@@ -4,13 +4,15 @@ and facilitators' availability."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
+from contracts.api.meetings import scheduling as contract
+from contracts.local_time import PHNOM_PENH
 from gateway.schema.context import Context
-from gateway.schema.meetings.vocabulary import PHNOM_PENH, pick
+from gateway.schema.ids import to_global
+from gateway.schema.meetings.vocabulary import pick
 
 
 @strawberry.type(description="Why a time is suggested (or not): points and words.")
@@ -112,30 +114,61 @@ class FacilitatorAvailability:
     windows: list[AvailabilityWindow] = strawberry.field(description="When they can come.")
 
 
-def holiday_table_of(data: dict[str, Any]) -> HolidayTable:
+def holiday_table_of(table: contract.HolidayTable) -> HolidayTable:
     return HolidayTable(
-        year=data["year"],
+        year=table.year,
         holidays=[
             Holiday(
-                kind=h["kind"],
-                start=date.fromisoformat(h["start"]),
-                end=date.fromisoformat(h["end"]),
-                name_en=h["name_en"],
-                name_km=h["name_km"],
-                migrants_home=h["migrants_home"],
-                source=h.get("source", "local"),
+                kind=h.kind,
+                start=h.start,
+                end=h.end,
+                name_en=h.name_en,
+                name_km=h.name_km,
+                migrants_home=h.migrants_home,
+                source=h.source,
             )
-            for h in data["holidays"]
+            for h in table.holidays
         ],
-        updated_at=datetime.fromisoformat(data["updated_at"]) if data.get("updated_at") else None,
+        updated_at=table.updated_at,
     )
 
 
-def profile_of(data: dict[str, Any]) -> SchedulingProfile:
+def profile_of(profile: contract.Profile) -> SchedulingProfile:
     return SchedulingProfile(
-        commune_code=data["commune_code"],
-        migrant_share_percent=data["migrant_share_percent"],
-        busy_seasons=[BusySeason(**s) for s in data["busy_seasons"]],
-        is_default=data["is_default"],
-        day_work_share_percent=data.get("day_work_share_percent", 0),
+        commune_code=profile.commune_code,
+        migrant_share_percent=profile.migrant_share_percent,
+        busy_seasons=[BusySeason(label=s.label, start=s.start, end=s.end) for s in profile.busy_seasons],
+        is_default=profile.is_default,
+        day_work_share_percent=profile.day_work_share_percent,
+    )
+
+
+def windows_of(windows: list[contract.WindowPublic]) -> list[AvailabilityWindow]:
+    return [AvailabilityWindow(weekday=w.weekday, start=w.start, end=w.end) for w in windows]
+
+
+def slots_of(suggestions: contract.Suggestions) -> SlotSuggestions:
+    return SlotSuggestions(
+        slots=[
+            MeetingSlot(
+                starts_at=s.starts_at,
+                ends_at=s.ends_at,
+                score=s.score,
+                reasons=[SlotReason(code=r.code, points=r.points, texts=r.text) for r in s.reasons],
+            )
+            for s in suggestions.slots
+        ],
+        missing_holiday_years=suggestions.missing_holiday_years,
+    )
+
+
+def candidate_of(candidate: contract.AgendaCandidate) -> AgendaCandidate:
+    return AgendaCandidate(
+        id=to_global("Need", candidate.id),
+        tracking_code=candidate.tracking_code,
+        village_code=candidate.village_code,
+        description=candidate.description,
+        sector=candidate.sector.value if candidate.sector else None,
+        status=candidate.status.value,
+        submitted_at=candidate.submitted_at,
     )

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import strawberry
+from pydantic import BaseModel
 
 from contracts.meetings import AgendaItemKind, DecisionKind, MeetingState, MeetingType
+from contracts.meetings import RsvpResponse as RsvpResponse  # the schema's enum: decorated below
 from contracts.privacy import SUPPRESSED
 
-PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 CURSOR_KIND = "meeting"
 # Integrators' API tokens need this scope to change meetings (people need the page's CSRF token).
 WRITE_SCOPE = "write:meetings"
@@ -28,13 +27,7 @@ strawberry.enum(
 )
 strawberry.enum(AgendaItemKind, description="What an agenda item is about.")
 strawberry.enum(DecisionKind, description="What a council decision is about.")
-
-
-@strawberry.enum(description="An answer to a meeting invitation, for a group of people.")
-class RsvpResponse(StrEnum):
-    ATTENDING = "attending"
-    MAYBE = "maybe"
-    NOT_ATTENDING = "not_attending"
+strawberry.enum(RsvpResponse, description="An answer to a meeting invitation, for a group of people.")
 
 
 def pick(words: dict[str, str], lang: str) -> str:
@@ -44,6 +37,6 @@ def pick(words: dict[str, str], lang: str) -> str:
 HIDDEN = ' Null when fewer than 5 and you are not on the commune\'s council ("<5", contracts/privacy.py).'
 
 
-def shown(counts: dict[str, Any]) -> dict[str, Any]:
+def shown(counts: BaseModel) -> dict[str, Any]:
     """The service's "<5" (an Int field cannot carry it) becomes null."""
-    return {k: None if v == SUPPRESSED else v for k, v in counts.items()}
+    return {k: None if v == SUPPRESSED else v for k, v in counts}

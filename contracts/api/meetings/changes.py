@@ -1,5 +1,6 @@
-"""What the meetings API accepts. Bounds here only stop abuse; the domain gives the friendly
-errors (with stable codes) for everything a person may get wrong."""
+"""What the gateway sends to schedule and change a meeting. Bounds here only stop abuse; the
+service's domain gives the friendly errors (with stable codes) for everything a person may get
+wrong, so the gateway builds these unvalidated and meetings stays the one gate."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.meetings import AgendaItemKind, DecisionKind, MeetingType
-from services.meetings.attendance import RsvpResponse
-from services.meetings.domain import Place
+from contracts.meetings import AgendaItemKind, DecisionKind, MeetingType, RsvpResponse
 
 _KEY = r"^[A-Za-z0-9_\-:.]+$"
 
 
 class PlaceIn(BaseModel):
+    """A venue; the village's names when the gateway found them in intake's gazetteer."""
+
     model_config = ConfigDict(extra="forbid")
 
     village_code: str = Field(max_length=16)
@@ -22,11 +23,10 @@ class PlaceIn(BaseModel):
     village_name_km: str | None = Field(default=None, max_length=200)
     village_name_latin: str | None = Field(default=None, max_length=200)
 
-    def place_(self) -> Place:
-        return Place(**self.model_dump())
-
 
 class MeetingCreate(BaseModel):
+    """POST /meetings."""
+
     model_config = ConfigDict(extra="forbid")
 
     commune_code: str = Field(pattern=r"^\d{6}$")
@@ -53,12 +53,16 @@ class AgendaItemIn(BaseModel):
 
 
 class AgendaIn(BaseModel):
+    """POST /meetings/{id}/agenda."""
+
     model_config = ConfigDict(extra="forbid")
 
     items: list[AgendaItemIn] = Field(max_length=200)
 
 
 class RescheduleIn(BaseModel):
+    """POST /meetings/{id}/reschedule."""
+
     model_config = ConfigDict(extra="forbid")
 
     starts_at: datetime
@@ -69,6 +73,8 @@ class RescheduleIn(BaseModel):
 
 
 class CancelIn(BaseModel):
+    """POST /meetings/{id}/cancel."""
+
     model_config = ConfigDict(extra="forbid")
 
     reason: str | None = Field(default=None, max_length=20_000)
@@ -76,7 +82,8 @@ class CancelIn(BaseModel):
 
 
 class IntentionIn(BaseModel):
-    """Someone will come: from the public page (no account) or a facilitator."""
+    """POST /public/meetings/{id}/intentions: someone will come, from the public page (no
+    account) or a facilitator."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -85,6 +92,8 @@ class IntentionIn(BaseModel):
 
 
 class RsvpIn(BaseModel):
+    """POST /meetings/{id}/rsvps."""
+
     model_config = ConfigDict(extra="forbid")
 
     response: RsvpResponse
@@ -93,6 +102,8 @@ class RsvpIn(BaseModel):
 
 
 class AttendanceIn(BaseModel):
+    """PUT /meetings/{id}/attendance."""
+
     model_config = ConfigDict(extra="forbid")
 
     counts: dict[str, int] = Field(max_length=20)
@@ -107,6 +118,8 @@ class RankedNeedIn(BaseModel):
 
 
 class DecisionIn(BaseModel):
+    """POST /meetings/{id}/decisions."""
+
     model_config = ConfigDict(extra="forbid")
 
     kind: DecisionKind
@@ -117,6 +130,8 @@ class DecisionIn(BaseModel):
 
 
 class MinutesIn(BaseModel):
+    """POST /meetings/{id}/minutes."""
+
     model_config = ConfigDict(extra="forbid")
 
     minutes: str | None = Field(default=None, max_length=100_000)
