@@ -34,7 +34,7 @@ class Sector(StrEnum):
 
 
 # Types of need within each CIP sector, defined once: intake validates against it and the PWA
-# labels each type on its forms (gateway/pages/needs.py).
+# labels each type on its forms (gateway/web/needs.py).
 NEED_TYPES: dict[Sector, tuple[str, ...]] = {
     Sector.ECONOMIC: ("road", "bridge", "irrigation", "market", "electricity", "agriculture", "other"),
     Sector.SOCIAL: (

@@ -17,23 +17,23 @@ from starlette.websockets import WebSocket
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway import demo
-from gateway.accounts import COLLECTIONS, Accounts
-from gateway.admin import COLLECTIONS as ADMIN_COLLECTIONS
-from gateway.admin import Admin, Throttle
 from gateway.bodylimit import BodyLimit
 from gateway.bridge import EventBridge
 from gateway.clients import open_clients
-from gateway.graphql_http import GraphQLPost, KhumGraphQLRouter, TokenRefused, token_refused
+from gateway.graphql import build_schema
+from gateway.graphql.context import Context, Gateway
+from gateway.graphql.http import GraphQLPost, KhumGraphQLRouter, TokenRefused, token_refused
 from gateway.i18n import language_of
+from gateway.identity.accounts import COLLECTIONS, Accounts
+from gateway.identity.admin import COLLECTIONS as ADMIN_COLLECTIONS
+from gateway.identity.admin import Admin, Throttle
+from gateway.identity.revocation import Revocations
+from gateway.identity.sessions import session_of
 from gateway.limits import Limits, LimitsMiddleware, RateLimiter, limit_of
-from gateway.pages import ROUTERS as PAGE_ROUTERS
-from gateway.pages.render import STATIC
-from gateway.revocation import Revocations
-from gateway.schema import build_schema
-from gateway.schema.context import Context, Gateway
-from gateway.sessions import session_of
 from gateway.settings import GatewaySettings
 from gateway.setup import DemoAccountsPresent, refuse_demo_in_production
+from gateway.web import ROUTERS as PAGE_ROUTERS
+from gateway.web.render import STATIC
 from services.runtime.bus import Bus, BusTuning
 from services.runtime.edge import Edge
 from services.runtime.health import router as health_router

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 # Sessions and tokens: the safety net for a revocation message a replica missed (core NATS
-# delivers at most once; see gateway/revocation.py).
+# delivers at most once; see gateway/identity/revocation.py).
 CACHE_SECONDS = 60.0
 CACHE_ENTRIES = 20_000
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.accounts import Accounts
+from gateway.identity.accounts import Accounts
 from services.runtime.identity import Role
 
 DEMO_PASSWORD = "khum-demo-2026"  # noqa: S105 - published on purpose, demo mode only

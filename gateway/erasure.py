@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.accounts import Account
 from gateway.clients import Caller
+from gateway.identity.accounts import Account
 from gateway.wiring import Gateway
 
 

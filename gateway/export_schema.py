@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from gateway.schema import sdl
+from gateway.graphql import sdl
 
 SDL_PATH = Path(__file__).resolve().parents[1] / "contracts" / "schema.graphql"
 

@@ -1,6 +1,6 @@
 """Global ids: base64 of ``<Type>:<id>``, so integrators can fetch any object again.
 
-Plain functions, shared by the GraphQL API (``gateway.schema.ids`` adds the ``Node`` interface)
+Plain functions, shared by the GraphQL API (``gateway.graphql.ids`` adds the ``Node`` interface)
 and the pages, which accept either form in their links.
 """
 

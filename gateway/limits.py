@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.client_address import client_address
 from gateway.i18n import language_of, translate
-from gateway.sessions import SESSION_COOKIE
+from gateway.identity.sessions import SESSION_COOKIE
 
 REQUEST_TIMEOUT_SECONDS = 20.0
 _MAX_KEYS = 50_000

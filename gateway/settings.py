@@ -31,7 +31,7 @@ class GatewaySettings(ServiceSettings):
     # Unset: on in production, off elsewhere (the explorer and the tests send their own queries).
     persisted_only: bool | None = None
     # Plain objects (attributes only) are written out by a walk of the selection rather than
-    # field by field (gateway/schema/executor.py); off, graphql-core completes every field.
+    # field by field (gateway/graphql/executor.py); off, graphql-core completes every field.
     plain_fields: bool = True
     # Request bodies past this are refused with 413 before they are read (gateway/bodylimit.py).
     max_body_bytes: int = 1_000_000

@@ -21,10 +21,10 @@ import asyncio
 import sys
 from typing import Any
 
-from gateway.accounts import COLLECTIONS, Account, Accounts
-from gateway.admin import COLLECTIONS as ADMIN_COLLECTIONS
-from gateway.admin import Admin, AdminError
 from gateway.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from gateway.identity.accounts import COLLECTIONS, Account, Accounts
+from gateway.identity.admin import COLLECTIONS as ADMIN_COLLECTIONS
+from gateway.identity.admin import Admin, AdminError
 from gateway.settings import GatewaySettings
 from services.runtime.identity import Role
 from services.runtime.stores import Store, open_store

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.accounts import Accounts
-from gateway.admin import Admin, Throttle
 from gateway.bridge import EventBridge
 from gateway.clients import Clients
+from gateway.identity.accounts import Accounts
+from gateway.identity.admin import Admin, Throttle
 from gateway.settings import GatewaySettings
 
 

@@ -4,7 +4,7 @@
    the static files and templates, so every change refreshes the cache. */
 "use strict";
 
-// Hashed names of the static files (gateway/pages/assets.py), filled in by the gateway.
+// Hashed names of the static files (gateway/web/assets.py), filled in by the gateway.
 const ASSETS = __SHELL_ASSETS__;
 
 // self.KhumOperations (the persisted GraphQL operations), then self.KhumOutbox: the same

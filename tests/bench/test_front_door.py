@@ -8,7 +8,7 @@ subscriber here), and every process's resident memory at the end. Asserts nothin
 
 Settings: KHUM_BENCH_WRK_SECONDS (10), KHUM_BENCH_WRK_CONNECTIONS (16), KHUM_BENCH_RATE (50/s),
 KHUM_BENCH_PACED_SECONDS (10), KHUM_BENCH_PLAIN_FIELDS (true; false restarts the gateway with
-its plain-fields walk off, gateway/schema/executor.py, to compare). Rate limits are lifted by
+its plain-fields walk off, gateway/graphql/executor.py, to compare). Rate limits are lifted by
 the stack's settings (tests/conftest.py).
 """
 

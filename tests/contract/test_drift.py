@@ -6,7 +6,7 @@ from __future__ import annotations
 from contracts.export import ASYNCAPI_PATH, SCHEMA_DIR, asyncapi_document, rendered_asyncapi, rendered_schemas
 from contracts.registry import EVENTS
 from gateway.export_schema import SDL_PATH
-from gateway.schema import sdl
+from gateway.graphql import sdl
 
 
 def test_committed_event_schemas_match_the_code() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from graphql import BreakingChangeType, build_schema, find_breaking_changes
 
-from gateway.schema import sdl
+from gateway.graphql import sdl
 
 PUBLISHED = Path(__file__).resolve().parents[2] / "contracts" / "schema.published.graphql"
 

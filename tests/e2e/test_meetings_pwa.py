@@ -13,7 +13,7 @@ import pytest
 from icalendar import Calendar
 from playwright.async_api import Browser, Page, expect
 
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.stack import Stack
 from tests.conftest import GraphQL
 from tests.integration.test_meetings_api import AGENDA, ANNOUNCE, GET, data_of, schedule, submitted_need

@@ -10,7 +10,7 @@ from typing import Any
 
 from playwright.async_api import expect
 
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.stack import Stack
 from tests.conftest import GraphQL
 from tests.e2e.conftest import PHONE, TABLET, OpenPage, axe_violations, sign_in

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import pytest
 from playwright.async_api import Page, expect
 
-from gateway.pages import formatting
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
+from gateway.web import formatting
 from infra.stack import Stack
 from tests.conftest import GraphQL, wait_for
 from tests.e2e.conftest import OpenPage, sign_in

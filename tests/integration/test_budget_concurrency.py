@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from contracts.budget import ALLOCATION_MADE, BudgetLineKind
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.stack import Stack
 from services.budget import domain, projects
 from services.budget import store as repo

@@ -28,7 +28,7 @@ import nats
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import DeliverPolicy
 
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.stack import Stack
 from tests.conftest import SUBMIT_NEED, GraphQL, wait_for
 from tests.integration.test_budget_support import (

@@ -11,7 +11,7 @@ import uuid
 
 import httpx
 
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.stack import Stack
 from tests.conftest import GraphQL
 from tests.integration.test_budget_support import (

@@ -18,7 +18,7 @@ from nats.js.api import DeliverPolicy
 
 from contracts.envelope import new_event, uuid7
 from contracts.meetings import DECISION_RECORDED, DecisionKind, DecisionRecordedV1, RankedNeed
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.stack import Stack
 from tests.conftest import SUBMIT_NEED, GraphQL, wait_for
 

@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.run import DEMO_CHANNELS, start_demo_channels
 from infra.stack import Stack, free_port
 from tests.conftest import UNLIMITED, GraphQL, wait_for

@@ -10,7 +10,7 @@ from typing import Any
 
 from contracts.budget import PROJECT_STATUS_CHANGED, ProjectStatus, ProjectStatusChangedV1
 from contracts.meetings import DECISION_RECORDED, DecisionKind, DecisionRecordedV1, RankedNeed
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.stack import Stack
 from tests.conftest import GraphQL, wait_for
 from tests.integration.test_intake_needs import _publish

@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
+from gateway.graphql.ids import raw_id
 from gateway.i18n import LANG_COOKIE
-from gateway.schema.ids import raw_id
 from infra.stack import Stack
 from tests.conftest import GraphQL, wait_for
 from tests.integration import test_notify_exchange as exchange

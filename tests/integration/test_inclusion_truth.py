@@ -12,7 +12,7 @@ import uuid
 import httpx
 import pytest
 
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.stack import Stack
 from tests.conftest import GraphQL, wait_for
 from tests.integration.test_notify_exchange import COMMUNE_NUMBER, Peers

@@ -11,7 +11,7 @@ import nats
 from contracts.budget import PROJECT_STATUS_CHANGED, ProjectStatus, ProjectStatusChangedV1
 from contracts.envelope import new_event
 from contracts.meetings import DECISION_RECORDED, DecisionKind, DecisionRecordedV1, RankedNeed
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.stack import Stack
 from tests.conftest import SUBMIT_NEED, GraphQL, wait_for
 

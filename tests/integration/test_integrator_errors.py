@@ -90,7 +90,7 @@ async def test_an_invalid_token_is_a_graphql_error_with_a_code(stack: Stack, tok
 
 
 async def test_the_schema_says_what_a_valid_idempotency_key_is() -> None:
-    from gateway.schema import sdl
+    from gateway.graphql import sdl
 
     text = sdl()
     start = text.index("input SubmitNeedInput")

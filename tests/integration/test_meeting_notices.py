@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.stack import Stack, free_port
 from services.runtime.identity import Identity, Role
 from services.runtime.tokens import issue_token

@@ -24,7 +24,7 @@ from nats.js.api import DeliverPolicy
 
 from contracts.envelope import new_event
 from contracts.needs import NEED_STATUS_CHANGED, NeedStatus, NeedStatusChangedV1
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.stack import Stack
 from services.meetings.holidays import official_holidays
 from services.runtime.identity import Identity, Role

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.stack import Stack
 from tests.conftest import GraphQL, wait_for
 from tests.integration.test_meetings_api import (

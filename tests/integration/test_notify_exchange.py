@@ -22,7 +22,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from contracts.envelope import Envelope, new_event
 from contracts.needs import NEED_STATUS_CHANGED, NeedStatus, NeedStatusChangedV1
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.stack import Stack
 from services.notify.channels.webpush_crypto import VapidKey
 from tests.conftest import SUBMIT_NEED, GraphQL, wait_for
@@ -289,7 +289,7 @@ async def test_a_council_member_marks_a_notification_read(facilitator: GraphQL, 
     assert stranger["errors"][0]["extensions"]["code"] == "notification.not_found"
 
 
-# ---------- pages (gateway/pages/notify.py) ----------
+# ---------- pages (gateway/web/notify.py) ----------
 
 
 async def _publish_outcome(stack: Stack, need: dict[str, Any], status: str, reason: str) -> None:

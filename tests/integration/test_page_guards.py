@@ -1,4 +1,4 @@
-"""The pages' sign-in and CSRF dependencies (gateway/pages/guards.py): every page that needs a
+"""The pages' sign-in and CSRF dependencies (gateway/web/guards.py): every page that needs a
 session sends a signed-out person to sign in, back to where they were; every form that needs
 the session's CSRF token sends a forged one to sign in too, and changes nothing."""
 
@@ -12,8 +12,8 @@ import httpx
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from gateway.pages import ROUTERS
-from gateway.pages.guards import PageRoute, checked_form, current_session
+from gateway.web import ROUTERS
+from gateway.web.guards import PageRoute, checked_form, current_session
 from infra.stack import Stack
 from tests.support.pages import sign_in
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.stack import Stack
 from services.runtime.identity import ALL_COMMUNES, PUBLIC_IDENTITY_ID, Identity, Role
 from services.runtime.tokens import issue_token

@@ -21,7 +21,7 @@ import httpx
 from contracts.envelope import uuid7
 from contracts.needs import ContactChannel, ContactPoint
 from contracts.notify import FEEDBACK_MESSAGE_RECEIVED, FeedbackMessageReceivedV1, InboundChannel
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.stack import Stack
 from tests.conftest import GraphQL, wait_for
 from tests.integration.test_budget_support import (

@@ -9,8 +9,8 @@ import uuid
 
 import httpx
 
-from gateway.pages.budget.formatting import this_year
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
+from gateway.web.budget.formatting import this_year
 from infra.stack import Stack
 from tests.conftest import GraphQL
 from tests.integration.test_meetings_api import announced, evening

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import websockets
 
-from gateway.revocation import CLOSE_CODE
+from gateway.identity.revocation import CLOSE_CODE
 from infra.stack import Process, Stack, free_port
 from tests.conftest import SUBMIT_NEED, GraphQL
 from tests.integration.test_gateway_accounts import CREATE, SET_PASSWORD

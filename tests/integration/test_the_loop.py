@@ -11,7 +11,7 @@ import uuid
 import httpx
 import websockets
 
-from gateway.schema.ids import raw_id
+from gateway.graphql.ids import raw_id
 from infra.stack import Stack
 from services.runtime.identity import Identity, Role
 from services.runtime.tokens import issue_token

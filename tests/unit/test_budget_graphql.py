@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.schema import build_schema, sdl
-from gateway.schema.budget.riel import RIEL_DESCRIPTION, _parse_riel, _serialize_riel
+from gateway.graphql import build_schema, sdl
+from gateway.graphql.budget.riel import RIEL_DESCRIPTION, _parse_riel, _serialize_riel
 
 
 def test_the_schema_has_the_budget_operations_integrators_rely_on() -> None:

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 from contracts.api import budget as api
 from contracts.budget import BudgetLineKind, ExchangeRate
 from gateway.money import usd_of
-from gateway.pages.budget.formatting import bar, local_time, riel, usd_text
-from gateway.pages.budget.transparency import transparency_csv
+from gateway.web.budget.formatting import bar, local_time, riel, usd_text
+from gateway.web.budget.transparency import transparency_csv
 from services.budget import domain, projects
 from services.budget.model import Act, Budget, Rate
 from services.budget.projects import Approval, NeedRef, ProjectDecision

@@ -16,7 +16,7 @@ from contracts.inclusion import (
     normalise_indigenous,
     wg_disability,
 )
-from gateway.pages import inclusion_view
+from gateway.web import inclusion_view
 from services.intake.inclusion import (
     Attributes,
     Consent,
@@ -297,7 +297,7 @@ def test_attendance_that_cannot_be_read_shows_nothing_rather_than_a_zero() -> No
 
 
 def test_the_drafts_form_sends_only_what_was_answered() -> None:
-    from gateway.pages.raisers import raiser_body
+    from gateway.web.raisers import raiser_body
 
     assert raiser_body({"kind": "person", "sex": "", "wg_seeing": ""}) is None  # nothing said
     answered = raiser_body(

@@ -8,7 +8,7 @@ import re
 from graphql import parse, validate
 
 from gateway import persisted
-from gateway.schema import build_schema
+from gateway.graphql import build_schema
 from infra.stack import REPO_ROOT
 
 SCRIPTS = REPO_ROOT / "pwa" / "static" / "js"

@@ -16,14 +16,14 @@ import orjson
 import pytest
 
 from contracts.api.intake import NeedView
-from gateway.callers import PUBLIC_IDENTITY
 from gateway.clients import Caller
 from gateway.clients.budget import BudgetClient
 from gateway.clients.intake import IntakeClient
-from gateway.schema import build_schema
-from gateway.schema.context import Context
-from gateway.schema.executor import PlainFieldsExecutionContext
-from gateway.schema.needs.villages import _VILLAGES
+from gateway.graphql import build_schema
+from gateway.graphql.context import Context
+from gateway.graphql.executor import PlainFieldsExecutionContext
+from gateway.graphql.needs.villages import _VILLAGES
+from gateway.identity.callers import PUBLIC_IDENTITY
 from services.runtime.identity import Identity
 
 

@@ -34,7 +34,7 @@ def _label_tables() -> set[str]:
     import importlib
     import pkgutil
 
-    import gateway.pages
+    import gateway.web
 
     found: set[str] = set()
 
@@ -45,8 +45,8 @@ def _label_tables() -> set[str]:
         elif isinstance(value, str):
             found.add(value)
 
-    for info in pkgutil.iter_modules(gateway.pages.__path__):
-        module = importlib.import_module(f"gateway.pages.{info.name}")
+    for info in pkgutil.iter_modules(gateway.web.__path__):
+        module = importlib.import_module(f"gateway.web.{info.name}")
         for name, value in vars(module).items():
             if name.endswith("_LABELS"):
                 collect(value)

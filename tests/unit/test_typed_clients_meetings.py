@@ -21,8 +21,8 @@ from contracts.meetings import DecisionKind, MeetingType, RsvpResponse
 from contracts.privacy import SUPPRESSED
 from gateway.clients.meetings import MeetingsClient
 from gateway.clients.typed import Caller, adapter, plain
-from gateway.schema.ids import to_global
-from gateway.schema.meetings.meeting import Meeting as MeetingNode
+from gateway.graphql.ids import to_global
+from gateway.graphql.meetings.meeting import Meeting as MeetingNode
 from services.meetings import api, calendar_api, intentions_api, planning_api
 from services.meetings.attendance import RsvpCommand, record_attendance, rsvp
 from services.meetings.decisions import RecordDecision, record_decision

@@ -22,8 +22,8 @@ from contracts.notify import DeliveryChannel, DeliveryStatus
 from gateway.clients import Caller, ServiceClient
 from gateway.clients.notify import NotifyClient
 from gateway.clients.typed import plain
-from gateway.pages.notify import delivery_row, script_card
-from gateway.schema.notifications import Delivery, Notification
+from gateway.graphql.notifications import Delivery, Notification
+from gateway.web.notify import delivery_row, script_card
 from services.notify import api, api_deliveries, api_loudspeaker, api_push, voice
 from services.notify.app import create_app
 from services.notify.deliveries import Cause, insert, new_delivery

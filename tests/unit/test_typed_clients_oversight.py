@@ -20,8 +20,8 @@ from contracts.needs import NeedStatus
 from contracts.privacy import SUPPRESSED
 from gateway.clients import Caller, ServiceClient
 from gateway.clients.oversight import OversightClient
+from gateway.graphql.oversight import figures
 from gateway.oversight import csv_of, named_view
-from gateway.schema.oversight import figures
 from services.oversight import api
 from services.oversight.app import create_app
 from services.oversight.domain import check_contribution, meeting_contribution, need_contribution

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contracts.needs import NEED_TYPES, Sector
 from gateway.i18n import translate
-from gateway.pages.needs import SECTOR_LABELS, TYPE_LABELS
+from gateway.web.needs import SECTOR_LABELS, TYPE_LABELS
 
 
 def test_the_form_labels_every_need_type_intake_accepts_and_no_other() -> None:

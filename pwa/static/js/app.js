@@ -36,7 +36,7 @@
     return Array.from(bytes, (b) => (b + 256).toString(16).slice(1)).join("");
   };
 
-  /* One formatter for numbers and dates, as the server's Babel writes them (gateway/pages/
+  /* One formatter for numbers and dates, as the server's Babel writes them (gateway/web/
      formatting.py): Khmer digits and month names in Khmer, "d MMMM y HH:mm", Phnom Penh time. */
   const km = lang !== "en";
   const numberFormat = (() => {

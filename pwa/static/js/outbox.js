@@ -186,7 +186,7 @@
   });
 
   /* A shared phone: at sign-out the account's unsent needs are sealed with a key only its
-     own signed-in pages carry (gateway/pages/render.py vault_key), and opened again at its
+     own signed-in pages carry (gateway/web/render.py vault_key), and opened again at its
      next sign-in here, then sent. Nobody else on the phone can read them meanwhile. */
   const bytes = (b64) => Uint8Array.from(atob(b64.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
   const vault = (b64) => crypto.subtle.importKey("raw", bytes(b64), "AES-GCM", false, ["encrypt", "decrypt"]);
