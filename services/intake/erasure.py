@@ -9,15 +9,17 @@ unchanged), and every message draft they sent. It then publishes PersonErased, w
 only digests, and every other service erases its own copies.
 
 When intake sees its own PersonErased come back from the broker, every event committed before
-it has been published, so it scrubs the KHUM_NEEDS stream (the NeedSubmitted and NeedSupported
-events that carried the person's contact get a clean copy) and the dead letters, and prunes its
-outbox up to that event.
+it has been published: :class:`IntakeEraser` names the KHUM_NEEDS stream (the NeedSubmitted and
+NeedSupported events that carried the person's contact get a clean copy) and the dead letters
+to scrub, and the runtime prunes the outbox up to that event and scrubs them
+(services/runtime/erasure_protocol.py).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,16 +29,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.api.intake import ErasureDone
 from contracts.envelope import new_event, uuid7
 from contracts.needs import NEED_SUBMITTED, NEED_SUPPORTED, PERSON_ERASED, ContactChannel, PersonErasedV1
-from contracts.registry import read_event
 from contracts.subjects import NATIONAL, all_communes
 from services.intake.domain import NeedError, group_flags
 from services.intake.events import SOURCE
 from services.intake.store import need_by_code
 from services.intake.tracking import normalise_tracking_code
-from services.runtime.application import BusyError, UnitOfWork
 from services.runtime.consumer import ConsumerSpec
 from services.runtime.contacts import InvalidAddressError
-from services.runtime.erasure import DROP, KEEP, Digests, Verdict, scrub_stream
+from services.runtime.erasure import DROP, KEEP, Digests, Scrubbed, Verdict
+from services.runtime.erasure_protocol import PersonEraser, StreamScrub, erasure_consumer
 from services.runtime.http import CallerDep
 from services.runtime.identity import Identity, Role
 from services.runtime.outbox import outbox_row
@@ -264,28 +265,51 @@ async def erased_before(
     return erased is not None and datetime.fromisoformat(erased["at"]) >= when
 
 
-def consumers(runtime: Runtime) -> list[ConsumerSpec]:
-    digests = Digests(runtime.settings.identity_secret.get_secret_value())
+class IntakeEraser(PersonEraser[None]):
+    """Intake's part when its own PersonErased comes back: the store was erased by the request,
+    in the transaction that wrote the event, so what is left is the streams. Every event
+    committed before it has been published by then, so the runtime's outbox prune removes them
+    all (``through`` the erasure's own event)."""
 
-    async def on_person_erased(raw: bytes) -> None:
-        envelope, erased = read_event(raw, PersonErasedV1)
+    consumer = ERASURE_CONSUMER
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.digests = Digests(runtime.settings.identity_secret.get_secret_value())
+
+    async def find(self, erased: PersonErasedV1) -> None:
+        """Nothing left in the store: :func:`erase_person` erased it before publishing."""
+
+    async def erase_stored(self, tx: Transaction, erased: PersonErasedV1, found: None) -> None:
+        """Done by :func:`erase_person`, in the transaction that wrote this event."""
+
+    async def remove_files(self, erased: PersonErasedV1, found: None) -> None:
+        """Intake keeps no files."""
+
+    async def streams(self, erased: PersonErasedV1, found: None) -> Sequence[StreamScrub]:
+        """NeedSubmitted and NeedSupported carried the person's contact points; dead letters of
+        needs events may too."""
         contacts = set(erased.contact_digests)
-        if contacts:
-            js = runtime.bus.js
-            await scrub_stream(
-                js,
+        if not contacts:
+            return ()
+        digests = self.digests
+        return (
+            StreamScrub(
                 "KHUM_NEEDS",
                 (all_communes(NEED_SUBMITTED), all_communes(NEED_SUPPORTED)),
                 lambda _subject, data: _clean_event(data, contacts, digests),
-            )
-            await scrub_stream(
-                js,
+            ),
+            StreamScrub(
                 "KHUM_DLQ",
                 ("khum.dlq.*.khum.needs.>",),
                 lambda _subject, data: _dead_letter_verdict(data, contacts, digests),
-            )
-        await runtime.store.prune_outbox(through=envelope.id)
-        await UnitOfWork(runtime, lambda: BusyError("erasure")).record_handled(ERASURE_CONSUMER, envelope.id)
-        await runtime.store.forget_deleted()
+            ),
+        )
 
-    return [ConsumerSpec(ERASURE_CONSUMER, "KHUM_NEEDS", (all_communes(PERSON_ERASED),), on_person_erased)]
+    async def finish(
+        self, tx: Transaction, erased: PersonErasedV1, found: None, scrubbed: Mapping[str, Scrubbed]
+    ) -> None:
+        """The ``erasures`` record was written by the request; the inbox mark is enough."""
+
+
+def consumers(runtime: Runtime) -> list[ConsumerSpec]:
+    return [erasure_consumer(runtime, IntakeEraser(runtime))]

@@ -2,19 +2,18 @@
 
 Attendance is counts (those stay); the names written beside them, and an RSVP labelled with the
 person's name, are matched by digest in the communes where the person raised or supports needs.
+The runtime runs the steps (services/runtime/erasure_protocol.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from contracts.envelope import Envelope
-from contracts.needs import PERSON_ERASED, PersonErasedV1
-from contracts.subjects import all_communes
-from services.meetings.changes import unit_of_work
-from services.runtime.application import inbox_handler
+from contracts.needs import PersonErasedV1
 from services.runtime.consumer import ConsumerSpec
-from services.runtime.erasure import Digests
+from services.runtime.erasure import Digests, Scrubbed
+from services.runtime.erasure_protocol import PersonEraser, StreamScrub, erasure_consumer
 from services.runtime.service import Runtime
 from services.runtime.stores import Transaction
 
@@ -42,26 +41,47 @@ def _without_person(doc: dict[str, Any], names: set[str], digests: Digests) -> d
     return {**doc, "attendance": attendance, "rsvps": rsvps}
 
 
-def consumers(runtime: Runtime) -> list[ConsumerSpec]:
-    digests = Digests(runtime.settings.identity_secret.get_secret_value())
+class MeetingsEraser(PersonEraser[list[str]]):
+    """Meetings' part: the names in its meetings. It keeps no files and publishes no event that
+    names anyone (attendance events carry counts), so it scrubs no stream."""
 
-    @inbox_handler(unit_of_work(runtime), ERASURE_CONSUMER, PersonErasedV1)
-    async def scrub_meetings(tx: Transaction, envelope: Envelope, erased: PersonErasedV1) -> None:
+    consumer = ERASURE_CONSUMER
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.store = runtime.store
+        self.digests = Digests(runtime.settings.identity_secret.get_secret_value())
+
+    async def find(self, erased: PersonErasedV1) -> list[str]:
+        """The ids of the meetings that name the person, in the communes of their needs."""
         names = set(erased.name_digests)
-        if not names:
-            return
-        for commune in erased.commune_codes:
-            async for doc in runtime.store.iterate("meetings", {"commune_code": commune}):
-                if _without_person(doc, names, digests) is None:
-                    continue
-                # Decide again on the transaction's own read: the meeting may have moved on.
-                current = await tx.get("meetings", doc["id"])
-                cleaned = _without_person(current, names, digests) if current else None
-                if current is not None and cleaned is not None:
-                    await tx.replace("meetings", cleaned, expected_version=current["version"])
+        found: list[str] = []
+        for commune in erased.commune_codes if names else ():
+            async for doc in self.store.iterate("meetings", {"commune_code": commune}):
+                if _without_person(doc, names, self.digests) is not None:
+                    found.append(doc["id"])
+        return found
 
-    async def on_person_erased(raw: bytes) -> None:
-        await scrub_meetings(raw)
-        await runtime.store.forget_deleted()
+    async def erase_stored(self, tx: Transaction, erased: PersonErasedV1, found: list[str]) -> None:
+        names = set(erased.name_digests)
+        for meeting_id in found:
+            # Decide again on the transaction's own read: the meeting may have moved on.
+            current = await tx.get("meetings", meeting_id)
+            cleaned = _without_person(current, names, self.digests) if current else None
+            if current is not None and cleaned is not None:
+                await tx.replace("meetings", cleaned, expected_version=current["version"])
 
-    return [ConsumerSpec(ERASURE_CONSUMER, "KHUM_NEEDS", (all_communes(PERSON_ERASED),), on_person_erased)]
+    async def remove_files(self, erased: PersonErasedV1, found: list[str]) -> None:
+        """Meetings keeps no files."""
+
+    async def streams(self, erased: PersonErasedV1, found: list[str]) -> Sequence[StreamScrub]:
+        """No meetings event names a person: nothing to scrub."""
+        return ()
+
+    async def finish(
+        self, tx: Transaction, erased: PersonErasedV1, found: list[str], scrubbed: Mapping[str, Scrubbed]
+    ) -> None:
+        """The inbox mark is the whole record."""
+
+
+def consumers(runtime: Runtime) -> list[ConsumerSpec]:
+    return [erasure_consumer(runtime, MeetingsEraser(runtime))]

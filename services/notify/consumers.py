@@ -29,7 +29,7 @@ from contracts.subjects import STREAM_BY_CONTEXT, all_communes
 from services.notify.deliveries import Cause
 from services.notify.dispatcher import Wakeup
 from services.notify.domain.rules import RULES, Rule, rules_by_type
-from services.notify.erasure import PersonErasure
+from services.notify.erasure import NotifyEraser
 from services.notify.exchange import Exchange
 from services.notify.facts import FactsNotYet, unexplained
 from services.notify.planner import Planner
@@ -37,6 +37,7 @@ from services.notify.projections import PROJECTIONS
 from services.notify.wiring import Collaborators
 from services.runtime.application import BusyError, UnitOfWork
 from services.runtime.consumer import ConsumerSpec, Handler
+from services.runtime.erasure_protocol import erasure_handler
 from services.runtime.service import Runtime
 from services.runtime.stores import Transaction
 
@@ -68,7 +69,7 @@ def make_handler(
 ) -> Handler:
     by_type = rules_by_type(rules)
     uow = UnitOfWork(runtime, lambda: BusyError("notify"))
-    erasure = PersonErasure(runtime, exchange.clock, durable)
+    erasure = erasure_handler(runtime, NotifyEraser(runtime, exchange.clock, durable))
     # Outcomes put back to wait for their facts: event id -> when first put back (monotonic,
     # so a test's fixed clock cannot make the wait endless). Bounded: the oldest go first. An
     # event older than the wait by its envelope's time is never put back, so a restart during
@@ -97,7 +98,7 @@ def make_handler(
     async def handle(raw: bytes) -> None:
         kind = _event_type(raw)
         if kind == PERSON_ERASED:
-            await erasure.handle(raw)
+            await erasure(raw)
             return
         rule = by_type.get(kind)
         projection = PROJECTIONS.get(kind)

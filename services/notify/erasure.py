@@ -1,7 +1,9 @@
 """Notify honours PersonErased: no copy of the person's contact points or messages stays here.
 
-The event names the person only by keyed digests, so notify digests what it holds (each contact
-id is ``<channel>:<normalised address>``) and compares. In one transaction it deletes the
+:class:`NotifyEraser` supplies notify's steps; the runtime runs them in order
+(services/runtime/erasure_protocol.py). The event names the person only by keyed digests, so
+notify digests what it holds (each contact id is ``<channel>:<normalised address>``) and
+compares. In one transaction it deletes the
 person's contacts, subscriptions, messages to the commune and early delivery receipts, takes
 their contact ids off its copy of the needs, and anonymises their deliveries: a delivery keeps
 what an anonymous count needs (channel, kind, status, commune, need, times) and loses the
@@ -13,8 +15,8 @@ string is easily reversed.
 Then the events. Notify's own outbox and the KHUM_NOTIFY stream held the person's messages
 (InboundMessageReceived: sender and text) and their deliveries' events (a masked address, which
 still shows part of the number, and a provider's error that may quote it). An event that is
-not yet published cannot be withdrawn through the storage port, so notify waits for the relay
-to publish it (a few seconds, then it raises and the consumer retries with backoff) and only
+not yet published cannot be withdrawn through the storage port, so the runtime waits for the
+relay to publish it (a few seconds, then it raises and the consumer retries with backoff) and only
 then scrubs. The cost: a consumer may read such an event in the seconds between publish and
 scrub. Once every such row is published, the sent rows are pruned from the outbox and the
 streams are scrubbed: messages from the person are deleted, delivery events are replaced by a
@@ -23,31 +25,29 @@ headers may quote the reason, so no copy is kept).
 
 The stream work talks to NATS outside any transaction, so the handling is idempotent as a whole
 rather than in one transaction: each step finds nothing left to do the second time. The
-``erasures`` record says "done", together with the consumer's inbox mark, only after the
-streams are clean; a crash before that means a redelivery, which finishes the job. Last, the
-store is asked to forget what was deleted (SQLite's write-ahead log still holds the old pages).
+``erasures`` record says "scrubbing" with the store's part, and "done", together with the
+consumer's inbox mark, only after the streams are clean; a crash before that means a
+redelivery, which finishes the job. Last, the store is asked to forget what was deleted
+(SQLite's write-ahead log still holds the old pages).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from contracts.needs import PersonErasedV1
 from contracts.notify import INBOUND_MESSAGE_RECEIVED, NOTIFICATION_DELIVERED, NOTIFICATION_FAILED
-from contracts.registry import read_event
 from contracts.subjects import all_communes
 from services.notify import deliveries
 from services.notify.domain.delivery import FINAL, Status
 from services.notify.domain.quiet import Clock
-from services.runtime.application import BusyError, UnitOfWork
-from services.runtime.erasure import DROP, KEEP, Digests, Scrubbed, Verdict, scrub_stream
+from services.runtime.erasure import DROP, KEEP, Digests, Scrubbed, Verdict
+from services.runtime.erasure_protocol import PersonEraser, StreamScrub
 from services.runtime.service import Runtime
 from services.runtime.stores import In, Transaction
 
@@ -55,19 +55,10 @@ log = logging.getLogger(__name__)
 
 ERASED = "(erased)"
 ERASED_ERROR = "recipient.erased"
-OUTBOX_WAIT_SECONDS = 5.0
-OUTBOX_SCAN = 10_000
 NOTIFY_SUBJECTS = tuple(
     all_communes(t) for t in (INBOUND_MESSAGE_RECEIVED, NOTIFICATION_DELIVERED, NOTIFICATION_FAILED)
 )
 DEAD_LETTER_SUBJECTS = ("khum.dlq.*.khum.notify.>",)
-
-
-class ErasureNotSettledError(Exception):
-    """Events naming the person are still in the outbox, unsent: scrubbing now would miss them."""
-
-    def __init__(self, waiting: int) -> None:
-        super().__init__(f"{waiting} unsent events name the erased person; retrying once they are published")
 
 
 @dataclass
@@ -139,97 +130,96 @@ def _id_digest(contact_id: str, digests: Digests) -> str | None:
     return digests.contact(channel, address)
 
 
-class PersonErasure:
-    """Handles PersonErased for notify's needs consumer (in stream order, after every event
-    that came before it, so no earlier NeedSubmitted brings the person back)."""
+@dataclass
+class Holdings:
+    """What notify holds of the person: their contact ids, the needs that list them, and their
+    deliveries (with failed ones to an invalid address on their needs)."""
+
+    contact_ids: set[str] = field(default_factory=set)
+    need_ids: list[str] = field(default_factory=list)
+    delivery_ids: list[str] = field(default_factory=list)
+
+
+class NotifyEraser(PersonEraser[Holdings]):
+    """Notify's part, on its needs consumer (in stream order, after every event that came before
+    it, so no earlier NeedSubmitted brings the person back)."""
 
     def __init__(self, runtime: Runtime, clock: Clock, durable: str) -> None:
-        self.runtime = runtime
+        self.store = runtime.store
         self.clock = clock
-        self.durable = durable
+        self.consumer = durable
         self.digests = Digests(runtime.settings.identity_secret.get_secret_value())
 
-    async def handle(self, raw: bytes) -> None:
-        envelope, erased = read_event(raw, PersonErasedV1)
-        record = await self.runtime.store.get("erasures", erased.erasure_id)
-        if record is not None and record["status"] == "done":
-            return
+    async def find(self, erased: PersonErasedV1) -> Holdings:
+        """Reads go through the store (committed state); each write re-reads in the transaction."""
+        store, found = self.store, Holdings()
         contacts = set(erased.contact_digests)
-        now = self.clock.now()
-        async with self.runtime.unit_of_work() as tx:
-            counts = await self._erase_stored(tx, erased, contacts, now)
-            await self._record(tx, erased.erasure_id, "scrubbing", now, counts=counts)
-        delivery_ids = {
-            d["id"]
-            async for d in self.runtime.store.iterate(
-                "deliveries", {"target": erased_target(erased.erasure_id)}
-            )
-        }
-
-        def decide(subject: str, data: bytes) -> Verdict:
-            return verdict(subject, data, contacts=contacts, delivery_ids=delivery_ids, digests=self.digests)
-
-        streams: dict[str, Scrubbed] = {}
-        if contacts or delivery_ids:
-            await self._outbox_published(decide)
-            await self.runtime.store.prune_outbox()
-            js = self.runtime.bus.js
-            streams["KHUM_NOTIFY"] = await scrub_stream(js, "KHUM_NOTIFY", NOTIFY_SUBJECTS, decide)
-            streams["KHUM_DLQ"] = await scrub_stream(js, "KHUM_DLQ", DEAD_LETTER_SUBJECTS, decide)
-
-        async def done(tx: Transaction) -> None:
-            await self._record(tx, erased.erasure_id, "done", self.clock.now(), streams=streams)
-
-        # Scrubbing streams is safe to repeat, so the inbox only notes the end, never skips.
-        await UnitOfWork(self.runtime, lambda: BusyError("erasure")).once(self.durable, envelope.id, done)
-        await self.runtime.store.forget_deleted()
-        log.info(
-            "erasure %s done: %s; streams %s",
-            erased.erasure_id,
-            asdict(counts),
-            {name: asdict(s) for name, s in streams.items()},
-        )
-
-    async def _erase_stored(
-        self, tx: Transaction, erased: PersonErasedV1, contacts: set[str], now: datetime
-    ) -> Erased:
-        """Everything in the store, in the caller's transaction. Reads go through the store
-        (committed state) and each write re-reads in the transaction."""
-        store, counts = self.runtime.store, Erased()
-        ids: set[str] = set()
-        listing: list[str] = []
         if contacts:
             async for doc in store.iterate("contacts", {}):
                 if _id_digest(doc["id"], self.digests) in contacts:
-                    ids.add(doc["id"])
+                    found.contact_ids.add(doc["id"])
             # Every need, not only those the event names: a merge copies contacts to the survivor.
             async for need in store.iterate("needs", {}):
                 named = {c for c in need.get("contacts", []) if _id_digest(c, self.digests) in contacts}
                 if named:
-                    ids |= named
-                    listing.append(need["id"])
+                    found.contact_ids |= named
+                    found.need_ids.append(need["id"])
+        wanted = In(tuple(sorted(found.contact_ids)))
+        theirs = [d async for d in store.iterate("deliveries", {"target": wanted})]
+        theirs += await self._invalid_addresses_on(erased.need_ids)
+        found.delivery_ids = [d["id"] for d in theirs]
+        return found
+
+    async def erase_stored(self, tx: Transaction, erased: PersonErasedV1, found: Holdings) -> None:
+        """Everything in the store, and the ``erasures`` record says "scrubbing"."""
+        now, counts, ids = self.clock.now(), Erased(), found.contact_ids
         for cid in ids:
             counts.contacts += await tx.delete("contacts", cid)
         wanted = In(tuple(sorted(ids)))
         counts.subscriptions = await self._delete_all(tx, "subscriptions", {"contact_id": wanted})
         counts.inbound_messages = await self._delete_all(tx, "inbound_messages", {"contact_id": wanted})
         counts.inbound_messages += await self._delete_all(tx, "voice_notes", {"contact_id": wanted})
-        counts.needs = await self._forget_in_needs(tx, ids, listing, now)
+        counts.needs = await self._forget_in_needs(tx, ids, found.need_ids, now)
         await self._delete_all(tx, "meeting_people", {"contact_id": wanted})
-        theirs = [d async for d in store.iterate("deliveries", {"target": wanted})]
-        theirs += await self._invalid_addresses_on(erased.need_ids)
-        for doc in theirs:
-            current = await tx.get("deliveries", doc["id"])
+        for delivery_id in found.delivery_ids:
+            current = await tx.get("deliveries", delivery_id)
             if current is None or current["target"] == erased_target(erased.erasure_id):
                 continue
             if current.get("provider_id"):
                 counts.pending_receipts += await tx.delete("pending_receipts", current["provider_id"])
             await self._anonymise(tx, current, erased.erasure_id, now)
             counts.deliveries += 1
-        return counts
+        await self._record(tx, erased.erasure_id, "scrubbing", now, counts=counts)
+
+    async def remove_files(self, erased: PersonErasedV1, found: Holdings) -> None:
+        """Notify keeps no files: voice notes are in the store, and went with its messages."""
+
+    async def streams(self, erased: PersonErasedV1, found: Holdings) -> Sequence[StreamScrub]:
+        """The person's messages and their deliveries' events, in KHUM_NOTIFY and dead letters."""
+        contacts = set(erased.contact_digests)
+        delivery_ids = {
+            d["id"]
+            async for d in self.store.iterate("deliveries", {"target": erased_target(erased.erasure_id)})
+        }
+        if not contacts and not delivery_ids:
+            return ()
+
+        def decide(subject: str, data: bytes) -> Verdict:
+            return verdict(subject, data, contacts=contacts, delivery_ids=delivery_ids, digests=self.digests)
+
+        return (
+            StreamScrub("KHUM_NOTIFY", NOTIFY_SUBJECTS, decide),
+            StreamScrub("KHUM_DLQ", DEAD_LETTER_SUBJECTS, decide),
+        )
+
+    async def finish(
+        self, tx: Transaction, erased: PersonErasedV1, found: Holdings, scrubbed: Mapping[str, Scrubbed]
+    ) -> None:
+        record = await self._record(tx, erased.erasure_id, "done", self.clock.now(), streams=scrubbed)
+        log.info("erasure %s: erased in notify's store %s", erased.erasure_id, record.get("erased"))
 
     async def _delete_all(self, tx: Transaction, collection: str, where: dict[str, Any]) -> int:
-        found = [doc["id"] async for doc in self.runtime.store.iterate(collection, where)]
+        found = [doc["id"] async for doc in self.store.iterate(collection, where)]
         return sum([await tx.delete(collection, doc_id) for doc_id in found])
 
     async def _forget_in_needs(
@@ -256,10 +246,10 @@ class PersonErasure:
         person's needs: the hash may be the person's mistyped number."""
         found: list[dict[str, Any]] = []
         for need_id in need_ids:
-            need = await self.runtime.store.get("needs", need_id)
+            need = await self.store.get("needs", need_id)
             if need is None:
                 continue
-            async for doc in self.runtime.store.iterate("deliveries", {"ref": need["tracking_code"]}):
+            async for doc in self.store.iterate("deliveries", {"ref": need["tracking_code"]}):
                 if doc["target"].partition(":")[2].startswith("invalid:"):
                     found.append(doc)
         return found
@@ -281,19 +271,6 @@ class PersonErasure:
             dead_letter=False,
         )
 
-    async def _outbox_published(self, decide: Callable[[str, bytes], Verdict]) -> None:
-        """Wait (briefly) until no unsent outbox row names the person."""
-        deadline = time.monotonic() + OUTBOX_WAIT_SECONDS
-        while True:
-            rows = await self.runtime.store.pending_outbox(OUTBOX_SCAN)
-            waiting = sum(1 for row in rows if decide(row.subject, row.payload) != KEEP)
-            if not waiting and len(rows) < OUTBOX_SCAN:
-                return
-            if time.monotonic() > deadline:
-                raise ErasureNotSettledError(waiting)
-            self.runtime.relay.wake()
-            await asyncio.sleep(0.2)
-
     async def _record(
         self,
         tx: Transaction,
@@ -302,8 +279,8 @@ class PersonErasure:
         now: datetime,
         *,
         counts: Erased | None = None,
-        streams: dict[str, Scrubbed] | None = None,
-    ) -> None:
+        streams: Mapping[str, Scrubbed] | None = None,
+    ) -> dict[str, Any]:
         existing = await tx.get("erasures", erasure_id)
         doc: dict[str, Any] = existing or {"id": erasure_id, "started_at": now.isoformat(), "erased": {}}
         if counts is not None:
@@ -315,6 +292,5 @@ class PersonErasure:
         if status == "done":
             doc["done_at"] = now.isoformat()
         if existing is None:
-            await tx.insert("erasures", doc)
-        else:
-            await tx.replace("erasures", doc, expected_version=existing["version"])
+            return await tx.insert("erasures", doc)
+        return await tx.replace("erasures", doc, expected_version=existing["version"])

@@ -291,6 +291,19 @@ class StoreContract(ABC):
             assert await tx.mark_processed("notify", "evt-1") is True
             assert await tx.mark_processed("budget", "evt-2") is True
 
+    async def test_processed_sees_only_committed_inbox_marks_of_that_consumer(self, store: Store) -> None:
+        assert await store.processed("notify", "evt-1") is False
+        with pytest.raises(RuntimeError):
+            async with store.transaction() as tx:
+                await tx.mark_processed("notify", "evt-1")
+                raise RuntimeError("rolled back")
+        assert await store.processed("notify", "evt-1") is False
+        async with store.transaction() as tx:
+            await tx.mark_processed("notify", "evt-1")
+        assert await store.processed("notify", "evt-1") is True
+        assert await store.processed("budget", "evt-1") is False
+        assert await store.processed("notify", "evt-2") is False
+
     # Reading: page, find_one, count
 
     async def test_page_walks_in_id_order_from_the_after_cursor(self, store: Store) -> None:

@@ -385,6 +385,10 @@ class MongoStore(Store):
             for raw in await cursor.to_list()
         ]
 
+    async def processed(self, consumer: str, event_id: str) -> bool:
+        inbox = self._database()["inbox"]
+        return await inbox.find_one({"consumer": consumer, "event_id": event_id}, {"_id": 1}) is not None
+
     async def mark_sent(self, event_ids: Sequence[str]) -> None:
         if not event_ids:
             return

@@ -187,6 +187,11 @@ class Store(ABC):
     async def mark_sent(self, event_ids: Sequence[str]) -> None: ...
 
     @abstractmethod
+    async def processed(self, consumer: str, event_id: str) -> bool:
+        """Whether ``consumer`` recorded ``event_id`` in its inbox (committed state): a handler
+        whose work spans more than one transaction looks before it starts."""
+
+    @abstractmethod
     async def prune_outbox(self, *, sent_before: datetime | None = None, through: str | None = None) -> int:
         """Delete outbox rows the broker already holds; returns how many went.
 

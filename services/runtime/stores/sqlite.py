@@ -370,6 +370,11 @@ class SqliteStore(Store):
             rows = await cur.fetchall()
         return [OutboxRow(r[0], r[1], bytes(r[2]), json.loads(r[3])) for r in rows]
 
+    async def processed(self, consumer: str, event_id: str) -> bool:
+        sql = "SELECT 1 FROM inbox WHERE consumer = ? AND event_id = ?"
+        async with self._read().execute(sql, (consumer, event_id)) as cur:
+            return await cur.fetchone() is not None
+
     async def mark_sent(self, event_ids: Sequence[str]) -> None:
         if not event_ids:
             return
