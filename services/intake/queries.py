@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+import orjson
+from fastapi import APIRouter, Query, Response
 
 from contracts.api.intake import CommunePublic, NeedPage, NeedStats, NeedView, TrackedNeed, VillagePublic
 from contracts.needs import NeedStatus, Sector
@@ -59,7 +60,7 @@ async def list_needs(
     mine: bool = False,
     after: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-) -> dict[str, Any]:
+) -> Response:
     """Needs in the caller's communes, newest first, with filters; each as the caller may see it."""
     if caller.is_public:
         raise _forbidden()
@@ -80,11 +81,15 @@ async def list_needs(
         where["collected_by"] = caller.user_id
     docs = await runtime.store.page("needs", where, after=after, limit=limit, newest_first=True)
     total = await runtime.store.count("needs", where)
-    return {
+    page = {
         "items": [need_view(d, caller) for d in docs],
         "next_after": docs[-1]["id"] if len(docs) == limit else None,
         "total": total,
     }
+    # The gateway's hottest read: written straight out by orjson, in NeedPage's shape (the
+    # views are checked against the model in tests/unit/test_typed_clients_intake.py), instead
+    # of FastAPI validating 100 needs again into models (0.9 ms of intake's CPU per page).
+    return Response(orjson.dumps(page), media_type="application/json")
 
 
 @router.get("/needs/{need_id}", response_model=NeedView)
