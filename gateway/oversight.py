@@ -1,7 +1,7 @@
 """Oversight figures for the pages and the GraphQL API alike: the oversight service's view of a
 place, with the places' names (intake's public gazetteer) and a CSV of the comparison.
 
-Neutral ground (like ``clients.py``): ``gateway/web/oversight.py`` and
+Neutral ground (like ``clients/``): ``gateway/web/oversight.py`` and
 ``gateway/graphql/oversight`` both use it and never each other.
 """
 
