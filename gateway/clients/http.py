@@ -68,24 +68,6 @@ class ServiceClient:
             )
         return response.status_code, response.content
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        identity: Identity,
-        *,
-        lang: str = "km",
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        correlation_id: str | None = None,
-    ) -> tuple[int, Any]:
-        """The status and the answer as plain JSON values (for the typed clients' few
-        free-form answers)."""
-        status, raw = await self.exchange(
-            method, path, identity, lang=lang, json=json, params=params, correlation_id=correlation_id
-        )
-        return status, orjson.loads(raw) if raw else None
-
     async def close(self) -> None:
         await self._http.aclose()
 
